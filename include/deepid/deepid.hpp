@@ -1,0 +1,32 @@
+#pragma once
+// deepid: the DeepID face-recognition family as header-only C++20 templates.
+// This umbrella is the map of the library; optional backends (CUDA, MPI) are
+// included separately.
+
+// core: shapes, tensors, errors, random numbers, threads
+#include "deepid/core/config.hpp"
+#include "deepid/core/error.hpp"
+#include "deepid/core/rng.hpp"
+#include "deepid/core/shape.hpp"
+#include "deepid/core/tensor.hpp"
+#include "deepid/core/threads.hpp"
+
+// layers: one spec per header
+#include "deepid/layers/conv.hpp"
+#include "deepid/layers/dropout.hpp"
+#include "deepid/layers/fully_connected.hpp"
+#include "deepid/layers/locally_connected.hpp"
+#include "deepid/layers/locally_shared_conv.hpp"
+#include "deepid/layers/max_pool.hpp"
+#include "deepid/layers/multi_scale_fc.hpp"
+#include "deepid/layers/relu.hpp"
+#include "deepid/layers/softmax.hpp"
+#include "deepid/layers/tap.hpp"
+
+// net: composition and the model
+#include "deepid/net/model.hpp"
+#include "deepid/net/stack.hpp"
+
+// models: the papers' nets
+#include "deepid/models/deepid1.hpp"
+#include "deepid/models/deepid2.hpp"

@@ -1,0 +1,90 @@
+#pragma once
+// The identification head: a run-time sized classifier (features -> n
+// identity logits) and softmax cross-entropy. The identity count is data, not
+// architecture, so this head is not part of a compile-time stack.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "deepid/core/buffer.hpp"
+#include "deepid/core/error.hpp"
+#include "deepid/core/rng.hpp"
+#include "deepid/kernels/dense.hpp"
+#include "deepid/kernels/parallel.hpp"
+
+DEEPID_NAMESPACE_BEGIN
+
+// Mean over the batch of -log softmax(logits)[label]. Writes the gradient of
+// that mean w.r.t. the logits ((p - onehot) / n) when `dlogits` is not null.
+template <class T>
+double softmax_cross_entropy(const T* logits, std::span<const std::int32_t> labels, std::size_t classes,
+                             T* dlogits = nullptr, std::size_t* correct = nullptr) {
+  const std::size_t n = labels.size();
+  double loss = 0.0;
+  std::size_t hits = 0;
+  for (std::size_t s = 0; s < n; ++s) {
+    const T* z = logits + s * classes;
+    const auto label = labels[s];
+    if (label < 0 || std::size_t(label) >= classes)
+      throw error("softmax_cross_entropy: label " + std::to_string(label) + " of sample " + std::to_string(s) +
+                  " is outside [0, " + std::to_string(classes) + ")");
+    const T top = *std::max_element(z, z + classes);
+    double sum = 0.0;
+    for (std::size_t k = 0; k < classes; ++k) sum += std::exp(double(z[k] - top));
+    loss += std::log(sum) - double(z[label] - top);
+    if (std::size_t(std::max_element(z, z + classes) - z) == std::size_t(label)) ++hits;
+    if (dlogits) {
+      T* d = dlogits + s * classes;
+      for (std::size_t k = 0; k < classes; ++k) d[k] = T(std::exp(double(z[k] - top)) / sum / double(n));
+      d[label] -= T(1.0 / double(n));
+    }
+  }
+  if (correct) *correct = hits;
+  return n ? loss / double(n) : 0.0;
+}
+
+// features [n x dim] -> logits [n x classes]; weights [dim][classes], bias.
+template <class T>
+class softmax_classifier {
+ public:
+  softmax_classifier(std::size_t dim, std::size_t classes, std::uint64_t seed)
+      : dim_(dim), classes_(classes), params_(dim * classes + classes), grads_(params_.size()) {
+    rng gen(seed);
+    const double sd = std::sqrt(1.0 / double(dim));
+    for (std::size_t i = 0; i < dim * classes; ++i) params_[i] = T(gen.normal() * sd);
+  }
+
+  std::size_t dim() const { return dim_; }
+  std::size_t classes() const { return classes_; }
+  std::span<T> parameters() { return params_; }
+  std::span<const T> gradients() const { return grads_; }
+
+  // Returns the mean loss; fills dfeatures [n x dim] and the parameter gradients.
+  double train_step(const T* features, std::span<const std::int32_t> labels, T* dfeatures,
+                    std::size_t* correct = nullptr) {
+    const std::size_t n = labels.size();
+    logits_.resize(n * classes_);
+    dlogits_.resize(n * classes_);
+    kernels::dense_forward(dim_, classes_, features, logits_.data(), n, params_.data(), bias(), false);
+    const double loss = softmax_cross_entropy<T>(logits_.data(), labels, classes_, dlogits_.data(), correct);
+    std::fill(grads_.begin(), grads_.end(), T(0));
+    std::fill_n(dfeatures, n * dim_, T(0));
+    kernels::dense_backward(dim_, classes_, features, dlogits_.data(), dfeatures, n, params_.data(), grads_.data(),
+                            grads_.data() + dim_ * classes_);
+    return loss;
+  }
+
+  void logits(const T* features, std::size_t n, T* out) const {
+    kernels::dense_forward(dim_, classes_, features, out, n, params_.data(), bias(), false);
+  }
+
+ private:
+  const T* bias() const { return params_.data() + dim_ * classes_; }
+  std::size_t dim_, classes_;
+  buffer<T> params_, grads_, logits_, dlogits_;
+};
+
+DEEPID_NAMESPACE_END

@@ -1,0 +1,306 @@
+#pragma once
+// model<Net, T>: a network's parameters (one contiguous arena), activations
+// and passes. Batch size is a run-time value; everything structural is fixed
+// by Net. Activations are NCHW at the API and NHWC inside.
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "deepid/core/buffer.hpp"
+#include "deepid/core/error.hpp"
+#include "deepid/core/rng.hpp"
+#include "deepid/core/tensor.hpp"
+#include "deepid/net/stack.hpp"
+
+DEEPID_NAMESPACE_BEGIN
+
+namespace init {
+// Parameters are drawn deterministically from this seed (each layer from its
+// own stream, so adding a layer does not change the others).
+struct seed {
+  std::uint64_t value = 0;
+};
+}  // namespace init
+
+namespace check {
+template <class T>
+struct scalar_is_floating {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "model: the scalar type must be float or double");
+  static constexpr bool ok = std::is_same_v<T, float> || std::is_same_v<T, double>;
+};
+}  // namespace check
+
+// One row of a model's layer table.
+struct layer_info {
+  std::size_t index;
+  std::string name;
+  shape3 out_shape;
+  std::size_t params;
+  std::uint64_t flops;
+};
+
+// One parameter tensor in PyTorch layout.
+struct parameter_info {
+  std::string name;  // "<layer index>.<weight|bias>"
+  std::vector<std::size_t> shape;
+  std::size_t size() const {
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+};
+
+template <class Net, class T = float>
+class model {
+  static_assert(check::scalar_is_floating<T>::ok);
+  using bound = detail::bind_stack<T, Net>;
+  using walked = typename bound::walked;
+
+  template <class List>
+  struct unpack;
+  template <class... P>
+  struct unpack<detail::type_list<P...>> {
+    using placed = std::tuple<P...>;
+    using layers = std::tuple<typename P::layer...>;
+  };
+  using placed_tuple = typename unpack<typename walked::layers>::placed;
+  using layer_tuple = typename unpack<typename walked::layers>::layers;
+  static constexpr std::size_t layer_count = std::tuple_size_v<layer_tuple>;
+  static constexpr std::size_t activation_count = walked::activations;
+
+  template <std::size_t I>
+  using placed_at = std::tuple_element_t<I, placed_tuple>;
+
+ public:
+  using net = Net;
+  using scalar = T;
+  static constexpr shape3 input_shape = bound::in_shape;
+  static constexpr shape3 output_shape = walked::out_shape;
+  static constexpr std::size_t param_count = walked::param_count;
+  static constexpr std::uint64_t flops = net_traits<Net>::flops;
+
+  explicit model(init::seed s = {}) : params_(param_count), grads_(param_count, T(0)) {
+    act_shapes_[0] = input_shape;
+    for_each_layer([&]<std::size_t I>(auto& layer) {
+      using P = placed_at<I>;
+      act_shapes_[P::out_act] = P::layer::out_shape;
+      rng gen(mix64(s.value ^ mix64(I + 1)));
+      layer.init(params_.data() + P::param_offset, gen);
+    });
+  }
+
+  // Features (the last layer's output) for a batch N x C x H x W; N x D.
+  matrix<T> forward(const batch4<T>& x) {
+    check_batch(x, "forward");
+    const std::size_t n = x.shape()[0];
+    const T* out = forward(x.data(), n, mode::inference);
+    return to_api_matrix(out, n);
+  }
+
+  // Raw forward: `nchw` holds n samples; returns the output buffer (n x D,
+  // D = output_shape.size(), NHWC order; equal to NCHW when H = W = 1).
+  const T* forward(const T* nchw, std::size_t n, mode m) {
+    if (dirty_) prepare();
+    allocate(n);
+    to_nhwc(nchw, acts_[0].data(), n);
+    for_each_layer([&]<std::size_t I>(auto& layer) {
+      using P = placed_at<I>;
+      layer.forward(buffers<I>(), params_.data() + P::param_offset, m);
+    });
+    return acts_[walked::out_act].data();
+  }
+
+  // Gradients of the last forward pass: `doutput` is dLoss/dOutput (n x D,
+  // the layout forward returned). Parameter gradients are overwritten in
+  // gradients(); dinput (N x C x H x W, may be null) receives dLoss/dInput.
+  void backward(const T* doutput, T* dinput_nchw = nullptr) {
+    if (batch_ == 0) throw error("model::backward: no forward pass to differentiate");
+    for (std::size_t a = 0; a < activation_count; ++a) std::fill_n(dacts_[a].data(), batch_ * act_shapes_[a].size(), T(0));
+    std::copy_n(doutput, batch_ * output_shape.size(), dacts_[walked::out_act].data());
+    std::fill(grads_.begin(), grads_.end(), T(0));
+    want_input_grad_ = dinput_nchw != nullptr;
+    backward_from<layer_count>();
+    if (dinput_nchw) to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape);
+  }
+
+  std::span<T> parameters() {
+    dirty_ = true;
+    return params_;
+  }
+  std::span<const T> parameters() const { return params_; }
+  std::span<const T> gradients() const { return grads_; }
+  std::span<T> gradients_mutable() { return grads_; }
+
+  // Calls f(layer_info) for each layer in order.
+  std::vector<layer_info> layers() const {
+    std::vector<layer_info> rows;
+    for_each_layer([&]<std::size_t I>(const auto&) {
+      using L = typename placed_at<I>::layer;
+      rows.push_back({I + 1, L::name(), L::out_shape, L::param_count, L::flops});
+    });
+    return rows;
+  }
+
+  // Every parameter tensor in PyTorch layout, named "<layer>.<weight|bias>".
+  std::vector<parameter_info> parameter_tensors() const {
+    std::vector<parameter_info> list;
+    for_each_layer([&]<std::size_t I>(const auto&) {
+      using L = typename placed_at<I>::layer;
+      for (const auto& t : L::parameter_tensors()) list.push_back({std::to_string(I + 1) + "." + t.name, t.shape});
+    });
+    return list;
+  }
+
+  // Copies parameter tensor `name` out in PyTorch layout.
+  std::vector<T> get_parameter(const std::string& name) const {
+    std::vector<T> data;
+    visit_tensor(name, [&](std::size_t size, auto index) {
+      data.resize(size);
+      for (std::size_t i = 0; i < size; ++i) data[i] = params_[index(i)];
+    });
+    return data;
+  }
+
+  // Sets parameter tensor `name` from PyTorch layout (size must match).
+  void set_parameter(const std::string& name, std::span<const T> data) {
+    visit_tensor(name, [&](std::size_t size, auto index) {
+      if (data.size() != size)
+        throw error("parameter " + name + ": expected " + std::to_string(size) + " values, got " +
+                    std::to_string(data.size()));
+      for (std::size_t i = 0; i < size; ++i) params_[index(i)] = data[i];
+    });
+    dirty_ = true;
+  }
+
+  // Scalar reference forward (no SIMD, no threads) for tests.
+  const T* forward_reference(const T* nchw, std::size_t n) {
+    allocate(n);
+    to_nhwc(nchw, acts_[0].data(), n);
+    for_each_layer([&]<std::size_t I>(auto& layer) {
+      using P = placed_at<I>;
+      if constexpr (requires { layer.forward_reference(buffers<I>(), params_.data()); })
+        layer.forward_reference(buffers<I>(), params_.data() + P::param_offset);
+      else
+        layer.forward(buffers<I>(), params_.data() + P::param_offset, mode::inference);
+    });
+    return acts_[walked::out_act].data();
+  }
+
+  std::size_t batch() const { return batch_; }
+
+ private:
+  template <class F>
+  void for_each_layer(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f.template operator()<I>(std::get<I>(layers_)), ...);
+    }(std::make_index_sequence<layer_count>{});
+  }
+  template <class F>
+  void for_each_layer(F&& f) const {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f.template operator()<I>(std::get<I>(layers_)), ...);
+    }(std::make_index_sequence<layer_count>{});
+  }
+
+  template <std::size_t I>
+  auto buffers() {
+    using P = placed_at<I>;
+    using L = typename P::layer;
+    pass_buffers<T, L::num_inputs> b;
+    for (std::size_t k = 0; k < L::num_inputs; ++k) b.inputs[k] = acts_[L::inputs[k]].data();
+    b.output = acts_[P::out_act].data();
+    b.batch = batch_;
+    return b;
+  }
+
+  template <std::size_t Remaining>
+  void backward_from() {
+    if constexpr (Remaining > 0) {
+      constexpr std::size_t I = Remaining - 1;
+      using P = placed_at<I>;
+      using L = typename P::layer;
+      std::array<T*, L::num_inputs> din{};
+      for (std::size_t k = 0; k < L::num_inputs; ++k)
+        din[k] = (L::inputs[k] == 0 && !want_input_grad_) ? nullptr : dacts_[L::inputs[k]].data();
+      std::get<I>(layers_).backward(buffers<I>(), dacts_[P::out_act].data(), din, params_.data() + P::param_offset,
+                                    grads_.data() + P::param_offset);
+      backward_from<I>();
+    }
+  }
+
+  template <class F>
+  void visit_tensor(const std::string& name, F&& f) const {
+    bool found = false;
+    for_each_layer([&]<std::size_t I>(const auto&) {
+      using P = placed_at<I>;
+      using L = typename P::layer;
+      const auto tensors = L::parameter_tensors();
+      for (std::size_t t = 0; t < tensors.size(); ++t) {
+        if (std::to_string(I + 1) + "." + tensors[t].name != name) continue;
+        std::size_t size = 1;
+        for (auto d : tensors[t].shape) size *= d;
+        f(size, [t](std::size_t i) { return P::param_offset + L::arena_index(t, i); });
+        found = true;
+      }
+    });
+    if (!found) throw error("model has no parameter tensor named '" + name + "'");
+  }
+
+  void prepare() {
+    for_each_layer([&]<std::size_t I>(auto& layer) { layer.prepare(params_.data() + placed_at<I>::param_offset); });
+    dirty_ = false;
+  }
+
+  void allocate(std::size_t n) {
+    if (n == 0) throw error("model: the batch is empty");
+    if (n == batch_) return;
+    for (std::size_t a = 0; a < activation_count; ++a) {
+      acts_[a].assign(n * act_shapes_[a].size(), T(0));
+      dacts_[a].assign(n * act_shapes_[a].size(), T(0));
+    }
+    batch_ = n;
+  }
+
+  static void to_nhwc(const T* in, T* out, std::size_t n) {
+    constexpr shape3 s = input_shape;
+    for (std::size_t b = 0; b < n; ++b)
+      for (std::size_t c = 0; c < s.c; ++c)
+        for (std::size_t i = 0; i < s.h * s.w; ++i) out[(b * s.h * s.w + i) * s.c + c] = in[(b * s.c + c) * s.h * s.w + i];
+  }
+  static void to_nchw(const T* in, T* out, std::size_t n, shape3 s) {
+    for (std::size_t b = 0; b < n; ++b)
+      for (std::size_t c = 0; c < s.c; ++c)
+        for (std::size_t i = 0; i < s.h * s.w; ++i) out[(b * s.c + c) * s.h * s.w + i] = in[(b * s.h * s.w + i) * s.c + c];
+  }
+
+  matrix<T> to_api_matrix(const T* out, std::size_t n) const {
+    matrix<T> result({n, output_shape.size()});
+    if constexpr (output_shape.h * output_shape.w == 1) std::copy_n(out, result.size(), result.data());
+    else to_nchw(out, result.data(), n, output_shape);
+    return result;
+  }
+
+  void check_batch(const batch4<T>& x, const char* what) const {
+    const auto& s = x.shape();
+    if (s[1] != input_shape.c || s[2] != input_shape.h || s[3] != input_shape.w)
+      throw error(std::string("model::") + what + ": input batch is " + shape_string(s) + ", expected Nx" +
+                  input_shape.str());
+  }
+
+  layer_tuple layers_;
+  buffer<T> params_, grads_;
+  std::array<buffer<T>, activation_count> acts_, dacts_;
+  std::array<shape3, activation_count> act_shapes_{};
+  std::size_t batch_ = 0;
+  bool dirty_ = true;
+  bool want_input_grad_ = true;
+};
+
+DEEPID_NAMESPACE_END
