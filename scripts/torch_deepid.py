@@ -91,7 +91,10 @@ def init_like_deepid(net, seed):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in net.deepid_names().items():
-            fan_in = p.shape[-1] if p.dim() == 2 else p.shape[-1] * p.shape[-2] * p.shape[-3]
-            scale = (2.0 / fan_in) ** 0.5 if name.endswith("weight") else 0.05
+            if name.endswith("bias"):
+                scale = 0.05
+            else:
+                fan_in = p.shape[-1] if p.dim() == 2 else p.shape[-1] * p.shape[-2] * p.shape[-3]
+                scale = (2.0 / fan_in) ** 0.5
             p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * scale)
     return net
