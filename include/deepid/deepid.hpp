@@ -23,7 +23,8 @@
 #include "deepid/layers/softmax.hpp"
 #include "deepid/layers/tap.hpp"
 
-// net: composition and the model
+// net: composition, the model and its gradient check
+#include "deepid/net/gradient_check.hpp"
 #include "deepid/net/model.hpp"
 #include "deepid/net/stack.hpp"
 

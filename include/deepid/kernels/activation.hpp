@@ -2,6 +2,7 @@
 // Element-wise kernels: ReLU and its gradient, vectorised.
 #include <cstddef>
 
+#include "deepid/core/config.hpp"
 #include "deepid/kernels/detail/xsimd.hpp"
 
 DEEPID_NAMESPACE_BEGIN

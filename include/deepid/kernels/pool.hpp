@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "deepid/core/config.hpp"
 #include "deepid/kernels/detail/xsimd.hpp"
 #include "deepid/kernels/parallel.hpp"
 

@@ -168,6 +168,17 @@ class model {
     return data;
   }
 
+  // Copies the gradient of parameter tensor `name` (from the last backward)
+  // out in PyTorch layout.
+  std::vector<T> get_gradient(const std::string& name) const {
+    std::vector<T> data;
+    visit_tensor(name, [&](std::size_t size, auto index) {
+      data.resize(size);
+      for (std::size_t i = 0; i < size; ++i) data[i] = grads_[index(i)];
+    });
+    return data;
+  }
+
   // Sets parameter tensor `name` from PyTorch layout (size must match).
   void set_parameter(const std::string& name, std::span<const T> data) {
     visit_tensor(name, [&](std::size_t size, auto index) {

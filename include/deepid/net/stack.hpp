@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "deepid/layers/layer.hpp"
+#include "deepid/layers/detail/checks.hpp"
 #include "deepid/layers/relu.hpp"
 #include "deepid/layers/tap.hpp"
 

@@ -1,0 +1,214 @@
+#pragma once
+// check_gradients(model, ...): a numerical gradient check of a whole network,
+// in the spirit of dlib's test_layer. For a model<Net, double>, an input batch
+// x and a random linear loss L = sum_i r_i * output_i, it compares what
+// backward() returns (every parameter tensor and dL/dx) with the central
+// difference (L(v + h) - L(v - h)) / 2h, one coordinate at a time.
+//
+//   deepid::model<my_stack, double> m(deepid::init::seed{1});
+//   const auto result = deepid::check_gradients(m);
+//   if (!result.ok()) std::cerr << result.str() << '\n';
+//
+// To test one layer, wrap it in a tiny stack (input<2, 5, 5>, your_layer).
+//
+// Kinks. deepid's layers are piecewise linear (ReLU, max pooling), so along
+// one coordinate L is a polyline. When [v - h, v + h] contains a kink, the
+// central difference is not the derivative at v. The checker sees this in the
+// one-sided slopes (L(v+h) - L(v)) / h and (L(v) - L(v-h)) / h: on a linear
+// piece they agree up to rounding, and when they differ by d the central
+// difference is off by at most d / 2. Coordinates whose slopes differ by more
+// than the tolerance are skipped and counted, never compared more loosely;
+// a check that skips more than max_skipped_fraction of them fails.
+//
+// Stochastic layers. Every evaluation runs on a copy of the model as it was
+// before the check, so with pass = mode::training dropout draws one mask for
+// the analytic pass and all the differences. The model's parameters are left
+// unchanged; its gradients() are those of the analytic pass.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "deepid/core/error.hpp"
+#include "deepid/core/rng.hpp"
+#include "deepid/net/model.hpp"
+
+DEEPID_NAMESPACE_BEGIN
+
+struct gradient_check_options {
+  std::size_t batch = 3;                 // samples in the random input (the overload without an input)
+  double step = 1e-5;                    // h of the differences
+  double tolerance = 1e-5;               // largest relative error ok() accepts (correct code: ~1e-7)
+  double floor = 1e-4;                   // errors divide by max(|analytic|, |numeric|, floor)
+  double max_skipped_fraction = 0.05;    // of the coordinates, skipped at kinks
+  std::size_t max_per_tensor = 0;        // coordinates checked per parameter tensor; 0: all
+  std::size_t max_inputs = 0;            // input coordinates checked; 0: all
+  bool check_input = true;               // also check dL/dx
+  mode pass = mode::inference;           // mode::training: dropout on, one fixed mask
+  std::uint64_t seed = 1;                // the input, the loss weights r and the sampled coordinates
+};
+
+// The outcome for one group of coordinates (parameters, or the input).
+struct gradient_check_report {
+  double max_error = 0.0;                // largest relative error among the compared coordinates
+  std::string worst;                     // where: "3.weight[17]" (PyTorch layout) or "input[1,0,4,2]"
+  double analytic = 0.0, numeric = 0.0;  // the two derivatives there
+  std::size_t compared = 0, skipped = 0;
+
+  bool ok(double tolerance, double max_skipped_fraction) const {
+    return max_error <= tolerance && double(skipped) <= max_skipped_fraction * double(compared + skipped);
+  }
+  std::string str() const {
+    return "max relative error " + number(max_error) + " at " + (worst.empty() ? "-" : worst) + " (analytic " +
+           number(analytic) + ", numeric " + number(numeric) + "), " + std::to_string(compared) + " compared, " +
+           std::to_string(skipped) + " skipped at kinks";
+  }
+  static std::string number(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g", v);
+    return text;
+  }
+};
+
+struct gradient_check_result {
+  gradient_check_report parameters, input;
+  double tolerance = 0.0, max_skipped_fraction = 0.0;
+
+  bool ok() const {
+    return parameters.ok(tolerance, max_skipped_fraction) && input.ok(tolerance, max_skipped_fraction);
+  }
+  double max_error() const { return std::max(parameters.max_error, input.max_error); }
+  std::string str() const {
+    return "parameters: " + parameters.str() + "\ninput: " + input.str() + "\n(tolerance " +
+           gradient_check_report::number(tolerance) + ")";
+  }
+};
+
+namespace detail {
+
+// `count` of the indices 0..size-1 in increasing order (all when count is 0).
+inline std::vector<std::size_t> pick_coordinates(std::size_t size, std::size_t count, rng& gen) {
+  if (count == 0 || count > size) count = size;
+  std::vector<std::size_t> picked;
+  picked.reserve(count);
+  for (std::size_t i = 0; i < size && picked.size() < count; ++i)  // selection sampling
+    if (gen.uniform() * double(size - i) < double(count - picked.size())) picked.push_back(i);
+  return picked;
+}
+
+// Compares one coordinate: `analytic` against the differences of the losses
+// at v - step_down, v and v + step_up (see the header comment for kinks).
+template <class Where>
+void judge_coordinate(gradient_check_report& report, const gradient_check_options& options, double analytic,
+                      double loss_down, double loss, double loss_up, double step_down, double step_up,
+                      Where&& where) {
+  const double slope_up = (loss_up - loss) / step_up, slope_down = (loss - loss_down) / step_down;
+  const double kink_scale = std::max({std::abs(slope_up), std::abs(slope_down), options.floor});
+  if (std::abs(slope_up - slope_down) > options.tolerance * kink_scale) {
+    ++report.skipped;
+    return;
+  }
+  const double numeric = (loss_up - loss_down) / (step_up + step_down);
+  const double error =
+      std::abs(analytic - numeric) / std::max({std::abs(analytic), std::abs(numeric), options.floor});
+  if (report.compared++ == 0 || error > report.max_error) {
+    report.max_error = error;
+    report.worst = where();
+    report.analytic = analytic;
+    report.numeric = numeric;
+  }
+}
+
+}  // namespace detail
+
+// Checks backward() of `m` on the batch `input` (N x C x H x W, NCHW).
+template <class Net>
+gradient_check_result check_gradients(model<Net, double>& m, std::span<const double> input,
+                                      const gradient_check_options& options = {}) {
+  using model_type = model<Net, double>;
+  constexpr shape3 in_shape = model_type::input_shape;
+  if (input.empty() || input.size() % in_shape.size() != 0)
+    throw error("check_gradients: the input holds " + std::to_string(input.size()) +
+                " values, not a positive multiple of one " + in_shape.str() + " sample");
+  const std::size_t n = input.size() / in_shape.size();
+
+  rng gen(mix64(options.seed));
+  std::vector<double> r(n * model_type::output_shape.size());
+  for (auto& w : r) w = gen.normal();
+  const auto loss_of = [&](model_type& net, const double* x) {
+    const double* out = net.forward(x, n, options.pass);
+    double sum = 0.0;
+    for (std::size_t i = 0; i < r.size(); ++i) sum += r[i] * out[i];
+    return sum;
+  };
+
+  // The analytic gradients: dL/doutput = r. Differences run on `probe`.
+  const model_type before = m;
+  model_type probe = before;
+  std::vector<double> dinput(input.size());
+  const double loss = loss_of(m, input.data());
+  m.backward(r.data(), dinput.data());
+
+  gradient_check_result result;
+  result.tolerance = options.tolerance;
+  result.max_skipped_fraction = options.max_skipped_fraction;
+
+  // Parameters, tensor by tensor, perturbed through their PyTorch layout.
+  for (const auto& tensor : before.parameter_tensors()) {
+    const std::vector<double> gradient = m.get_gradient(tensor.name);
+    std::vector<double> values = before.get_parameter(tensor.name);
+    for (const std::size_t i : detail::pick_coordinates(values.size(), options.max_per_tensor, gen)) {
+      const double v = values[i];
+      const auto loss_at = [&](double perturbed) {
+        values[i] = perturbed;
+        probe = before;
+        probe.set_parameter(tensor.name, values);
+        values[i] = v;
+        return loss_of(probe, input.data());
+      };
+      const double down = v - options.step, up = v + options.step;
+      detail::judge_coordinate(result.parameters, options, gradient[i], loss_at(down), loss, loss_at(up), v - down,
+                               up - v, [&] { return tensor.name + "[" + std::to_string(i) + "]"; });
+    }
+  }
+
+  // The input.
+  if (options.check_input) {
+    std::vector<double> x(input.begin(), input.end());
+    for (const std::size_t i : detail::pick_coordinates(x.size(), options.max_inputs, gen)) {
+      const double v = x[i];
+      const auto loss_at = [&](double perturbed) {
+        x[i] = perturbed;
+        probe = before;
+        const double l = loss_of(probe, x.data());
+        x[i] = v;
+        return l;
+      };
+      const double down = v - options.step, up = v + options.step;
+      detail::judge_coordinate(result.input, options, dinput[i], loss_at(down), loss, loss_at(up), v - down, up - v,
+                               [&] {
+                                 const std::size_t hw = in_shape.h * in_shape.w, s = i / in_shape.size();
+                                 const std::size_t c = i / hw % in_shape.c, y = i % hw / in_shape.w, xx = i % in_shape.w;
+                                 return "input[" + std::to_string(s) + "," + std::to_string(c) + "," +
+                                        std::to_string(y) + "," + std::to_string(xx) + "]";
+                               });
+    }
+  }
+
+  return result;
+}
+
+// Checks backward() of `m` on a random batch of options.batch samples, N(0, 1).
+template <class Net>
+gradient_check_result check_gradients(model<Net, double>& m, const gradient_check_options& options = {}) {
+  rng gen(options.seed);
+  std::vector<double> input(options.batch * model<Net, double>::input_shape.size());
+  for (auto& v : input) v = gen.normal();
+  return check_gradients(m, std::span<const double>(input), options);
+}
+
+DEEPID_NAMESPACE_END

@@ -1,0 +1,28 @@
+# Compiles SOURCE with -fsyntax-only. A file whose first line is
+# "// expect: <text>" must fail AND print <text>; "// expect-compiles" must pass.
+file(STRINGS "${SOURCE}" first_line LIMIT_COUNT 1)
+string(REPLACE "|" ";" include_list "${INCLUDES}")
+set(include_flags)
+foreach(dir ${include_list})
+  list(APPEND include_flags "-isystem" "${dir}")
+endforeach()
+execute_process(
+  COMMAND "${CXX}" -std=c++20 -fsyntax-only -I "${DEEPID_INCLUDE}" ${include_flags} "${SOURCE}"
+  RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(LENGTH "${err}" err_length)
+if(first_line MATCHES "^// expect-compiles")
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "expected ${SOURCE} to compile, it did not:\n${err}")
+  endif()
+  message(STATUS "compiles as expected")
+  return()
+endif()
+string(REGEX REPLACE "^// expect: " "" expected "${first_line}")
+if(status EQUAL 0)
+  message(FATAL_ERROR "misuse compiled: ${SOURCE} must not compile")
+endif()
+string(FIND "${err}" "${expected}" where)
+if(where EQUAL -1)
+  message(FATAL_ERROR "compiler output lacks the intended message '${expected}':\n${err}")
+endif()
+message(STATUS "fails as intended with '${expected}' (${err_length} characters of diagnostics)")

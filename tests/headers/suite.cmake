@@ -1,0 +1,25 @@
+# Every public header compiles on its own: one translation unit per header.
+file(GLOB_RECURSE deepid_public_headers RELATIVE ${PROJECT_SOURCE_DIR}/include CONFIGURE_DEPENDS
+     ${PROJECT_SOURCE_DIR}/include/deepid/*.hpp)
+set(deepid_header_units)
+foreach(header ${deepid_public_headers})
+  # Optional backends need their toolchains; they have their own tests.
+  if(header MATCHES "^deepid/(backend|distributed)/")
+    continue()
+  endif()
+  string(REPLACE "/" "_" unit ${header})
+  set(unit "${CMAKE_CURRENT_BINARY_DIR}/header_units/${unit}.cpp")
+  set(text "#include <${header}>\n#include <${header}>  // include guards hold\n")
+  if(EXISTS ${unit})
+    file(READ ${unit} old)
+  endif()
+  if(NOT old STREQUAL text)
+    file(WRITE ${unit} "${text}")
+  endif()
+  list(APPEND deepid_header_units ${unit})
+endforeach()
+add_library(deepid_header_check OBJECT ${deepid_header_units})
+target_link_libraries(deepid_header_check PRIVATE deepid::deepid deepid_project_flags)
+target_compile_options(deepid_header_check PRIVATE -Werror)
+add_test(NAME headers.compile_alone
+         COMMAND ${CMAKE_COMMAND} --build ${PROJECT_BINARY_DIR} --target deepid_header_check)
