@@ -28,6 +28,22 @@
 #include "deepid/net/model.hpp"
 #include "deepid/net/stack.hpp"
 
+// face: landmarks, alignment, patch schemes, data sets, synthetic identities
+#include "deepid/face/alignment.hpp"
+#include "deepid/face/face_set.hpp"
+#include "deepid/face/image.hpp"
+#include "deepid/face/image_store.hpp"
+#include "deepid/face/landmark_list.hpp"
+#include "deepid/face/landmarks.hpp"
+#include "deepid/face/lfw.hpp"
+#include "deepid/face/patch_batch.hpp"
+#include "deepid/face/patch_scheme.hpp"
+#include "deepid/face/patches.hpp"
+#include "deepid/face/similarity.hpp"
+#include "deepid/face/synthetic.hpp"
+#include "deepid/face/synthetic_set.hpp"
+#include "deepid/face/tar_archive.hpp"
+
 // models: the papers' nets
 #include "deepid/models/deepid1.hpp"
 #include "deepid/models/deepid2.hpp"

@@ -1,0 +1,10 @@
+# Tests on real face data (DEEPID_DATA); each file is one executable.
+file(GLOB deepid_data_tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cpp)
+foreach(source ${deepid_data_tests})
+  get_filename_component(name ${source} NAME_WE)
+  add_executable(data_${name} ${source} ${CMAKE_CURRENT_LIST_DIR}/../support/data_main.cpp)
+  target_link_libraries(data_${name} PRIVATE deepid::deepid deepid_project_flags doctest::doctest)
+  target_include_directories(data_${name} PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../support)
+  add_test(NAME data.${name} COMMAND data_${name})
+  set_tests_properties(data.${name} PROPERTIES SKIP_RETURN_CODE 77)
+endforeach()
