@@ -10,6 +10,7 @@
 
 #include "deepid/core/error.hpp"
 #include "deepid/face/detail/opencv.hpp"
+#include "deepid/io/atomic_file.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace face {
@@ -40,19 +41,14 @@ inline cv::Mat load_image(const std::filesystem::path& path) {
   return decode_image(bytes, path.string());
 }
 
-// Writes a PNG/JPEG atomically (temporary file in the same folder, then rename).
+// Writes a PNG/JPEG atomically: a reader sees the old file or the new one.
 inline void save_image(const std::filesystem::path& path, const cv::Mat& image) {
   std::vector<std::uint8_t> encoded;
   const std::string ext = path.extension().string().empty() ? ".png" : path.extension().string();
   if (!cv::imencode(ext, image, encoded)) throw error(path.string() + ": cannot encode an image as " + ext);
-  const auto tmp = std::filesystem::path(path.string() + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw error(path.string() + ": cannot write (folder missing or not writable)");
-    out.write(reinterpret_cast<const char*>(encoded.data()), std::streamsize(encoded.size()));
-    if (!out) throw error(path.string() + ": write failed");
-  }
-  std::filesystem::rename(tmp, path);
+  io::atomic_file out(path);
+  out.write(encoded.data(), encoded.size());
+  out.commit();
 }
 
 }  // namespace face

@@ -1,0 +1,114 @@
+#pragma once
+// The LFW View 2 ten-fold protocol on precomputed features: for each fold the
+// verifier (PCA, threshold included) learns only from the other nine folds —
+// their pairs, and the identities of the images in them — and is tested on
+// the held-out fold. Reported: mean accuracy and standard error
+// (S_E = sigma / sqrt(10), sigma with n - 1), the pooled ROC of the held-out
+// scores, AUC, EER and TPR at FPR 1e-2 and 1e-3.
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "deepid/core/error.hpp"
+#include "deepid/core/tensor.hpp"
+#include "deepid/eval/roc.hpp"
+#include "deepid/eval/threshold.hpp"
+#include "deepid/verify/verifier.hpp"
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+// A pair of feature rows in a fold.
+struct fold_pair {
+  std::size_t first = 0, second = 0;
+  bool same = false;
+  int fold = 0;
+};
+
+struct fold_result {
+  int fold = 0;
+  double accuracy = 0, threshold = 0, train_accuracy = 0;
+};
+
+struct protocol_result {
+  std::string name;
+  std::vector<fold_result> folds;
+  double mean_accuracy = 0, standard_error = 0;
+  roc_curve roc;  // pooled over the held-out folds
+  double auc = 0, eer = 0, tpr_at_1e2 = 0, tpr_at_1e3 = 0;
+  std::vector<double> scores;  // held-out score of every pair, in input order
+};
+
+// Runs the protocol for verifier type V (made by `make` for each fold).
+// `identities` gives each feature row's person (for identity-based learners).
+template <verify::verifier V>
+protocol_result run_ten_fold(const std::string& name, const matrix<float>& features, std::span<const fold_pair> pairs,
+                             std::span<const int> identities, const std::function<V()>& make = [] { return V{}; }) {
+  if (identities.size() != features.shape()[0])
+    throw error("run_ten_fold: " + std::to_string(identities.size()) + " identity labels for " +
+                std::to_string(features.shape()[0]) + " feature rows");
+  std::map<int, std::vector<std::size_t>> by_fold;
+  for (std::size_t i = 0; i < pairs.size(); ++i) by_fold[pairs[i].fold].push_back(i);
+  if (by_fold.size() < 2) throw error("run_ten_fold: need at least two folds");
+  const std::size_t d = features.shape()[1];
+  protocol_result result;
+  result.name = name;
+  result.scores.assign(pairs.size(), 0.0);
+  for (const auto& [fold, test] : by_fold) {
+    // Training rows: the images of the other folds' pairs, each once.
+    std::map<std::size_t, std::size_t> row_of;
+    std::vector<verify::labelled_pair> train_pairs;
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      if (pairs[i].fold == fold) continue;
+      const std::size_t a = row_of.emplace(pairs[i].first, row_of.size()).first->second;
+      const std::size_t b = row_of.emplace(pairs[i].second, row_of.size()).first->second;
+      train_pairs.push_back({a, b, pairs[i].same});
+    }
+    matrix<float> train({row_of.size(), d});
+    std::vector<int> train_ids(row_of.size());
+    for (const auto& [source, row] : row_of) {
+      std::copy_n(features.data() + source * d, d, train.data() + row * d);
+      train_ids[row] = identities[source];
+    }
+    V verifier = make();
+    verifier.fit(verify::training_data{train, train_ids, train_pairs});
+    const auto train_scores = verifier.scores(train, train_pairs);
+    std::unique_ptr<bool[]> train_same(new bool[train_pairs.size()]);
+    for (std::size_t i = 0; i < train_pairs.size(); ++i) train_same[i] = train_pairs[i].same;
+    const auto choice = best_threshold(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()));
+
+    std::vector<verify::labelled_pair> test_pairs;
+    for (auto i : test) test_pairs.push_back({pairs[i].first, pairs[i].second, pairs[i].same});
+    const auto test_scores = verifier.scores(features, test_pairs);
+    std::size_t correct = 0;
+    for (std::size_t k = 0; k < test.size(); ++k) {
+      if (!std::isfinite(test_scores[k])) throw error(name + ": a verifier returned a non-finite score");
+      correct += (test_scores[k] > choice.threshold) == pairs[test[k]].same;
+      result.scores[test[k]] = test_scores[k];
+    }
+    result.folds.push_back({fold, double(correct) / double(test.size()), choice.threshold, choice.accuracy});
+  }
+  double sum = 0;
+  for (const auto& f : result.folds) sum += f.accuracy;
+  const double n = double(result.folds.size());
+  result.mean_accuracy = sum / n;
+  double var = 0;
+  for (const auto& f : result.folds) var += (f.accuracy - result.mean_accuracy) * (f.accuracy - result.mean_accuracy);
+  result.standard_error = std::sqrt(var / (n - 1)) / std::sqrt(n);
+  std::unique_ptr<bool[]> same(new bool[pairs.size()]);
+  for (std::size_t i = 0; i < pairs.size(); ++i) same[i] = pairs[i].same;
+  result.roc = make_roc(result.scores, std::span<const bool>(same.get(), pairs.size()));
+  result.auc = result.roc.auc();
+  result.eer = result.roc.eer();
+  result.tpr_at_1e2 = result.roc.tpr_at_fpr(1e-2);
+  result.tpr_at_1e3 = result.roc.tpr_at_fpr(1e-3);
+  return result;
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END

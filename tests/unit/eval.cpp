@@ -1,0 +1,145 @@
+// Thresholds, ROC, AUC, EER and the ten-fold protocol against hand-computed
+// cases and brute force.
+#include <doctest/doctest.h>
+
+#include <deepid/eval/protocol.hpp>
+#include <deepid/eval/report.hpp>
+#include <deepid/verify/distance.hpp>
+
+#include <deepid/core/rng.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+namespace ev = deepid::eval;
+namespace vf = deepid::verify;
+
+namespace {
+std::vector<char> as_chars(std::initializer_list<bool> v) { return {v.begin(), v.end()}; }
+std::span<const bool> bools(const std::vector<char>& v) {
+  return {reinterpret_cast<const bool*>(v.data()), v.size()};
+}
+}  // namespace
+
+TEST_CASE("best threshold equals brute force over every candidate") {
+  deepid::rng gen(3);
+  for (int trial = 0; trial < 50; ++trial) {
+    const std::size_t n = 5 + trial;
+    std::vector<double> scores(n);
+    std::vector<char> same(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      same[i] = gen.uniform() < 0.5;
+      // Coarse values make ties common.
+      scores[i] = std::round((same[i] ? 0.6 : 0.0) + gen.normal()) / 2;
+    }
+    const auto choice = ev::best_threshold(scores, bools(same));
+    double brute = 0;
+    std::vector<double> candidates{-1e9, 1e9};
+    for (double s : scores) candidates.push_back(s), candidates.push_back(s + 1e-9), candidates.push_back(s - 1e-9);
+    for (double t : candidates) brute = std::max(brute, ev::accuracy_at(scores, bools(same), t));
+    CHECK(choice.accuracy == doctest::Approx(brute));
+    CHECK(ev::accuracy_at(scores, bools(same), choice.threshold) == doctest::Approx(brute));
+  }
+}
+
+TEST_CASE("threshold of the reference's margin example: middle of the best interval") {
+  // Reference section 11 (as similarities: negate the distances).
+  const std::vector<double> distance{0.2, 0.3, 0.5, 0.6, 0.7, 0.9, 1.1};
+  const auto same = as_chars({true, true, false, true, true, false, false});
+  std::vector<double> score;
+  for (double d : distance) score.push_back(-d);
+  const auto choice = ev::best_threshold(score, bools(same));
+  CHECK(choice.threshold == doctest::Approx(-0.8));
+  CHECK(choice.accuracy == doctest::Approx(6.0 / 7));
+}
+
+TEST_CASE("ROC, AUC and EER on a hand-computed case") {
+  // Scores: same {0.9, 0.8, 0.4}, different {0.7, 0.3, 0.1}.
+  const std::vector<double> s{0.9, 0.8, 0.7, 0.4, 0.3, 0.1};
+  const auto same = as_chars({true, true, false, true, false, false});
+  const auto roc = ev::make_roc(s, bools(same));
+  // Points: (0,0) (0,1/3) (0,2/3) (1/3,2/3) (1/3,1) (2/3,1) (1,1)
+  REQUIRE(roc.points.size() == 7);
+  CHECK(roc.points[2].tpr == doctest::Approx(2.0 / 3));
+  CHECK(roc.points[3].fpr == doctest::Approx(1.0 / 3));
+  // AUC = P(same > different) = 8 of 9 orderings.
+  CHECK(roc.auc() == doctest::Approx(8.0 / 9));
+  // FPR - (1 - TPR) changes sign on the segment (0, 2/3) -> (1/3, 2/3): EER = 1/3.
+  CHECK(roc.eer() == doctest::Approx(1.0 / 3));
+  CHECK(roc.tpr_at_fpr(0.0) == doctest::Approx(2.0 / 3));
+  CHECK(roc.tpr_at_fpr(0.34) == doctest::Approx(1.0));
+}
+
+TEST_CASE("AUC counts ties as one half") {
+  const std::vector<double> s{0.5, 0.5, 0.5, 0.5};
+  const auto same = as_chars({true, false, true, false});
+  CHECK(ev::make_roc(s, bools(same)).auc() == doctest::Approx(0.5));
+}
+
+TEST_CASE("ten-fold protocol: thresholds come from the training folds only") {
+  // Ten folds of features where the best threshold differs per fold: a
+  // threshold leaked from the test fold would score 100% everywhere.
+  deepid::rng gen(11);
+  const std::size_t folds = 10, per_fold = 40;
+  deepid::matrix<float> x({folds * per_fold * 2, 1});
+  std::vector<ev::fold_pair> pairs;
+  std::vector<int> ids(x.shape()[0]);
+  for (std::size_t f = 0; f < folds; ++f)
+    for (std::size_t k = 0; k < per_fold; ++k) {
+      const std::size_t a = (f * per_fold + k) * 2, b = a + 1;
+      const bool same = k % 2 == 0;
+      x(a, 0) = 0;
+      x(b, 0) = float((same ? 0.5 : 1.5) + 0.45 * (gen.uniform() * 2 - 1));
+      ids[a] = int(a);
+      ids[b] = same ? int(a) : int(b);
+      pairs.push_back({a, b, same, int(f)});
+    }
+  const auto result = ev::run_ten_fold<vf::l2_verifier>("l2", x, pairs, ids);
+  CHECK(result.folds.size() == folds);
+  CHECK(result.mean_accuracy == doctest::Approx(1.0));
+  CHECK(result.auc == doctest::Approx(1.0));
+  for (const auto& f : result.folds) {
+    CHECK(f.threshold < -0.95);  // between the classes' distance ranges
+    CHECK(f.threshold > -1.05);
+  }
+  CHECK(result.standard_error == doctest::Approx(0.0));
+
+  // Writing the ROC: CSV rows and a PNG.
+  const auto dir = std::filesystem::temp_directory_path() / "deepid_eval_test";
+  std::filesystem::create_directories(dir);
+  std::vector<ev::protocol_result> all{result};
+  ev::write_roc_csv(dir / "roc.csv", all);
+  ev::plot_roc_png(dir / "roc.png", all, "test");
+  std::ifstream csv(dir / "roc.csv");
+  std::string header;
+  std::getline(csv, header);
+  CHECK(header == "verifier,fpr,tpr,threshold");
+  CHECK(deepid::face::load_image(dir / "roc.png").cols == 900);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("ten-fold protocol: standard error is sigma/sqrt(10) over fold accuracies") {
+  // One-dimensional features where folds differ in difficulty.
+  deepid::rng gen(5);
+  deepid::matrix<float> x({400, 1});
+  std::vector<ev::fold_pair> pairs;
+  std::vector<int> ids(400);
+  for (std::size_t i = 0; i < 200; ++i) {
+    const bool same = i % 2;
+    const int fold = int(i / 20);
+    x(2 * i, 0) = 0;
+    x(2 * i + 1, 0) = float((same ? 1.0 : 2.0) + (0.2 + 0.1 * fold) * gen.normal());
+    ids[2 * i] = int(2 * i);
+    ids[2 * i + 1] = same ? int(2 * i) : int(2 * i + 1);
+    pairs.push_back({2 * i, 2 * i + 1, same, fold});
+  }
+  const auto r = ev::run_ten_fold<vf::l2_verifier>("l2", x, pairs, ids);
+  double mean = 0, var = 0;
+  for (const auto& f : r.folds) mean += f.accuracy / 10;
+  for (const auto& f : r.folds) var += (f.accuracy - mean) * (f.accuracy - mean) / 9;
+  CHECK(r.mean_accuracy == doctest::Approx(mean));
+  CHECK(r.standard_error == doctest::Approx(std::sqrt(var / 10)));
+  CHECK(r.mean_accuracy > 0.6);
+  CHECK(r.mean_accuracy < 1.0);
+}
