@@ -123,6 +123,12 @@ class progress_bar {
     return [this](std::size_t done, std::size_t) { update(done); };
   }
 
+  // Extra text shown after the rate (e.g. "loss 2.31 top-1 err 41.2%").
+  void set_status(std::string status) {
+    std::lock_guard lock(mutex_);
+    status_ = std::move(status);
+  }
+
   std::size_t done() const {
     std::lock_guard lock(mutex_);
     return done_;
@@ -164,11 +170,12 @@ class progress_bar {
     const double fraction = total_ ? double(done_) / double(total_) : 1.0;
     const std::string rate_str = rate_text(done_, elapsed);
     if (style_ == progress_style::bar) {
-      std::fprintf(out_, "\r%s [%s] %zu/%zu %5.1f%%  %s  ETA %s\033[K", label_.c_str(), bar_text().c_str(), done_, total_,
-                   100.0 * fraction, rate_str.c_str(), format_duration(eta).c_str());
+      std::fprintf(out_, "\r%s [%s] %zu/%zu %5.1f%%  %s  ETA %s%s%s\033[K", label_.c_str(), bar_text().c_str(), done_,
+                   total_, 100.0 * fraction, rate_str.c_str(), format_duration(eta).c_str(), status_.empty() ? "" : "  ",
+                   status_.c_str());
     } else {
-      std::fprintf(out_, "%s: %zu/%zu (%.1f%%), %s, ETA %s\n", label_.c_str(), done_, total_, 100.0 * fraction,
-                   rate_str.c_str(), format_duration(eta).c_str());
+      std::fprintf(out_, "%s: %zu/%zu (%.1f%%), %s, ETA %s%s%s\n", label_.c_str(), done_, total_, 100.0 * fraction,
+                   rate_str.c_str(), format_duration(eta).c_str(), status_.empty() ? "" : ", ", status_.c_str());
     }
     std::fflush(out_);
   }
@@ -180,6 +187,7 @@ class progress_bar {
   progress_style style_;
   clock::time_point start_, last_;
   std::size_t done_ = 0;
+  std::string status_;
   bool finished_ = false;
   mutable std::mutex mutex_;
 };

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "deepid/core/buffer.hpp"
 #include "deepid/core/error.hpp"
 #include "deepid/core/rng.hpp"
 #include "deepid/kernels/dense.hpp"
 #include "deepid/kernels/parallel.hpp"
+#include "deepid/kernels/softmax.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 
@@ -23,27 +25,15 @@ template <class T>
 double softmax_cross_entropy(const T* logits, std::span<const std::int32_t> labels, std::size_t classes,
                              T* dlogits = nullptr, std::size_t* correct = nullptr) {
   const std::size_t n = labels.size();
-  double loss = 0.0;
-  std::size_t hits = 0;
-  for (std::size_t s = 0; s < n; ++s) {
-    const T* z = logits + s * classes;
-    const auto label = labels[s];
-    if (label < 0 || std::size_t(label) >= classes)
-      throw error("softmax_cross_entropy: label " + std::to_string(label) + " of sample " + std::to_string(s) +
+  for (std::size_t s = 0; s < n; ++s)
+    if (labels[s] < 0 || std::size_t(labels[s]) >= classes)
+      throw error("softmax_cross_entropy: label " + std::to_string(labels[s]) + " of sample " + std::to_string(s) +
                   " is outside [0, " + std::to_string(classes) + ")");
-    const T top = *std::max_element(z, z + classes);
-    double sum = 0.0;
-    for (std::size_t k = 0; k < classes; ++k) sum += std::exp(double(z[k] - top));
-    loss += std::log(sum) - double(z[label] - top);
-    if (std::size_t(std::max_element(z, z + classes) - z) == std::size_t(label)) ++hits;
-    if (dlogits) {
-      T* d = dlogits + s * classes;
-      for (std::size_t k = 0; k < classes; ++k) d[k] = T(std::exp(double(z[k] - top)) / sum / double(n));
-      d[label] -= T(1.0 / double(n));
-    }
-  }
-  if (correct) *correct = hits;
-  return n ? loss / double(n) : 0.0;
+  std::vector<unsigned char> hits(correct ? n : 0);
+  const double loss = kernels::softmax_cross_entropy_rows(logits, labels.data(), n, classes, dlogits,
+                                                          correct ? hits.data() : nullptr);
+  if (correct) *correct = std::size_t(std::count(hits.begin(), hits.end(), 1));
+  return loss;
 }
 
 // features [n x dim] -> logits [n x classes]; weights [dim][classes], bias.
@@ -60,6 +50,7 @@ class softmax_classifier {
   std::size_t dim() const { return dim_; }
   std::size_t classes() const { return classes_; }
   std::span<T> parameters() { return params_; }
+  std::span<const T> parameters() const { return params_; }
   std::span<const T> gradients() const { return grads_; }
 
   // Returns the mean loss; fills dfeatures [n x dim] and the parameter gradients.

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <span>
 #include <vector>
 
@@ -117,6 +119,26 @@ class margin_refitter {
   std::size_t seen() const { return next_; }
   std::size_t window() const { return window_; }
   bool due() const { return next_ > 0 && next_ % window_ == 0; }
+
+  // The window's contents, for checkpoints (oldest first), and back.
+  void snapshot(std::vector<double>& distances, std::vector<std::int64_t>& same, std::uint64_t& seen) const {
+    distances.clear(), same.clear();
+    const std::size_t start = ring_.size() < window_ ? 0 : next_ % window_;
+    for (std::size_t k = 0; k < ring_.size(); ++k) {
+      const auto& e = ring_[(start + k) % ring_.size()];
+      distances.push_back(e.d), same.push_back(e.same);
+    }
+    seen = next_;
+  }
+  void restore(const std::vector<double>& distances, const std::vector<std::int64_t>& same, std::uint64_t seen) {
+    if (distances.size() != same.size() || distances.size() > window_)
+      throw error("margin_refitter: restored window does not fit (" + std::to_string(distances.size()) + " pairs)");
+    ring_.assign(distances.size(), {});
+    next_ = std::size_t(seen);
+    // Oldest first in the snapshot; put entry k where add() would have.
+    const std::size_t start = distances.size() < window_ ? 0 : next_ % window_;
+    for (std::size_t k = 0; k < distances.size(); ++k) ring_[(start + k) % ring_.size()] = {distances[k], same[k] != 0};
+  }
 
   double refit() const {
     if (ring_.empty()) throw error("margin_refitter: no pairs seen yet");

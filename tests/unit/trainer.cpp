@@ -1,0 +1,151 @@
+// The trainer on synthetic identities: it learns, it is deterministic for a
+// seed and any thread count, a run resumed from a checkpoint ends bitwise
+// where an uninterrupted one does, and bad checkpoints are refused clearly.
+#include <doctest/doctest.h>
+
+#include <deepid/deepid.hpp>
+#include <deepid/train/trainer.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+namespace dp = deepid;
+namespace fc = deepid::face;
+namespace tr = deepid::train;
+
+namespace {
+// A small DeepID-shaped net on 31x31 gray patches.
+using small_net = dp::stack<dp::input<1, 31, 31>, dp::conv<8, 4>, dp::relu, dp::max_pool<2>, dp::conv<12, 3>, dp::relu,
+                            dp::max_pool<2>, dp::locally_shared_conv<16, 3, dp::regions<2, 2>>, dp::relu,
+                            dp::max_pool<2>, dp::tap<"pool3">, dp::locally_connected<16, 2>, dp::relu, dp::tap<"conv4">,
+                            dp::multi_scale_fc<32, "pool3", "conv4">, dp::relu>;
+
+const tr::identity_patches& patches() {
+  static const tr::identity_patches data = [] {
+    const auto set = fc::synthetic_face_set(12, 10);
+    // nose.s1.gray of the DeepID1 scheme: 31x31x1.
+    const std::size_t type = 7 * 6 + 1 * 2 + 1;
+    static_assert(fc::require_patch_input<small_net, fc::deepid1_scheme, type>());
+    auto batch = fc::extract_patches<fc::deepid1_scheme>(fc::faces_of(set), {type});
+    const auto norm = fc::patch_normalisation::fit(batch.original[0]);
+    norm.apply(batch.original[0]);
+    norm.apply(batch.flipped[0]);
+    tr::identity_patches d;
+    d.original = batch.original[0];
+    d.flipped = batch.flipped[0];
+    for (const auto& f : set.faces) d.labels.push_back(f.identity);
+    d.identities = set.identities();
+    return d;
+  }();
+  return data;
+}
+
+tr::options small_options(int epochs) {
+  tr::options o;
+  o.epochs = epochs;
+  o.batch_pairs = 16;
+  o.lambda = 0.05;
+  o.margin_window = 64;
+  o.optimiser = {.lr = 0.02, .momentum = 0.9, .weight_decay = 5e-4};
+  o.schedule = dp::lr_schedule::constant(0.02);
+  o.seed = 9;
+  o.progress = dp::progress_style::silent;
+  o.architecture = "small-test-net";
+  return o;
+}
+
+std::vector<float> train_once(tr::options o, int threads) {
+  dp::set_num_threads(threads);
+  dp::model<small_net> m(dp::init::seed{3});
+  tr::trainer<small_net> t(m, patches().identities, o);
+  t.fit(patches());
+  dp::set_num_threads(2);
+  return {m.parameters().begin(), m.parameters().end()};
+}
+}  // namespace
+
+TEST_CASE("trainer: the joint signal learns synthetic identities") {
+  dp::model<small_net> m(dp::init::seed{3});
+  auto o = small_options(8);
+  tr::trainer<small_net> t(m, patches().identities, o);
+  const double margin_before = t.margin();
+  const auto r = t.fit(patches());
+  REQUIRE(r.epochs.size() == 8);
+  CHECK(r.epochs.back().ident_loss < r.epochs.front().ident_loss);
+  // 12 identities: chance is 91.7% top-1 error.
+  CHECK(r.best_validation_error < 0.6);
+  CHECK(t.margin() != margin_before);  // re-fit every 64 pairs
+  CHECK(r.epochs.back().verif_loss > 0);
+}
+
+TEST_CASE("trainer: same seed gives bitwise the same weights, for 1 and 2 threads") {
+  const auto a = train_once(small_options(2), 1);
+  const auto b = train_once(small_options(2), 2);
+  const auto c = train_once(small_options(2), 2);
+  CHECK(a == b);
+  CHECK(b == c);
+  auto other = small_options(2);
+  other.seed = 10;
+  CHECK(train_once(other, 2) != a);
+}
+
+TEST_CASE("trainer: a run resumed from a checkpoint ends bitwise where an uninterrupted one does") {
+  const auto dir = std::filesystem::temp_directory_path() / ("deepid_trainer_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto uninterrupted = train_once(small_options(3), 2);
+
+  auto o = small_options(3);
+  o.checkpoint = dir / "run.ckpt";
+  o.stop_after_batches = 9;  // mid-way through the second epoch (6 batches per epoch)
+  {
+    dp::model<small_net> m(dp::init::seed{3});
+    tr::trainer<small_net> t(m, patches().identities, o);
+    CHECK(t.fit(patches()).interrupted);
+  }
+  REQUIRE(std::filesystem::exists(o.checkpoint));
+  o.stop_after_batches = -1;
+  dp::model<small_net> m(dp::init::seed{99});  // different start: the checkpoint must override it
+  tr::trainer<small_net> t(m, patches().identities, o);
+  t.resume(o.checkpoint);
+  const auto r = t.fit(patches());
+  CHECK(!r.interrupted);
+  CHECK(r.epochs.size() == 3);
+  const std::vector<float> resumed(m.parameters().begin(), m.parameters().end());
+  CHECK(resumed == uninterrupted);
+
+  SUBCASE("bad checkpoints are refused with the file named") {
+    auto wrong = small_options(3);
+    wrong.architecture = "deepid1-31x31x1";
+    dp::model<small_net> m2;
+    tr::trainer<small_net> t2(m2, patches().identities, wrong);
+    CHECK_THROWS_WITH(t2.resume(o.checkpoint), doctest::Contains("written for 'small-test-net'"));
+    const auto size = std::filesystem::file_size(o.checkpoint);
+    std::filesystem::copy_file(o.checkpoint, dir / "cut.ckpt");
+    std::filesystem::resize_file(dir / "cut.ckpt", size / 2);
+    CHECK_THROWS_WITH(t.resume(dir / "cut.ckpt"), doctest::Contains("cut.ckpt: truncated"));
+    std::filesystem::copy_file(o.checkpoint, dir / "flip.ckpt");
+    {
+      std::fstream f(dir / "flip.ckpt", std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(std::streamoff(size / 2));
+      f.put('\x7f');
+    }
+    CHECK_THROWS_WITH(t.resume(dir / "flip.ckpt"), doctest::Contains("flip.ckpt: checksum mismatch"));
+    CHECK_THROWS_WITH(t.resume(dir / "none.ckpt"), doctest::Contains("none.ckpt: cannot open"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("trainer: bad training data is refused") {
+  dp::model<small_net> m;
+  auto o = small_options(1);
+  tr::trainer<small_net> t(m, patches().identities, o);
+  auto bad = patches();
+  bad.labels[3] = 99;
+  CHECK_THROWS_WITH(t.fit(bad), doctest::Contains("label 99 is outside [0, 12)"));
+  bad = patches();
+  bad.original.data()[5] = std::nanf("");
+  CHECK_THROWS_WITH(t.fit(bad), doctest::Contains("not finite"));
+  bad = patches();
+  bad.flipped = {};
+  CHECK_THROWS_WITH(t.fit(bad), doctest::Contains("no flipped patches"));
+}
