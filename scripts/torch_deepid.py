@@ -62,12 +62,17 @@ class DeepID(nn.Module):
         h1, w1 = (h - 3) // 2, (w - 3) // 2
         h2, w2 = (h1 - 2) // 2, (w1 - 2) // 2
         h3, w3 = (h2 - 2) // 2, (w2 - 2) // 2
+        # A bank grid of one region is an ordinary convolution (deepid stores
+        # it in OIHW then), e.g. conv4 of the 31x31 nets, whose output is 1x1.
+        def banked(cin, cout, k, hw, g):
+            return nn.Conv2d(cin, cout, k) if tuple(g) == (1, 1) else BankedConv(cin, cout, k, hw, g)
+
         if sharing == "plain":
             self.conv3 = nn.Conv2d(40, 60, 3)
             self.conv4 = nn.Conv2d(60, 80, 2)
         else:
-            self.conv3 = BankedConv(40, 60, 3, (h2, w2), grid)
-            self.conv4 = BankedConv(60, 80, 2, (h3, w3), (h3 - 1, w3 - 1))
+            self.conv3 = banked(40, 60, 3, (h2, w2), grid)
+            self.conv4 = banked(60, 80, 2, (h3, w3), (h3 - 1, w3 - 1))
         self.fc = nn.Linear(60 * h3 * w3 + 80 * (h3 - 1) * (w3 - 1), 160)
 
     def forward(self, x):

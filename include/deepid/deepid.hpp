@@ -6,6 +6,7 @@
 // core: shapes, tensors, errors, random numbers, threads
 #include "deepid/core/config.hpp"
 #include "deepid/core/error.hpp"
+#include "deepid/core/progress.hpp"
 #include "deepid/core/rng.hpp"
 #include "deepid/core/shape.hpp"
 #include "deepid/core/tensor.hpp"
@@ -30,6 +31,7 @@
 
 // face: landmarks, alignment, patch schemes, data sets, synthetic identities
 #include "deepid/face/alignment.hpp"
+#include "deepid/face/contact_sheet.hpp"
 #include "deepid/face/face_set.hpp"
 #include "deepid/face/image.hpp"
 #include "deepid/face/image_store.hpp"
@@ -44,6 +46,16 @@
 #include "deepid/face/synthetic_set.hpp"
 #include "deepid/face/tar_archive.hpp"
 
+// features: classic baselines (LBP, HOG) and the extractor interface
+#include "deepid/features/extractor.hpp"
+#include "deepid/features/hog.hpp"
+#include "deepid/features/lbp.hpp"
+
 // models: the papers' nets
 #include "deepid/models/deepid1.hpp"
 #include "deepid/models/deepid2.hpp"
+
+// io: NumPy .npy files, interop weights (docs/weights.md), atomic writes
+#include "deepid/io/atomic_file.hpp"
+#include "deepid/io/npy.hpp"
+#include "deepid/io/weights.hpp"

@@ -4,6 +4,7 @@ foreach(dep Eigen3::Eigen xtensor xsimd)
   get_target_property(dirs ${dep} INTERFACE_INCLUDE_DIRECTORIES)
   list(APPEND deepid_cf_includes ${dirs})
 endforeach()
+list(APPEND deepid_cf_includes ${OpenCV_INCLUDE_DIRS})
 list(REMOVE_DUPLICATES deepid_cf_includes)
 # System directories are searched anyway; naming them with -isystem breaks #include_next.
 list(REMOVE_ITEM deepid_cf_includes ${CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES})

@@ -1,0 +1,95 @@
+// deepid: the command-line tool. `deepid help` lists the subcommands; each
+// lives in its own file (info.cpp, forward.cpp, export.cpp). Every failure is
+// reported as one line on stderr, "deepid: error: ...", with exit status 1
+// (2 for a mistake in the command line).
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <new>
+#include <string>
+#include <string_view>
+
+#include <deepid/core/config.hpp>
+#include <deepid/core/error.hpp>
+
+#include "commands.hpp"
+
+namespace {
+
+const char* const general_usage =
+    "deepid " DEEPID_CLI_VERSION " - DeepID face-recognition ConvNets (Sun, Wang, Tang 2014)\n"
+    "\n"
+    "usage: deepid <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  info                   version, SIMD architecture, threads and the list of models\n"
+    "  info --model NAME      layer table of one model: output shapes, parameters, MFLOP\n"
+    "  forward --model NAME --weights DIR --input X.npy --output Y.npy [--threads N]\n"
+    "                         DeepID features (N x 160, float32) of a batch N x C x H x W\n"
+    "  export --model NAME --out DIR [--seed S]\n"
+    "                         write seeded weights: DIR/<tensor>.npy and DIR/model.txt\n"
+    "  help [COMMAND]         this text, or the options of one command\n"
+    "\n"
+    "Weights are NumPy .npy files in PyTorch layout (docs/weights.md). Errors print one\n"
+    "line starting with 'deepid: error:' and exit with status 1 (2 for usage mistakes).\n";
+
+std::string one_line(std::string text) {
+  for (auto& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
+int report(const std::string& message, int status) {
+  std::cout.flush();
+  std::cerr << "deepid: error: " << one_line(message) << std::endl;
+  return status;
+}
+
+int help(std::string_view topic) {
+  using namespace deepid_cli;
+  if (topic.empty()) std::cout << general_usage;
+  else if (topic == "info") std::cout << info_usage;
+  else if (topic == "forward") std::cout << forward_usage;
+  else if (topic == "export") std::cout << export_usage;
+  else throw usage_error("no help for unknown command '" + std::string(topic) + "' (see 'deepid help')");
+  return 0;
+}
+
+int dispatch(int argc, char** argv) {
+  using namespace deepid_cli;
+  if (argc < 2) return help("");
+  const std::string_view command = argv[1];
+  const arguments rest(argv + 2, std::size_t(argc - 2));
+  if (command == "help" || command == "--help" || command == "-h") {
+    if (rest.size() > 1) throw usage_error("'deepid help' takes at most one command name");
+    return help(rest.empty() ? "" : rest[0]);
+  }
+  if (command == "--version") {
+    std::cout << "deepid " DEEPID_CLI_VERSION "\n";
+    return 0;
+  }
+  if (command == "info") return run_info(rest);
+  if (command == "forward") return run_forward(rest);
+  if (command == "export") return run_export(rest);
+  if (!command.empty() && command[0] == '-')
+    throw usage_error("unknown option '" + std::string(command) + "' (see 'deepid help')");
+  throw usage_error("unknown command '" + std::string(command) + "' (see 'deepid help')");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const deepid_cli::usage_error& e) {
+    return report(e.what(), 2);
+  } catch (const deepid::error& e) {
+    return report(e.what(), 1);
+  } catch (const std::bad_alloc&) {
+    return report("out of memory", 1);
+  } catch (const std::exception& e) {
+    return report(e.what(), 1);
+  } catch (...) {
+    return report("unexpected failure", 1);
+  }
+}

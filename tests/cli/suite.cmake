@@ -1,0 +1,105 @@
+# The deepid command-line tool: working runs, and every bad input failing with
+# one line "deepid: error: ..." that names the file, a non-zero status, no
+# crash, and no damage to existing files.
+if(NOT TARGET deepid_cli)
+  return()
+endif()
+
+add_executable(deepid_test_npy_tool ${CMAKE_CURRENT_LIST_DIR}/npy_tool.cpp)
+target_link_libraries(deepid_test_npy_tool PRIVATE deepid::deepid deepid_project_flags)
+
+set(cli_dir ${CMAKE_CURRENT_LIST_DIR})
+set(cli_work ${CMAKE_CURRENT_BINARY_DIR}/cli_work)
+set(cli_exe $<TARGET_FILE:deepid_cli>)
+
+add_test(NAME cli.setup COMMAND bash ${cli_dir}/setup.sh ${cli_work} ${cli_exe} $<TARGET_FILE:deepid_test_npy_tool>)
+set_tests_properties(cli.setup PROPERTIES FIXTURES_SETUP deepid_cli_files)
+
+# Working runs.
+add_test(NAME cli.help COMMAND deepid_cli help)
+set_tests_properties(cli.help PROPERTIES PASS_REGULAR_EXPRESSION "usage: deepid <command>")
+add_test(NAME cli.help_forward COMMAND deepid_cli forward --help)
+set_tests_properties(cli.help_forward PROPERTIES PASS_REGULAR_EXPRESSION "usage: deepid forward --model NAME")
+add_test(NAME cli.info COMMAND deepid_cli info)
+set_tests_properties(cli.info PROPERTIES
+  PASS_REGULAR_EXPRESSION "simd: .*threads: .*deepid1-39x31x3 +3x39x31 +216780.*deepid2-47x47x1-plain +1x47x47 +317480")
+add_test(NAME cli.info_model COMMAND deepid_cli info --model deepid1-39x31x3)
+set_tests_properties(cli.info_model PROPERTIES
+  PASS_REGULAR_EXPRESSION "locally_shared_conv<60,3,regions<2,2>> \\+ relu +60x6x4 +86640.*total +216780 +5\\.980")
+add_test(NAME cli.forward COMMAND bash ${cli_dir}/forward_ok.sh ${cli_work} ${cli_exe}
+                                  $<TARGET_FILE:deepid_test_npy_tool>)
+set_tests_properties(cli.forward PROPERTIES FIXTURES_REQUIRED deepid_cli_files)
+
+# cli_error(<name> <expected text> [UNCHANGED file] ARGS <deepid arguments>)
+function(cli_error name expected)
+  cmake_parse_arguments(arg "" "UNCHANGED" "ARGS" ${ARGN})
+  set(keep)
+  if(arg_UNCHANGED)
+    set(keep --unchanged ${arg_UNCHANGED})
+  endif()
+  add_test(NAME cli.error.${name}
+           COMMAND bash ${cli_dir}/expect_error.sh ${keep} ${expected} -- ${cli_exe} ${arg_ARGS}
+           WORKING_DIRECTORY ${cli_work})
+  set_tests_properties(cli.error.${name} PROPERTIES FIXTURES_REQUIRED deepid_cli_files)
+endfunction()
+
+set(m deepid1-39x31x3)
+set(ok --model ${m} --weights w --input x.npy --output y.npy)
+# Usage mistakes.
+cli_error(unknown_command "unknown command 'frobnicate'" ARGS frobnicate)
+cli_error(unknown_option "unknown option '--bogus' for 'deepid forward'" ARGS forward ${ok} --bogus 1)
+cli_error(unknown_global_option "unknown option '--bogus'" ARGS --bogus)
+cli_error(missing_option "'deepid forward' needs --weights" ARGS forward --model ${m} --input x.npy --output y.npy)
+cli_error(option_without_value "option '--input' needs a value" ARGS forward --model ${m} --weights w --input)
+cli_error(option_twice "option '--model' is given twice" ARGS forward ${ok} --model ${m})
+cli_error(stray_argument "unexpected argument 'x.npy'" ARGS forward x.npy)
+cli_error(bad_threads "--threads 'zero' is not an integer" ARGS forward ${ok} --threads zero)
+cli_error(bad_seed "--seed '-3' is not an integer" ARGS export --model ${m} --out e --seed -3)
+cli_error(help_unknown "no help for unknown command 'nope'" ARGS help nope)
+# Unknown model.
+cli_error(unknown_model "unknown model 'deepid9'" ARGS forward --model deepid9 --weights w --input x.npy --output y.npy)
+cli_error(unknown_model_info "unknown model 'deepid1'" ARGS info --model deepid1)
+cli_error(unknown_model_export "unknown model 'deepid3-net1'" ARGS export --model deepid3-net1 --out e)
+# Weights.
+cli_error(weights_dir_missing "absent: weights directory not found"
+          ARGS forward --model ${m} --weights absent --input x.npy --output y.npy)
+cli_error(weights_dir_is_file "x.npy: not a directory"
+          ARGS forward --model ${m} --weights x.npy --input x.npy --output y.npy)
+cli_error(weight_file_missing "w_missing/4.bias.npy: file not found"
+          ARGS forward --model ${m} --weights w_missing --input x.npy --output y.npy)
+cli_error(weight_wrong_shape "w_shape/1.weight.npy: expected shape 20x3x4x4, found 20x1x4x4"
+          ARGS forward --model ${m} --weights w_shape --input x.npy --output y.npy)
+cli_error(weight_nan "w_nan/7.bias.npy: value [0, 0, 0] is NaN"
+          ARGS forward --model ${m} --weights w_nan --input x.npy --output y.npy)
+cli_error(weight_truncated "w_truncated/14.weight.npy: truncated .npy file"
+          ARGS forward --model ${m} --weights w_truncated --input x.npy --output y.npy)
+cli_error(weights_other_model "w/model.txt: the weights are for model 'deepid1-39x31x3', not 'deepid1-39x31x3-plain'"
+          ARGS forward --model deepid1-39x31x3-plain --weights w --input x.npy --output y.npy)
+cli_error(weights_bad_manifest "w_manifest/model.txt: line 1: unsupported format"
+          ARGS forward --model ${m} --weights w_manifest --input x.npy --output y.npy)
+# Input batch.
+cli_error(input_missing "absent.npy: file not found"
+          ARGS forward --model ${m} --weights w --input absent.npy --output y.npy)
+cli_error(input_wrong_shape "x_gray.npy: expected shape Nx3x39x31, found 4x1x39x31"
+          ARGS forward --model ${m} --weights w --input x_gray.npy --output y.npy)
+cli_error(input_wrong_rank "x_rank3.npy: expected shape Nx3x39x31, found 3x39x31"
+          ARGS forward --model ${m} --weights w --input x_rank3.npy --output y.npy)
+cli_error(input_nan "x_nan.npy: value [0, 0, 0, 0] is NaN"
+          ARGS forward --model ${m} --weights w --input x_nan.npy --output y.npy)
+cli_error(input_inf "x_inf.npy: value [1, 2, 38, 30] is +inf"
+          ARGS forward --model ${m} --weights w --input x_inf.npy --output y.npy)
+cli_error(input_empty "x_empty.npy: the batch is empty"
+          ARGS forward --model ${m} --weights w --input x_empty.npy --output y.npy)
+cli_error(input_truncated "x_truncated.npy: truncated .npy file"
+          ARGS forward --model ${m} --weights w --input x_truncated.npy --output y.npy)
+cli_error(input_not_npy "x_text.npy: not a .npy file"
+          ARGS forward --model ${m} --weights w --input x_text.npy --output y.npy)
+# Output: a failed run leaves an existing file as it was.
+cli_error(output_kept_on_failure "x_nan.npy: value" UNCHANGED ${cli_work}/existing.npy
+          ARGS forward --model ${m} --weights w --input x_nan.npy --output existing.npy)
+cli_error(output_dir_missing "nodir/y.npy: directory 'nodir' does not exist"
+          ARGS forward --model ${m} --weights w --input x.npy --output nodir/y.npy)
+cli_error(output_is_directory "w: is a directory"
+          ARGS forward --model ${m} --weights w --input x.npy --output w)
+cli_error(export_onto_file "x.npy: cannot create the weights directory"
+          UNCHANGED ${cli_work}/x.npy ARGS export --model ${m} --out x.npy)
