@@ -91,9 +91,11 @@ inline options parse_options(std::string command, arguments args, std::initializ
 int run_info(arguments args);
 int run_forward(arguments args);
 int run_export(arguments args);
+int run_patches(arguments args);
 
 extern const char* const info_usage;
 extern const char* const forward_usage;
 extern const char* const export_usage;
+extern const char* const patches_usage;
 
 }  // namespace deepid_cli

@@ -28,6 +28,9 @@ const char* const general_usage =
     "                         DeepID features (N x 160, float32) of a batch N x C x H x W\n"
     "  export --model NAME --out DIR [--seed S]\n"
     "                         write seeded weights: DIR/<tensor>.npy and DIR/model.txt\n"
+    "  patches (--image F --landmarks \"x1 y1 ... x5 y5\" | --lfw DIR --name NAME | --synthetic I:S)\n"
+    "          --out SHEET.png [--scheme deepid1|deepid1-100|deepid2]\n"
+    "                         contact sheet: aligned face, regions and all patches with flips\n"
     "  help [COMMAND]         this text, or the options of one command\n"
     "\n"
     "Weights are NumPy .npy files in PyTorch layout (docs/weights.md). Errors print one\n"
@@ -51,6 +54,7 @@ int help(std::string_view topic) {
   else if (topic == "info") std::cout << info_usage;
   else if (topic == "forward") std::cout << forward_usage;
   else if (topic == "export") std::cout << export_usage;
+  else if (topic == "patches") std::cout << patches_usage;
   else throw usage_error("no help for unknown command '" + std::string(topic) + "' (see 'deepid help')");
   return 0;
 }
@@ -71,6 +75,7 @@ int dispatch(int argc, char** argv) {
   if (command == "info") return run_info(rest);
   if (command == "forward") return run_forward(rest);
   if (command == "export") return run_export(rest);
+  if (command == "patches") return run_patches(rest);
   if (!command.empty() && command[0] == '-')
     throw usage_error("unknown option '" + std::string(command) + "' (see 'deepid help')");
   throw usage_error("unknown command '" + std::string(command) + "' (see 'deepid help')");
