@@ -92,10 +92,12 @@ int run_info(arguments args);
 int run_forward(arguments args);
 int run_export(arguments args);
 int run_patches(arguments args);
+int run_features(arguments args);
 
 extern const char* const info_usage;
 extern const char* const forward_usage;
 extern const char* const export_usage;
 extern const char* const patches_usage;
+extern const char* const features_usage;
 
 }  // namespace deepid_cli

@@ -31,6 +31,8 @@ const char* const general_usage =
     "  patches (--image F --landmarks \"x1 y1 ... x5 y5\" | --lfw DIR --name NAME | --synthetic I:S)\n"
     "          --out SHEET.png [--scheme deepid1|deepid1-100|deepid2]\n"
     "                         contact sheet: aligned face, regions and all patches with flips\n"
+    "  features --extractor lbp|lbp-multiscale|hog --lfw DIR --out F.npy [--threads N]\n"
+    "                         features of every LFW image: F.npy (N x D) + F.names.txt\n"
     "  help [COMMAND]         this text, or the options of one command\n"
     "\n"
     "Weights are NumPy .npy files in PyTorch layout (docs/weights.md). Errors print one\n"
@@ -55,6 +57,7 @@ int help(std::string_view topic) {
   else if (topic == "forward") std::cout << forward_usage;
   else if (topic == "export") std::cout << export_usage;
   else if (topic == "patches") std::cout << patches_usage;
+  else if (topic == "features") std::cout << features_usage;
   else throw usage_error("no help for unknown command '" + std::string(topic) + "' (see 'deepid help')");
   return 0;
 }
@@ -76,6 +79,7 @@ int dispatch(int argc, char** argv) {
   if (command == "forward") return run_forward(rest);
   if (command == "export") return run_export(rest);
   if (command == "patches") return run_patches(rest);
+  if (command == "features") return run_features(rest);
   if (!command.empty() && command[0] == '-')
     throw usage_error("unknown option '" + std::string(command) + "' (see 'deepid help')");
   throw usage_error("unknown command '" + std::string(command) + "' (see 'deepid help')");
