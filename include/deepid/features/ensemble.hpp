@@ -1,0 +1,240 @@
+#pragma once
+// The DeepID feature of a face: a patch scheme plus one trained ConvNet per
+// patch type. Each net sees its patch and the patch's flipped counterpart
+// (reference 2.1), so a face gets 2 x 160 values per patch type,
+// concatenated in the order of the chosen types: [type0 orig, type0 flip,
+// type1 orig, ...].
+//
+// The nets differ in input shape (39x31 or 31x31, RGB or gray, ...), so the
+// ensemble holds them behind a small interface (patch_net); make_patch_net
+// picks the compiled net type for a scheme's patch index.
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "deepid/core/error.hpp"
+#include "deepid/core/progress.hpp"
+#include "deepid/core/tensor.hpp"
+#include "deepid/face/face_set.hpp"
+#include "deepid/face/patch_batch.hpp"
+#include "deepid/face/patch_scheme.hpp"
+#include "deepid/io/atomic_file.hpp"
+#include "deepid/io/record_file.hpp"
+#include "deepid/models/deepid1.hpp"
+#include "deepid/net/model.hpp"
+#include "deepid/train/trainer.hpp"
+
+DEEPID_NAMESPACE_BEGIN
+namespace features {
+
+// "deepid1-39x31x3", "deepid2-55x47x1": the family by patch size, as the CLI names models.
+inline std::string architecture_name(shape3 s, bool paper_sharing = true) {
+  return std::string(s.h >= 47 ? "deepid2-" : "deepid1-") + std::to_string(s.h) + "x" + std::to_string(s.w) + "x" +
+         std::to_string(s.c) + (paper_sharing ? "" : "-plain");
+}
+
+// One trained net of an ensemble, whatever its input shape.
+class patch_net {
+ public:
+  virtual ~patch_net() = default;
+  virtual shape3 input_shape() const = 0;
+  virtual std::size_t feature_dim() const = 0;
+  virtual std::string architecture() const = 0;
+  // Features of n normalised patches (NCHW) into out (n x feature_dim).
+  virtual void features(const float* nchw, std::size_t n, float* out) = 0;
+  virtual train::result train(const train::identity_patches& data, const train::options& o) = 0;
+  virtual std::vector<float> parameters() const = 0;
+  virtual void set_parameters(const std::vector<float>& values, const std::string& source) = 0;
+};
+
+template <class Net>
+class typed_patch_net final : public patch_net {
+ public:
+  explicit typed_patch_net(std::uint64_t seed) : model_(init::seed{seed}) {}
+  shape3 input_shape() const override { return model<Net, float>::input_shape; }
+  std::size_t feature_dim() const override { return model<Net, float>::output_shape.size(); }
+  std::string architecture() const override { return architecture_name(input_shape()); }
+  void features(const float* nchw, std::size_t n, float* out) override {
+    constexpr std::size_t chunk = 256;
+    const std::size_t in = input_shape().size(), dim = feature_dim();
+    for (std::size_t start = 0; start < n; start += chunk) {
+      const std::size_t m = std::min(chunk, n - start);
+      const float* f = model_.forward(nchw + start * in, m, mode::inference);
+      std::copy_n(f, m * dim, out + start * dim);
+    }
+  }
+  train::result train(const train::identity_patches& data, const train::options& o) override {
+    train::options options = o;
+    options.architecture = architecture();
+    train::trainer<Net> t(model_, data.identities, options);
+    if (!o.checkpoint.empty() && std::filesystem::exists(o.checkpoint)) t.resume(o.checkpoint);
+    return t.fit(data);
+  }
+  std::vector<float> parameters() const override { return {model_.parameters().begin(), model_.parameters().end()}; }
+  void set_parameters(const std::vector<float>& values, const std::string& source) override {
+    if (values.size() != model<Net, float>::param_count)
+      throw error(source + ": " + std::to_string(values.size()) + " parameters, " + architecture() + " has " +
+                  std::to_string(model<Net, float>::param_count));
+    std::copy(values.begin(), values.end(), model_.parameters().begin());
+  }
+
+ private:
+  model<Net, float> model_;
+};
+
+// The paper's net (conv3 locally shared on a 2x2 grid, conv4 locally
+// connected) for patch `index` of scheme S.
+template <face::patch_scheme S>
+std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed) {
+  std::unique_ptr<patch_net> net;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((index == I ? (net = std::make_unique<typed_patch_net<deepid1<face::scheme_patch_shape<S, I>>>>(seed), 0) : 0),
+     ...);
+  }(std::make_index_sequence<S::patches.size()>{});
+  if (!net) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
+  return net;
+}
+
+template <face::patch_scheme S>
+class ensemble {
+ public:
+  static constexpr std::uint32_t file_version = 1;
+
+  // Untrained nets for patch types `types`, seeded from `seed`.
+  ensemble(std::vector<std::size_t> types, std::uint64_t seed) : types_(std::move(types)) {
+    if (types_.empty()) throw error("ensemble: no patch types chosen");
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      nets_.push_back(make_patch_net<S>(types_[k], mix64(seed + types_[k])));
+      norms_.emplace_back();
+    }
+  }
+
+  const std::vector<std::size_t>& types() const { return types_; }
+  std::size_t dim() const {
+    std::size_t d = 0;
+    for (const auto& n : nets_) d += 2 * n->feature_dim();
+    return d;
+  }
+  patch_net& net(std::size_t k) { return *nets_[k]; }
+
+  // Trains every net on `set` (identity-labelled faces): patches cut once
+  // per type, normalisation learnt from them, then the trainer. `on_net`
+  // reports (k, result) after each net.
+  template <class Report>
+  void train(const face::face_set& set, const train::options& base, Report&& on_net,
+             face::on_bad_item policy = face::on_bad_item::fail) {
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      auto batch = face::extract_patches<S>(face::faces_of(set), {types_[k]}, true, policy);
+      train::identity_patches data;
+      norms_[k] = face::patch_normalisation::fit(batch.original[0]);
+      norms_[k].apply(batch.original[0]);
+      norms_[k].apply(batch.flipped[0]);
+      data.original = std::move(batch.original[0]);
+      data.flipped = std::move(batch.flipped[0]);
+      for (auto i : batch.faces) data.labels.push_back(set.faces[i].identity);
+      data.identities = set.identities();
+      train::options o = base;
+      o.seed = mix64(base.seed + types_[k]);
+      const auto result = nets_[k]->train(data, o);
+      on_net(k, result);
+    }
+  }
+
+  // Features of every face of `source`: rows x dim(), rows = faces kept.
+  face::patch_batch extract(const face::face_source& source, matrix<float>& out,
+                            face::on_bad_item policy = face::on_bad_item::fail) {
+    auto batch = face::extract_patches<S>(source, types_, true, policy);
+    const std::size_t n = batch.faces.size();
+    out = matrix<float>::from_shape({n, dim()});
+    std::size_t column = 0;
+    std::vector<float> part;
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      const std::size_t fd = nets_[k]->feature_dim();
+      for (int flipped = 0; flipped < 2; ++flipped) {
+        auto& patches = flipped ? batch.flipped[k] : batch.original[k];
+        norms_[k].apply(patches);
+        part.resize(n * fd);
+        nets_[k]->features(patches.data(), n, part.data());
+        for (std::size_t i = 0; i < n; ++i) std::copy_n(part.data() + i * fd, fd, out.data() + i * dim() + column);
+        column += fd;
+      }
+    }
+    return batch;
+  }
+
+  // DIR/ensemble.txt lists the nets; DIR/patch_<index>.net holds each one
+  // (record file: architecture, patch name, parameters, normalisation).
+  void save(const std::filesystem::path& dir) const {
+    std::filesystem::create_directories(dir);
+    std::string manifest = "deepid-ensemble 1\n";
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      const auto& d = S::patches[types_[k]];
+      const std::string file = "patch_" + std::to_string(types_[k]) + ".net";
+      io::record_writer w("patch_net", file_version);
+      w.add_text("architecture", nets_[k]->architecture());
+      w.add_text("patch", std::string(d.label()));
+      w.add_scalar("patch_index", double(types_[k]));
+      const auto params = nets_[k]->parameters();
+      w.add("params", std::span<const float>(params));
+      w.add("norm_mean", std::span<const float>(norms_[k].mean));
+      w.add_scalar("norm_scale", norms_[k].scale);
+      w.save(dir / file);
+      manifest += std::to_string(types_[k]) + " " + std::string(d.label()) + " " + file + "\n";
+    }
+    io::atomic_file f(dir / "ensemble.txt");
+    f.write(manifest);
+    f.commit();
+  }
+
+  static ensemble load(const std::filesystem::path& dir) {
+    const auto manifest = dir / "ensemble.txt";
+    std::ifstream in(manifest);
+    if (!in) throw error(manifest.string() + ": cannot open the ensemble manifest (train one with 'deepid train')");
+    std::string header;
+    std::getline(in, header);
+    if (header != "deepid-ensemble 1") throw error(manifest.string() + ":1: not a deepid ensemble manifest");
+    std::vector<std::size_t> types;
+    std::vector<std::string> files;
+    std::string line;
+    std::size_t line_no = 1;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.empty()) continue;
+      std::istringstream f(line);
+      std::size_t index;
+      std::string name, file;
+      if (!(f >> index >> name >> file) || index >= S::patches.size() || S::patches[index].label() != name)
+        throw error(manifest.string() + ":" + std::to_string(line_no) + ": '" + line +
+                    "' is not a patch of this scheme ('index name file')");
+      types.push_back(index);
+      files.push_back(file);
+    }
+    ensemble e(types, 0);
+    for (std::size_t k = 0; k < types.size(); ++k) {
+      const auto path = dir / files[k];
+      const io::record_reader r(path, "patch_net", file_version);
+      if (r.text("architecture") != e.nets_[k]->architecture())
+        throw error(path.string() + ": holds a '" + r.text("architecture") + "', patch " +
+                    std::string(S::patches[types[k]].label()) + " needs a '" + e.nets_[k]->architecture() + "'");
+      e.nets_[k]->set_parameters(r.f32("params"), path.string());
+      for (float v : r.f32("params"))
+        if (!std::isfinite(v)) throw error(path.string() + ": the parameters hold a value that is not finite");
+      e.norms_[k].mean = r.f32("norm_mean", S::patches[types[k]].shape().size());
+      e.norms_[k].scale = float(r.scalar("norm_scale"));
+    }
+    return e;
+  }
+
+ private:
+  std::vector<std::size_t> types_;
+  std::vector<std::unique_ptr<patch_net>> nets_;
+  std::vector<face::patch_normalisation> norms_;
+};
+
+}  // namespace features
+DEEPID_NAMESPACE_END
