@@ -53,7 +53,11 @@ struct options {
 
 // Parses "--name value" and "--name=value" for the names allowed; "--help"
 // or "-h" asks for the command's help.
-inline options parse_options(std::string command, arguments args, std::initializer_list<std::string_view> allowed) {
+// Names in `repeatable` may be given several times (values joined by ','),
+// names in `flags` take no value.
+inline options parse_options(std::string command, arguments args, std::initializer_list<std::string_view> allowed,
+                             std::initializer_list<std::string_view> repeatable = {},
+                             std::initializer_list<std::string_view> flags = {}) {
   options result;
   result.command = std::move(command);
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -77,12 +81,25 @@ inline options parse_options(std::string command, arguments args, std::initializ
     if (!known)
       throw usage_error("unknown option '--" + name + "' for 'deepid " + result.command + "' (see 'deepid help " +
                         result.command + "')");
+    bool is_flag = false;
+    for (auto f : flags) is_flag = is_flag || f == name;
+    if (is_flag) {
+      if (has_value) throw usage_error("option '--" + name + "' takes no value");
+      value = "1";
+      has_value = true;
+    }
     if (!has_value) {
       if (i + 1 >= args.size() || std::string_view(args[i + 1]).substr(0, 2) == "--")
         throw usage_error("option '--" + name + "' needs a value");
       value = args[++i];
     }
     if (value.empty()) throw usage_error("option '--" + name + "' needs a non-empty value");
+    bool repeats = false;
+    for (auto r : repeatable) repeats = repeats || r == name;
+    if (repeats && result.values.count(name)) {
+      result.values[name] += "," + value;
+      continue;
+    }
     if (!result.values.emplace(name, value).second) throw usage_error("option '--" + name + "' is given twice");
   }
   return result;
@@ -93,11 +110,13 @@ int run_forward(arguments args);
 int run_export(arguments args);
 int run_patches(arguments args);
 int run_features(arguments args);
+int run_eval_lfw(arguments args);
 
 extern const char* const info_usage;
 extern const char* const forward_usage;
 extern const char* const export_usage;
 extern const char* const patches_usage;
 extern const char* const features_usage;
+extern const char* const eval_lfw_usage;
 
 }  // namespace deepid_cli

@@ -13,6 +13,7 @@
 #include <deepid/core/error.hpp>
 
 #include "commands.hpp"
+#include "verifiers.hpp"
 
 namespace {
 
@@ -33,6 +34,8 @@ const char* const general_usage =
     "                         contact sheet: aligned face, regions and all patches with flips\n"
     "  features --extractor lbp|lbp-multiscale|hog --lfw DIR --out F.npy [--threads N]\n"
     "                         features of every LFW image: F.npy (N x D) + F.names.txt\n"
+    "  eval-lfw --features F.npy --verifier NAME[,NAME...] --out DIR [--lfw DIR] [--pca K]\n"
+    "                         LFW View 2 ten-fold protocol: accuracy, s.e., AUC, EER, ROC\n"
     "  help [COMMAND]         this text, or the options of one command\n"
     "\n"
     "Weights are NumPy .npy files in PyTorch layout (docs/weights.md). Errors print one\n"
@@ -58,6 +61,7 @@ int help(std::string_view topic) {
   else if (topic == "export") std::cout << export_usage;
   else if (topic == "patches") std::cout << patches_usage;
   else if (topic == "features") std::cout << features_usage;
+  else if (topic == "eval-lfw") std::cout << eval_lfw_usage << deepid_cli::verifier_names_help;
   else throw usage_error("no help for unknown command '" + std::string(topic) + "' (see 'deepid help')");
   return 0;
 }
@@ -80,6 +84,7 @@ int dispatch(int argc, char** argv) {
   if (command == "export") return run_export(rest);
   if (command == "patches") return run_patches(rest);
   if (command == "features") return run_features(rest);
+  if (command == "eval-lfw") return run_eval_lfw(rest);
   if (!command.empty() && command[0] == '-')
     throw usage_error("unknown option '" + std::string(command) + "' (see 'deepid help')");
   throw usage_error("unknown command '" + std::string(command) + "' (see 'deepid help')");

@@ -44,11 +44,19 @@ struct protocol_result {
   std::vector<double> scores;  // held-out score of every pair, in input order
 };
 
+// Which images a fold's verifier learns from.
+enum class training_images {
+  pairs_only,  // the images of the nine training folds' pairs (LFW "restricted")
+  people,      // every image of the people in those pairs, none of the test fold's people
+               // (LFW "unrestricted": identity labels of the training folds are used)
+};
+
 // Runs the protocol for verifier type V (made by `make` for each fold).
 // `identities` gives each feature row's person (for identity-based learners).
 template <verify::verifier V>
 protocol_result run_ten_fold(const std::string& name, const matrix<float>& features, std::span<const fold_pair> pairs,
-                             std::span<const int> identities, const std::function<V()>& make = [] { return V{}; }) {
+                             std::span<const int> identities, const std::function<V()>& make = [] { return V{}; },
+                             training_images images = training_images::pairs_only) {
   if (identities.size() != features.shape()[0])
     throw error("run_ten_fold: " + std::to_string(identities.size()) + " identity labels for " +
                 std::to_string(features.shape()[0]) + " feature rows");
@@ -68,6 +76,15 @@ protocol_result run_ten_fold(const std::string& name, const matrix<float>& featu
       const std::size_t a = row_of.emplace(pairs[i].first, row_of.size()).first->second;
       const std::size_t b = row_of.emplace(pairs[i].second, row_of.size()).first->second;
       train_pairs.push_back({a, b, pairs[i].same});
+    }
+    if (images == training_images::people) {
+      std::map<int, bool> allowed;  // person -> may train (false: in the test fold)
+      for (const auto& [source, row] : row_of) allowed.emplace(identities[source], true);
+      for (auto i : test) allowed[identities[pairs[i].first]] = false, allowed[identities[pairs[i].second]] = false;
+      for (std::size_t r = 0; r < identities.size(); ++r) {
+        const auto it = allowed.find(identities[r]);
+        if (it != allowed.end() && it->second) row_of.emplace(r, row_of.size());
+      }
     }
     matrix<float> train({row_of.size(), d});
     std::vector<int> train_ids(row_of.size());

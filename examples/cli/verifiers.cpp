@@ -1,0 +1,69 @@
+// The verifier registry: names -> verifier policies (with PCA where useful).
+#include "verifiers.hpp"
+
+#include <deepid/core/error.hpp>
+#include <deepid/verify/distance.hpp>
+#include <deepid/verify/hamming.hpp>
+#include <deepid/verify/joint_bayesian.hpp>
+#include <deepid/verify/nn_verifier.hpp>
+#include <deepid/verify/pair_classifiers.hpp>
+#include <deepid/verify/pca.hpp>
+
+#include "commands.hpp"
+
+namespace deepid_cli {
+
+namespace vf = deepid::verify;
+namespace ev = deepid::eval;
+
+const char* const verifier_names_help =
+    "  l1, l2, cosine        distances on the raw features (negated distance, cosine)\n"
+    "  pca-l2, pca-cosine    the same after PCA (--pca K, fitted on the training folds)\n"
+    "  jb                    PCA + Joint Bayesian, the published EM-like update\n"
+    "  jb-exact              PCA + Joint Bayesian, exact EM\n"
+    "  lr, svm               PCA + logistic regression / linear SVM on pair features\n"
+    "  nn                    the neural-network verifier (PCA + one group, or --nn-groups G\n"
+    "                        groups of the raw features, one per patch net)\n"
+    "  hamming               Hamming distance of binarised features (x > 0)\n";
+
+ev::protocol_result evaluate_verifier(const std::string& name, const deepid::matrix<float>& x,
+                                      std::span<const ev::fold_pair> pairs, std::span<const int> ids,
+                                      const verifier_settings& s) {
+  vf::pca_options pca;
+  pca.components = std::min<std::size_t>(s.pca, x.shape()[1]);
+  auto run = [&]<class V>(std::function<V()> make) { return ev::run_ten_fold<V>(name, x, pairs, ids, make, s.images); };
+  if (name == "l1") return run(std::function<vf::l1_verifier()>([] { return vf::l1_verifier{}; }));
+  if (name == "l2") return run(std::function<vf::l2_verifier()>([] { return vf::l2_verifier{}; }));
+  if (name == "cosine") return run(std::function<vf::cosine_verifier()>([] { return vf::cosine_verifier{}; }));
+  if (name == "pca-l2")
+    return run(std::function<vf::with_pca<vf::l2_verifier>()>([&] { return vf::with_pca<vf::l2_verifier>(pca); }));
+  if (name == "pca-cosine")
+    return run(std::function<vf::with_pca<vf::cosine_verifier>()>([&] { return vf::with_pca<vf::cosine_verifier>(pca); }));
+  if (name == "jb" || name == "jb-exact") {
+    vf::joint_bayesian_options o;
+    o.exact_em = name == "jb-exact";
+    return run(std::function<vf::with_pca<vf::joint_bayesian>()>(
+        [&] { return vf::with_pca<vf::joint_bayesian>(pca, vf::joint_bayesian(o)); }));
+  }
+  if (name == "lr")
+    return run(std::function<vf::with_pca<vf::logistic_verifier>()>([&] { return vf::with_pca<vf::logistic_verifier>(pca); }));
+  if (name == "svm")
+    return run(std::function<vf::with_pca<vf::svm_verifier>()>([&] { return vf::with_pca<vf::svm_verifier>(pca); }));
+  if (name == "nn") {
+    vf::nn_verifier_options o;
+    if (s.nn_groups > 0) {
+      if (x.shape()[1] % s.nn_groups)
+        throw deepid::error("nn: " + std::to_string(x.shape()[1]) + " features do not split into " +
+                            std::to_string(s.nn_groups) + " equal groups");
+      o.sizes = {s.nn_groups, 0, 80, std::min<std::size_t>(4800, 80 * s.nn_groups), 0};
+      return run(std::function<vf::nn_verifier()>([o] { return vf::nn_verifier(o); }));
+    }
+    o.sizes = {1, 0, 128, 128, 128};
+    o.two_stage = false;
+    return run(std::function<vf::with_pca<vf::nn_verifier>()>([&, o] { return vf::with_pca<vf::nn_verifier>(pca, vf::nn_verifier(o)); }));
+  }
+  if (name == "hamming") return run(std::function<vf::hamming_verifier()>([] { return vf::hamming_verifier{}; }));
+  throw usage_error("unknown verifier '" + name + "'; known:\n" + verifier_names_help);
+}
+
+}  // namespace deepid_cli

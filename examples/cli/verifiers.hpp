@@ -1,0 +1,23 @@
+#pragma once
+// The verifiers the tool knows by name, and running the LFW protocol with one.
+#include <string>
+#include <vector>
+
+#include <deepid/eval/protocol.hpp>
+
+namespace deepid_cli {
+
+struct verifier_settings {
+  std::size_t pca = 150;        // components for the pca-*, jb*, lr, svm and nn verifiers
+  std::size_t nn_groups = 0;    // nn: feature groups (one per patch net); 0: PCA then one group
+  deepid::eval::training_images images = deepid::eval::training_images::people;
+};
+
+extern const char* const verifier_names_help;
+
+// Runs the ten-fold protocol with verifier `name`.
+deepid::eval::protocol_result evaluate_verifier(const std::string& name, const deepid::matrix<float>& features,
+                                                std::span<const deepid::eval::fold_pair> pairs,
+                                                std::span<const int> identities, const verifier_settings& settings);
+
+}  // namespace deepid_cli
