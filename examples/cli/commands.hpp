@@ -111,6 +111,9 @@ int run_export(arguments args);
 int run_patches(arguments args);
 int run_features(arguments args);
 int run_eval_lfw(arguments args);
+int run_train(arguments args);
+int run_quickstart(arguments args);
+int run_verify(arguments args);
 
 extern const char* const info_usage;
 extern const char* const forward_usage;
@@ -118,5 +121,8 @@ extern const char* const export_usage;
 extern const char* const patches_usage;
 extern const char* const features_usage;
 extern const char* const eval_lfw_usage;
+extern const char* const train_usage;
+extern const char* const quickstart_usage;
+extern const char* const verify_usage;
 
 }  // namespace deepid_cli

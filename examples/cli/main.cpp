@@ -36,6 +36,11 @@ const char* const general_usage =
     "                         features of every LFW image: F.npy (N x D) + F.names.txt\n"
     "  eval-lfw --features F.npy --verifier NAME[,NAME...] --out DIR [--lfw DIR] [--pca K]\n"
     "                         LFW View 2 ten-fold protocol: accuracy, s.e., AUC, EER, ROC\n"
+    "  train --scheme deepid1|deepid2 --patches SPEC --out DIR (--celeba DIR | --synthetic I:N | ...)\n"
+    "                         train one net per patch type (identification + verification)\n"
+    "  quickstart [--out DIR] the whole pipeline on built-in synthetic identities\n"
+    "  verify --models DIR --verifier FILE A.jpg B.jpg (--landmarks LIST | --landmarks-a ...)\n"
+    "                         score, threshold and decision for two face images\n"
     "  help [COMMAND]         this text, or the options of one command\n"
     "\n"
     "Weights are NumPy .npy files in PyTorch layout (docs/weights.md). Errors print one\n"
@@ -61,6 +66,9 @@ int help(std::string_view topic) {
   else if (topic == "export") std::cout << export_usage;
   else if (topic == "patches") std::cout << patches_usage;
   else if (topic == "features") std::cout << features_usage;
+  else if (topic == "train") std::cout << train_usage;
+  else if (topic == "quickstart") std::cout << quickstart_usage;
+  else if (topic == "verify") std::cout << verify_usage;
   else if (topic == "eval-lfw") std::cout << eval_lfw_usage << deepid_cli::verifier_names_help;
   else throw usage_error("no help for unknown command '" + std::string(topic) + "' (see 'deepid help')");
   return 0;
@@ -85,6 +93,9 @@ int dispatch(int argc, char** argv) {
   if (command == "patches") return run_patches(rest);
   if (command == "features") return run_features(rest);
   if (command == "eval-lfw") return run_eval_lfw(rest);
+  if (command == "train") return run_train(rest);
+  if (command == "quickstart") return run_quickstart(rest);
+  if (command == "verify") return run_verify(rest);
   if (!command.empty() && command[0] == '-')
     throw usage_error("unknown option '" + std::string(command) + "' (see 'deepid help')");
   throw usage_error("unknown command '" + std::string(command) + "' (see 'deepid help')");

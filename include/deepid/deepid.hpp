@@ -51,6 +51,33 @@
 #include "deepid/features/hog.hpp"
 #include "deepid/features/lbp.hpp"
 
+// features: the ensemble of patch nets (DeepID features of a face)
+#include "deepid/features/ensemble.hpp"
+
+// loss and train: verification signals, SGD, the trainer, checkpoints
+#include "deepid/loss/verification.hpp"
+#include "deepid/train/checkpoint.hpp"
+#include "deepid/train/interrupt.hpp"
+#include "deepid/train/sgd.hpp"
+#include "deepid/train/trainer.hpp"
+
+// verify: verifier policies with one interface, PCA
+#include "deepid/verify/distance.hpp"
+#include "deepid/verify/hamming.hpp"
+#include "deepid/verify/joint_bayesian.hpp"
+#include "deepid/verify/nn_verifier.hpp"
+#include "deepid/verify/pair_classifiers.hpp"
+#include "deepid/verify/pca.hpp"
+#include "deepid/verify/verifier.hpp"
+
+// eval: thresholds, ROC, the ten-fold protocol, reports
+#include "deepid/eval/lfw.hpp"
+#include "deepid/eval/pairs.hpp"
+#include "deepid/eval/protocol.hpp"
+#include "deepid/eval/report.hpp"
+#include "deepid/eval/roc.hpp"
+#include "deepid/eval/threshold.hpp"
+
 // models: the papers' nets
 #include "deepid/models/deepid1.hpp"
 #include "deepid/models/deepid2.hpp"
@@ -58,4 +85,6 @@
 // io: NumPy .npy files, interop weights (docs/weights.md), atomic writes
 #include "deepid/io/atomic_file.hpp"
 #include "deepid/io/npy.hpp"
+#include "deepid/io/feature_file.hpp"
+#include "deepid/io/record_file.hpp"
 #include "deepid/io/weights.hpp"

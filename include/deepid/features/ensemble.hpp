@@ -124,9 +124,11 @@ class ensemble {
 
   // Trains every net on `set` (identity-labelled faces): patches cut once
   // per type, normalisation learnt from them, then the trainer. `on_net`
-  // reports (k, result) after each net.
+  // reports (k, result) after each net. When base.checkpoint / base.csv_log
+  // are set they name FOLDERS: each net gets patch_<index>.ckpt / .csv there
+  // (an existing checkpoint is resumed). Returns false when interrupted.
   template <class Report>
-  void train(const face::face_set& set, const train::options& base, Report&& on_net,
+  bool train(const face::face_set& set, const train::options& base, Report&& on_net,
              face::on_bad_item policy = face::on_bad_item::fail) {
     for (std::size_t k = 0; k < types_.size(); ++k) {
       auto batch = face::extract_patches<S>(face::faces_of(set), {types_[k]}, true, policy);
@@ -140,9 +142,20 @@ class ensemble {
       data.identities = set.identities();
       train::options o = base;
       o.seed = mix64(base.seed + types_[k]);
+      const std::string stem = "patch_" + std::to_string(types_[k]);
+      if (!base.checkpoint.empty()) {
+        std::filesystem::create_directories(base.checkpoint);
+        o.checkpoint = base.checkpoint / (stem + ".ckpt");
+      }
+      if (!base.csv_log.empty()) {
+        std::filesystem::create_directories(base.csv_log);
+        o.csv_log = base.csv_log / (stem + ".csv");
+      }
       const auto result = nets_[k]->train(data, o);
       on_net(k, result);
+      if (result.interrupted) return false;
     }
+    return true;
   }
 
   // Features of every face of `source`: rows x dim(), rows = faces kept.

@@ -1,0 +1,128 @@
+// deepid train: one ConvNet per chosen patch type of a scheme, trained with
+// the identification signal and (lambda > 0) the verification signal.
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include <deepid/core/threads.hpp>
+#include <deepid/face/face_set.hpp>
+#include <deepid/face/synthetic_set.hpp>
+#include <deepid/train/interrupt.hpp>
+
+#include "commands.hpp"
+#include "ensembles.hpp"
+
+namespace deepid_cli {
+
+const char* const train_usage =
+    "usage: deepid train --scheme deepid1|deepid2 --patches SPEC --out DIR\n"
+    "                    (--celeba DIR | --folders ROOT --landmarks TSV | --synthetic IDS:IMAGES)\n"
+    "                    [--epochs 10] [--batch 64] [--lr 0.01] [--lambda 0.05] [--warmup 0]\n"
+    "                    [--verification l2|l2+|l2-|l1|cosine] [--margin-every 200000]\n"
+    "                    [--schedule constant|step:E|plateau:P] [--seed 1] [--threads N] [--skip-bad]\n"
+    "\n"
+    "Trains one net per patch type and writes DIR (the ensemble 'deepid features --models'\n"
+    "reads), DIR/checkpoints/patch_<i>.ckpt (resumed when present) and DIR/logs/patch_<i>.csv.\n"
+    "Ctrl-C finishes the current batch, writes a checkpoint and stops; run the same command\n"
+    "again to continue exactly where it stopped.\n"
+    "  --patches SPEC   'all', a count N (spread over regions), or indices/names: 0,face.s1.rgb\n"
+    "  --celeba DIR     a CelebA-style folder (identity.txt, landmarks, images; docs/faces.md)\n"
+    "  --folders ROOT   ROOT/<identity>/<image> with --landmarks TSV\n"
+    "  --synthetic I:N  I built-in synthetic identities with N images each\n"
+    "  --lambda L       weight of the verification signal (0: identification only)\n"
+    "  --warmup E       first E epochs with lambda = 0\n";
+
+namespace {
+deepid::loss::verification_kind parse_verification(const std::string& v) {
+  using k = deepid::loss::verification_kind;
+  if (v == "l2") return k::l2;
+  if (v == "l2+") return k::l2_pos;
+  if (v == "l2-") return k::l2_neg;
+  if (v == "l1") return k::l1;
+  if (v == "cosine") return k::cosine;
+  throw usage_error("unknown --verification '" + v + "' (l2, l2+, l2-, l1, cosine)");
+}
+
+double real(const options& o, const char* name, double fallback) {
+  if (!o.has(name)) return fallback;
+  const std::string& text = o.required(name);
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used != text.size() || !std::isfinite(v) || v < 0)
+    throw usage_error(std::string("--") + name + " '" + text + "' is not a non-negative number");
+  return v;
+}
+}  // namespace
+
+deepid::face::face_set load_training_set(const options& o, deepid::face::on_bad_item policy) {
+  const int sources = int(o.has("celeba")) + int(o.has("folders")) + int(o.has("synthetic"));
+  if (sources != 1) throw usage_error("give exactly one training set: --celeba, --folders or --synthetic");
+  if (o.has("celeba")) return deepid::face::read_celeba(o.required("celeba"), policy);
+  if (o.has("folders")) return deepid::face::read_identity_folders(o.required("folders"), o.required("landmarks"), policy);
+  const std::string spec = o.required("synthetic");
+  int ids = 0, images = 0;
+  char colon = 0;
+  std::istringstream in(spec);
+  if (!(in >> ids >> colon >> images) || colon != ':' || ids < 2 || images < 2)
+    throw usage_error("--synthetic '" + spec + "' is not IDENTITIES:IMAGES with both at least 2");
+  return deepid::face::synthetic_face_set(ids, images);
+}
+
+deepid::train::options training_options(const options& o) {
+  deepid::train::options t;
+  t.epochs = int(o.integer("epochs", 10, 1, 100000));
+  t.batch_pairs = o.integer("batch", 64, 2, 100000);
+  t.lambda = real(o, "lambda", 0.05);
+  t.warmup_epochs = int(o.integer("warmup", 0, 0, 100000));
+  if (o.has("verification")) t.verification = parse_verification(o.required("verification"));
+  t.margin_window = o.integer("margin-every", 200000, 2, std::uint64_t(1) << 40);
+  const double lr = real(o, "lr", 0.01);
+  t.optimiser = {.lr = lr, .momentum = 0.9, .weight_decay = 5e-4};
+  t.schedule = deepid::lr_schedule::constant(lr);
+  if (o.has("schedule")) {
+    const std::string s = o.required("schedule");
+    if (s.rfind("step:", 0) == 0) t.schedule = deepid::lr_schedule::step(lr, std::stoi(s.substr(5)));
+    else if (s.rfind("plateau:", 0) == 0) t.schedule = deepid::lr_schedule::plateau(lr, std::stoi(s.substr(8)));
+    else if (s != "constant") throw usage_error("--schedule '" + s + "' is not constant, step:E or plateau:P");
+  }
+  t.seed = o.integer("seed", 1, 0, ~std::uint64_t(0));
+  return t;
+}
+
+int run_train(arguments args) {
+  const auto o = parse_options("train", args,
+                               {"scheme", "patches", "out", "celeba", "folders", "landmarks", "synthetic", "epochs", "batch",
+                                "lr", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
+                                "skip-bad"},
+                               {}, {"skip-bad"});
+  if (o.help) return std::cout << train_usage, 0;
+  if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
+  const std::string scheme = o.has("scheme") ? o.required("scheme") : "deepid1";
+  const std::filesystem::path out = o.required("out");
+  const auto types = parse_patch_list(scheme, o.has("patches") ? o.required("patches") : "1");
+  const auto policy = o.has("skip-bad") ? deepid::face::on_bad_item::skip : deepid::face::on_bad_item::fail;
+  auto t = training_options(o);
+  const auto set = load_training_set(o, policy);
+  for (const auto& p : set.problems) std::cerr << "deepid: skipped: " << p << "\n";
+  std::cout << "training " << types.size() << " " << scheme << " net(s) on " << set.faces.size() << " faces of "
+            << set.identities() << " identities, lambda " << t.lambda << ", " << t.epochs << " epochs\n";
+  t.checkpoint = out / "checkpoints";
+  t.csv_log = out / "logs";
+  deepid::train::install_interrupt_handler();
+  auto ensemble = make_ensemble(scheme, types, t.seed);
+  if (!ensemble->train(set, t)) {
+    std::cout << "interrupted: checkpoints are in " << t.checkpoint.string() << "; run the same command to continue\n";
+    return 130;
+  }
+  ensemble->save(out);
+  std::cout << "wrote " << out.string() << " (" << types.size() << " nets, features of " << ensemble->dim()
+            << " values per face)\n";
+  return 0;
+}
+
+}  // namespace deepid_cli
