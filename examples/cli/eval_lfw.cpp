@@ -41,8 +41,9 @@ int run_eval_lfw(arguments args) {
   {
     std::stringstream list(o.required("verifier"));
     for (std::string n; std::getline(list, n, ',');)
-      if (!n.empty()) names.push_back(n);
+      if (!n.empty()) check_verifier_name(n), names.push_back(n);
   }
+  if (names.empty()) throw usage_error("--verifier names no verifier");
   verifier_settings settings;
   settings.pca = o.integer("pca", 150, 1, 100000);
   settings.nn_groups = o.integer("nn-groups", 0, 0, 100000);

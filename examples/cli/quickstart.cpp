@@ -6,11 +6,14 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <tuple>
 
 #include <deepid/core/threads.hpp>
 #include <deepid/eval/pairs.hpp>
 #include <deepid/eval/report.hpp>
+#include <deepid/face/image.hpp>
 #include <deepid/face/synthetic_set.hpp>
+#include <deepid/io/atomic_file.hpp>
 #include <deepid/train/interrupt.hpp>
 #include <deepid/verify/joint_bayesian.hpp>
 #include <deepid/verify/pca.hpp>
@@ -98,26 +101,54 @@ int run_quickstart(arguments args) {
     f.write(table);
     f.commit();
   }
-  // A verifier for 'deepid verify', fitted on the training identities' features.
+  // A verifier for 'deepid verify': PCA + Joint Bayesian and its threshold,
+  // fitted on a third set of identities (seen neither by the nets nor by the
+  // evaluation), as the papers train JB on held-out people.
   {
-    std::vector<std::size_t> train_kept;
-    const auto train_features =
-        ensemble->extract(deepid::face::faces_of(train_set), deepid::face::on_bad_item::fail, train_kept, problems);
-    std::vector<int> train_ids;
-    for (const auto& f : train_set.faces) train_ids.push_back(f.identity);
-    const auto train_pairs = deepid::eval::make_fold_pairs(train_ids, 1, 500, 5);
+    const auto fit_set = deepid::face::synthetic_face_set(100, 6, {}, 200000);
+    std::vector<std::size_t> fit_kept;
+    const auto fit_features =
+        ensemble->extract(deepid::face::faces_of(fit_set), deepid::face::on_bad_item::fail, fit_kept, problems);
+    std::vector<int> fit_ids;
+    for (const auto& f : fit_set.faces) fit_ids.push_back(f.identity);
+    const auto fit_pairs = deepid::eval::make_fold_pairs(fit_ids, 1, 500, 5);
     std::vector<deepid::verify::labelled_pair> lp;
-    for (const auto& p : train_pairs) lp.push_back({p.first, p.second, p.same});
+    for (const auto& p : fit_pairs) lp.push_back({p.first, p.second, p.same});
     deepid::verify::pca_options po;
     po.components = 64;
     deepid::verify::with_pca<deepid::verify::joint_bayesian> jb(po);
-    jb.fit({train_features, train_ids, lp});
+    jb.fit({fit_features, fit_ids, lp});
     jb.save(out / "verifier.jb");
+  }
+  // Three unoccluded test faces on disk (two of one identity) to try 'deepid verify' on.
+  std::filesystem::create_directories(out / "examples");
+  std::string marks;
+  const deepid::face::synthetic_faces generator;
+  auto clear_sample = [&](int id, int skip) {
+    for (int sample = 0;; ++sample)
+      if (!generator.render(id, sample).occluded && skip-- == 0) return sample;
+  };
+  for (const auto& [id, sample, file] : {std::tuple{100000, clear_sample(100000, 0), "a1.png"},
+                                         std::tuple{100000, clear_sample(100000, 1), "a2.png"},
+                                         std::tuple{100001, clear_sample(100001, 0), "b1.png"}}) {
+    const auto f = generator.render(id, sample);
+    deepid::face::save_image(out / "examples" / file, f.image);
+    marks += file;
+    for (const auto& p : f.points.points) marks += " " + std::to_string(p.x) + " " + std::to_string(p.y);
+    marks += "\n";
+  }
+  {
+    deepid::io::atomic_file f(out / "examples" / "landmarks.txt");
+    f.write(marks);
+    f.commit();
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "\nwrote " << (out / "results.txt").string() << ", " << (out / "roc.png").string() << ", "
             << (out / "models").string() << "/ and " << (out / "verifier.jb").string() << " in "
-            << int(seconds) << " s\n";
+            << int(seconds) << " s\n"
+            << "try: deepid verify --models " << (out / "models").string() << " --verifier " << (out / "verifier.jb").string()
+            << " --landmarks " << (out / "examples/landmarks.txt").string() << " " << (out / "examples/a1.png").string()
+            << " " << (out / "examples/a2.png").string() << "\n";
   return 0;
 }
 

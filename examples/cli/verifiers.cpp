@@ -26,6 +26,12 @@ const char* const verifier_names_help =
     "                        groups of the raw features, one per patch net)\n"
     "  hamming               Hamming distance of binarised features (x > 0)\n";
 
+void check_verifier_name(const std::string& name) {
+  for (const char* known : {"l1", "l2", "cosine", "pca-l2", "pca-cosine", "jb", "jb-exact", "lr", "svm", "nn", "hamming"})
+    if (name == known) return;
+  throw usage_error("unknown verifier '" + name + "' (see 'deepid help eval-lfw')");
+}
+
 ev::protocol_result evaluate_verifier(const std::string& name, const deepid::matrix<float>& x,
                                       std::span<const ev::fold_pair> pairs, std::span<const int> ids,
                                       const verifier_settings& s) {
@@ -63,7 +69,7 @@ ev::protocol_result evaluate_verifier(const std::string& name, const deepid::mat
     return run(std::function<vf::with_pca<vf::nn_verifier>()>([&, o] { return vf::with_pca<vf::nn_verifier>(pca, vf::nn_verifier(o)); }));
   }
   if (name == "hamming") return run(std::function<vf::hamming_verifier()>([] { return vf::hamming_verifier{}; }));
-  throw usage_error("unknown verifier '" + name + "'; known:\n" + verifier_names_help);
+  throw usage_error("unknown verifier '" + name + "' (see 'deepid help eval-lfw')");
 }
 
 }  // namespace deepid_cli

@@ -15,6 +15,9 @@ struct verifier_settings {
 
 extern const char* const verifier_names_help;
 
+// Throws a usage error for names the tool does not know.
+void check_verifier_name(const std::string& name);
+
 // Runs the ten-fold protocol with verifier `name`.
 deepid::eval::protocol_result evaluate_verifier(const std::string& name, const deepid::matrix<float>& features,
                                                 std::span<const deepid::eval::fold_pair> pairs,

@@ -103,3 +103,19 @@ cli_error(output_is_directory "w: is a directory"
           ARGS forward --model ${m} --weights w --input x.npy --output w)
 cli_error(export_onto_file "x.npy: cannot create the weights directory"
           UNCHANGED ${cli_work}/x.npy ARGS export --model ${m} --out x.npy)
+
+# The main job end to end (about a minute on two cores) and 'deepid verify'.
+add_test(NAME cli.quickstart COMMAND bash ${cli_dir}/quickstart.sh ${cli_work} ${cli_exe})
+set_tests_properties(cli.quickstart PROPERTIES FIXTURES_REQUIRED deepid_cli_files TIMEOUT 900)
+# Bad input for the face, training and evaluation commands.
+cli_error(patches_no_source "needs exactly one of --image, --lfw or --synthetic" ARGS patches --out s.png)
+cli_error(patches_bad_landmarks "--landmarks needs ten numbers" ARGS patches --image x.npy --landmarks "1 2 3" --out s.png)
+cli_error(patches_unreadable_image "x.npy: not a readable image" ARGS patches --image x.npy --landmarks "10 10 30 10 20 20 12 30 28 30" --out s.png)
+cli_error(patches_unknown_scheme "unknown --scheme 'deepid9'" ARGS patches --synthetic 1:1 --out s.png --scheme deepid9)
+cli_error(features_missing_lfw "nowhere: not an LFW folder" ARGS features --extractor lbp --lfw nowhere --out f.npy)
+cli_error(eval_missing_features "missing.npy" ARGS eval-lfw --features missing.npy --lfw . --verifier jb --out e)
+cli_error(eval_unknown_verifier "unknown verifier 'nope'" ARGS eval-lfw --features x.npy --lfw . --verifier nope --out e)
+cli_error(train_no_set "give exactly one training set" ARGS train --scheme deepid1 --patches 1 --out m)
+cli_error(train_bad_patch "--patches: 'face.s9.rgb' is neither" ARGS train --scheme deepid1 --patches face.s9.rgb --out m --synthetic 4:3)
+cli_error(verify_missing_models "scheme.txt: cannot open" ARGS verify --models nowhere --verifier v.jb a.png b.png --landmarks-a "1 2 3 4 5 6 7 8 9 10" --landmarks-b "1 2 3 4 5 6 7 8 9 10")
+cli_error(verify_one_image "needs exactly two images" ARGS verify --models m --verifier v.jb a.png)

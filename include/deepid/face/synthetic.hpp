@@ -37,6 +37,7 @@ struct synthetic_options {
 struct synthetic_face {
   cv::Mat image;  // size x size, 8-bit BGR
   landmarks5 points;
+  bool occluded = false;  // a block was drawn over the face
 };
 
 class synthetic_faces {
@@ -156,7 +157,8 @@ class synthetic_faces {
     }
 
     // Occlusion: a block of random colour somewhere over the face.
-    if (gen.uniform() < o_.occlusion * std::min(1.0, k)) {
+    const bool occluded = gen.uniform() < o_.occlusion * std::min(1.0, k);
+    if (occluded) {
       const double ow = range(0.25, 0.6) * fw * 2, oh = range(0.15, 0.4) * fh * 2;
       const cv::Point2d oc(centre.x + range(-0.6, 0.6) * fw, centre.y + range(-0.7, 0.8) * fh);
       cv::rectangle(img, cv::Rect(int(oc.x - ow / 2), int(oc.y - oh / 2), int(ow), int(oh)),
@@ -172,6 +174,7 @@ class synthetic_faces {
     cv::Mat smooth;
     cv::GaussianBlur(img, smooth, cv::Size(0, 0), 0.8 + k * range(0, 1.2));
     synthetic_face out;
+    out.occluded = occluded;
     out.image = warp(smooth, pose, o_.size, o_.size);
     // Sensor noise.
     cv::Mat noise(out.image.size(), CV_16SC3);
