@@ -13,18 +13,22 @@
 #include <deepid/io/feature_file.hpp>
 
 #include "commands.hpp"
+#include "ensembles.hpp"
 
 namespace deepid_cli {
 
 const char* const features_usage =
-    "usage: deepid features --extractor lbp|lbp-multiscale|hog --lfw DIR --out F.npy [--threads N]\n"
+    "usage: deepid features (--extractor lbp|lbp-multiscale|hog | --models DIR) --lfw DIR --out F.npy\n"
+    "                       [--threads N]\n"
     "\n"
     "Computes features for all images of an LFW folder (docs/faces.md), aligned with the\n"
     "folder's landmark list, and writes F.npy (N x D float32, one row per image in\n"
     "lfw-names.txt order) and F.names.txt (the image names, one per line).\n"
     "  lbp             uniform LBP histograms on a 6x7 grid of the aligned face (2,478-d)\n"
     "  lbp-multiscale  uniform LBP at 4 scales around the five landmarks (18,880-d)\n"
-    "  hog             HOG, 8 px cells, 2x2 blocks, 9 orientations (5,148-d)\n";
+    "  hog             HOG, 8 px cells, 2x2 blocks, 9 orientations (5,148-d)\n"
+    "  --models DIR    a trained ensemble ('deepid train'): 2 x 160 values per patch net\n"
+    "                  (the patch and its flipped counterpart), concatenated\n";
 
 namespace {
 template <class E>
@@ -44,11 +48,27 @@ void compute(const E& extractor, const deepid::face::lfw_dataset& lfw, const std
 }  // namespace
 
 int run_features(arguments args) {
-  const auto o = parse_options("features", args, {"extractor", "lfw", "out", "threads"});
+  const auto o = parse_options("features", args, {"extractor", "models", "lfw", "out", "threads"});
   if (o.help) return std::cout << features_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
-  const std::string extractor = o.required("extractor"), out = o.required("out");
+  if (o.has("extractor") == o.has("models")) throw usage_error("'deepid features' needs one of --extractor or --models");
+  const std::string out = o.required("out");
   const auto lfw = deepid::face::lfw_dataset::open(o.required("lfw"));
+  if (o.has("models")) {
+    auto ensemble = load_ensemble(o.required("models"));
+    const auto names = lfw.image_names();
+    deepid::face::face_source source{
+        [&](std::size_t i) { return std::pair{lfw.load(names[i]), lfw.landmarks().at(names[i]).points}; },
+        [&](std::size_t i) { return names[i]; }, names.size()};
+    std::vector<std::size_t> kept;
+    std::vector<std::string> problems;
+    std::cout << "features of " << names.size() << " LFW images from " << ensemble->patch_names().size() << " nets\n";
+    const auto features = ensemble->extract(source, deepid::face::on_bad_item::fail, kept, problems);
+    deepid::io::save_features(out, features, names);
+    std::cout << "wrote " << out << " (" << features.shape()[0] << " x " << features.shape()[1] << ")\n";
+    return 0;
+  }
+  const std::string extractor = o.required("extractor");
   if (extractor == "lbp") compute(deepid::features::lbp_grid{}, lfw, out, extractor);
   else if (extractor == "lbp-multiscale") compute(deepid::features::lbp_multiscale{}, lfw, out, extractor);
   else if (extractor == "hog") compute(deepid::features::hog{}, lfw, out, extractor);
