@@ -44,6 +44,200 @@ class error : public std::runtime_error {
 };
 
 DEEPID_NAMESPACE_END
+// ---- deepid/core/progress.hpp ----
+// Progress of a long job over many items (faces, batches, epochs): items done
+// out of the total, the rate and the time left.
+//
+// On a terminal the bar redraws one line in place, at most ten times a second:
+//
+//   LBP features [############............] 6617/13233  50.0%  812.4 faces/s  ETA 0:08
+//
+// When the stream is not a terminal (a log file, CI, a pipe) it writes a plain
+// line every `interval_s` seconds instead, so logs stay readable:
+//
+//   LBP features: 6617/13233 (50.0%), 812.4 faces/s, ETA 0:08
+//
+// Thread-safe: workers may report from many threads at once. The callback form
+// (`progress_callback`) is what long-running deepid functions accept.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#define DEEPID_HAS_ISATTY 1
+#else
+#define DEEPID_HAS_ISATTY 0
+#endif
+
+
+DEEPID_NAMESPACE_BEGIN
+
+// Called as progress(done, total) while a job runs; `done` never decreases.
+// Long-running functions call it from their worker threads one call at a
+// time. Throwing from it cancels the job (the exception reaches the caller).
+using progress_callback = std::function<void(std::size_t done, std::size_t total)>;
+
+enum class progress_style {
+  automatic,  // redrawn bar on a terminal, plain periodic lines otherwise
+  bar,        // always the redrawn bar
+  lines,      // always plain periodic lines
+  silent      // nothing
+};
+
+struct progress_options {
+  std::string unit = "items";  // "faces" gives "812.4 faces/s"
+  progress_style style = progress_style::automatic;
+  double interval_s = 10.0;  // between plain lines
+  int width = 24;            // characters of the bar
+};
+
+// "1:05:09", "2:07", "0:03"; "--:--" when unknown (not finite or negative).
+inline std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "--:--";
+  const long s = std::lround(seconds);
+  char text[32];
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  else
+    std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
+  return text;
+}
+
+class progress_bar {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  progress_bar(std::string label, std::size_t total, progress_options options = {}, std::FILE* out = stderr)
+      : label_(std::move(label)), total_(total), o_(std::move(options)), out_(out), start_(clock::now()) {
+    style_ = o_.style;
+    if (style_ == progress_style::automatic) style_ = is_terminal(out_) ? progress_style::bar : progress_style::lines;
+    if (!out_) style_ = progress_style::silent;
+    last_ = start_;
+  }
+  progress_bar(const progress_bar&) = delete;
+  progress_bar& operator=(const progress_bar&) = delete;
+  ~progress_bar() { finish(); }
+
+  // Sets the count done (absolute); smaller values than already seen are ignored.
+  void update(std::size_t done) {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    done_ = std::max(done_, std::min(done, total_));
+    const auto now = clock::now();
+    const double since = std::chrono::duration<double>(now - last_).count();
+    const double due = style_ == progress_style::bar ? 0.1 : o_.interval_s;
+    if (since >= due || (style_ == progress_style::bar && done_ == total_)) {
+      last_ = now;
+      print(now);
+    }
+  }
+  void advance(std::size_t n = 1) {
+    std::size_t done;
+    {
+      std::lock_guard lock(mutex_);
+      done = done_ + n;
+    }
+    update(done);
+  }
+
+  // The final line (elapsed time and mean rate); printed once, also by the destructor.
+  void finish() {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    finished_ = true;
+    if (style_ == progress_style::silent) return;
+    const double elapsed = seconds_since_start(clock::now());
+    const std::string rate = rate_text(done_, elapsed);
+    if (style_ == progress_style::bar)
+      std::fprintf(out_, "\r%s [%s] %zu/%zu in %s, %s\033[K\n", label_.c_str(), bar_text().c_str(), done_, total_,
+                   format_duration(elapsed).c_str(), rate.c_str());
+    else
+      std::fprintf(out_, "%s: %zu/%zu done in %s, %s\n", label_.c_str(), done_, total_, format_duration(elapsed).c_str(),
+                   rate.c_str());
+    std::fflush(out_);
+  }
+
+  // For functions that take a `progress_callback`; the bar must outlive the job.
+  progress_callback callback() {
+    return [this](std::size_t done, std::size_t) { update(done); };
+  }
+
+  // Extra text shown after the rate (e.g. "loss 2.31 top-1 err 41.2%").
+  void set_status(std::string status) {
+    std::lock_guard lock(mutex_);
+    status_ = std::move(status);
+  }
+
+  std::size_t done() const {
+    std::lock_guard lock(mutex_);
+    return done_;
+  }
+  std::size_t total() const { return total_; }
+  progress_style style() const { return style_; }
+
+  static bool is_terminal(std::FILE* f) {
+#if DEEPID_HAS_ISATTY
+    return f && ::isatty(::fileno(f));
+#else
+    (void)f;
+    return false;
+#endif
+  }
+
+ private:
+  double seconds_since_start(clock::time_point now) const { return std::chrono::duration<double>(now - start_).count(); }
+
+  std::string rate_text(std::size_t done, double elapsed) const {
+    char text[64];
+    const double rate = elapsed > 0 ? double(done) / elapsed : 0.0;
+    std::snprintf(text, sizeof text, "%.1f %s/s", rate, o_.unit.c_str());
+    return text;
+  }
+
+  std::string bar_text() const {
+    const double fraction = total_ ? double(done_) / double(total_) : 1.0;
+    std::string bar(std::size_t(std::lround(fraction * std::max(o_.width, 1))), '#');
+    bar.resize(std::size_t(std::max(o_.width, 1)), '.');
+    return bar;
+  }
+
+  void print(clock::time_point now) {
+    if (style_ == progress_style::silent) return;
+    const double elapsed = seconds_since_start(now);
+    const double rate = elapsed > 0 ? double(done_) / elapsed : 0.0;
+    const double eta = rate > 0 ? double(total_ - done_) / rate : -1.0;
+    const double fraction = total_ ? double(done_) / double(total_) : 1.0;
+    const std::string rate_str = rate_text(done_, elapsed);
+    if (style_ == progress_style::bar) {
+      std::fprintf(out_, "\r%s [%s] %zu/%zu %5.1f%%  %s  ETA %s%s%s\033[K", label_.c_str(), bar_text().c_str(), done_,
+                   total_, 100.0 * fraction, rate_str.c_str(), format_duration(eta).c_str(), status_.empty() ? "" : "  ",
+                   status_.c_str());
+    } else {
+      std::fprintf(out_, "%s: %zu/%zu (%.1f%%), %s, ETA %s%s%s\n", label_.c_str(), done_, total_, 100.0 * fraction,
+                   rate_str.c_str(), format_duration(eta).c_str(), status_.empty() ? "" : ", ", status_.c_str());
+    }
+    std::fflush(out_);
+  }
+
+  std::string label_;
+  std::size_t total_;
+  progress_options o_;
+  std::FILE* out_;
+  progress_style style_;
+  clock::time_point start_, last_;
+  std::size_t done_ = 0;
+  std::string status_;
+  bool finished_ = false;
+  mutable std::mutex mutex_;
+};
+
+DEEPID_NAMESPACE_END
 // ---- deepid/core/rng.hpp ----
 // Deterministic random numbers: the same seed gives the same stream on every
 // platform and compiler (std::normal_distribution does not promise that).
@@ -264,17 +458,24 @@ DEEPID_NAMESPACE_END
 // The convolution kernels for ordinary, locally shared and locally connected
 // layers (one code path: a layer is a grid of weight banks).
 //
-// Forward is a direct, register-blocked xsimd kernel: a tile of P output
-// positions x V vectors of output channels is accumulated in registers while
-// the receptive fields are read in place (NHWC makes each kernel row one
-// contiguous run of kernel*Cin values), so no im2col copy is made. Positions
-// of a tile share one bank: for a locally connected layer they are the same
-// position in P different samples. Backward uses im2col and Eigen GEMMs over
-// fixed chunks of samples, reduced in a fixed order.
+// Every pass is a direct, register-tiled xsimd kernel on NHWC data (a kernel
+// row is one contiguous run of kernel*Cin values, so no im2col copy is made).
+// A tile is a compile-time rectangle of output positions that share one bank
+// (for a locally connected layer: one position in several samples), so every
+// offset inside it is a constant from one base pointer and the inner loops
+// are loads, broadcasts and FMAs on registers:
+//  - forward: positions x channel vectors, summed over K = (ky, kx, ci);
+//    optionally max-pooled in registers before the store (inference);
+//  - d(weights): a block of K values x channel vectors, summed over positions;
+//  - d(input): positions x vectors of a kernel row, summed over output
+//    channels, then added in place.
+// Tile shapes are chosen at compile time from the geometry and the number of
+// vector registers. Determinism: every value is summed in one fixed order
+// whatever the thread count; d(weights) is summed per fixed chunk of samples
+// and the chunk partials are reduced in chunk order.
 #include <algorithm>
+#include <array>
 #include <cstddef>
-#include <cstring>
-#include <vector>
 
 // ---- deepid/kernels/conv_geometry.hpp ----
 // Geometry of a banked convolution: an ordinary convolution (one bank), a
@@ -322,37 +523,182 @@ struct conv_geometry {
 
 }  // namespace kernels
 DEEPID_NAMESPACE_END
-// ---- deepid/kernels/detail/eigen.hpp ----
-// The one place deepid includes Eigen.
-#include <Eigen/Core>
-#include <Eigen/Cholesky>
 // ---- deepid/kernels/detail/xsimd.hpp ----
 // The one place deepid includes xsimd (its API changed across 7.x-8.x-11.x).
 #include <xsimd/xsimd.hpp>
 // ---- deepid/kernels/parallel.hpp ----
-// Static work splitting: item i always goes to the same place in the loop
-// order, so results never depend on the thread count.
+// parallel_for: the one place deepid's kernels go parallel.
+//
+// Items are claimed one at a time from a shared counter, by the calling
+// thread and by a small pool of persistent workers. The caller never waits
+// for a worker the OS has not scheduled: it takes the remaining items itself
+// and waits only for items already running. OpenMP's static schedule waits
+// at every join barrier instead, and libgomp's default spin-wait burns
+// milliseconds per barrier when a core is busy (PAUSE is ~140 cycles on
+// recent Intel cores): on a shared 2-core machine that made 2 threads 3-5x
+// slower than 1. Idle workers spin for 50 us (a forward pass launches its
+// layers back to back), then sleep on a condition variable. (Not
+// std::atomic::wait: libstdc++ 12's can miss a notify and sleep forever.)
+// The pool is never destroyed: sleeping workers end with the process.
+//
+// Results never depend on the thread count or on which thread runs an item:
+// each kernel's items do fixed, independent work. Calls made inside an item,
+// inside an OpenMP parallel region, or while another thread is using the
+// pool run serially. Built without OpenMP, deepid runs on one thread.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <mutex>
+#include <thread>
 
 
 DEEPID_NAMESPACE_BEGIN
 namespace kernels {
+namespace detail {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+inline thread_local bool inside_parallel_for = false;
+
+class worker_pool {
+ public:
+  // Never destroyed: joining workers from static destructors at exit can
+  // hang or race with other exit handlers, and the process ending takes the
+  // sleeping threads with it.
+  static worker_pool& instance() {
+    static worker_pool* pool = new worker_pool;
+    return *pool;
+  }
+
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
+
+  // Runs body(i) for every i < count on up to `threads` threads; false (and
+  // nothing run) when another thread is using the pool.
+  template <class F>
+  bool run(std::size_t count, int threads, F& body) {
+    std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    for (; workers_ < threads - 1; ++workers_) {
+      const int index = workers_ + 1;
+      std::thread([this, index] { work(index); }).detach();
+    }
+    fn_.store(&invoke<F>, std::memory_order_relaxed);
+    ctx_.store(const_cast<void*>(static_cast<const void*>(std::addressof(body))), std::memory_order_relaxed);
+    count_.store(std::uint32_t(count), std::memory_order_relaxed);
+    wanted_.store(threads, std::memory_order_relaxed);
+    finished_.store(0, std::memory_order_relaxed);
+    const std::uint32_t g = generation_.load(std::memory_order_relaxed) + 1;
+    state_.store(std::uint64_t(g) << 32, std::memory_order_release);
+    {
+      // Under the lock, so a worker between its check and its sleep cannot miss it.
+      std::lock_guard<std::mutex> sleeping(sleep_mutex_);
+      generation_.store(g, std::memory_order_release);
+    }
+    wake_.notify_all();
+
+    inside_parallel_for = true;
+    drain(g);
+    inside_parallel_for = false;
+    // Wait for the items workers are still running (short: they were claimed).
+    const auto until = std::chrono::steady_clock::now() + spin_time;
+    while (finished_.load(std::memory_order_acquire) != count) {
+      if (std::chrono::steady_clock::now() < until) cpu_relax();
+      else std::this_thread::yield();
+    }
+    return true;
+  }
+
+ private:
+  worker_pool() = default;
+  static constexpr std::chrono::microseconds spin_time{50};
+
+  template <class F>
+  static void invoke(void* ctx, std::size_t i) {
+    (*static_cast<F*>(ctx))(i);
+  }
+
+  // Claims and runs items of job g until none is left. The job's fields may
+  // already belong to a later job when read, but then the claim fails: the
+  // state names the job it counts.
+  void drain(std::uint32_t g) {
+    for (;;) {
+      std::uint64_t s = state_.load(std::memory_order_acquire);
+      if (std::uint32_t(s >> 32) != g) return;
+      const std::uint32_t i = std::uint32_t(s), count = count_.load(std::memory_order_relaxed);
+      if (i >= count) return;
+      const auto fn = fn_.load(std::memory_order_relaxed);
+      void* ctx = ctx_.load(std::memory_order_relaxed);
+      if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
+      fn(ctx, i);
+      finished_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void work(int index) {
+    inside_parallel_for = true;
+    std::uint32_t seen = generation_.load(std::memory_order_acquire);
+    for (;;) {
+      std::uint32_t g = generation_.load(std::memory_order_acquire);
+      const auto until = std::chrono::steady_clock::now() + spin_time;
+      while (g == seen && std::chrono::steady_clock::now() < until) {
+        cpu_relax();
+        g = generation_.load(std::memory_order_acquire);
+      }
+      if (g == seen) {
+        std::unique_lock<std::mutex> sleeping(sleep_mutex_);
+        wake_.wait(sleeping, [&] { return (g = generation_.load(std::memory_order_acquire)) != seen; });
+      }
+      seen = g;
+      if (index < wanted_.load(std::memory_order_relaxed)) drain(g);
+    }
+  }
+
+  std::mutex busy_, sleep_mutex_;
+  std::condition_variable wake_;
+  int workers_ = 0;
+  std::atomic<std::uint32_t> generation_{0};
+  std::atomic<std::uint64_t> state_{0};  // generation << 32 | next item
+  std::atomic<std::uint32_t> finished_{0};
+  std::atomic<std::uint32_t> count_{0};
+  std::atomic<int> wanted_{0};
+  std::atomic<void (*)(void*, std::size_t)> fn_{nullptr};
+  std::atomic<void*> ctx_{nullptr};
+};
+
+}  // namespace detail
 
 template <class F>
 void parallel_for(std::size_t count, F&& body) {
 #if DEEPID_OPENMP
-  const int threads = static_cast<int>(count < std::size_t(num_threads()) ? count : num_threads());
-  if (threads > 1) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) body(std::size_t(i));
+  const int threads = int(count < std::size_t(num_threads()) ? count : std::size_t(num_threads()));
+  if (threads > 1 && !detail::inside_parallel_for && !omp_in_parallel() && count <= 0xffffffffu &&
+      detail::worker_pool::instance().run(count, threads, body))
     return;
-  }
 #endif
   for (std::size_t i = 0; i < count; ++i) body(i);
 }
 
 }  // namespace kernels
 DEEPID_NAMESPACE_END
+// ---- deepid/kernels/simd.hpp ----
+// Small SIMD tools shared by the register-tiled kernels: compile-time
+// unrolling (so tile accumulators stay in registers and offsets fold into
+// addressing), the register budget of the target, and stores/loads of the
+// first Count lanes of a vector (masked on AVX-512, through a buffer
+// elsewhere) for channel counts that are not a multiple of the width.
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
 
 DEEPID_NAMESPACE_BEGIN
 namespace kernels {
@@ -360,10 +706,80 @@ namespace kernels {
 template <class T>
 inline constexpr std::size_t simd_width = xsimd::batch<T>::size;
 
+// Vector registers a kernel may plan for (AVX-512 has 32, SSE/AVX 16).
+inline constexpr std::size_t simd_registers =
+    std::is_base_of_v<xsimd::avx512f, xsimd::default_arch> ? 32 : 16;
+
 template <class T>
 constexpr std::size_t padded_channels(std::size_t c) {
   return (c + simd_width<T> - 1) / simd_width<T> * simd_width<T>;
 }
+
+namespace detail {
+
+// Calls f(std::integral_constant<std::size_t, I>) for I = 0 .. N-1, unrolled.
+template <std::size_t N, class F>
+[[gnu::always_inline]] inline void unroll(F&& f) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (f(std::integral_constant<std::size_t, I>{}), ...);
+  }(std::make_index_sequence<N>{});
+}
+
+// Makes a pointer opaque to the optimiser. Tile loops read overlapping
+// receptive fields; without this GCC rotates the overlapping scalars through
+// the stack across iterations (predictive commoning) and spills accumulators.
+template <class P>
+[[gnu::always_inline]] inline void opaque(P*& p) {
+#if defined(__GNUC__)
+  asm("" : "+r"(p));
+#endif
+}
+
+// Stores / loads lanes [0, Count) of a vector; the rest of memory is untouched.
+template <std::size_t Count, class T>
+[[gnu::always_inline]] inline void store_first(const xsimd::batch<T>& v, T* p) {
+  constexpr std::size_t width = simd_width<T>;
+  static_assert(Count >= 1 && Count <= width);
+  if constexpr (Count == width) {
+    v.store_unaligned(p);
+#if defined(__AVX512F__)
+  } else if constexpr (std::is_same_v<T, float> && width == 16) {
+    _mm512_mask_storeu_ps(p, __mmask16((1u << Count) - 1), v);
+  } else if constexpr (std::is_same_v<T, double> && width == 8) {
+    _mm512_mask_storeu_pd(p, __mmask8((1u << Count) - 1), v);
+#endif
+  } else {
+    alignas(64) T tmp[width];
+    v.store_aligned(tmp);
+    for (std::size_t i = 0; i < Count; ++i) p[i] = tmp[i];
+  }
+}
+
+template <std::size_t Count, class T>
+[[gnu::always_inline]] inline xsimd::batch<T> load_first(const T* p) {
+  constexpr std::size_t width = simd_width<T>;
+  static_assert(Count >= 1 && Count <= width);
+  if constexpr (Count == width) {
+    return xsimd::batch<T>::load_unaligned(p);
+#if defined(__AVX512F__)
+  } else if constexpr (std::is_same_v<T, float> && width == 16) {
+    return _mm512_maskz_loadu_ps(__mmask16((1u << Count) - 1), p);
+  } else if constexpr (std::is_same_v<T, double> && width == 8) {
+    return _mm512_maskz_loadu_pd(__mmask8((1u << Count) - 1), p);
+#endif
+  } else {
+    alignas(64) T tmp[width] = {};
+    for (std::size_t i = 0; i < Count; ++i) tmp[i] = p[i];
+    return xsimd::batch<T>::load_aligned(tmp);
+  }
+}
+
+}  // namespace detail
+}  // namespace kernels
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace kernels {
 
 // Weights repacked for the forward kernel: [banks][K][Cout rounded up to the
 // SIMD width], bias [banks][Cout rounded up]; padding lanes are zero.
@@ -384,191 +800,477 @@ void pack_conv_weights(const conv_geometry& g, const T* weights, const T* bias, 
   }
 }
 
+// Scratch memory a layer keeps between calls, so passes do not allocate.
+template <class T>
+struct conv_workspace {
+  buffer<T> padded, dpadded;  // zero-bordered input and its gradient (layers with padding)
+  buffer<T> dz;               // ReLU-masked d(output), channels padded to the SIMD width
+  buffer<T> partial;          // d(weights), d(bias) of each chunk of samples
+  buffer<T> wt;               // weights for d(input): [bank][ky][Cout][kernel row, padded]
+};
+
 namespace detail {
+
+// ---------------------------------------------------------------- planning
+
+// A tile of output positions: `samples` x `rows` x `cols`, one bank.
+struct conv_tile {
+  std::size_t samples = 1, rows = 1, cols = 1;
+  constexpr std::size_t positions() const { return samples * rows * cols; }
+};
+
+// The largest tile of at most `limit` positions whose rows and cols divide the
+// region (rh x rw) and are multiples of `step` (the pool window, when pooling
+// in the epilogue); several samples only where `max_samples` > 1. Ties go to
+// fewer samples, then to longer rows (contiguous reads).
+constexpr conv_tile pick_tile(std::size_t rh, std::size_t rw, std::size_t limit, std::size_t step,
+                              std::size_t max_samples) {
+  conv_tile best{0, 0, 0};
+  for (std::size_t s = 1; s <= max_samples; s *= 2)
+    for (std::size_t r = step; r <= rh; r += step)
+      for (std::size_t c = step; c <= rw; c += step) {
+        const conv_tile t{s, r, c};
+        if (rh % r || rw % c || t.positions() > limit) continue;
+        const bool better = t.positions() > best.positions() ||
+                            (t.positions() == best.positions() &&
+                             (s < best.samples || (s == best.samples && c > best.cols)));
+        if (better) best = t;
+      }
+  return best;
+}
+
+// A register plan: `chunk` vectors per pass (the last pass may have fewer)
+// and a tile of positions (or a block of K values for d(weights)).
+struct conv_plan {
+  std::size_t vectors = 1, chunk = 1;
+  conv_tile tile{0, 0, 0};  // no tile: the plan is not feasible
+  constexpr std::size_t chunks() const { return (vectors + chunk - 1) / chunk; }
+  constexpr std::size_t last_chunk() const { return vectors - (chunks() - 1) * chunk; }
+};
+
+// Loads per FMA of a plan whose passes each load `chunk` vectors and
+// broadcast `p` scalars for p * chunk FMAs; lower is better.
+constexpr double loads_per_fma(std::size_t vectors, std::size_t chunk, std::size_t p) {
+  const std::size_t full = vectors / chunk, rest = vectors % chunk;
+  const double loads = double(full * (chunk + p) + (rest ? rest + p : 0));
+  return loads / double(vectors * p);
+}
+
+// Picks the chunk of vectors and the tile that keep the most FMAs per load
+// within the registers: accumulators + one pass's vectors + one broadcast.
+template <class Tile>
+constexpr conv_plan plan(std::size_t vectors, Tile&& tile_for_limit) {
+  conv_plan best;
+  double best_cost = 1e9;
+  for (std::size_t chunk = 1; chunk <= vectors; ++chunk) {
+    if (simd_registers < chunk + 2) break;
+    const std::size_t limit = (simd_registers - 1 - chunk) / chunk;
+    const conv_tile t = tile_for_limit(limit);
+    if (t.positions() == 0) continue;
+    const double cost = loads_per_fma(vectors, chunk, t.positions());
+    if (cost < best_cost - 1e-9) best_cost = cost, best = {vectors, chunk, t};
+  }
+  return best;
+}
+
+template <class T, conv_geometry G, std::size_t Pool>
+constexpr conv_plan forward_plan() {
+  return plan(padded_channels<T>(G.cout) / simd_width<T>, [](std::size_t limit) {
+    // Several samples per tile only where a region is too small to fill one.
+    const std::size_t samples = G.region_positions() * 2 <= limit ? 8 : 1;
+    return pick_tile(G.region_h(), G.region_w(), limit, Pool, Pool == 1 ? samples : 1);
+  });
+}
+
+// d(weights): a block of `rows` consecutive K values inside one kernel row.
+template <class T, conv_geometry G>
+constexpr conv_plan weight_grad_plan() {
+  return plan(padded_channels<T>(G.cout) / simd_width<T>, [](std::size_t limit) {
+    std::size_t block = 0;
+    for (std::size_t b = 1; b <= limit; ++b)
+      if ((G.kernel * G.cin) % b == 0) block = b;
+    return conv_tile{block ? std::size_t(1) : 0, 1, block};
+  });
+}
+
+// d(input): vectors of one kernel row (kernel * Cin values, padded).
+template <class T>
+constexpr std::size_t padded_run(const conv_geometry& g) {
+  return padded_channels<T>(g.kernel * g.cin);
+}
+
+template <class T, conv_geometry G>
+constexpr conv_plan input_grad_plan() {
+  return plan(padded_run<T>(G) / simd_width<T>,
+              [](std::size_t limit) { return pick_tile(G.region_h(), G.region_w(), limit, 1, 1); });
+}
+
+// Offsets, from a tile's first position, of each position's receptive field
+// (in the padded input) and of its output.
+template <conv_geometry G, conv_tile Tile>
+constexpr auto tile_input_offsets() {
+  std::array<std::size_t, Tile.positions()> off{};
+  std::size_t q = 0;
+  for (std::size_t s = 0; s < Tile.samples; ++s)
+    for (std::size_t r = 0; r < Tile.rows; ++r)
+      for (std::size_t c = 0; c < Tile.cols; ++c)
+        off[q++] = s * G.padded_in_size() + (r * G.stride * G.padded_w() + c * G.stride) * G.cin;
+  return off;
+}
+
+// ---------------------------------------------------------------- forward
+
+// One tile, channel vectors [C0, C0 + VC): acc = bias + sum_k in * w, then
+// [max-pool over Pool x Pool positions], [ReLU], store. `out` points at the
+// tile's first output position (pooled map when Pool > 1).
+template <class T, conv_geometry G, conv_tile Tile, std::size_t C0, std::size_t VC, std::size_t Pool, bool Relu>
+inline void forward_tile(const T* in, T* out, const T* w, const T* b) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout), P = Tile.positions();
+  constexpr std::size_t run = G.kernel * G.cin, row_step = G.padded_w() * G.cin;
+  constexpr auto in_off = tile_input_offsets<G, Tile>();
+
+  vec acc[P][VC];
+  unroll<VC>([&](auto v) {
+    const vec bias = vec::load_aligned(b + (C0 + v) * width);
+    unroll<P>([&](auto q) { acc[q][v] = bias; });
+  });
+  for (std::size_t ky = 0; ky < G.kernel; ++ky) {
+    const T* wk = w + ky * run * cp + C0 * width;
+    const T* ik = in + ky * row_step;
+    for (std::size_t j = 0; j < run; ++j) {
+      const T* a0 = ik + j;
+      opaque(a0);
+      vec wv[VC];
+      unroll<VC>([&](auto v) { wv[v] = vec::load_aligned(wk + j * cp + v * width); });
+      unroll<P>([&](auto q) {
+        const vec a(a0[in_off[q]]);
+        unroll<VC>([&](auto v) { acc[q][v] = xsimd::fma(a, wv[v], acc[q][v]); });
+      });
+    }
+  }
+
+  // Epilogue: output positions (pooled or not) of the tile, per sample.
+  constexpr std::size_t oh = G.out_h() / Pool, ow = G.out_w() / Pool;
+  constexpr std::size_t rows = Tile.rows / Pool, cols = Tile.cols / Pool;
+  unroll<Tile.samples * rows * cols>([&](auto o) {
+    constexpr std::size_t s = o / (rows * cols), r = (o / cols) % rows, c = o % cols;
+    T* dst = out + (s * oh * ow + r * ow + c) * G.cout;
+    unroll<VC>([&](auto v) {
+      constexpr std::size_t first = (s * Tile.rows + r * Pool) * Tile.cols + c * Pool;
+      vec m = acc[first][v];
+      unroll<Pool * Pool>([&](auto i) {
+        if constexpr (i > 0) m = xsimd::max(m, acc[first + (i / Pool) * Tile.cols + i % Pool][v]);
+      });
+      if constexpr (Relu) m = xsimd::max(m, vec(T(0)));
+      constexpr std::size_t ch = (C0 + v) * width;
+      if constexpr (ch < G.cout) store_first<std::min(width, G.cout - ch)>(m, dst + ch);
+    });
+  });
+}
+
+template <class T, conv_geometry G, conv_tile Tile, conv_plan Plan, std::size_t Pool, bool Relu>
+inline void forward_tile_all_channels(const T* in, T* out, const T* w, const T* b) {
+  unroll<Plan.chunks()>([&](auto k) {
+    constexpr std::size_t c0 = k * Plan.chunk;
+    constexpr std::size_t vc = k + 1 == Plan.chunks() ? Plan.last_chunk() : Plan.chunk;
+    forward_tile<T, G, Tile, c0, vc, Pool, Relu>(in, out, w, b);
+  });
+}
 
 // Copies n samples into a zero-bordered buffer (only when the layer pads).
 template <class T>
 void pad_input(const conv_geometry& g, const T* in, T* padded, std::size_t n) {
   const std::size_t hp = g.padded_h(), wp = g.padded_w(), c = g.cin;
-  std::fill_n(padded, n * g.padded_in_size(), T(0));
-  for (std::size_t s = 0; s < n; ++s)
+  parallel_for(n, [&](std::size_t s) {
+    std::fill_n(padded + s * g.padded_in_size(), g.padded_in_size(), T(0));
     for (std::size_t y = 0; y < g.h; ++y)
       std::copy_n(in + (s * g.h + y) * g.w * c, g.w * c, padded + ((s * hp + y + g.pad) * wp + g.pad) * c);
+  });
 }
 
-// Accumulates one tile: rows[q] points at the top-left input element of output
-// position q's receptive field; acc[q][v] covers channels (c0 + v) * width.
-template <class T, conv_geometry G, std::size_t P, std::size_t V, bool Relu>
-inline void conv_tile(const T* const* rows, T* const* outs, std::size_t valid, const T* w, const T* b,
-                      std::size_t c0) {
-  using vec = xsimd::batch<T>;
-  constexpr std::size_t width = vec::size;
+template <class T, conv_geometry G, std::size_t Pool, bool Relu>
+void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed,
+                       conv_workspace<T>& ws) {
+  static_assert(Pool >= 1 && G.region_h() % Pool == 0 && G.region_w() % Pool == 0,
+                "conv_forward: a pool window must not straddle two regions");
+  constexpr conv_plan plan = forward_plan<T, G, Pool>();
+  static_assert(plan.tile.positions() > 0, "conv_forward: no register tile fits this pooling window");
+  constexpr conv_tile tile = plan.tile, single{1, tile.rows, tile.cols};
   constexpr std::size_t cp = padded_channels<T>(G.cout);
-  constexpr std::size_t run = G.kernel * G.cin;       // contiguous values per kernel row
-  constexpr std::size_t row_step = G.padded_w() * G.cin;  // next input row
+  constexpr std::size_t tile_rows = G.region_h() / tile.rows, tile_cols = G.region_w() / tile.cols;
+  constexpr std::size_t tiles = tile_rows * tile_cols;
+  constexpr std::size_t oh = G.out_h() / Pool, ow = G.out_w() / Pool;
+  if constexpr (G.pad > 0) {
+    ws.padded.resize(n * G.padded_in_size());
+    pad_input(G, in, ws.padded.data(), n);
+    in = ws.padded.data();
+  }
+  // Groups of tile.samples samples, then the remaining samples one by one.
+  const std::size_t full = n / tile.samples, groups = full + n % tile.samples;
+  const T* weights = packed.weights.data();
+  const T* bias = packed.bias.data();
 
-  vec acc[P][V];
-  for (std::size_t v = 0; v < V; ++v) {
-    const vec bias = vec::load_aligned(b + (c0 + v) * width);
-    for (std::size_t q = 0; q < P; ++q) acc[q][v] = bias;
-  }
-  for (std::size_t ky = 0; ky < G.kernel; ++ky) {
-    const T* wk = w + ky * run * cp + c0 * width;
-    for (std::size_t j = 0; j < run; ++j) {
-      vec wv[V];
-      for (std::size_t v = 0; v < V; ++v) wv[v] = vec::load_aligned(wk + j * cp + v * width);
-      for (std::size_t q = 0; q < P; ++q) {
-        const vec a(rows[q][ky * row_step + j]);
-        for (std::size_t v = 0; v < V; ++v) acc[q][v] = xsimd::fma(a, wv[v], acc[q][v]);
-      }
-    }
-  }
-  for (std::size_t q = 0; q < valid; ++q)
-    for (std::size_t v = 0; v < V; ++v) {
-      vec r = acc[q][v];
-      if constexpr (Relu) r = xsimd::max(r, vec(T(0)));
-      const std::size_t c = (c0 + v) * width;
-      if (c + width <= G.cout) {
-        r.store_unaligned(outs[q] + c);
-      } else {
-        alignas(64) T tmp[width];
-        r.store_aligned(tmp);
-        std::copy_n(tmp, G.cout - c, outs[q] + c);
-      }
-    }
+  parallel_for(groups * G.banks() * tiles, [&](std::size_t item) {
+    const std::size_t group = item / (G.banks() * tiles), bank = (item / tiles) % G.banks();
+    const std::size_t t = item % tiles;
+    const std::size_t s = group < full ? group * tile.samples : full * tile.samples + (group - full);
+    const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * tile.rows;
+    const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * tile.cols;
+    const T* src = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+    T* dst = out + ((s * oh + y / Pool) * ow + x / Pool) * G.cout;
+    const T* w = weights + bank * G.patch() * cp;
+    const T* b = bias + bank * cp;
+    if (tile.samples == 1 || group < full)
+      forward_tile_all_channels<T, G, tile, plan, Pool, Relu>(src, dst, w, b);
+    else
+      forward_tile_all_channels<T, G, single, plan, Pool, Relu>(src, dst, w, b);
+  });
 }
 
-// Runs every channel chunk of one tile: chunks of 3 vectors, then 2 or 1.
-template <class T, conv_geometry G, std::size_t P, bool Relu>
-inline void conv_tile_all_channels(const T* const* rows, T* const* outs, std::size_t valid, const T* w,
-                                   const T* b) {
-  constexpr std::size_t vectors = padded_channels<T>(G.cout) / simd_width<T>;
-  std::size_t c0 = 0;
-  for (; c0 + 3 <= vectors && vectors - c0 != 4; c0 += 3) conv_tile<T, G, P, 3, Relu>(rows, outs, valid, w, b, c0);
-  for (; c0 + 2 <= vectors; c0 += 2) conv_tile<T, G, P, 2, Relu>(rows, outs, valid, w, b, c0);
-  if (c0 < vectors) conv_tile<T, G, P, 1, Relu>(rows, outs, valid, w, b, c0);
+// ---------------------------------------------------------------- backward
+
+// Samples per chunk of the d(weights) sums: a function of n only, so sums do
+// not depend on the thread count; small enough for a chunk's d(output) to
+// stay in cache, large enough to keep few partials.
+constexpr std::size_t chunk_samples(std::size_t n) { return std::clamp<std::size_t>(n / 16, 1, 8); }
+
+// One position's dz = d(output) where the fused ReLU passed, else 0; the
+// padding lanes up to the SIMD width are 0.
+template <class T, std::size_t Cout, bool Relu>
+[[gnu::always_inline]] inline void mask_gradient(const T* out, const T* dout, T* dz) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>;
+  unroll<padded_channels<T>(Cout) / width>([&](auto v) {
+    constexpr std::size_t c = v * width, count = Cout - c < width ? Cout - c : width;
+    vec d = load_first<count>(dout + c);
+    if constexpr (Relu) d = xsimd::select(load_first<count>(out + c) > vec(T(0)), d, vec(T(0)));
+    d.store_aligned(dz + c);
+  });
+}
+
+// d(weights) of one bank over the positions of samples [s0, s1), for the
+// block of K values [j0, j0 + KB) of kernel row ky and channel vectors
+// [C0, C0 + VC); written (not added) to `dw` ([K][Cout padded]).
+template <class T, conv_geometry G, std::size_t KB, std::size_t C0, std::size_t VC>
+inline void weight_grad_block(const T* in, const T* dz, T* dw, std::size_t bank, std::size_t s0, std::size_t s1,
+                              std::size_t ky, std::size_t j0) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout);
+  vec acc[KB][VC];
+  unroll<KB>([&](auto k) { unroll<VC>([&](auto v) { acc[k][v] = vec(T(0)); }); });
+  const std::size_t y0 = (bank / G.grid_cols) * G.region_h(), x0 = (bank % G.grid_cols) * G.region_w();
+  const std::size_t shift = ky * G.padded_w() * G.cin + j0;
+  for (std::size_t s = s0; s < s1; ++s)
+    for (std::size_t y = y0; y < y0 + G.region_h(); ++y)
+      for (std::size_t x = x0; x < x0 + G.region_w(); ++x) {
+        const T* a = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin + shift;
+        const T* d = dz + ((s * G.out_h() + y) * G.out_w() + x) * cp + C0 * width;
+        opaque(a);
+        vec dv[VC];
+        unroll<VC>([&](auto v) { dv[v] = vec::load_aligned(d + v * width); });
+        unroll<KB>([&](auto k) {
+          const vec av(a[k]);
+          unroll<VC>([&](auto v) { acc[k][v] = xsimd::fma(av, dv[v], acc[k][v]); });
+        });
+      }
+  T* target = dw + (ky * G.kernel * G.cin + j0) * cp + C0 * width;
+  unroll<KB>([&](auto k) { unroll<VC>([&](auto v) { acc[k][v].store_aligned(target + k * cp + v * width); }); });
+}
+
+// d(input) of one tile of positions (one sample, one bank), vectors [R0,
+// R0 + VR) of each kernel row: acc = sum_co dz[q][co] * w[ky][co][...],
+// added in place, position after position (a fixed order).
+template <class T, conv_geometry G, conv_tile Tile, std::size_t R0, std::size_t VR>
+inline void input_grad_tile(const T* dz, T* din, const T* wt) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout), P = Tile.positions();
+  constexpr std::size_t run = G.kernel * G.cin, rp = padded_run<T>(G), row_step = G.padded_w() * G.cin;
+  constexpr auto in_off = tile_input_offsets<G, Tile>();
+  constexpr auto dz_off = [] {
+    std::array<std::size_t, P> off{};
+    for (std::size_t r = 0; r < Tile.rows; ++r)
+      for (std::size_t c = 0; c < Tile.cols; ++c) off[r * Tile.cols + c] = (r * G.out_w() + c) * cp;
+    return off;
+  }();
+  for (std::size_t ky = 0; ky < G.kernel; ++ky) {
+    vec acc[P][VR];
+    unroll<P>([&](auto q) { unroll<VR>([&](auto r) { acc[q][r] = vec(T(0)); }); });
+    const T* wk = wt + ky * G.cout * rp + R0 * width;
+    for (std::size_t co = 0; co < G.cout; ++co) {
+      const T* d0 = dz + co;
+      opaque(d0);
+      vec wv[VR];
+      unroll<VR>([&](auto r) { wv[r] = vec::load_aligned(wk + co * rp + r * width); });
+      unroll<P>([&](auto q) {
+        const vec d(d0[dz_off[q]]);
+        unroll<VR>([&](auto r) { acc[q][r] = xsimd::fma(d, wv[r], acc[q][r]); });
+      });
+    }
+    unroll<P>([&](auto q) {
+      T* dst = din + in_off[q] + ky * row_step + R0 * width;
+      unroll<VR>([&](auto r) {
+        constexpr std::size_t at = (R0 + r) * width;
+        if constexpr (at < run) {
+          constexpr std::size_t count = std::min(width, run - at);
+          store_first<count>(load_first<count>(dst + r * width) + acc[q][r], dst + r * width);
+        }
+      });
+    });
+  }
+}
+
+template <class T, conv_geometry G, conv_tile Tile, conv_plan Plan>
+inline void input_grad_tile_all(const T* dz, T* din, const T* wt) {
+  unroll<Plan.chunks()>([&](auto k) {
+    constexpr std::size_t r0 = k * Plan.chunk;
+    constexpr std::size_t vr = k + 1 == Plan.chunks() ? Plan.last_chunk() : Plan.chunk;
+    input_grad_tile<T, G, Tile, r0, vr>(dz, din, wt);
+  });
 }
 
 }  // namespace detail
 
 // out = [relu](bias + conv(in)) for n samples, NHWC.
 template <class T, conv_geometry G, bool Relu>
-void conv_forward(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed) {
-  constexpr std::size_t P = 4;
-  constexpr std::size_t cp = padded_channels<T>(G.cout);
-  buffer<T> padded;
-  if constexpr (G.pad > 0) {
-    padded.resize(n * G.padded_in_size());
-    detail::pad_input(G, in, padded.data(), n);
-    in = padded.data();
-  }
-  const std::size_t rows_per_bank = n * G.region_positions();
-  const std::size_t tiles_per_bank = (rows_per_bank + P - 1) / P;
-  const T* weights = packed.weights.data();
-  const T* bias = packed.bias.data();
-
-  parallel_for(G.banks() * tiles_per_bank, [&](std::size_t item) {
-    const std::size_t bank = item / tiles_per_bank;
-    const std::size_t first = (item % tiles_per_bank) * P;
-    const std::size_t valid = std::min(P, rows_per_bank - first);
-    const T* rows[P];
-    T* outs[P];
-    for (std::size_t q = 0; q < P; ++q) {
-      const std::size_t r = first + std::min(q, valid - 1);
-      // Row order within a bank: position-major for one bank per position
-      // (locally connected: a tile spans samples), sample-major otherwise.
-      std::size_t s, p;
-      if constexpr (G.region_positions() == 1) {
-        s = r, p = 0;
-      } else {
-        s = r / G.region_positions(), p = r % G.region_positions();
-      }
-      const std::size_t y = G.out_row(bank, p), x = G.out_col(bank, p);
-      rows[q] = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
-      outs[q] = out + ((s * G.out_h() + y) * G.out_w() + x) * G.cout;
-    }
-    detail::conv_tile_all_channels<T, G, P, Relu>(rows, outs, valid, weights + bank * G.patch() * cp,
-                                                  bias + bank * cp);
-  });
+void conv_forward(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed, conv_workspace<T>& ws) {
+  detail::conv_forward_impl<T, G, 1, Relu>(in, out, n, packed, ws);
 }
 
-// Adds to dweights/dbias (and din when not null) the gradients of conv_forward.
-// `out` is the forward output, used for the fused ReLU mask.
+// The same followed by Pool x Pool max pooling with stride Pool, in registers:
+// `out` receives the pooled maps only (inference: no gradient needs the
+// convolution's own output).
+template <class T, conv_geometry G, bool Relu, std::size_t Pool>
+void conv_forward_pooled(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed,
+                         conv_workspace<T>& ws) {
+  detail::conv_forward_impl<T, G, Pool, Relu>(in, out, n, packed, ws);
+}
+
+// Whether conv_forward_pooled supports a Pool x Pool window on G: the window
+// must tile each region and fit a register tile.
+template <class T, conv_geometry G, std::size_t Pool>
+inline constexpr bool can_pool_in_epilogue = Pool >= 1 && G.region_h() % Pool == 0 && G.region_w() % Pool == 0 &&
+                                             detail::forward_plan<T, G, Pool>().tile.positions() > 0;
+
+// Adds to dweights/dbias (and din when not null) the gradients of
+// conv_forward. `out` is the forward output (for the fused ReLU mask);
+// `weights` the layer's [banks][K][Cout] weights.
 template <class T, conv_geometry G, bool Relu>
-void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t n, const T* weights,
-                   T* dweights, T* dbias) {
-  using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using cmap = Eigen::Map<const matrix>;
-  constexpr std::size_t chunk = 8;  // fixed: partial sums never depend on the thread count
-  constexpr std::size_t k = G.patch(), cout = G.cout, positions = G.region_positions();
-  constexpr std::size_t grads = G.param_count();
-  const std::size_t chunks = (n + chunk - 1) / chunk;
+void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t n, const T* weights, T* dweights,
+                   T* dbias, conv_workspace<T>& ws) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout);
+  constexpr std::size_t run = G.kernel * G.cin, rp = detail::padded_run<T>(G), k = G.patch();
+  constexpr std::size_t positions = G.out_h() * G.out_w();
+  constexpr std::size_t bank_partial = k * cp + cp;  // d(weights), then d(bias)
+  constexpr detail::conv_plan wplan = detail::weight_grad_plan<T, G>();
+  constexpr std::size_t kb = wplan.tile.cols;
+  constexpr detail::conv_plan iplan = detail::input_grad_plan<T, G>();
+  constexpr detail::conv_tile itile = iplan.tile;
+  static_assert(kb > 0 && itile.positions() > 0);
 
-  buffer<T> padded, dpadded;
+  const std::size_t chunk = detail::chunk_samples(n), chunks = (n + chunk - 1) / chunk;
   if constexpr (G.pad > 0) {
-    padded.resize(n * G.padded_in_size());
-    detail::pad_input(G, in, padded.data(), n);
-    in = padded.data();
-    if (din) dpadded.assign(n * G.padded_in_size(), T(0));
+    ws.padded.resize(n * G.padded_in_size());
+    detail::pad_input(G, in, ws.padded.data(), n);
+    in = ws.padded.data();
+    if (din) ws.dpadded.assign(n * G.padded_in_size(), T(0));
   }
-  T* dinp = G.pad > 0 ? (din ? dpadded.data() : nullptr) : din;
+  T* dinp = G.pad > 0 ? (din ? ws.dpadded.data() : nullptr) : din;
+  ws.dz.resize(n * positions * cp);
+  ws.partial.resize(chunks * G.banks() * bank_partial);
+  if (dinp) {
+    // d(input) reads each bank's weights as [ky][co][kernel row], padded.
+    ws.wt.assign(G.banks() * G.kernel * G.cout * rp, T(0));
+    for (std::size_t b = 0; b < G.banks(); ++b)
+      for (std::size_t ky = 0; ky < G.kernel; ++ky)
+        for (std::size_t j = 0; j < run; ++j)
+          for (std::size_t co = 0; co < G.cout; ++co)
+            ws.wt[((b * G.kernel + ky) * G.cout + co) * rp + j] = weights[(b * k + ky * run + j) * G.cout + co];
+  }
+  T* dz = ws.dz.data();
 
-  std::vector<buffer<T>> partial(chunks);
   parallel_for(chunks, [&](std::size_t c) {
-    const std::size_t s0 = c * chunk, s1 = std::min(n, s0 + chunk), m = (s1 - s0) * positions;
-    partial[c].assign(grads, T(0));
-    matrix col(m, k), dz(m, cout), dcol;
+    const std::size_t s0 = c * chunk, s1 = std::min(n, s0 + chunk);
+    for (std::size_t i = s0 * positions; i < s1 * positions; ++i)
+      detail::mask_gradient<T, G.cout, Relu>(out + i * G.cout, dout + i * G.cout, dz + i * cp);
+    T* partial = ws.partial.data() + c * G.banks() * bank_partial;
     for (std::size_t bank = 0; bank < G.banks(); ++bank) {
-      for (std::size_t s = s0; s < s1; ++s)
-        for (std::size_t p = 0; p < positions; ++p) {
-          const std::size_t r = (s - s0) * positions + p;
-          const std::size_t y = G.out_row(bank, p), x = G.out_col(bank, p);
-          const T* src = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
-          for (std::size_t ky = 0; ky < G.kernel; ++ky)
-            std::copy_n(src + ky * G.padded_w() * G.cin, G.kernel * G.cin, col.data() + r * k + ky * G.kernel * G.cin);
-          const std::size_t o = ((s * G.out_h() + y) * G.out_w() + x) * cout;
-          for (std::size_t co = 0; co < cout; ++co)
-            dz(r, co) = (!Relu || out[o + co] > T(0)) ? dout[o + co] : T(0);
-        }
-      Eigen::Map<matrix> dw(partial[c].data() + bank * k * cout, k, cout);
-      dw.noalias() += col.transpose() * dz;
-      Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>> db(partial[c].data() + G.weight_count() + bank * cout, cout);
-      db += dz.colwise().sum();
-      if (!dinp) continue;
-      dcol.noalias() = dz * cmap(weights + bank * k * cout, k, cout).transpose();
-      for (std::size_t s = s0; s < s1; ++s)
-        for (std::size_t p = 0; p < positions; ++p) {
-          const std::size_t r = (s - s0) * positions + p;
-          const std::size_t y = G.out_row(bank, p), x = G.out_col(bank, p);
-          T* dst = dinp + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
-          for (std::size_t ky = 0; ky < G.kernel; ++ky) {
-            T* d = dst + ky * G.padded_w() * G.cin;
-            const T* src = dcol.data() + r * k + ky * G.kernel * G.cin;
-            for (std::size_t j = 0; j < G.kernel * G.cin; ++j) d[j] += src[j];
+      T* dw = partial + bank * bank_partial;
+      for (std::size_t ky = 0; ky < G.kernel; ++ky)
+        for (std::size_t j0 = 0; j0 < run; j0 += kb)
+          detail::unroll<wplan.chunks()>([&](auto ck) {
+            constexpr std::size_t c0 = ck * wplan.chunk;
+            constexpr std::size_t vc = ck + 1 == wplan.chunks() ? wplan.last_chunk() : wplan.chunk;
+            detail::weight_grad_block<T, G, kb, c0, vc>(in, dz, dw, bank, s0, s1, ky, j0);
+          });
+      // d(bias): sum of dz over the bank's positions.
+      for (std::size_t v = 0; v < cp / width; ++v) {
+        vec sum(T(0));
+        for (std::size_t s = s0; s < s1; ++s)
+          for (std::size_t p = 0; p < G.region_positions(); ++p) {
+            const std::size_t y = G.out_row(bank, p), x = G.out_col(bank, p);
+            sum += vec::load_aligned(dz + ((s * G.out_h() + y) * G.out_w() + x) * cp + v * width);
           }
-        }
+        sum.store_aligned(dw + k * cp + v * width);
+      }
     }
+    if (!dinp) return;
+    constexpr std::size_t tile_cols = G.region_w() / itile.cols, tiles = (G.region_h() / itile.rows) * tile_cols;
+    for (std::size_t s = s0; s < s1; ++s)
+      for (std::size_t bank = 0; bank < G.banks(); ++bank)
+        for (std::size_t t = 0; t < tiles; ++t) {
+          const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * itile.rows;
+          const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * itile.cols;
+          detail::input_grad_tile_all<T, G, itile, iplan>(
+              dz + ((s * G.out_h() + y) * G.out_w() + x) * cp,
+              dinp + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin,
+              ws.wt.data() + bank * G.kernel * G.cout * rp);
+        }
   });
 
-  // Fixed-order reduction of the chunk partials, parallel over parameters.
-  constexpr std::size_t block = 1024;
-  parallel_for((grads + block - 1) / block, [&](std::size_t b) {
-    const std::size_t i0 = b * block, i1 = std::min(grads, i0 + block);
-    for (std::size_t c = 0; c < chunks; ++c)
-      for (std::size_t i = i0; i < i1; ++i) {
-        T& target = i < G.weight_count() ? dweights[i] : dbias[i - G.weight_count()];
-        target += partial[c][i];
+  // Fixed-order reduction of the chunk partials, parallel over rows of K.
+  constexpr std::size_t rows = G.banks() * (k + 1), block = 16;
+  parallel_for((rows + block - 1) / block, [&](std::size_t b) {
+    for (std::size_t row = b * block; row < std::min(rows, b * block + block); ++row) {
+      const std::size_t bank = row / (k + 1), i = row % (k + 1);
+      T* target = i < k ? dweights + (bank * k + i) * G.cout : dbias + bank * G.cout;
+      for (std::size_t c = 0; c < chunks; ++c) {
+        const T* src = ws.partial.data() + (c * G.banks() + bank) * bank_partial + i * cp;
+        for (std::size_t co = 0; co < G.cout; ++co) target[co] += src[co];
       }
+    }
   });
 
   if constexpr (G.pad > 0) {
     if (din)
-      for (std::size_t s = 0; s < n; ++s)
+      parallel_for(n, [&](std::size_t s) {
         for (std::size_t y = 0; y < G.h; ++y)
           for (std::size_t j = 0; j < G.w * G.cin; ++j)
             din[(s * G.h + y) * G.w * G.cin + j] +=
-                dpadded[((s * G.padded_h() + y + G.pad) * G.padded_w() + G.pad) * G.cin + j];
+                ws.dpadded[((s * G.padded_h() + y + G.pad) * G.padded_w() + G.pad) * G.cin + j];
+      });
   }
+}
+
+// Overloads with a temporary workspace, for one-off calls and tests.
+template <class T, conv_geometry G, bool Relu>
+void conv_forward(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed) {
+  conv_workspace<T> ws;
+  conv_forward<T, G, Relu>(in, out, n, packed, ws);
+}
+
+template <class T, conv_geometry G, bool Relu, std::size_t Pool>
+void conv_forward_pooled(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed) {
+  conv_workspace<T> ws;
+  conv_forward_pooled<T, G, Relu, Pool>(in, out, n, packed, ws);
+}
+
+template <class T, conv_geometry G, bool Relu>
+void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t n, const T* weights, T* dweights,
+                   T* dbias) {
+  conv_workspace<T> ws;
+  conv_backward<T, G, Relu>(in, out, dout, din, n, weights, dweights, dbias, ws);
 }
 
 }  // namespace kernels
@@ -688,6 +1390,22 @@ void dense_forward(std::size_t in_size, std::size_t out_size, const T* in, T* ou
       T acc = bias ? bias[o] : T(0);
       for (std::size_t i = 0; i < in_size; ++i) acc += in[s * in_size + i] * weights[i * out_size + o];
       out[s * out_size + o] = relu ? std::max(acc, T(0)) : acc;
+    }
+}
+
+// Adds dweights[i][o] += sum_n in[n][i] dz[n][o], dbias[o] += sum_n dz[n][o]
+// and din[n][i] += sum_o dz[n][o] weights[i][o]; dbias and din may be null.
+template <class T>
+void dense_backward(std::size_t in_size, std::size_t out_size, const T* in, const T* dz, T* din, std::size_t n,
+                    const T* weights, T* dweights, T* dbias) {
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t o = 0; o < out_size; ++o) {
+      const T d = dz[s * out_size + o];
+      if (dbias) dbias[o] += d;
+      for (std::size_t i = 0; i < in_size; ++i) {
+        dweights[i * out_size + o] += in[s * in_size + i] * d;
+        if (din) din[s * in_size + i] += d * weights[i * out_size + o];
+      }
     }
 }
 
@@ -812,7 +1530,23 @@ class banked_conv_layer {
   void prepare(const T* params) { kernels::pack_conv_weights(G, params, params + G.weight_count(), packed_); }
 
   void forward(const pass_buffers<T, 1>& b, const T*, mode) const {
-    kernels::conv_forward<T, G, Relu>(b.inputs[0], b.output, b.batch, packed_);
+    kernels::conv_forward<T, G, Relu>(b.inputs[0], b.output, b.batch, packed_, workspace_);
+  }
+
+  // Inference only: whether forward_pooled can stand for this layer, its
+  // fused ReLU and the max_pool layer Next (pooling in the convolution's
+  // registers, so the full-size output is never written).
+  template <class Next>
+  static constexpr bool pools_next() {
+    if constexpr (requires { Next::pool_size; Next::pool_stride; })
+      return Relu && Next::pool_size == Next::pool_stride && kernels::can_pool_in_epilogue<T, G, Next::pool_size>;
+    else
+      return false;
+  }
+  // b.output is Next's output buffer.
+  template <class Next>
+  void forward_pooled(const pass_buffers<T, 1>& b) const {
+    kernels::conv_forward_pooled<T, G, Relu, Next::pool_size>(b.inputs[0], b.output, b.batch, packed_, workspace_);
   }
 
   void forward_reference(const pass_buffers<T, 1>& b, const T* params) const {
@@ -822,7 +1556,7 @@ class banked_conv_layer {
   void backward(const pass_buffers<T, 1>& b, const T* dout, const std::array<T*, 1>& din, const T* params,
                 T* dparams) const {
     kernels::conv_backward<T, G, Relu>(b.inputs[0], b.output, dout, din[0], b.batch, params, dparams,
-                                       dparams + G.weight_count());
+                                       dparams + G.weight_count(), workspace_);
   }
 
   // Parameters in PyTorch layout (see the header comment).
@@ -848,6 +1582,7 @@ class banked_conv_layer {
 
  private:
   kernels::packed_conv_weights<T> packed_;
+  mutable kernels::conv_workspace<T> workspace_;  // scratch kept between passes (no allocations)
 };
 
 // Geometry of a banked layer on input Shape, made safe to compute even when a
@@ -1110,15 +1845,34 @@ void relu_backward(const T* out, const T* dout, T* din, std::size_t count) {
 }  // namespace kernels
 DEEPID_NAMESPACE_END
 // ---- deepid/kernels/dense.hpp ----
-// Fully connected kernels as Eigen GEMMs on row-major maps. Eigen splits a
-// GEMM over output blocks, each reduced over K in the same order, so results
-// do not depend on the thread count.
+// Fully connected kernels: register-tiled xsimd GEMMs on row-major data.
+//
+// deepid's own rather than Eigen's because Eigen picks its K blocking from
+// the thread count (kc is capped at 320 when it runs threaded), so its sums,
+// and hence every feature, changed with the thread count. Here each output
+// value is summed in one fixed order, and work is split into fixed blocks.
+//  - forward   out[n x O] (+)= in[n x I] * W[I x O]: tiles of 4 rows x a few
+//    vectors of O, summed over I with broadcasts of `in`;
+//  - d(weights) dW[I x O] += in^T dz: tiles of 4 rows of I x vectors of O,
+//    summed over the samples;
+//  - d(input) din[n x I] += dz W^T: tiles of 4 samples x Q rows of W, summed
+//    over O as vector dot products, in fixed blocks of O (cache-sized),
+//    each block's lanes reduced then added.
+#include <algorithm>
 #include <cstddef>
 
+// ---- deepid/kernels/detail/eigen.hpp ----
+// The one place deepid includes Eigen.
+#include <Eigen/Core>
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>  // symmetric eigensolver (PCA)
+#include <Eigen/QR>           // Householder QR (randomised PCA)
 
 DEEPID_NAMESPACE_BEGIN
 namespace kernels {
 
+// Eigen glue for code that does use Eigen products (verify/): row-major
+// aliases, and Eigen's thread count kept equal to deepid's.
 template <class T>
 using row_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <class T>
@@ -1128,32 +1882,240 @@ inline void use_eigen_threads() {
   if (Eigen::nbThreads() != num_threads()) Eigen::setNbThreads(num_threads());
 }
 
+namespace detail {
+
+// Tiles of forward and d(weights): rows x vectors of O, chosen so that the
+// accumulators fill the registers and a column block of W over I ~ 160
+// stays in L1.
+inline constexpr std::size_t dense_rows = simd_registers == 32 ? 6 : 3;
+inline constexpr std::size_t dense_vectors = simd_registers == 32 ? 4 : 3;
+inline constexpr std::size_t dense_row_group = 24;  // rows per work item
+// d(input) tiles: 4 samples x Q rows of W, one vector accumulator per
+// output summed along O, its lanes added once per block of O. (Not
+// xsimd::haddp: in xsimd 8.1 it permutes lanes on AVX-512.)
+inline constexpr std::size_t dot_rows = 4;
+inline constexpr std::size_t dot_cols = simd_registers == 32 ? 5 : 2;
+inline constexpr std::size_t dot_block = 1024;  // O values per block: the tile's rows stay in L1
+
+// Calls f.template operator()<V>() with V = v, for 1 <= v <= Max.
+template <std::size_t Max, class F>
+[[gnu::always_inline]] inline void dispatch_vectors(std::size_t v, F&& f) {
+  unroll<Max>([&](auto i) {
+    if (v == i + 1) f.template operator()<i + 1>();
+  });
+}
+
+// out rows [0, P) x vectors [0, V) (+)= in * w; `in` has row stride I, `out`
+// row stride O, `w` w_stride. Initial value: out (accumulate), else bias, else 0.
+template <class T, std::size_t P, std::size_t V>
+inline void dense_tile(std::size_t I, std::size_t O, const T* in, T* out, const T* w, std::size_t w_stride,
+                       const T* bias, bool accumulate) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>;
+  vec acc[P][V];
+  unroll<P>([&](auto q) {
+    unroll<V>([&](auto v) {
+      acc[q][v] = accumulate ? vec::load_unaligned(out + q * O + v * width)
+                             : (bias ? vec::load_unaligned(bias + v * width) : vec(T(0)));
+    });
+  });
+  for (std::size_t k = 0; k < I; ++k) {
+    vec wv[V];
+    unroll<V>([&](auto v) { wv[v] = vec::load_unaligned(w + k * w_stride + v * width); });
+    unroll<P>([&](auto q) {
+      const vec a(in[q * I + k]);
+      unroll<V>([&](auto v) { acc[q][v] = xsimd::fma(a, wv[v], acc[q][v]); });
+    });
+  }
+  unroll<P>([&](auto q) { unroll<V>([&](auto v) { acc[q][v].store_unaligned(out + q * O + v * width); }); });
+}
+
+// dW rows [0, P) x vectors [0, V) += sum_s in[s][row] * dz[s][...]; `in`
+// points at column `row 0` (row stride I), dz (row stride dz_stride) and dw
+// (row stride O) at the first column.
+template <class T, std::size_t P, std::size_t V>
+inline void weight_grad_tile(std::size_t I, std::size_t O, std::size_t n, const T* in, const T* dz,
+                             std::size_t dz_stride, T* dw) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>;
+  vec acc[P][V];
+  unroll<P>([&](auto p) { unroll<V>([&](auto v) { acc[p][v] = vec(T(0)); }); });
+  for (std::size_t s = 0; s < n; ++s) {
+    vec d[V];
+    unroll<V>([&](auto v) { d[v] = vec::load_unaligned(dz + s * dz_stride + v * width); });
+    unroll<P>([&](auto p) {
+      const vec a(in[s * I + p]);
+      unroll<V>([&](auto v) { acc[p][v] = xsimd::fma(a, d[v], acc[p][v]); });
+    });
+  }
+  unroll<P>([&](auto p) {
+    unroll<V>([&](auto v) {
+      T* target = dw + p * O + v * width;
+      (vec::load_unaligned(target) + acc[p][v]).store_unaligned(target);
+    });
+  });
+}
+
+// din[s][i] += sum_o dz[s][o] * w[i][o] over o in [0, count) (count a
+// multiple of the width), for P samples x Q rows of w.
+template <class T, std::size_t P, std::size_t Q>
+inline void input_grad_tile(std::size_t I, std::size_t O, std::size_t count, const T* dz, const T* w, T* din) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>;
+  vec acc[P * Q];
+  unroll<P * Q>([&](auto i) { acc[i] = vec(T(0)); });
+  for (std::size_t o = 0; o < count; o += width) {
+    vec d[P];
+    unroll<P>([&](auto p) { d[p] = vec::load_unaligned(dz + p * O + o); });
+    unroll<Q>([&](auto q) {
+      const vec wv = vec::load_unaligned(w + q * O + o);
+      unroll<P>([&](auto p) { acc[p * Q + q] = xsimd::fma(d[p], wv, acc[p * Q + q]); });
+    });
+  }
+  unroll<P * Q>([&](auto i) { din[(i / Q) * I + i % Q] += xsimd::hadd(acc[i]); });
+}
+
+// Per-thread scratch memory, kept between calls.
+template <class T>
+T* scratch(std::size_t count) {
+  thread_local buffer<T> memory;
+  if (memory.size() < count) memory.resize(count);
+  return memory.data();
+}
+
+// Copies columns [0, cols) of `rows` rows (stride `stride`) into a contiguous
+// panel. Rows of a large matrix are pages apart, so a tile reading them in
+// place spends its time in TLB misses; a panel is read sequentially.
+template <class T>
+const T* pack_panel(const T* src, std::size_t rows, std::size_t stride, std::size_t cols) {
+  T* panel = scratch<T>(rows * cols);
+  for (std::size_t r = 0; r < rows; ++r) std::copy_n(src + r * stride, cols, panel + r * cols);
+  return panel;
+}
+
+// Rows per work item: all rows (one panel per column block) when there are
+// enough column blocks to share out, else groups (more items, small panels).
+inline std::size_t dense_group_rows(std::size_t rows, std::size_t col_blocks) {
+  return col_blocks >= 8 ? std::max<std::size_t>(rows, 1) : dense_row_group;
+}
+
+}  // namespace detail
+
 // out[n x O] (+)= in[n x I] * weights[I x O]; with `accumulate` false the bias
 // (may be null) initialises out.
 template <class T>
-void dense_forward(std::size_t in_size, std::size_t out_size, const T* in, T* out, std::size_t n,
-                   const T* weights, const T* bias, bool accumulate) {
-  use_eigen_threads();
-  Eigen::Map<const row_matrix<T>> x(in, n, in_size), w(weights, in_size, out_size);
-  Eigen::Map<row_matrix<T>> y(out, n, out_size);
-  if (!accumulate) {
-    if (bias)
-      y.rowwise() = Eigen::Map<const row_vector<T>>(bias, out_size);
-    else
-      y.setZero();
-  }
-  y.noalias() += x * w;
+void dense_forward(std::size_t in_size, std::size_t out_size, const T* in, T* out, std::size_t n, const T* weights,
+                   const T* bias, bool accumulate) {
+  constexpr std::size_t width = simd_width<T>, P = detail::dense_rows, V = detail::dense_vectors;
+  const std::size_t I = in_size, O = out_size, vectors = O / width;
+  const std::size_t col_blocks = (vectors + V - 1) / V;
+  const std::size_t group = detail::dense_group_rows(n, col_blocks), row_groups = (n + group - 1) / group;
+  parallel_for(col_blocks * row_groups, [&](std::size_t item) {
+    const std::size_t cb = item / row_groups, rg = item % row_groups;
+    const std::size_t c = cb * V * width, v = std::min(V, vectors - cb * V);
+    const std::size_t r0 = rg * group, r1 = std::min(n, r0 + group);
+    const T* b = bias ? bias + c : nullptr;
+    // Several tiles read this block of W: pack it once.
+    const bool pack = r1 - r0 >= 2 * P;
+    const T* w = pack ? detail::pack_panel(weights + c, I, O, v * width) : weights + c;
+    const std::size_t w_stride = pack ? v * width : O;
+    for (std::size_t r = r0; r < r1;) {
+      const bool full = r + P <= r1;
+      detail::dispatch_vectors<V>(v, [&]<std::size_t Vs>() {
+        if (full) detail::dense_tile<T, P, Vs>(I, O, in + r * I, out + r * O + c, w, w_stride, b, accumulate);
+        else detail::dense_tile<T, 1, Vs>(I, O, in + r * I, out + r * O + c, w, w_stride, b, accumulate);
+      });
+      r += full ? P : 1;
+    }
+  });
+  // Columns past the last full vector (none for DeepID's sizes).
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t o = vectors * width; o < O; ++o) {
+      T acc = accumulate ? out[s * O + o] : (bias ? bias[o] : T(0));
+      for (std::size_t k = 0; k < I; ++k) acc += in[s * I + k] * weights[k * O + o];
+      out[s * O + o] = acc;
+    }
 }
 
-// Adds dweights += in^T dz, dbias += colsum(dz), din += dz weights^T.
+// Adds dweights += in^T dz, dbias += colsum(dz) (when not null), din += dz
+// weights^T (when not null).
 template <class T>
-void dense_backward(std::size_t in_size, std::size_t out_size, const T* in, const T* dz, T* din,
-                    std::size_t n, const T* weights, T* dweights, T* dbias) {
-  use_eigen_threads();
-  Eigen::Map<const row_matrix<T>> x(in, n, in_size), w(weights, in_size, out_size), d(dz, n, out_size);
-  Eigen::Map<row_matrix<T>>(dweights, in_size, out_size).noalias() += x.transpose() * d;
-  if (dbias) Eigen::Map<row_vector<T>>(dbias, out_size) += d.colwise().sum();
-  if (din) Eigen::Map<row_matrix<T>>(din, n, in_size).noalias() += d * w.transpose();
+void dense_backward(std::size_t in_size, std::size_t out_size, const T* in, const T* dz, T* din, std::size_t n,
+                    const T* weights, T* dweights, T* dbias) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>, P = detail::dense_rows, V = detail::dense_vectors;
+  const std::size_t I = in_size, O = out_size, vectors = O / width, main = vectors * width;
+  const std::size_t col_blocks = (vectors + V - 1) / V;
+  const std::size_t group = detail::dense_group_rows(I, col_blocks), row_groups = (I + group - 1) / group;
+
+  // d(weights): tiles over (rows of I) x (vectors of O), summed over samples;
+  // the block of dz they all read is packed once per item.
+  parallel_for(col_blocks * row_groups, [&](std::size_t item) {
+    const std::size_t cb = item / row_groups, rg = item % row_groups;
+    const std::size_t c = cb * V * width, v = std::min(V, vectors - cb * V);
+    const std::size_t k0 = rg * group, k1 = std::min(I, k0 + group);
+    const bool pack = k1 - k0 >= 2 * P;
+    const T* d = pack ? detail::pack_panel(dz + c, n, O, v * width) : dz + c;
+    const std::size_t d_stride = pack ? v * width : O;
+    for (std::size_t k = k0; k < k1;) {
+      const bool full = k + P <= k1;
+      detail::dispatch_vectors<V>(v, [&]<std::size_t Vs>() {
+        if (full) detail::weight_grad_tile<T, P, Vs>(I, O, n, in + k, d, d_stride, dweights + k * O + c);
+        else detail::weight_grad_tile<T, 1, Vs>(I, O, n, in + k, d, d_stride, dweights + k * O + c);
+      });
+      k += full ? P : 1;
+    }
+    if (dbias && rg == 0)
+      for (std::size_t j = 0; j < v; ++j) {
+        vec sum(T(0));
+        for (std::size_t s = 0; s < n; ++s) sum += vec::load_unaligned(dz + s * O + c + j * width);
+        (vec::load_unaligned(dbias + c + j * width) + sum).store_unaligned(dbias + c + j * width);
+      }
+  });
+  for (std::size_t k = 0; k < I; ++k)
+    for (std::size_t o = main; o < O; ++o) {
+      T acc = T(0);
+      for (std::size_t s = 0; s < n; ++s) acc += in[s * I + k] * dz[s * O + o];
+      dweights[k * O + o] += acc;
+    }
+  if (dbias)
+    for (std::size_t o = main; o < O; ++o)
+      for (std::size_t s = 0; s < n; ++s) dbias[o] += dz[s * O + o];
+  if (!din) return;
+
+  // d(input): items are groups of samples x groups of rows of W; each walks
+  // O in fixed blocks so its rows stay in cache.
+  constexpr std::size_t DP = detail::dot_rows, Q = detail::dot_cols, sample_group = 32, w_group = 16 * Q;
+  const std::size_t sample_groups = (n + sample_group - 1) / sample_group;
+  const std::size_t w_groups = (I + w_group - 1) / w_group;
+  parallel_for(sample_groups * w_groups, [&](std::size_t item) {
+    const std::size_t s0 = (item / w_groups) * sample_group, s1 = std::min(n, s0 + sample_group);
+    const std::size_t i0 = (item % w_groups) * w_group, i1 = std::min(I, i0 + w_group);
+    for (std::size_t o = 0; o < main; o += detail::dot_block) {
+      const std::size_t count = std::min(detail::dot_block, main - o);
+      for (std::size_t s = s0; s < s1;) {
+        const std::size_t p = s + DP <= s1 ? DP : 1;
+        for (std::size_t i = i0; i < i1;) {
+          const std::size_t q = i + Q <= i1 ? Q : 1;
+          const T* d = dz + s * O + o;
+          const T* w = weights + i * O + o;
+          T* target = din + s * I + i;
+          if (p == DP && q == Q) detail::input_grad_tile<T, DP, Q>(I, O, count, d, w, target);
+          else if (p == DP) detail::input_grad_tile<T, DP, 1>(I, O, count, d, w, target);
+          else if (q == Q) detail::input_grad_tile<T, 1, Q>(I, O, count, d, w, target);
+          else detail::input_grad_tile<T, 1, 1>(I, O, count, d, w, target);
+          i += q;
+        }
+        s += p;
+      }
+    }
+    for (std::size_t s = s0; s < s1; ++s)
+      for (std::size_t i = i0; i < i1; ++i) {
+        T acc = T(0);
+        for (std::size_t o = main; o < O; ++o) acc += dz[s * O + o] * weights[i * O + o];
+        din[s * I + i] += acc;
+      }
+  });
 }
 
 }  // namespace kernels
@@ -1396,32 +2358,70 @@ void max_pool_forward(const T* in, T* out, std::size_t n) {
   });
 }
 
+namespace detail {
+
+// One window's channels [C0, C0 + Count): the gradient goes to the first
+// maximum (the scalar reference's rule), vectorised with masks.
+// RowStep / ColStep: distance between window rows / columns (NHWC: W*C, C).
+template <class T, std::size_t Count, std::size_t Size, std::size_t RowStep, std::size_t ColStep>
+[[gnu::always_inline]] inline void pool_window_backward(const T* in, const T* g, T* din) {
+  using vec = xsimd::batch<T>;
+  vec x[Size * Size];
+  unroll<Size * Size>([&](auto i) { x[i] = load_first<Count>(in + (i / Size) * RowStep + (i % Size) * ColStep); });
+  vec top = x[0];
+  unroll<Size * Size>([&](auto i) {
+    if constexpr (i > 0) top = xsimd::max(top, x[i]);
+  });
+  const vec grad = load_first<Count>(g);
+  auto free = vec(T(0)) == vec(T(0));  // lanes whose gradient is not yet routed
+  unroll<Size * Size>([&](auto i) {
+    const auto pick = (x[i] == top) && free;
+    free = free && !pick;
+    T* d = din + (i / Size) * RowStep + (i % Size) * ColStep;
+    store_first<Count>(load_first<Count>(d) + xsimd::select(pick, grad, vec(T(0))), d);
+  });
+}
+
+}  // namespace detail
+
 // Routes each output gradient to the first maximum of its window (adds to din).
 template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride>
 void max_pool_backward(const T* in, const T* dout, T* din, std::size_t n) {
   constexpr std::size_t ho = (H - Size) / Stride + 1, wo = (W - Size) / Stride + 1;
-  // Overlapping windows (stride < size) would let two rows write one input
-  // row, so parallelise over samples then.
-  constexpr bool by_row = Stride >= Size;
-  parallel_for(by_row ? n * ho : n, [&](std::size_t item) {
-    const std::size_t s = by_row ? item / ho : item;
-    const std::size_t y0 = by_row ? item % ho : 0, y1 = by_row ? y0 + 1 : ho;
-    for (std::size_t y = y0; y < y1; ++y)
+  if constexpr (Stride >= Size) {
+    // Windows do not overlap: rows in parallel, channels in vectors.
+    constexpr std::size_t width = simd_width<T>, vectors = (C + width - 1) / width;
+    parallel_for(n * ho, [&](std::size_t item) {
+      const std::size_t s = item / ho, y = item % ho;
       for (std::size_t x = 0; x < wo; ++x) {
         const std::size_t base = ((s * H + y * Stride) * W + x * Stride) * C;
         const T* g = dout + ((s * ho + y) * wo + x) * C;
-        for (std::size_t c = 0; c < C; ++c) {
-          std::size_t arg = base + c;
-          T best = in[arg];
-          for (std::size_t dy = 0; dy < Size; ++dy)
-            for (std::size_t dx = 0; dx < Size; ++dx) {
-              const std::size_t i = base + (dy * W + dx) * C + c;
-              if (in[i] > best) best = in[i], arg = i;
-            }
-          din[arg] += g[c];
-        }
+        detail::unroll<vectors>([&](auto v) {
+          constexpr std::size_t c = v * width, count = C - c < width ? C - c : width;
+          detail::pool_window_backward<T, count, Size, W * C, C>(in + base + c, g + c, din + base + c);
+        });
       }
-  });
+    });
+  } else {
+    // Overlapping windows would let two rows write one input row: by sample.
+    parallel_for(n, [&](std::size_t s) {
+      for (std::size_t y = 0; y < ho; ++y)
+        for (std::size_t x = 0; x < wo; ++x) {
+          const std::size_t base = ((s * H + y * Stride) * W + x * Stride) * C;
+          const T* g = dout + ((s * ho + y) * wo + x) * C;
+          for (std::size_t c = 0; c < C; ++c) {
+            std::size_t arg = base + c;
+            T best = in[arg];
+            for (std::size_t dy = 0; dy < Size; ++dy)
+              for (std::size_t dx = 0; dx < Size; ++dx) {
+                const std::size_t i = base + (dy * W + dx) * C + c;
+                if (in[i] > best) best = in[i], arg = i;
+              }
+            din[arg] += g[c];
+          }
+        }
+    });
+  }
 }
 
 }  // namespace kernels
@@ -1439,6 +2439,7 @@ struct max_pool_layer : parameterless<T> {
   static constexpr bool aliases_input = false;
   static constexpr std::size_t num_inputs = 1;
   static constexpr std::array<std::size_t, 1> inputs{Ctx::act};
+  static constexpr std::size_t pool_size = Size, pool_stride = Stride;  // for conv + pool fusion
   static std::string name() { return Spec::name(); }
 
   void forward(const pass_buffers<T, 1>& b, const T*, mode) const {
@@ -1615,7 +2616,83 @@ DEEPID_NAMESPACE_END
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
+// ---- deepid/kernels/softmax.hpp ----
+// Softmax cross-entropy over rows of logits, vectorised (xsimd::exp) and
+// parallel over rows. With 10,000 identities this is 1.3 M exponentials per
+// batch of 128: scalar double-precision exp made it a fifth of a training
+// step. Each row is reduced in a fixed order by one thread, and the loss is
+// summed over rows in row order, so results do not depend on the thread count.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace kernels {
+
+// For each row s: loss_s = log(sum_k exp(z_k - max)) - (z_label - max); when
+// dlogits is not null it receives (softmax(z) - onehot(label)) / n; hits[s]
+// is 1 when the first maximum is at the label. Labels must be in range.
+// Returns the mean loss.
+template <class T>
+double softmax_cross_entropy_rows(const T* logits, const std::int32_t* labels, std::size_t n, std::size_t classes,
+                                  T* dlogits, unsigned char* hits) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>;
+  const std::size_t main = classes / width * width;
+  std::vector<double> row_loss(n);
+  parallel_for(n, [&](std::size_t s) {
+    const T* z = logits + s * classes;
+    // Maximum: lanes, then the tail.
+    T top = z[0];
+    if (main > 0) {
+      vec m = vec::load_unaligned(z);
+      for (std::size_t k = width; k < main; k += width) m = xsimd::max(m, vec::load_unaligned(z + k));
+      alignas(64) T lanes[width];
+      m.store_aligned(lanes);
+      for (std::size_t i = 0; i < width; ++i) top = lanes[i] > top ? lanes[i] : top;
+    }
+    for (std::size_t k = main; k < classes; ++k) top = z[k] > top ? z[k] : top;
+    // exp(z - top), kept in dlogits (when given) to normalise below.
+    const vec vtop(top);
+    vec sum(T(0));
+    T tail = T(0);
+    T* d = dlogits ? dlogits + s * classes : nullptr;
+    for (std::size_t k = 0; k < main; k += width) {
+      const vec e = xsimd::exp(vec::load_unaligned(z + k) - vtop);
+      sum += e;
+      if (d) e.store_unaligned(d + k);
+    }
+    for (std::size_t k = main; k < classes; ++k) {
+      const T e = std::exp(z[k] - top);
+      tail += e;
+      if (d) d[k] = e;
+    }
+    const double total = double(xsimd::hadd(sum)) + double(tail);
+    const std::size_t label = std::size_t(labels[s]);
+    row_loss[s] = std::log(total) - double(z[label] - top);
+    if (hits) {
+      std::size_t first = 0;
+      while (first < classes && !(z[first] == top)) ++first;
+      hits[s] = first == label;
+    }
+    if (d) {
+      const vec scale(T(1.0 / (total * double(n))));
+      for (std::size_t k = 0; k < main; k += width) (vec::load_unaligned(d + k) * scale).store_unaligned(d + k);
+      for (std::size_t k = main; k < classes; ++k) d[k] *= T(1.0 / (total * double(n)));
+      d[label] -= T(1.0 / double(n));
+    }
+  });
+  double loss = 0.0;
+  for (double l : row_loss) loss += l;
+  return n ? loss / double(n) : 0.0;
+}
+
+}  // namespace kernels
+DEEPID_NAMESPACE_END
 
 DEEPID_NAMESPACE_BEGIN
 
@@ -1625,27 +2702,15 @@ template <class T>
 double softmax_cross_entropy(const T* logits, std::span<const std::int32_t> labels, std::size_t classes,
                              T* dlogits = nullptr, std::size_t* correct = nullptr) {
   const std::size_t n = labels.size();
-  double loss = 0.0;
-  std::size_t hits = 0;
-  for (std::size_t s = 0; s < n; ++s) {
-    const T* z = logits + s * classes;
-    const auto label = labels[s];
-    if (label < 0 || std::size_t(label) >= classes)
-      throw error("softmax_cross_entropy: label " + std::to_string(label) + " of sample " + std::to_string(s) +
+  for (std::size_t s = 0; s < n; ++s)
+    if (labels[s] < 0 || std::size_t(labels[s]) >= classes)
+      throw error("softmax_cross_entropy: label " + std::to_string(labels[s]) + " of sample " + std::to_string(s) +
                   " is outside [0, " + std::to_string(classes) + ")");
-    const T top = *std::max_element(z, z + classes);
-    double sum = 0.0;
-    for (std::size_t k = 0; k < classes; ++k) sum += std::exp(double(z[k] - top));
-    loss += std::log(sum) - double(z[label] - top);
-    if (std::size_t(std::max_element(z, z + classes) - z) == std::size_t(label)) ++hits;
-    if (dlogits) {
-      T* d = dlogits + s * classes;
-      for (std::size_t k = 0; k < classes; ++k) d[k] = T(std::exp(double(z[k] - top)) / sum / double(n));
-      d[label] -= T(1.0 / double(n));
-    }
-  }
-  if (correct) *correct = hits;
-  return n ? loss / double(n) : 0.0;
+  std::vector<unsigned char> hits(correct ? n : 0);
+  const double loss = kernels::softmax_cross_entropy_rows(logits, labels.data(), n, classes, dlogits,
+                                                          correct ? hits.data() : nullptr);
+  if (correct) *correct = std::size_t(std::count(hits.begin(), hits.end(), 1));
+  return loss;
 }
 
 // features [n x dim] -> logits [n x classes]; weights [dim][classes], bias.
@@ -1662,6 +2727,7 @@ class softmax_classifier {
   std::size_t dim() const { return dim_; }
   std::size_t classes() const { return classes_; }
   std::span<T> parameters() { return params_; }
+  std::span<const T> parameters() const { return params_; }
   std::span<const T> gradients() const { return grads_; }
 
   // Returns the mean loss; fills dfeatures [n x dim] and the parameter gradients.
@@ -1747,11 +2813,12 @@ DEEPID_NAMESPACE_END
 // Kinks. deepid's layers are piecewise linear (ReLU, max pooling), so along
 // one coordinate L is a polyline. When [v - h, v + h] contains a kink, the
 // central difference is not the derivative at v. The checker sees this in the
-// one-sided slopes (L(v+h) - L(v)) / h and (L(v) - L(v-h)) / h: on a linear
-// piece they agree up to rounding, and when they differ by d the central
-// difference is off by at most d / 2. Coordinates whose slopes differ by more
-// than the tolerance are skipped and counted, never compared more loosely;
-// a check that skips more than max_skipped_fraction of them fails.
+// one-sided slopes over [v - h, v] and [v, v + h], which agree up to rounding
+// on a linear piece. It then halves both sides: a side whose two halves agree
+// is linear, and its slope is the derivative at v. A coordinate with kinks on
+// both sides, or at v itself (no derivative there), is skipped and counted,
+// never compared more loosely; a check that skips more than
+// max_skipped_fraction of its coordinates fails.
 //
 // Stochastic layers. Every evaluation runs on a copy of the model as it was
 // before the check, so with pass = mode::training dropout draws one mask for
@@ -1761,6 +2828,8 @@ DEEPID_NAMESPACE_END
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -2033,10 +3102,7 @@ class model {
     if (dirty_) prepare();
     allocate(n);
     to_nhwc(nchw, acts_[0].data(), n);
-    for_each_layer([&]<std::size_t I>(auto& layer) {
-      using P = placed_at<I>;
-      layer.forward(buffers<I>(), params_.data() + P::param_offset, m);
-    });
+    run_layers(m, m == mode::inference);
     return acts_[walked::out_act].data();
   }
 
@@ -2045,6 +3111,9 @@ class model {
   // gradients(); dinput (N x C x H x W, may be null) receives dLoss/dInput.
   void backward(const T* doutput, T* dinput_nchw = nullptr) {
     if (batch_ == 0) throw error("model::backward: no forward pass to differentiate");
+    // An inference pass skips the activations that pooling in a convolution's
+    // epilogue makes unnecessary; backward needs them all.
+    if (skipped_activations_) run_layers(mode::inference, false);
     for (std::size_t a = 0; a < activation_count; ++a) std::fill_n(dacts_[a].data(), batch_ * act_shapes_[a].size(), T(0));
     std::copy_n(doutput, batch_ * output_shape.size(), dacts_[walked::out_act].data());
     std::fill(grads_.begin(), grads_.end(), T(0));
@@ -2124,6 +3193,7 @@ class model {
       else
         layer.forward(buffers<I>(), params_.data() + P::param_offset, mode::inference);
     });
+    skipped_activations_ = false;
     return acts_[walked::out_act].data();
   }
 
@@ -2140,6 +3210,45 @@ class model {
   void for_each_layer(F&& f) const {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (f.template operator()<I>(std::get<I>(layers_)), ...);
+    }(std::make_index_sequence<layer_count>{});
+  }
+
+  // Layer I is a convolution whose ReLU (I + 1) and max pool (I + 2) run in
+  // its epilogue when fused (inference).
+  template <std::size_t I>
+  static constexpr bool pools_in_epilogue() {
+    if constexpr (I + 2 >= layer_count) {
+      return false;
+    } else {
+      using C = typename placed_at<I>::layer;
+      using Next = typename placed_at<I + 2>::layer;
+      if constexpr (requires { C::template pools_next<Next>(); }) return C::template pools_next<Next>();
+      else return false;
+    }
+  }
+
+  void run_layers(mode m, bool fuse) {
+    for_each_layer([&]<std::size_t I>(auto& layer) {
+      using P = placed_at<I>;
+      if (fuse) {
+        if constexpr (pools_in_epilogue<I>()) {
+          auto b = buffers<I>();
+          b.output = acts_[placed_at<I + 2>::out_act].data();
+          layer.template forward_pooled<typename placed_at<I + 2>::layer>(b);
+          return;
+        }
+        if constexpr (I >= 2) {
+          if constexpr (pools_in_epilogue<I - 2>()) return;  // done by layer I - 2 (I - 1 is its fused ReLU)
+        }
+      }
+      layer.forward(buffers<I>(), params_.data() + P::param_offset, m);
+    });
+    skipped_activations_ = fuse && any_pools_in_epilogue();
+  }
+
+  static constexpr bool any_pools_in_epilogue() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+      return (pools_in_epilogue<I>() || ...);
     }(std::make_index_sequence<layer_count>{});
   }
 
@@ -2235,6 +3344,7 @@ class model {
   std::size_t batch_ = 0;
   bool dirty_ = true;
   bool want_input_grad_ = true;
+  bool skipped_activations_ = false;  // the last forward fused conv + pool (see run_layers)
 };
 
 DEEPID_NAMESPACE_END
@@ -2243,8 +3353,8 @@ DEEPID_NAMESPACE_BEGIN
 
 struct gradient_check_options {
   std::size_t batch = 3;                 // samples in the random input (the overload without an input)
-  double step = 1e-6;                    // h of the differences
-  double tolerance = 1e-6;               // largest relative error ok() accepts
+  double step = 1e-4;                    // h of the differences
+  double tolerance = 1e-5;               // largest relative error ok() accepts (correct code: ~1e-7)
   double floor = 1e-4;                   // errors divide by max(|analytic|, |numeric|, floor)
   double max_skipped_fraction = 0.05;    // of the coordinates, skipped at kinks
   std::size_t max_per_tensor = 0;        // coordinates checked per parameter tensor; 0: all
@@ -2265,9 +3375,14 @@ struct gradient_check_report {
     return max_error <= tolerance && double(skipped) <= max_skipped_fraction * double(compared + skipped);
   }
   std::string str() const {
-    return "max relative error " + std::to_string(max_error) + " at " + (worst.empty() ? "-" : worst) +
-           " (analytic " + std::to_string(analytic) + ", numeric " + std::to_string(numeric) + "), " +
-           std::to_string(compared) + " compared, " + std::to_string(skipped) + " skipped at kinks";
+    return "max relative error " + number(max_error) + " at " + (worst.empty() ? "-" : worst) + " (analytic " +
+           number(analytic) + ", numeric " + number(numeric) + "), " + std::to_string(compared) + " compared, " +
+           std::to_string(skipped) + " skipped at kinks";
+  }
+  static std::string number(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g", v);
+    return text;
   }
 };
 
@@ -2281,7 +3396,7 @@ struct gradient_check_result {
   double max_error() const { return std::max(parameters.max_error, input.max_error); }
   std::string str() const {
     return "parameters: " + parameters.str() + "\ninput: " + input.str() + "\n(tolerance " +
-           std::to_string(tolerance) + ")";
+           gradient_check_report::number(tolerance) + ")";
   }
 };
 
@@ -2297,26 +3412,56 @@ inline std::vector<std::size_t> pick_coordinates(std::size_t size, std::size_t c
   return picked;
 }
 
-// Compares one coordinate: `analytic` against the differences of the losses
-// at v - step_down, v and v + step_up (see the header comment for kinks).
+// "input[sample,channel,row,column]" for index i of an NCHW batch.
+inline std::string input_coordinate_name(std::size_t i, shape3 shape) {
+  const std::size_t plane = shape.h * shape.w;
+  return "input[" + std::to_string(i / shape.size()) + "," + std::to_string(i / plane % shape.c) + "," +
+         std::to_string(i % plane / shape.w) + "," + std::to_string(i % shape.w) + "]";
+}
+
+// The slope of L at v from differences, where loss = L(v) and loss_at(u)
+// evaluates L(u); nothing where kinks cannot be stepped around (see the
+// header comment).
+template <class LossAt>
+std::optional<double> numeric_slope(double v, double loss, LossAt&& loss_at,
+                                    const gradient_check_options& options) {
+  const auto agree = [&](double a, double b) {
+    return std::abs(a - b) <= options.tolerance * std::max({std::abs(a), std::abs(b), options.floor});
+  };
+  const auto slope = [](double from, double loss_from, double to, double loss_to) {
+    return (loss_to - loss_from) / (to - from);  // to - from: the step as represented
+  };
+  const double up = v + options.step, down = v - options.step;
+  const double loss_up = loss_at(up), loss_down = loss_at(down);
+  const double slope_up = slope(v, loss, up, loss_up), slope_down = slope(down, loss_down, v, loss);
+  if (agree(slope_up, slope_down)) return slope(down, loss_down, up, loss_up);  // the central difference
+
+  // A kink within a step: a side whose two halves agree is linear.
+  const double mid_up = v + options.step / 2, mid_down = v - options.step / 2;
+  const double loss_mid_up = loss_at(mid_up), loss_mid_down = loss_at(mid_down);
+  const bool up_linear = agree(slope(v, loss, mid_up, loss_mid_up), slope(mid_up, loss_mid_up, up, loss_up));
+  const bool down_linear =
+      agree(slope(down, loss_down, mid_down, loss_mid_down), slope(mid_down, loss_mid_down, v, loss));
+  if (up_linear && !down_linear) return slope_up;
+  if (down_linear && !up_linear) return slope_down;
+  return std::nullopt;  // kinks on both sides, or one at v itself (no derivative there)
+}
+
+// Compares one coordinate's analytic derivative with its numeric one.
 template <class Where>
 void judge_coordinate(gradient_check_report& report, const gradient_check_options& options, double analytic,
-                      double loss_down, double loss, double loss_up, double step_down, double step_up,
-                      Where&& where) {
-  const double slope_up = (loss_up - loss) / step_up, slope_down = (loss - loss_down) / step_down;
-  const double kink_scale = std::max({std::abs(slope_up), std::abs(slope_down), options.floor});
-  if (std::abs(slope_up - slope_down) > options.tolerance * kink_scale) {
+                      std::optional<double> numeric, Where&& where) {
+  if (!numeric) {
     ++report.skipped;
     return;
   }
-  const double numeric = (loss_up - loss_down) / (step_up + step_down);
   const double error =
-      std::abs(analytic - numeric) / std::max({std::abs(analytic), std::abs(numeric), options.floor});
+      std::abs(analytic - *numeric) / std::max({std::abs(analytic), std::abs(*numeric), options.floor});
   if (report.compared++ == 0 || error > report.max_error) {
     report.max_error = error;
     report.worst = where();
     report.analytic = analytic;
-    report.numeric = numeric;
+    report.numeric = *numeric;
   }
 }
 
@@ -2367,9 +3512,9 @@ gradient_check_result check_gradients(model<Net, double>& m, std::span<const dou
         values[i] = v;
         return loss_of(probe, input.data());
       };
-      const double down = v - options.step, up = v + options.step;
-      detail::judge_coordinate(result.parameters, options, gradient[i], loss_at(down), loss, loss_at(up), v - down,
-                               up - v, [&] { return tensor.name + "[" + std::to_string(i) + "]"; });
+      detail::judge_coordinate(result.parameters, options, gradient[i],
+                               detail::numeric_slope(v, loss, loss_at, options),
+                               [&] { return tensor.name + "[" + std::to_string(i) + "]"; });
     }
   }
 
@@ -2385,14 +3530,8 @@ gradient_check_result check_gradients(model<Net, double>& m, std::span<const dou
         x[i] = v;
         return l;
       };
-      const double down = v - options.step, up = v + options.step;
-      detail::judge_coordinate(result.input, options, dinput[i], loss_at(down), loss, loss_at(up), v - down, up - v,
-                               [&] {
-                                 const std::size_t hw = in_shape.h * in_shape.w, s = i / in_shape.size();
-                                 const std::size_t c = i / hw % in_shape.c, y = i % hw / in_shape.w, xx = i % in_shape.w;
-                                 return "input[" + std::to_string(s) + "," + std::to_string(c) + "," +
-                                        std::to_string(y) + "," + std::to_string(xx) + "]";
-                               });
+      detail::judge_coordinate(result.input, options, dinput[i], detail::numeric_slope(v, loss, loss_at, options),
+                               [&] { return detail::input_coordinate_name(i, in_shape); });
     }
   }
 
@@ -2410,7 +3549,2854 @@ gradient_check_result check_gradients(model<Net, double>& m, const gradient_chec
 
 DEEPID_NAMESPACE_END
 
-// models: the papers' nets
+// face: landmarks, alignment, patch schemes, data sets, synthetic identities
+// ---- deepid/face/alignment.hpp ----
+// DeepID's "weak" alignment: a least-squares similarity taking the two eye
+// centres and the mouth-corner midpoint onto a canonical template, the image
+// warped with bilinear sampling.
+//
+// The canonical frame is the widely used 96x112 five-point template
+// (reference section 2.3): left eye (30.2946, 51.6963), right eye (65.5318,
+// 51.5014), mouth corners (33.5493, 92.3655) and (62.7299, 92.2041), so the
+// mouth midpoint is (48.1396, 92.2848). Coordinates are OpenCV pixel
+// coordinates (x right, y down, pixel centres at integers).
+#include <array>
+#include <cmath>
+#include <string>
+
+// ---- deepid/face/detail/opencv.hpp ----
+// The one place deepid includes OpenCV.
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+// ---- deepid/face/landmarks.hpp ----
+// Five facial landmarks: eye centres, nose tip, mouth corners. "Left" and
+// "right" are IMAGE-left and image-right (image-left is the person's right
+// eye), the convention of every landmark list deepid reads.
+#include <array>
+#include <cmath>
+#include <string>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+struct point2 {
+  double x = 0, y = 0;
+  constexpr point2 operator+(point2 o) const { return {x + o.x, y + o.y}; }
+  constexpr point2 operator-(point2 o) const { return {x - o.x, y - o.y}; }
+  constexpr point2 operator*(double s) const { return {x * s, y * s}; }
+  constexpr bool operator==(const point2&) const = default;
+};
+
+inline double distance(point2 a, point2 b) { return std::hypot(a.x - b.x, a.y - b.y); }
+
+enum class landmark { left_eye = 0, right_eye = 1, nose = 2, left_mouth = 3, right_mouth = 4 };
+
+inline constexpr std::array<const char*, 5> landmark_names{"left eye", "right eye", "nose tip", "left mouth corner",
+                                                           "right mouth corner"};
+
+struct landmarks5 {
+  std::array<point2, 5> points{};  // indexed by `landmark`
+
+  constexpr point2& operator[](landmark l) { return points[std::size_t(l)]; }
+  constexpr const point2& operator[](landmark l) const { return points[std::size_t(l)]; }
+  point2 eye_centre() const { return ((*this)[landmark::left_eye] + (*this)[landmark::right_eye]) * 0.5; }
+  point2 mouth_centre() const { return ((*this)[landmark::left_mouth] + (*this)[landmark::right_mouth]) * 0.5; }
+  double inter_ocular() const { return distance((*this)[landmark::left_eye], (*this)[landmark::right_eye]); }
+
+  // The landmarks of the horizontally mirrored image (width `image_width`):
+  // x -> width - x, and image-left/right labels swap so they stay image-side.
+  landmarks5 mirrored(double image_width) const {
+    landmarks5 m;
+    const std::array<int, 5> partner{1, 0, 2, 4, 3};
+    for (std::size_t i = 0; i < 5; ++i) m.points[i] = {image_width - points[partner[i]].x, points[partner[i]].y};
+    return m;
+  }
+};
+
+// Throws when landmarks cannot define a face: not finite, eyes (nearly)
+// coincide, or points outside the image by more than the face's size.
+// `where` names the source (file and line, or image) for the message.
+inline void validate(const landmarks5& l, double image_width, double image_height, const std::string& where) {
+  for (std::size_t i = 0; i < 5; ++i)
+    if (!std::isfinite(l.points[i].x) || !std::isfinite(l.points[i].y))
+      throw error(where + ": the " + landmark_names[i] + " coordinate is not a finite number");
+  const double iod = l.inter_ocular();
+  if (!(iod >= 1.0))
+    throw error(where + ": degenerate landmarks: the eye centres coincide (inter-ocular distance " +
+                std::to_string(iod) + " px)");
+  const double face = std::max(iod, distance(l.eye_centre(), l.mouth_centre()));
+  if (!(face >= 1.0))
+    throw error(where + ": degenerate landmarks: the mouth centre coincides with the eye centre");
+  if (image_width > 0 && image_height > 0)
+    for (std::size_t i = 0; i < 5; ++i) {
+      const auto p = l.points[i];
+      if (p.x < -face || p.y < -face || p.x > image_width + face || p.y > image_height + face)
+        throw error(where + ": the " + landmark_names[i] + " (" + std::to_string(p.x) + ", " + std::to_string(p.y) +
+                    ") lies outside the " + std::to_string(int(image_width)) + "x" + std::to_string(int(image_height)) +
+                    " image by more than the face size");
+    }
+}
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+// ---- deepid/face/similarity.hpp ----
+// 2-D similarity transforms q = M p + t with M = [[a, -b], [b, a]] (scale
+// s = hypot(a, b), rotation atan2(b, a)), and the closed-form least-squares
+// fit used by DeepID's "weak" alignment (reference section 2.3).
+#include <cmath>
+#include <span>
+#include <string>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+struct similarity {
+  double a = 1, b = 0, tx = 0, ty = 0;
+
+  point2 operator()(point2 p) const { return {a * p.x - b * p.y + tx, b * p.x + a * p.y + ty}; }
+  double scale() const { return std::hypot(a, b); }
+  double angle() const { return std::atan2(b, a); }
+
+  similarity inverse() const {
+    const double d = a * a + b * b;
+    const double ia = a / d, ib = -b / d;
+    return {ia, ib, -(ia * tx - ib * ty), -(ib * tx + ia * ty)};
+  }
+  // (this o other)(p) = this(other(p)).
+  similarity then_after(const similarity& other) const {
+    return {a * other.a - b * other.b, a * other.b + b * other.a, a * other.tx - b * other.ty + tx,
+            b * other.tx + a * other.ty + ty};
+  }
+  landmarks5 apply(const landmarks5& l) const {
+    landmarks5 out;
+    for (std::size_t i = 0; i < 5; ++i) out.points[i] = (*this)(l.points[i]);
+    return out;
+  }
+};
+
+// Least-squares similarity mapping `from` onto `to` (same length >= 2):
+// minimises sum |M p_i + t - q_i|^2 in closed form.
+inline similarity fit_similarity(std::span<const point2> from, std::span<const point2> to) {
+  if (from.size() != to.size() || from.size() < 2)
+    throw error("fit_similarity: need two equally long point lists with at least 2 points");
+  point2 pm{}, qm{};
+  for (std::size_t i = 0; i < from.size(); ++i) pm = pm + from[i], qm = qm + to[i];
+  pm = pm * (1.0 / double(from.size()));
+  qm = qm * (1.0 / double(to.size()));
+  double d = 0, sa = 0, sb = 0;
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    const point2 u = from[i] - pm, v = to[i] - qm;
+    d += u.x * u.x + u.y * u.y;
+    sa += u.x * v.x + u.y * v.y;
+    sb += u.x * v.y - u.y * v.x;
+  }
+  if (!(d > 1e-12)) throw error("fit_similarity: the source points coincide");
+  similarity s{sa / d, sb / d, 0, 0};
+  const point2 mp = s(pm);
+  s.tx = qm.x - mp.x;
+  s.ty = qm.y - mp.y;
+  return s;
+}
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+struct alignment_template {
+  point2 left_eye{30.2946, 51.6963}, right_eye{65.5318, 51.5014}, mouth_centre{48.1396, 92.2848};
+  int width = 96, height = 112;  // the canvas aligned_face() draws
+
+  double inter_ocular() const { return distance(left_eye, right_eye); }
+  point2 eye_centre() const { return (left_eye + right_eye) * 0.5; }
+};
+
+// Image -> canonical frame, fitted on (left eye, right eye, mouth midpoint).
+inline similarity alignment_transform(const landmarks5& l, const alignment_template& t = {}) {
+  const std::array<point2, 3> from{l[landmark::left_eye], l[landmark::right_eye], l.mouth_centre()};
+  const std::array<point2, 3> to{t.left_eye, t.right_eye, t.mouth_centre};
+  return fit_similarity(from, to);
+}
+
+// Mean distance (canonical px) between the three anchors mapped by the fit and
+// the template: how far a face's geometry is from the template's.
+inline double alignment_residual(const landmarks5& l, const alignment_template& t = {}) {
+  const similarity s = alignment_transform(l, t);
+  return (distance(s(l[landmark::left_eye]), t.left_eye) + distance(s(l[landmark::right_eye]), t.right_eye) +
+          distance(s(l.mouth_centre()), t.mouth_centre)) /
+         3.0;
+}
+
+// OpenCV's 2x3 matrix of a similarity.
+inline cv::Mat to_affine(const similarity& s) {
+  return (cv::Mat_<double>(2, 3) << s.a, -s.b, s.tx, s.b, s.a, s.ty);
+}
+
+// Warps `image` with `image_to_target` into a width x height canvas (bilinear,
+// black outside the image).
+inline cv::Mat warp(const cv::Mat& image, const similarity& image_to_target, int width, int height) {
+  cv::Mat out;
+  cv::warpAffine(image, out, to_affine(image_to_target), cv::Size(width, height), cv::INTER_LINEAR,
+                 cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  return out;
+}
+
+// The aligned face on the template's canvas, scaled by `zoom`.
+inline cv::Mat aligned_face(const cv::Mat& image, const landmarks5& l, const alignment_template& t = {},
+                            double zoom = 1.0) {
+  const similarity to_canvas = similarity{zoom, 0, 0, 0}.then_after(alignment_transform(l, t));
+  return warp(image, to_canvas, int(std::lround(t.width * zoom)), int(std::lround(t.height * zoom)));
+}
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+// ---- deepid/face/contact_sheet.hpp ----
+// A picture of a scheme on one face: the aligned face with every region's box
+// drawn (one colour per region, scales nested), and every patch, original and
+// flipped counterpart, as the nets see them, one row per region.
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+// ---- deepid/face/patches.hpp ----
+// Cutting a face into the patches of a scheme: each patch is one bilinear warp
+// of the original image (alignment and crop composed into one similarity, so
+// there is no intermediate resampling). Flipped counterparts follow DeepID1's
+// rule: the flip of patch p is the mirror image of patch flip_partner(p), so
+// the left-eye patch's counterpart is the mirrored right-eye patch.
+//
+// Output: float C x H x W in [0, 1], channels R, G, B (or one gray channel).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+// ---- deepid/face/patch_scheme.hpp ----
+// Patch schemes: which patches a face is cut into, each with the input shape
+// of the net that reads it. A scheme is a type with a constexpr array of
+// patch_def, so a scheme and a model are checked against each other at
+// compile time (require_patch_input) and users define their own schemes in
+// their own translation units:
+//
+//   struct my_scheme {
+//     static constexpr std::array<deepid::face::patch_def, 2> patches{{
+//       {"face.rgb", deepid::face::anchor::face_centre, 0, 0, 2.5, 39, 31, deepid::face::colour::rgb, 0, 0, 0},
+//       {"nose.gray", deepid::face::anchor::nose, 0, 0, 1.6, 31, 31, deepid::face::colour::gray, 1, 1, 0}}};
+//   };
+//
+// Geometry is in the canonical frame of face/alignment.hpp, in units of the
+// template's inter-ocular distance (IOD): a box of `width` IOD (height
+// width * rows / cols) centred `dx, dy` IOD from its anchor. Global regions
+// are anchored on the template's face centre (midway between eye centre and
+// mouth midpoint), local ones on the aligned landmark itself.
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+enum class anchor { face_centre = -1, left_eye = 0, right_eye = 1, nose = 2, left_mouth = 3, right_mouth = 4 };
+enum class colour { rgb, gray };
+
+struct patch_def {
+  char name[32]{};
+  anchor centre = anchor::face_centre;
+  double dx = 0, dy = 0;  // box centre offset from the anchor, IOD units
+  double width = 1;       // box width, IOD units
+  std::size_t rows = 1, cols = 1;
+  colour channels = colour::rgb;
+  std::size_t flip_partner = 0;  // the patch whose mirror is this one's flipped counterpart
+  std::size_t region = 0, scale = 0;
+
+  constexpr std::size_t channel_count() const { return channels == colour::rgb ? 3 : 1; }
+  constexpr shape3 shape() const { return {channel_count(), rows, cols}; }
+  constexpr std::string_view label() const { return std::string_view(name); }
+};
+
+template <class S>
+concept patch_scheme = requires {
+  { S::patches.size() } -> std::convertible_to<std::size_t>;
+  { S::patches[0] } -> std::convertible_to<patch_def>;
+};
+
+template <patch_scheme S>
+inline constexpr std::size_t patch_count = S::patches.size();
+
+// The net input shape of patch I of scheme S, as a patch_shape type.
+template <patch_scheme S, std::size_t I>
+using scheme_patch_shape = patch_shape<S::patches[I].channel_count(), S::patches[I].rows, S::patches[I].cols>;
+
+namespace detail {
+template <std::size_t N>
+constexpr bool flips_consistent(const std::array<patch_def, N>& p) {
+  for (std::size_t i = 0; i < N; ++i) {
+    const std::size_t j = p[i].flip_partner;
+    if (j >= N || p[j].flip_partner != i || !(p[j].shape() == p[i].shape())) return false;
+  }
+  return true;
+}
+template <std::size_t N>
+constexpr bool shapes_positive(const std::array<patch_def, N>& p) {
+  for (const auto& d : p)
+    if (d.rows == 0 || d.cols == 0 || !(d.width > 0)) return false;
+  return true;
+}
+}  // namespace detail
+
+}  // namespace face
+
+namespace check {
+template <bool Consistent>
+struct scheme_flip_partners_pair_up {
+  static_assert(Consistent, "patch scheme: every flip_partner must be a valid index whose partner points back and "
+                            "whose patch has the same shape");
+  static constexpr bool ok = Consistent;
+};
+template <bool Positive>
+struct scheme_patches_have_size {
+  static_assert(Positive, "patch scheme: every patch needs rows, cols and width > 0");
+  static constexpr bool ok = Positive;
+};
+}  // namespace check
+
+namespace face {
+
+// Checks a scheme's flip pairs and sizes at compile time.
+template <patch_scheme S>
+constexpr bool validate_scheme() {
+  return check::scheme_flip_partners_pair_up<detail::flips_consistent(S::patches)>::ok &&
+         check::scheme_patches_have_size<detail::shapes_positive(S::patches)>::ok;
+}
+
+// Fails to compile, readably, when Net cannot read patch I of scheme S.
+template <class Net, patch_scheme S, std::size_t I>
+constexpr bool require_patch_input() {
+  return require_input<Net, scheme_patch_shape<S, I>>();
+}
+
+namespace detail {
+
+constexpr void set_name(patch_def& d, std::string_view region, std::size_t scale, colour c) {
+  std::size_t k = 0;
+  for (char ch : region) d.name[k++] = ch;
+  d.name[k++] = '.';
+  d.name[k++] = 's';
+  d.name[k++] = char('0' + scale);
+  d.name[k++] = '.';
+  for (char ch : std::string_view(c == colour::rgb ? "rgb" : "gray")) d.name[k++] = ch;
+  d.name[k] = 0;
+}
+
+struct region_def {
+  std::string_view name;
+  anchor centre;
+  double dx, dy;
+  bool global;       // scales from the global list, else the local list
+  bool rectangle;    // rows x cols of the rectangle patch, else the square
+  std::size_t mirror;  // region index of the horizontal mirror
+};
+
+// Builds region x scale x colour patches (that order) from region and scale lists.
+template <std::size_t R, std::size_t S>
+constexpr std::array<patch_def, R * S * 2> build(const std::array<region_def, R>& regions,
+                                                 const std::array<double, S>& global_widths,
+                                                 const std::array<double, S>& local_widths, std::size_t rect_rows,
+                                                 std::size_t rect_cols, std::size_t square) {
+  std::array<patch_def, R * S * 2> out{};
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t s = 0; s < S; ++s)
+      for (std::size_t c = 0; c < 2; ++c) {
+        patch_def& d = out[(r * S + s) * 2 + c];
+        const region_def& g = regions[r];
+        d.centre = g.centre;
+        d.width = g.global ? global_widths[s] : local_widths[s];
+        d.rows = g.rectangle ? rect_rows : square;
+        d.cols = g.rectangle ? rect_cols : square;
+        // Square crops of the global rectangle move down with the same
+        // relative offsets at every scale: dy is in units of the box width.
+        d.dx = g.dx * d.width;
+        d.dy = g.dy * d.width;
+        d.channels = c == 0 ? colour::rgb : colour::gray;
+        d.flip_partner = (g.mirror * S + s) * 2 + c;
+        d.region = r;
+        d.scale = s;
+        set_name(d, g.name, s, d.channels);
+      }
+  return out;
+}
+
+// DeepID1's ten regions (reference 2.2): the full-face rectangle, four squares
+// sliding down it (rows 0-30, 3-33, 5-35, 8-38 of the 39-row rectangle) and
+// five squares on the landmarks. Square dy is (offset + 15.5 - 19.5) / 31 of
+// the box width, the rectangle's rows being 39/31 of its width.
+inline constexpr std::array<region_def, 10> deepid1_regions{{
+    {"face", anchor::face_centre, 0, 0, true, true, 0},
+    {"eyes", anchor::face_centre, 0, (0 + 15.5 - 19.5) / 31.0, true, false, 1},
+    {"eyes_nose", anchor::face_centre, 0, (3 + 15.5 - 19.5) / 31.0, true, false, 2},
+    {"nose_mouth", anchor::face_centre, 0, (5 + 15.5 - 19.5) / 31.0, true, false, 3},
+    {"mouth_chin", anchor::face_centre, 0, (8 + 15.5 - 19.5) / 31.0, true, false, 4},
+    {"left_eye", anchor::left_eye, 0, 0, false, false, 6},
+    {"right_eye", anchor::right_eye, 0, 0, false, false, 5},
+    {"nose", anchor::nose, 0, 0, false, false, 7},
+    {"left_mouth", anchor::left_mouth, 0, 0, false, false, 9},
+    {"right_mouth", anchor::right_mouth, 0, 0, false, false, 8},
+}};
+
+}  // namespace detail
+
+// DeepID1: 10 regions x 3 scales x {RGB, gray} = 60 patches; one 39x31
+// rectangle region and nine 31x31 squares. Widths (IOD) per scale follow the
+// public recipe of reference 2.2 (inter-ocular distance 0.40/0.30/0.24 of the
+// patch width for global regions, 0.64/0.48/0.39 for local ones).
+struct deepid1_scheme {
+  static constexpr std::array<patch_def, 60> patches =
+      detail::build(detail::deepid1_regions, std::array<double, 3>{2.5, 3.333, 4.167},
+                    std::array<double, 3>{1.5625, 2.0833, 2.5641}, 39, 31, 31);
+};
+
+// DeepID1's larger system: the same 10 regions at 5 scales = 100 patches.
+struct deepid1_scheme_100 {
+  static constexpr std::array<patch_def, 100> patches =
+      detail::build(detail::deepid1_regions, std::array<double, 5>{2.5, 2.9, 3.333, 3.75, 4.167},
+                    std::array<double, 5>{1.5625, 1.82, 2.0833, 2.32, 2.5641}, 39, 31, 31);
+};
+
+namespace detail {
+// DeepID2's candidate pool (reference 4.7): patches of 55x47 / 47x47 varying
+// in position, scale and colour. Twenty regions (the ten of DeepID1 plus
+// half-face, cheek, forehead and chin squares) x 5 scales x 2 colours = 200.
+inline constexpr std::array<region_def, 20> deepid2_regions{{
+    {"face", anchor::face_centre, 0, 0, true, true, 0},
+    {"eyes", anchor::face_centre, 0, (0 + 23.5 - 27.5) / 47.0, true, false, 1},
+    {"eyes_nose", anchor::face_centre, 0, (3 + 23.5 - 27.5) / 47.0, true, false, 2},
+    {"nose_mouth", anchor::face_centre, 0, (5 + 23.5 - 27.5) / 47.0, true, false, 3},
+    {"mouth_chin", anchor::face_centre, 0, (8 + 23.5 - 27.5) / 47.0, true, false, 4},
+    {"left_eye", anchor::left_eye, 0, 0, false, false, 6},
+    {"right_eye", anchor::right_eye, 0, 0, false, false, 5},
+    {"nose", anchor::nose, 0, 0, false, false, 7},
+    {"left_mouth", anchor::left_mouth, 0, 0, false, false, 9},
+    {"right_mouth", anchor::right_mouth, 0, 0, false, false, 8},
+    {"left_half_top", anchor::face_centre, -0.18, -0.15, true, false, 11},
+    {"right_half_top", anchor::face_centre, 0.18, -0.15, true, false, 10},
+    {"left_half_bottom", anchor::face_centre, -0.18, 0.15, true, false, 13},
+    {"right_half_bottom", anchor::face_centre, 0.18, 0.15, true, false, 12},
+    {"left_cheek", anchor::nose, -0.5, 0.1, false, false, 15},
+    {"right_cheek", anchor::nose, 0.5, 0.1, false, false, 14},
+    {"forehead", anchor::face_centre, 0, -0.3, true, false, 16},
+    {"chin", anchor::face_centre, 0, 0.3, true, false, 17},
+    {"left_eye_brow", anchor::left_eye, 0, -0.25, false, false, 19},
+    {"right_eye_brow", anchor::right_eye, 0, -0.25, false, false, 18},
+}};
+}  // namespace detail
+
+struct deepid2_candidates {
+  static constexpr std::array<patch_def, 200> patches =
+      detail::build(detail::deepid2_regions, std::array<double, 5>{2.2, 2.6, 3.0, 3.5, 4.0},
+                    std::array<double, 5>{1.4, 1.7, 2.0, 2.35, 2.7}, 55, 47, 47);
+};
+
+static_assert(validate_scheme<deepid1_scheme>() && validate_scheme<deepid1_scheme_100>() &&
+              validate_scheme<deepid2_candidates>());
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+// A patch's box in the canonical frame (pixels of the alignment template).
+struct patch_box {
+  point2 centre;
+  double width = 0, height = 0;
+};
+
+inline patch_box locate_patch(const patch_def& d, const landmarks5& aligned, const alignment_template& t) {
+  const double iod = t.inter_ocular();
+  const point2 anchor_point =
+      d.centre == anchor::face_centre ? (t.eye_centre() + t.mouth_centre) * 0.5 : aligned.points[std::size_t(d.centre)];
+  const double width = d.width * iod;
+  return {{anchor_point.x + d.dx * iod, anchor_point.y + d.dy * iod}, width, width * double(d.rows) / double(d.cols)};
+}
+
+// Image -> patch pixel coordinates for patch `d` of a face whose image ->
+// canonical alignment is `align`.
+inline similarity patch_transform(const patch_def& d, const similarity& align, const landmarks5& aligned,
+                                  const alignment_template& t) {
+  const patch_box box = locate_patch(d, aligned, t);
+  const double s = double(d.cols) / box.width;  // patch pixels per canonical pixel
+  // patch = s * (canonical - box corner) - 0.5: pixel centres at integers.
+  const similarity crop{s, 0, -s * (box.centre.x - box.width / 2) - 0.5, -s * (box.centre.y - box.height / 2) - 0.5};
+  return crop.then_after(align);
+}
+
+// One face, aligned once, cut into any patch of a scheme.
+class face_cutter {
+ public:
+  face_cutter(const cv::Mat& bgr_image, const landmarks5& l, const alignment_template& t = {})
+      : image_(checked(bgr_image)), template_(t), align_(alignment_transform(l, t)), aligned_(align_.apply(l)) {}
+
+  // Writes patch `d` as C x H x W floats in [0, 1] (mirrored when `mirror`).
+  // Sampling is bilinear with black outside the image; gray is OpenCV's
+  // 0.299 R + 0.587 G + 0.114 B of the interpolated colour.
+  void cut(const patch_def& d, float* out, bool mirror = false) const {
+    const similarity to_image = patch_transform(d, align_, aligned_, template_).inverse();
+    const std::size_t plane = d.rows * d.cols;
+    const int w = image_.cols, h = image_.rows;
+    const auto step = image_.step[0];
+    for (std::size_t v = 0; v < d.rows; ++v) {
+      const point2 row = to_image({0.0, double(v)});
+      for (std::size_t u = 0; u < d.cols; ++u) {
+        // to_image is linear: step (a, b) per column.
+        const double px = row.x + to_image.a * double(u), py = row.y + to_image.b * double(u);
+        const int x0 = int(std::floor(px)), y0 = int(std::floor(py));
+        const float ax = float(px - x0), ay = float(py - y0);
+        float bgr[3];
+        if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+          const std::uint8_t* p00 = image_.data + std::size_t(y0) * step + std::size_t(x0) * 3;
+          const std::uint8_t* p10 = p00 + step;
+          for (int c = 0; c < 3; ++c) {
+            const float top = float(p00[c]) + ax * (float(p00[c + 3]) - float(p00[c]));
+            const float bottom = float(p10[c]) + ax * (float(p10[c + 3]) - float(p10[c]));
+            bgr[c] = top + ay * (bottom - top);
+          }
+        } else {
+          bgr[0] = bgr[1] = bgr[2] = 0;
+          for (int k = 0; k < 4; ++k) {
+            const int x = x0 + (k & 1), y = y0 + (k >> 1);
+            if (x < 0 || y < 0 || x >= w || y >= h) continue;
+            const float weight = ((k & 1) ? ax : 1 - ax) * ((k >> 1) ? ay : 1 - ay);
+            const std::uint8_t* q = image_.data + std::size_t(y) * step + std::size_t(x) * 3;
+            for (int c = 0; c < 3; ++c) bgr[c] += weight * float(q[c]);
+          }
+        }
+        const std::size_t i = v * d.cols + (mirror ? d.cols - 1 - u : u);
+        if (d.channels == colour::gray) {
+          out[i] = (0.114f * bgr[0] + 0.587f * bgr[1] + 0.299f * bgr[2]) * (1.0f / 255.0f);
+        } else {
+          for (int c = 0; c < 3; ++c) out[std::size_t(c) * plane + i] = bgr[2 - c] * (1.0f / 255.0f);
+        }
+      }
+    }
+  }
+
+  // Patch `index` of scheme S, or its flipped counterpart.
+  template <patch_scheme S>
+  void cut(std::size_t index, float* out, bool flipped) const {
+    if (!flipped) return cut(S::patches[index], out, false);
+    cut(S::patches[S::patches[index].flip_partner], out, true);
+  }
+
+  const similarity& alignment() const { return align_; }
+  const landmarks5& aligned_landmarks() const { return aligned_; }
+  const alignment_template& canonical() const { return template_; }
+
+ private:
+  static const cv::Mat& checked(const cv::Mat& image) {
+    if (image.type() != CV_8UC3) throw error("face_cutter: the image must be 8-bit BGR (CV_8UC3)");
+    return image;
+  }
+
+  cv::Mat image_;
+  alignment_template template_;
+  similarity align_;
+  landmarks5 aligned_;
+};
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+namespace detail {
+inline cv::Scalar region_colour(std::size_t region) {
+  static const std::array<cv::Scalar, 10> palette{
+      cv::Scalar(60, 60, 230),  cv::Scalar(60, 200, 60),  cv::Scalar(230, 120, 40), cv::Scalar(40, 200, 230),
+      cv::Scalar(200, 60, 200), cv::Scalar(230, 230, 60), cv::Scalar(120, 60, 230), cv::Scalar(60, 150, 255),
+      cv::Scalar(255, 150, 150), cv::Scalar(150, 255, 150)};
+  return palette[region % palette.size()];
+}
+
+// A C x H x W float patch as an 8-bit BGR image, scaled by `zoom`.
+inline cv::Mat patch_image(const std::vector<float>& chw, const patch_def& d, int zoom) {
+  cv::Mat img(int(d.rows), int(d.cols), CV_8UC3);
+  const std::size_t plane = d.rows * d.cols;
+  for (std::size_t i = 0; i < plane; ++i)
+    for (int c = 0; c < 3; ++c) {
+      const float v = d.channels == colour::gray ? chw[i] : chw[std::size_t(2 - c) * plane + i];
+      img.data[i * 3 + std::size_t(c)] = cv::saturate_cast<std::uint8_t>(v * 255.0f);
+    }
+  cv::Mat big;
+  cv::resize(img, big, cv::Size(), zoom, zoom, cv::INTER_NEAREST);
+  return big;
+}
+}  // namespace detail
+
+template <patch_scheme S>
+cv::Mat contact_sheet(const cv::Mat& bgr_image, const landmarks5& l, const alignment_template& t = {}) {
+  const int zoom = 4, patch_zoom = 2, pad = 6;
+  const face_cutter cutter(bgr_image, l, t);
+  // The aligned face with room around it for the larger scales.
+  const double margin = 0.6;
+  const int fw = int(t.width * zoom * (1 + 2 * margin)), fh = int(t.height * zoom * (1 + 2 * margin));
+  const similarity to_view = similarity{double(zoom), 0, t.width * zoom * margin, t.height * zoom * margin}.then_after(
+      cutter.alignment());
+  cv::Mat face = warp(bgr_image, to_view, fw, fh);
+  const similarity canon_to_view{double(zoom), 0, t.width * zoom * margin, t.height * zoom * margin};
+  for (const auto& d : S::patches) {
+    if (d.channels != colour::rgb) continue;  // gray patches share the RGB boxes
+    const patch_box box = locate_patch(d, cutter.aligned_landmarks(), t);
+    const point2 a = canon_to_view({box.centre.x - box.width / 2, box.centre.y - box.height / 2});
+    const point2 b = canon_to_view({box.centre.x + box.width / 2, box.centre.y + box.height / 2});
+    cv::rectangle(face, cv::Point2d(a.x, a.y), cv::Point2d(b.x, b.y), detail::region_colour(d.region),
+                  d.scale == 0 ? 2 : 1, cv::LINE_AA);
+  }
+  for (const auto& p : cutter.aligned_landmarks().points)
+    cv::circle(face, cv::Point2d(canon_to_view(p).x, canon_to_view(p).y), 4, cv::Scalar(255, 255, 255), -1, cv::LINE_AA);
+
+  // Patch grid: rows = regions, columns = (scale, colour) originals then flips.
+  std::size_t regions = 0, per_region = 0, cell_w = 0, cell_h = 0;
+  for (const auto& d : S::patches) {
+    regions = std::max(regions, d.region + 1);
+    cell_w = std::max(cell_w, d.cols * patch_zoom);
+    cell_h = std::max(cell_h, d.rows * patch_zoom);
+  }
+  per_region = S::patches.size() / regions;
+  const int label_h = 14;
+  const int grid_w = int((cell_w + pad) * per_region * 2 + pad * 3), grid_h = int((cell_h + pad + label_h) * regions + pad);
+  cv::Mat sheet(std::max(fh, grid_h) + 30, fw + grid_w, CV_8UC3, cv::Scalar(32, 32, 32));
+  face.copyTo(sheet(cv::Rect(0, 30, fw, fh)));
+  cv::putText(sheet, "aligned face, regions (thick: smallest scale)", cv::Point(8, 20), cv::FONT_HERSHEY_SIMPLEX, 0.5,
+              cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
+  cv::putText(sheet, "patches | flipped counterparts (eyes and mouth corners swap)", cv::Point(fw + pad, 20),
+              cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
+  std::vector<std::size_t> column(regions, 0);
+  for (std::size_t i = 0; i < S::patches.size(); ++i) {
+    const auto& d = S::patches[i];
+    const int row_y = 30 + pad + int(d.region * (cell_h + pad + label_h));
+    const std::size_t col = column[d.region]++;
+    for (int flipped = 0; flipped < 2; ++flipped) {
+      std::vector<float> chw(d.shape().size());
+      cutter.cut<S>(i, chw.data(), flipped == 1);
+      const cv::Mat img = detail::patch_image(chw, d, patch_zoom);
+      const int x = fw + pad + int((col + flipped * per_region) * (cell_w + pad)) + (flipped ? pad * 2 : 0);
+      img.copyTo(sheet(cv::Rect(x, row_y + label_h, img.cols, img.rows)));
+      if (!flipped && col == 0)
+        cv::putText(sheet, std::string(d.label()).substr(0, std::string(d.label()).find('.')),
+                    cv::Point(x, row_y + label_h - 3), cv::FONT_HERSHEY_PLAIN, 0.9, detail::region_colour(d.region), 1,
+                    cv::LINE_AA);
+    }
+  }
+  return sheet;
+}
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+// ---- deepid/face/face_set.hpp ----
+// Identity-labelled faces for training: image name, identity label
+// (0..identities-1) and landmarks, with the store that holds the images.
+// Readers: CelebA-style (identity file + landmark list + tar or folder) and
+// folder-per-identity (root/<identity>/<image> + a landmark TSV).
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+// ---- deepid/face/image_store.hpp ----
+// Where a data set's images live: inside an uncompressed tar (read in place,
+// never extracted) or under a folder. Images are addressed by their name
+// relative to the set's root, e.g. "AJ_Cook/AJ_Cook_0001.jpg".
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+// ---- deepid/face/image.hpp ----
+// Image loading through OpenCV, with errors that name the file. Images are
+// 8-bit BGR cv::Mat inside deepid (OpenCV's order); patches come out RGB.
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <string>
+#include <vector>
+
+// ---- deepid/io/atomic_file.hpp ----
+// atomic_file: writes a file so that readers see either the old contents or
+// the complete new ones, never a half-written file. The bytes go to a
+// temporary file in the target's directory, which is flushed, synced and then
+// renamed over the target; if anything fails (or commit() is never called) the
+// temporary is removed and the target is left as it was.
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+
+#if __has_include(<unistd.h>)
+#include <unistd.h>
+#define DEEPID_HAS_FSYNC 1
+#else
+#define DEEPID_HAS_FSYNC 0
+#endif
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+class atomic_file {
+ public:
+  explicit atomic_file(std::filesystem::path target) : target_(std::move(target)) {
+    namespace fs = std::filesystem;
+    if (target_.empty()) throw error("cannot write a file with an empty name");
+    if (target_.filename().empty()) throw fail("the path names a directory, not a file");
+    std::error_code ec;
+    const fs::path dir = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
+    if (!fs::is_directory(dir, ec)) throw fail("directory '" + dir.string() + "' does not exist");
+    if (fs::is_directory(target_, ec)) throw fail("is a directory, cannot replace it with a file");
+    // A name no one else uses: ".<name>.tmp-<random>"; "x" makes fopen fail if it exists.
+    static std::atomic<unsigned> counter{0};
+    std::random_device entropy;
+    for (int attempt = 0; attempt < 16 && !file_; ++attempt) {
+      std::string name = ".";
+      name += target_.filename().string();
+      name += ".tmp-";
+      name += std::to_string(entropy());
+      name += '-';
+      name += std::to_string(counter++);
+      temp_ = dir / name;
+      file_ = std::fopen(temp_.c_str(), "wbx");
+      if (!file_ && errno != EEXIST) break;
+    }
+    if (!file_) throw fail(std::string("cannot create a temporary file next to it (") + std::strerror(errno) + ")");
+  }
+
+  atomic_file(const atomic_file&) = delete;
+  atomic_file& operator=(const atomic_file&) = delete;
+
+  // Not committed: the temporary goes away, the target is untouched.
+  ~atomic_file() { discard(); }
+
+  void write(const void* data, std::size_t bytes) {
+    if (!file_) throw fail("write after the file was closed");
+    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) {
+      const int code = errno;
+      discard();
+      throw fail(std::string("write failed (") + std::strerror(code) + ")");
+    }
+  }
+  void write(std::string_view text) { write(text.data(), text.size()); }
+
+  // Makes the new contents visible under the target name.
+  void commit() {
+    if (!file_) throw fail("commit after the file was closed");
+    int code = 0;
+    if (std::fflush(file_) != 0) code = errno;
+#if DEEPID_HAS_FSYNC
+    if (code == 0 && ::fsync(::fileno(file_)) != 0) code = errno;
+#endif
+    if (std::fclose(file_) != 0 && code == 0) code = errno;
+    file_ = nullptr;
+    if (code != 0) {
+      discard();
+      throw fail(std::string("write failed (") + std::strerror(code) + ")");
+    }
+    std::error_code ec;
+    std::filesystem::rename(temp_, target_, ec);
+    if (ec) {
+      discard();
+      throw fail("cannot replace the file (" + ec.message() + ")");
+    }
+    temp_.clear();
+  }
+
+  const std::filesystem::path& target() const { return target_; }
+  const std::filesystem::path& temp_path() const { return temp_; }
+
+ private:
+  error fail(const std::string& what) const { return error(target_.string() + ": " + what); }
+
+  void discard() noexcept {
+    if (file_) std::fclose(file_);
+    file_ = nullptr;
+    if (!temp_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(temp_, ec);
+      temp_.clear();
+    }
+  }
+
+  std::filesystem::path target_, temp_;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace io
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+// Decodes an encoded image (JPEG, PNG, ...) held in memory; `source` names it.
+inline cv::Mat decode_image(std::span<const std::uint8_t> bytes, const std::string& source) {
+  if (bytes.empty()) throw error(source + ": the image file is empty");
+  cv::Mat image;
+  try {
+    const cv::Mat raw(1, int(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data()));
+    image = cv::imdecode(raw, cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    throw error(source + ": cannot decode the image (" + e.msg + ")");
+  }
+  if (image.empty()) throw error(source + ": not a readable image (corrupt or unsupported format)");
+  return image;
+}
+
+inline std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(path.string() + ": cannot open the file");
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return bytes;
+}
+
+inline cv::Mat load_image(const std::filesystem::path& path) {
+  const auto bytes = read_file_bytes(path);
+  return decode_image(bytes, path.string());
+}
+
+// Writes a PNG/JPEG atomically: a reader sees the old file or the new one.
+inline void save_image(const std::filesystem::path& path, const cv::Mat& image) {
+  std::vector<std::uint8_t> encoded;
+  const std::string ext = path.extension().string().empty() ? ".png" : path.extension().string();
+  if (!cv::imencode(ext, image, encoded)) throw error(path.string() + ": cannot encode an image as " + ext);
+  io::atomic_file out(path);
+  out.write(encoded.data(), encoded.size());
+  out.commit();
+}
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+// ---- deepid/face/tar_archive.hpp ----
+// Read-only access to the members of an uncompressed tar archive (ustar, as
+// LFW and the CelebA subset ship) without extracting it: the headers are
+// indexed once, members are read by offset. Safe to read from many threads.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+class tar_archive {
+ public:
+  explicit tar_archive(std::filesystem::path path) : path_(std::move(path)) { index(); }
+
+  const std::filesystem::path& path() const { return path_; }
+  bool contains(const std::string& member) const { return members_.count(member) > 0; }
+  std::size_t size() const { return members_.size(); }
+  std::vector<std::string> names() const {
+    std::vector<std::string> list;
+    for (const auto& [name, entry] : members_) list.push_back(name);
+    return list;
+  }
+
+  std::vector<std::uint8_t> read(const std::string& member) const {
+    const auto it = members_.find(member);
+    if (it == members_.end()) throw error(path_.string() + ": no member '" + member + "' in the archive");
+    std::vector<std::uint8_t> bytes(it->second.size);
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) throw error(path_.string() + ": cannot open the archive");
+    in.seekg(std::streamoff(it->second.offset));
+    in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(bytes.size()));
+    if (std::size_t(in.gcount()) != bytes.size())
+      throw error(path_.string() + ": member '" + member + "' is truncated");
+    return bytes;
+  }
+
+ private:
+  struct entry {
+    std::uint64_t offset = 0, size = 0;
+  };
+
+  static std::uint64_t octal(const char* field, std::size_t length) {
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < length && field[i]; ++i) {
+      if (field[i] == ' ') continue;
+      if (field[i] < '0' || field[i] > '7') break;
+      value = value * 8 + std::uint64_t(field[i] - '0');
+    }
+    return value;
+  }
+
+  void index() {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) throw error(path_.string() + ": cannot open the archive");
+    in.seekg(0, std::ios::end);
+    const std::uint64_t file_size = std::uint64_t(in.tellg());
+    in.seekg(0);
+    std::uint64_t offset = 0;
+    char header[512];
+    std::string long_name;
+    while (offset + 512 <= file_size) {
+      in.seekg(std::streamoff(offset));
+      in.read(header, 512);
+      if (in.gcount() != 512) break;
+      bool zero = true;
+      for (char c : header) zero = zero && c == 0;
+      if (zero) return;  // end-of-archive marker
+      // Header checksum: sum of all bytes with the checksum field as spaces.
+      std::uint64_t sum = 0;
+      for (int i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(header[i]);
+      if (sum != octal(header + 148, 8))
+        throw error(path_.string() + ": corrupt tar header at byte " + std::to_string(offset) +
+                    " (not a tar archive, or damaged)");
+      const std::uint64_t size = octal(header + 124, 12);
+      const char type = header[156];
+      std::string name = long_name.empty() ? std::string(header, strnlen(header, 100)) : long_name;
+      long_name.clear();
+      if (std::string(header + 257, 5) == "ustar" && header[345]) name = std::string(header + 345, strnlen(header + 345, 155)) + "/" + name;
+      const std::uint64_t data = offset + 512;
+      if (data + size > file_size)
+        throw error(path_.string() + ": truncated archive: member '" + name + "' needs " + std::to_string(size) +
+                    " bytes past byte " + std::to_string(data));
+      if (type == 'L') {  // GNU long name for the next member
+        std::string text(size, '\0');
+        in.seekg(std::streamoff(data));
+        in.read(text.data(), std::streamsize(size));
+        long_name = text.c_str();
+      } else if (type == '0' || type == '\0') {
+        members_[name] = {data, size};
+      }
+      offset = data + (size + 511) / 512 * 512;
+    }
+    if (members_.empty()) throw error(path_.string() + ": no members found (empty or not a tar archive)");
+  }
+
+  std::filesystem::path path_;
+  std::map<std::string, entry> members_;
+};
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+class image_store {
+ public:
+  // Images under `folder`: folder / name.
+  static image_store from_folder(std::filesystem::path folder) {
+    if (!std::filesystem::is_directory(folder)) throw error(folder.string() + ": not a folder of images");
+    image_store s;
+    s.folder_ = std::move(folder);
+    return s;
+  }
+  // Images inside `tar`, as members `prefix + name`.
+  static image_store from_tar(const std::filesystem::path& tar, std::string prefix) {
+    image_store s;
+    s.tar_ = std::make_shared<tar_archive>(tar);
+    s.prefix_ = std::move(prefix);
+    return s;
+  }
+
+  // Images made on demand by `render(name)` (the synthetic identities).
+  static image_store from_function(std::function<cv::Mat(const std::string&)> render) {
+    image_store s;
+    s.render_ = std::move(render);
+    return s;
+  }
+
+  bool contains(const std::string& name) const {
+    if (render_) return true;
+    return tar_ ? tar_->contains(prefix_ + name) : std::filesystem::is_regular_file(folder_ / name);
+  }
+
+  cv::Mat load(const std::string& name) const {
+    if (render_) return render_(name);
+    if (tar_) {
+      if (!tar_->contains(prefix_ + name))
+        throw error(tar_->path().string() + ": image '" + prefix_ + name + "' is missing from the archive");
+      return decode_image(tar_->read(prefix_ + name), tar_->path().string() + ":" + prefix_ + name);
+    }
+    const auto path = folder_ / name;
+    if (!std::filesystem::exists(path)) throw error(path.string() + ": image file is missing");
+    return load_image(path);
+  }
+
+  std::string describe() const {
+    if (render_) return "generated images";
+    return tar_ ? tar_->path().string() + " (tar)" : folder_.string();
+  }
+
+ private:
+  std::filesystem::path folder_;
+  std::shared_ptr<tar_archive> tar_;
+  std::string prefix_;
+  std::function<cv::Mat(const std::string&)> render_;
+};
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+// ---- deepid/face/landmark_list.hpp ----
+// Landmark lists: one face per line, the image name then ten coordinates
+// (left eye x y, right eye x y, nose x y, left mouth corner x y, right mouth
+// corner x y; "left" = image-left), separated by tabs or spaces. Lines that
+// start with '#' and blank lines are skipped; further columns (scores, boxes)
+// are ignored. This covers the LFW and CelebA lists in the shared data and is
+// the documented generic TSV format (docs/faces.md).
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+struct named_landmarks {
+  std::string image;
+  landmarks5 points;
+  std::size_t line = 0;
+};
+
+class landmark_list {
+ public:
+  landmark_list() = default;
+
+  static landmark_list read(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    if (!in) throw error(path.string() + ": cannot open the landmark list");
+    landmark_list list;
+    list.source_ = path.string();
+    std::string text;
+    std::size_t line_no = 0;
+    while (std::getline(in, text)) {
+      ++line_no;
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      const auto first = text.find_first_not_of(" \t");
+      if (first == std::string::npos || text[first] == '#') continue;
+      list.add(parse_line(text, path.string() + ":" + std::to_string(line_no)), line_no);
+    }
+    if (list.rows_.empty()) throw error(path.string() + ": the landmark list holds no landmark rows");
+    return list;
+  }
+
+  // "name x1 y1 ... x5 y5 [ignored...]"; `where` names file and line for errors.
+  static named_landmarks parse_line(const std::string& text, const std::string& where) {
+    std::istringstream fields(text);
+    named_landmarks row;
+    if (!(fields >> row.image)) throw error(where + ": empty landmark line");
+    for (int i = 0; i < 10; ++i) {
+      std::string token;
+      if (!(fields >> token))
+        throw error(where + ": expected 10 coordinates after '" + row.image + "', found " + std::to_string(i));
+      double value = 0;
+      const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
+      if (ec != std::errc() || end != token.data() + token.size() || !std::isfinite(value))
+        throw error(where + ": coordinate " + std::to_string(i + 1) + " of '" + row.image + "' is not a number: '" +
+                    token + "'");
+      (i % 2 ? row.points.points[i / 2].y : row.points.points[i / 2].x) = value;
+    }
+    return row;
+  }
+
+  void add(named_landmarks row, std::size_t line) {
+    row.line = line;
+    if (by_name_.count(row.image))
+      throw error(source_ + ":" + std::to_string(line) + ": landmarks for '" + row.image + "' appear twice");
+    by_name_[row.image] = rows_.size();
+    rows_.push_back(std::move(row));
+  }
+
+  const std::vector<named_landmarks>& rows() const { return rows_; }
+  std::size_t size() const { return rows_.size(); }
+  bool contains(const std::string& image) const { return by_name_.count(image) > 0; }
+
+  const named_landmarks& at(const std::string& image) const {
+    const auto it = by_name_.find(image);
+    if (it == by_name_.end()) throw error(source_ + ": no landmarks for image '" + image + "'");
+    return rows_[it->second];
+  }
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_ = "landmarks";
+  std::vector<named_landmarks> rows_;
+  std::unordered_map<std::string, std::size_t> by_name_;
+};
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+struct labelled_face {
+  std::string image;
+  int identity = 0;
+  landmarks5 points;
+};
+
+// What to do with an item that cannot be used (no landmarks, bad image).
+enum class on_bad_item { fail, skip };
+
+struct face_set {
+  image_store images;
+  std::vector<labelled_face> faces;
+  std::vector<std::string> identity_names;  // label -> the data set's own id
+  std::vector<std::string> problems;        // items skipped, with the reason
+
+  std::size_t identities() const { return identity_names.size(); }
+};
+
+namespace detail {
+// Gives labels 0..n-1 in order of first appearance of sorted ids.
+inline void label_identities(face_set& set, const std::vector<std::pair<std::string, std::string>>& image_ids,
+                             const landmark_list& marks, on_bad_item policy, const std::string& source) {
+  std::map<std::string, int> labels;
+  for (const auto& [image, id] : image_ids) labels.emplace(id, 0);
+  int next = 0;
+  for (auto& [id, label] : labels) label = next++, set.identity_names.push_back(id);
+  for (const auto& [image, id] : image_ids) {
+    if (!marks.contains(image)) {
+      const std::string why = source + ": no landmarks for image '" + image + "' in " + marks.source();
+      if (policy == on_bad_item::fail) throw error(why);
+      set.problems.push_back(why);
+      continue;
+    }
+    set.faces.push_back({image, labels[id], marks.at(image).points});
+  }
+}
+}  // namespace detail
+
+// CelebA-style folder (as ../shared/data/celeba_subset): identity.txt
+// ("<file> <identity>" per line), landmarks_aligned_yunet.txt, and the images
+// in celeba_subset_aligned_178x218.tar (members img_align_yunet/<file>) or in
+// a folder img_align_yunet/.
+inline face_set read_celeba(const std::filesystem::path& root, on_bad_item policy = on_bad_item::fail) {
+  face_set set;
+  if (std::filesystem::exists(root / "celeba_subset_aligned_178x218.tar"))
+    set.images = image_store::from_tar(root / "celeba_subset_aligned_178x218.tar", "img_align_yunet/");
+  else if (std::filesystem::is_directory(root / "img_align_yunet"))
+    set.images = image_store::from_folder(root / "img_align_yunet");
+  else
+    throw error(root.string() + ": no CelebA images (expected celeba_subset_aligned_178x218.tar or img_align_yunet/)");
+  const auto identity_path = root / "identity.txt";
+  std::ifstream in(identity_path);
+  if (!in) throw error(identity_path.string() + ": cannot open the identity file");
+  std::vector<std::pair<std::string, std::string>> image_ids;
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream f(line);
+    std::string image, id, extra;
+    if (!(f >> image >> id) || (f >> extra))
+      throw error(identity_path.string() + ":" + std::to_string(line_no) + ": expected '<image> <identity>'");
+    image_ids.emplace_back(image, id);
+  }
+  if (image_ids.empty()) throw error(identity_path.string() + ": no identities listed");
+  detail::label_identities(set, image_ids, landmark_list::read(root / "landmarks_aligned_yunet.txt"), policy,
+                           identity_path.string());
+  return set;
+}
+
+// Folder per identity: root/<identity>/<image>, landmarks in a TSV whose image
+// names are "<identity>/<image>" (the generic format of face/landmark_list.hpp).
+inline face_set read_identity_folders(const std::filesystem::path& root, const std::filesystem::path& landmarks,
+                                      on_bad_item policy = on_bad_item::fail) {
+  face_set set;
+  set.images = image_store::from_folder(root);
+  std::vector<std::pair<std::string, std::string>> image_ids;
+  std::vector<std::filesystem::path> people;
+  for (const auto& entry : std::filesystem::directory_iterator(root))
+    if (entry.is_directory()) people.push_back(entry.path());
+  std::sort(people.begin(), people.end());
+  for (const auto& person : people) {
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(person))
+      if (entry.is_regular_file()) files.push_back(entry.path().filename().string());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) image_ids.emplace_back(person.filename().string() + "/" + f, person.filename().string());
+  }
+  if (image_ids.empty()) throw error(root.string() + ": no identity folders with images");
+  detail::label_identities(set, image_ids, landmark_list::read(landmarks), policy, root.string());
+  return set;
+}
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+// ---- deepid/face/lfw.hpp ----
+// Labeled Faces in the Wild: images (the tar as shipped, or an extracted
+// folder), lfw-names.txt, the View 2 pairs (pairs.txt, 10 folds of 300
+// matched then 300 mismatched pairs) and View 1 lists (pairsDevTrain.txt,
+// pairsDevTest.txt), and a landmark list.
+//
+// Layout of the folder (as ../shared/data/lfw): lfw-deepfunneled.tar or
+// lfw-deepfunneled/<Name>/<Name>_NNNN.jpg (or lfw/<Name>/... from lfw.tgz),
+// pairs.txt, lfw-names.txt, landmarks_deepfunneled_yunet.txt.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+struct face_pair {
+  std::string first, second;  // image names, e.g. "AJ_Cook/AJ_Cook_0001.jpg"
+  bool same = false;
+  int fold = 0;
+};
+
+// "Name" and 1-based index -> "Name/Name_0001.jpg".
+inline std::string lfw_image_name(const std::string& person, int index) {
+  char number[16];
+  std::snprintf(number, sizeof number, "%04d", index);
+  return person + "/" + person + "_" + number + ".jpg";
+}
+
+namespace detail {
+inline int parse_index(const std::string& token, const std::string& where) {
+  int value = 0;
+  std::size_t used = 0;
+  try {
+    value = std::stoi(token, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used != token.size() || value < 1) throw error(where + ": '" + token + "' is not an image number (1, 2, ...)");
+  return value;
+}
+}  // namespace detail
+
+// Reads a pair list: pairs.txt (first line "folds pairs_per_half") or a View 1
+// list (first line "pairs_per_half"). Each fold holds n matched then n
+// mismatched pairs; View 1 lists are one fold.
+inline std::vector<face_pair> read_lfw_pairs(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw error(path.string() + ": cannot open the pair list");
+  std::string header;
+  std::getline(in, header);
+  std::istringstream h(header);
+  int folds = 0, per_half = 0;
+  h >> folds;
+  if (!(h >> per_half)) per_half = folds, folds = 1;
+  if (folds < 1 || per_half < 1)
+    throw error(path.string() + ":1: expected 'folds pairs' or 'pairs' as the first line, found '" + header + "'");
+  std::vector<face_pair> pairs;
+  std::string line;
+  std::size_t line_no = 1;
+  for (int fold = 0; fold < folds; ++fold)
+    for (int k = 0; k < 2 * per_half; ++k) {
+      ++line_no;
+      const std::string where = path.string() + ":" + std::to_string(line_no);
+      if (!std::getline(in, line))
+        throw error(where + ": the list ends early: expected " + std::to_string(folds * 2 * per_half) + " pairs");
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      std::istringstream f(line);
+      std::vector<std::string> t;
+      for (std::string s; f >> s;) t.push_back(s);
+      const bool same = k < per_half;
+      face_pair p;
+      p.same = same;
+      p.fold = fold;
+      if (same && t.size() == 3) {
+        p.first = lfw_image_name(t[0], detail::parse_index(t[1], where));
+        p.second = lfw_image_name(t[0], detail::parse_index(t[2], where));
+      } else if (!same && t.size() == 4) {
+        p.first = lfw_image_name(t[0], detail::parse_index(t[1], where));
+        p.second = lfw_image_name(t[2], detail::parse_index(t[3], where));
+      } else {
+        throw error(where + ": expected " + (same ? "'name i j' (a matched pair)" : "'name1 i name2 j' (a mismatched pair)") +
+                    ", found " + std::to_string(t.size()) + " fields");
+      }
+      pairs.push_back(std::move(p));
+    }
+  return pairs;
+}
+
+struct lfw_person {
+  std::string name;
+  int images = 0;
+};
+
+inline std::vector<lfw_person> read_lfw_names(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw error(path.string() + ": cannot open the names list");
+  std::vector<lfw_person> people;
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::istringstream f(line);
+    lfw_person p;
+    std::string count;
+    if (!(f >> p.name >> count))
+      throw error(path.string() + ":" + std::to_string(line_no) + ": expected 'name count'");
+    p.images = detail::parse_index(count, path.string() + ":" + std::to_string(line_no));
+    people.push_back(p);
+  }
+  return people;
+}
+
+class lfw_dataset {
+ public:
+  // Opens an LFW folder; `landmarks` overrides the landmark list's path.
+  static lfw_dataset open(const std::filesystem::path& root, std::filesystem::path landmarks = {}) {
+    if (!std::filesystem::is_directory(root)) throw error(root.string() + ": not an LFW folder");
+    lfw_dataset d;
+    d.root_ = root;
+    if (std::filesystem::exists(root / "lfw-deepfunneled.tar"))
+      d.images_ = image_store::from_tar(root / "lfw-deepfunneled.tar", "lfw-deepfunneled/");
+    else if (std::filesystem::is_directory(root / "lfw-deepfunneled"))
+      d.images_ = image_store::from_folder(root / "lfw-deepfunneled");
+    else if (std::filesystem::is_directory(root / "lfw"))
+      d.images_ = image_store::from_folder(root / "lfw");
+    else
+      throw error(root.string() + ": no LFW images (expected lfw-deepfunneled.tar, lfw-deepfunneled/ or lfw/)");
+    if (landmarks.empty()) landmarks = root / "landmarks_deepfunneled_yunet.txt";
+    d.landmarks_ = landmark_list::read(landmarks);
+    return d;
+  }
+
+  const image_store& images() const { return images_; }
+  const landmark_list& landmarks() const { return landmarks_; }
+  cv::Mat load(const std::string& image) const { return images_.load(image); }
+
+  std::vector<face_pair> view2_pairs() const { return read_lfw_pairs(root_ / "pairs.txt"); }
+  std::vector<face_pair> view1_train_pairs() const { return read_lfw_pairs(root_ / "pairsDevTrain.txt"); }
+  std::vector<face_pair> view1_test_pairs() const { return read_lfw_pairs(root_ / "pairsDevTest.txt"); }
+  std::vector<lfw_person> people() const { return read_lfw_names(root_ / "lfw-names.txt"); }
+
+  // Every image name, in lfw-names.txt order.
+  std::vector<std::string> image_names() const {
+    std::vector<std::string> names;
+    for (const auto& p : people())
+      for (int i = 1; i <= p.images; ++i) names.push_back(lfw_image_name(p.name, i));
+    return names;
+  }
+
+ private:
+  std::filesystem::path root_;
+  image_store images_;
+  landmark_list landmarks_;
+};
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+// ---- deepid/face/patch_batch.hpp ----
+// Batches of patches for the ConvNets: for each patch type of a scheme, an
+// N x C x H x W tensor over N faces (and the same for the flipped
+// counterparts), cut in parallel over faces. Bad faces (unreadable image,
+// degenerate landmarks) either stop the job or are reported and left out.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+struct patch_batch {
+  std::vector<std::size_t> types;          // scheme indices, one tensor each
+  std::vector<batch4<float>> original;     // per type: N x C x H x W
+  std::vector<batch4<float>> flipped;      // empty unless flips were asked for
+  std::vector<std::size_t> faces;          // input index of each row kept
+  std::vector<std::string> problems;       // "item: reason" for faces left out
+};
+
+struct face_source {
+  // Returns the image (8-bit BGR) and landmarks of face i; throws on bad input.
+  std::function<std::pair<cv::Mat, landmarks5>(std::size_t)> load;
+  std::function<std::string(std::size_t)> name;
+  std::size_t count = 0;
+};
+
+inline face_source faces_of(const face_set& set) {
+  return {[&set](std::size_t i) { return std::pair{set.images.load(set.faces[i].image), set.faces[i].points}; },
+          [&set](std::size_t i) { return set.faces[i].image; }, set.faces.size()};
+}
+
+// Cuts patch types `types` (all of S when empty) of every face of `source`.
+template <patch_scheme S>
+patch_batch extract_patches(const face_source& source, std::vector<std::size_t> types = {}, bool flips = true,
+                            on_bad_item policy = on_bad_item::fail, const alignment_template& t = {}) {
+  if (types.empty())
+    for (std::size_t i = 0; i < S::patches.size(); ++i) types.push_back(i);
+  for (auto type : types)
+    if (type >= S::patches.size())
+      throw error("extract_patches: patch type " + std::to_string(type) + " is outside the scheme's " +
+                  std::to_string(S::patches.size()) + " patches");
+  const std::size_t n = source.count;
+  std::vector<std::vector<float>> cut(n);  // per face: all types (and flips), concatenated
+  std::vector<std::string> failure(n);
+  std::size_t per_face = 0;
+  for (auto type : types) per_face += S::patches[type].shape().size() * (flips ? 2 : 1);
+
+  const int threads = num_threads();
+#if DEEPID_OPENMP
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
+#endif
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(n); ++i) {
+    try {
+      const auto [image, marks] = source.load(std::size_t(i));
+      validate(marks, image.cols, image.rows, source.name(std::size_t(i)));
+      const face_cutter cutter(image, marks, t);
+      auto& out = cut[std::size_t(i)];
+      out.resize(per_face);
+      float* p = out.data();
+      for (auto type : types) {
+        const std::size_t size = S::patches[type].shape().size();
+        cutter.template cut<S>(type, p, false);
+        p += size;
+        if (flips) {
+          cutter.template cut<S>(type, p, true);
+          p += size;
+        }
+      }
+    } catch (const std::exception& e) {
+      failure[std::size_t(i)] = e.what();
+    }
+  }
+  (void)threads;
+
+  patch_batch batch;
+  batch.types = types;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (failure[i].empty()) {
+      batch.faces.push_back(i);
+      continue;
+    }
+    if (policy == on_bad_item::fail) throw error(failure[i]);
+    batch.problems.push_back(failure[i]);
+  }
+  const std::size_t kept = batch.faces.size();
+  for (auto type : types) {
+    const shape3 s = S::patches[type].shape();
+    batch.original.emplace_back(std::array<std::size_t, 4>{kept, s.c, s.h, s.w});
+    if (flips) batch.flipped.emplace_back(std::array<std::size_t, 4>{kept, s.c, s.h, s.w});
+  }
+  for (std::size_t row = 0; row < kept; ++row) {
+    const float* p = cut[batch.faces[row]].data();
+    for (std::size_t k = 0; k < types.size(); ++k) {
+      const std::size_t size = S::patches[types[k]].shape().size();
+      std::copy_n(p, size, batch.original[k].data() + row * size);
+      p += size;
+      if (flips) {
+        std::copy_n(p, size, batch.flipped[k].data() + row * size);
+        p += size;
+      }
+    }
+  }
+  return batch;
+}
+
+// Per-patch-type normalisation learnt from training patches: subtract the
+// mean patch (per channel and pixel), divide by one scale (the standard
+// deviation of all centred values). Saved with the model that reads them.
+struct patch_normalisation {
+  std::vector<float> mean;  // C x H x W
+  float scale = 1.0f;       // divide by this
+
+  static patch_normalisation fit(const batch4<float>& patches) {
+    const std::size_t n = patches.shape()[0], size = patches.size() / std::max<std::size_t>(n, 1);
+    if (n == 0) throw error("patch_normalisation: no training patches to learn from");
+    patch_normalisation norm;
+    std::vector<double> mean(size, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < size; ++j) mean[j] += patches.data()[i * size + j];
+    for (auto& m : mean) m /= double(n);
+    double var = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < size; ++j) {
+        const double d = patches.data()[i * size + j] - mean[j];
+        var += d * d;
+      }
+    norm.mean.assign(mean.begin(), mean.end());
+    norm.scale = float(std::sqrt(var / double(n * size)));
+    if (!(norm.scale > 1e-6f)) norm.scale = 1.0f;  // constant patches: centre only
+    return norm;
+  }
+
+  void apply(batch4<float>& patches) const {
+    const std::size_t n = patches.shape()[0], size = mean.size();
+    if (patches.size() != n * size)
+      throw error("patch_normalisation: patches of " + std::to_string(patches.size() / std::max<std::size_t>(n, 1)) +
+                  " values, normalisation learnt for " + std::to_string(size));
+    const float inv = 1.0f / scale;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < size; ++j) patches.data()[i * size + j] = (patches.data()[i * size + j] - mean[j]) * inv;
+  }
+};
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+// ---- deepid/face/synthetic.hpp ----
+// Built-in default data: procedurally drawn faces of synthetic identities,
+// deterministic for a seed, with exact landmarks. It feeds the quickstart and
+// the tests on machines without outside data.
+//
+// Identity (drawn from (seed, identity)): face outline, skin and hair colour,
+// hair line, eye spacing, size and iris colour, brows, nose, mouth and lips,
+// moles, and for some identities glasses or a beard.
+// Nuisance (drawn from (seed, identity, sample)): in-plane rotation, scale and
+// position, yaw (inner features shift sideways), lighting direction and
+// level, expression (smile, open mouth, raised brows, half-closed eyes), blur,
+// sensor noise, background, and partial occlusion by a random block.
+// docs/faces.md records how hard verification on it is.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+struct synthetic_options {
+  std::uint64_t seed = 1;
+  int size = 112;           // square image side, pixels
+  double nuisance = 1.0;    // scales every nuisance range (0: frontal, clean)
+  double occlusion = 0.25;  // probability of an occluding block
+};
+
+struct synthetic_face {
+  cv::Mat image;  // size x size, 8-bit BGR
+  landmarks5 points;
+  bool occluded = false;  // a block was drawn over the face
+};
+
+class synthetic_faces {
+ public:
+  explicit synthetic_faces(synthetic_options options = {}) : o_(options) {}
+
+  const synthetic_options& options() const { return o_; }
+
+  synthetic_face render(int identity, int sample) const {
+    const identity_traits id = traits(identity);
+    rng gen(mix64(o_.seed * 0x9e3779b97f4a7c15ull ^ mix64(std::uint64_t(identity) << 20 ^ std::uint64_t(sample) ^ 0x5bd1e995ull)));
+    const double k = o_.nuisance;
+    auto range = [&](double lo, double hi) { return lo + (hi - lo) * gen.uniform(); };
+    auto jitter = [&](double amount) { return range(-amount, amount) * k; };
+
+    const int canvas = 2 * o_.size;  // drawn upright at twice the size, then warped down
+    const double u = canvas / 2.0;   // unit: half the canvas
+    cv::Mat img(canvas, canvas, CV_8UC3);
+    paint_background(img, gen, id);
+
+    // Expression and yaw for this sample.
+    const double yaw = jitter(0.10);
+    const double smile = std::clamp(id.smile + jitter(0.5), -0.4, 1.0);
+    const double open = std::max(0.0, jitter(0.6));
+    const double brow_raise = jitter(0.04);
+    const double eye_open = std::clamp(1.0 - std::max(0.0, jitter(0.9)) * 0.7, 0.25, 1.0);
+
+    const cv::Point2d centre(u, u * 1.04);
+    const double fw = id.face_w * u, fh = id.face_h * u;
+    const cv::Scalar skin = id.skin;
+    // Hair behind the head, then the face.
+    cv::ellipse(img, cv::Point(centre), cv::Size(int(fw * 1.12), int(fh * 1.08)), 0, 180, 360, id.hair, -1, cv::LINE_AA);
+    cv::ellipse(img, cv::Point(centre), cv::Size(int(fw * (1 - std::abs(yaw) * 0.5)), int(fh)), 0, 0, 360, skin, -1,
+                cv::LINE_AA);
+    // Fringe: a hair cap over the top of the face, hair line per identity.
+    cv::ellipse(img, cv::Point2d(centre.x, centre.y - fh * 0.35), cv::Size(int(fw * 1.02), int(fh * id.fringe)), 0, 180,
+                360, id.hair, -1, cv::LINE_AA);
+
+    const double shift = yaw * fw;  // inner features move with yaw
+    const double eye_y = centre.y - fh * id.eye_height;
+    const double half_iod = id.iod * u / 2;
+    const cv::Point2d le(centre.x - half_iod + shift * 1.1, eye_y), re(centre.x + half_iod + shift * 0.9, eye_y);
+    const cv::Point2d nose(centre.x + shift * 1.3, eye_y + id.nose_len * u);
+    const double mouth_y = eye_y + id.mouth_drop * u;
+    const double half_mouth = id.mouth_w * u / 2 * (1 + 0.15 * smile);
+    const double corner_lift = smile * 0.03 * u;
+    const cv::Point2d lm(centre.x - half_mouth + shift, mouth_y - corner_lift),
+        rm(centre.x + half_mouth + shift, mouth_y - corner_lift);
+
+    for (const auto& mole : id.moles)
+      cv::circle(img, cv::Point2d(centre.x + mole[0] * fw + shift, centre.y + mole[1] * fh), int(u * 0.02 + 1),
+                 cv::Scalar(skin[0] * 0.45, skin[1] * 0.45, skin[2] * 0.5), -1, cv::LINE_AA);
+    if (id.beard)
+      cv::ellipse(img, cv::Point2d(centre.x + shift, mouth_y + 0.06 * u), cv::Size(int(fw * 0.75), int(fh * 0.32)), 0, 0,
+                  180, id.hair * 0.8, -1, cv::LINE_AA);
+
+    // Eyes: white, iris, pupil; lids close with eye_open.
+    for (const auto& e : {le, re}) {
+      const cv::Size axes(int(id.eye_w * u), std::max(1, int(id.eye_h * u * eye_open)));
+      cv::ellipse(img, cv::Point(e), axes, 0, 0, 360, cv::Scalar(235, 238, 240), -1, cv::LINE_AA);
+      if (eye_open > 0.4) {
+        cv::circle(img, cv::Point(e), int(id.eye_h * u * 0.9 * eye_open), id.iris, -1, cv::LINE_AA);
+        cv::circle(img, cv::Point(e), std::max(1, int(id.eye_h * u * 0.35)), cv::Scalar(20, 20, 20), -1, cv::LINE_AA);
+      }
+      cv::ellipse(img, cv::Point(e), axes, 0, 180, 360, skin * 0.6, std::max(1, int(u * 0.012)), cv::LINE_AA);
+      // Brow over each eye.
+      const double by = e.y - id.brow_gap * u - brow_raise * u;
+      const double side = e.x < centre.x + shift ? -1 : 1;
+      cv::line(img, cv::Point2d(e.x - id.eye_w * u * 1.1, by + side * id.brow_tilt * u),
+               cv::Point2d(e.x + id.eye_w * u * 1.1, by - side * id.brow_tilt * u), id.hair * 0.9,
+               std::max(1, int(id.brow_thick * u)), cv::LINE_AA);
+    }
+    if (id.glasses)
+      for (const auto& e : {le, re})
+        cv::circle(img, cv::Point(e), int(id.eye_w * u * 1.6), cv::Scalar(30, 30, 30), std::max(1, int(u * 0.02)),
+                   cv::LINE_AA);
+
+    // Nose: a ridge and nostrils.
+    cv::line(img, cv::Point2d(centre.x + shift * 1.15, eye_y + 0.03 * u), nose, skin * 0.75, std::max(1, int(u * 0.02)),
+             cv::LINE_AA);
+    for (double s : {-1.0, 1.0})
+      cv::circle(img, cv::Point2d(nose.x + s * id.nose_w * u, nose.y), std::max(1, int(u * 0.018)), skin * 0.5, -1,
+                 cv::LINE_AA);
+
+    // Mouth: lips as a filled curve through the corners, opened by `open`.
+    {
+      std::vector<cv::Point> upper, lower;
+      const int steps = 16;
+      for (int i = 0; i <= steps; ++i) {
+        const double t = double(i) / steps, x = lm.x + (rm.x - lm.x) * t, bow = std::sin(t * std::numbers::pi);
+        upper.emplace_back(int(x), int(mouth_y - corner_lift * (1 - bow) - bow * id.lip * u + corner_lift * bow * 0.3));
+        lower.emplace_back(int(x), int(mouth_y - corner_lift * (1 - bow) + bow * (id.lip * u + open * 0.05 * u) +
+                                       smile * bow * 0.02 * u));
+      }
+      std::vector<cv::Point> lips(upper);
+      lips.insert(lips.end(), lower.rbegin(), lower.rend());
+      cv::fillPoly(img, std::vector<std::vector<cv::Point>>{lips}, id.lips, cv::LINE_AA);
+      if (open > 0.2)
+        cv::line(img, cv::Point(lm), cv::Point(rm), cv::Scalar(40, 30, 60), std::max(1, int(open * 0.03 * u)), cv::LINE_AA);
+    }
+
+    // Light: a linear gradient across the face plus a global level.
+    {
+      const double angle = range(0, 2 * std::numbers::pi), strength = 0.35 * k * gen.uniform();
+      const double level = 1.0 + jitter(0.25);
+      cv::Mat gain(canvas, canvas, CV_32F);
+      for (int y = 0; y < canvas; ++y)
+        for (int x = 0; x < canvas; ++x)
+          gain.at<float>(y, x) = float(level * (1 + strength * (std::cos(angle) * (x - u) + std::sin(angle) * (y - u)) / u));
+      cv::Mat f;
+      img.convertTo(f, CV_32FC3);
+      std::vector<cv::Mat> ch;
+      cv::split(f, ch);
+      for (auto& c : ch) c = c.mul(gain);
+      cv::merge(ch, f);
+      f.convertTo(img, CV_8UC3);
+    }
+
+    // Occlusion: a block of random colour somewhere over the face.
+    const bool occluded = gen.uniform() < o_.occlusion * std::min(1.0, k);
+    if (occluded) {
+      const double ow = range(0.25, 0.6) * fw * 2, oh = range(0.15, 0.4) * fh * 2;
+      const cv::Point2d oc(centre.x + range(-0.6, 0.6) * fw, centre.y + range(-0.7, 0.8) * fh);
+      cv::rectangle(img, cv::Rect(int(oc.x - ow / 2), int(oc.y - oh / 2), int(ow), int(oh)),
+                    cv::Scalar(range(0, 255), range(0, 255), range(0, 255)), -1);
+    }
+
+    // Pose: rotation, scale and shift about the canvas centre, down to size.
+    const double angle = jitter(0.26), scale = (o_.size / double(canvas)) * (1 + jitter(0.12));
+    const double tx = jitter(0.06) * o_.size, ty = jitter(0.06) * o_.size;
+    const similarity to_image{scale * std::cos(angle), scale * std::sin(angle), 0, 0};
+    const point2 c = to_image({u, u});
+    const similarity pose{to_image.a, to_image.b, o_.size / 2.0 - c.x + tx, o_.size / 2.0 - c.y + ty};
+    cv::Mat smooth;
+    cv::GaussianBlur(img, smooth, cv::Size(0, 0), 0.8 + k * range(0, 1.2));
+    synthetic_face out;
+    out.occluded = occluded;
+    out.image = warp(smooth, pose, o_.size, o_.size);
+    // Sensor noise.
+    cv::Mat noise(out.image.size(), CV_16SC3);
+    cv::RNG noise_source(gen.next());  // seeded here: cv::randn's global generator is not
+    noise_source.fill(noise, cv::RNG::NORMAL, 0, 2 + k * range(0, 8));
+    cv::Mat noisy;
+    out.image.convertTo(noisy, CV_16SC3);
+    noisy += noise;
+    noisy.convertTo(out.image, CV_8UC3);
+
+    const std::array<cv::Point2d, 5> pts{le, re, nose, lm, rm};
+    for (std::size_t i = 0; i < 5; ++i) out.points.points[i] = pose({pts[i].x, pts[i].y});
+    return out;
+  }
+
+ private:
+  struct identity_traits {
+    double face_w, face_h, fringe, eye_height, iod, eye_w, eye_h, brow_gap, brow_tilt, brow_thick;
+    double nose_len, nose_w, mouth_drop, mouth_w, lip, smile;
+    cv::Scalar skin, hair, iris, lips, background;
+    bool glasses, beard;
+    std::vector<std::array<double, 2>> moles;
+  };
+
+  identity_traits traits(int identity) const {
+    rng gen(mix64(o_.seed ^ mix64(std::uint64_t(identity) * 0x2545f4914f6cdd1dull + 17)));
+    auto range = [&](double lo, double hi) { return lo + (hi - lo) * gen.uniform(); };
+    identity_traits t;
+    t.face_w = range(0.50, 0.66);
+    t.face_h = range(0.66, 0.80);
+    t.fringe = range(0.25, 0.75);
+    t.eye_height = range(0.12, 0.26);
+    t.iod = range(0.36, 0.50);
+    t.eye_w = range(0.065, 0.10);
+    t.eye_h = range(0.028, 0.048);
+    t.brow_gap = range(0.07, 0.13);
+    t.brow_tilt = range(-0.025, 0.035);
+    t.brow_thick = range(0.015, 0.045);
+    t.nose_len = range(0.20, 0.32);
+    t.nose_w = range(0.035, 0.07);
+    t.mouth_drop = t.nose_len + range(0.12, 0.22);
+    t.mouth_w = range(0.22, 0.38);
+    t.lip = range(0.012, 0.04);
+    t.smile = range(-0.2, 0.5);
+    const double tone = range(0.25, 1.0);
+    t.skin = cv::Scalar(60 + 140 * tone * range(0.8, 1.0), 80 + 140 * tone, 110 + 140 * tone * range(0.95, 1.05));
+    t.hair = cv::Scalar(range(10, 120), range(10, 110), range(15, 150)) * (gen.uniform() < 0.15 ? 2.0 : 1.0);
+    t.iris = cv::Scalar(range(20, 160), range(30, 140), range(20, 110));
+    t.lips = cv::Scalar(range(60, 120), range(50, 100), range(130, 200));
+    t.background = cv::Scalar(range(0, 255), range(0, 255), range(0, 255));
+    t.glasses = gen.uniform() < 0.2;
+    t.beard = gen.uniform() < 0.15;
+    const int moles = int(range(0, 4));
+    for (int i = 0; i < moles; ++i) t.moles.push_back({range(-0.7, 0.7), range(-0.3, 0.7)});
+    return t;
+  }
+
+  void paint_background(cv::Mat& img, rng& gen, const identity_traits& id) const {
+    // Backgrounds vary per sample; identities keep a loose tendency.
+    cv::Scalar a = id.background * 0.3, b;
+    for (int c = 0; c < 3; ++c) a[c] += 0.7 * 255 * gen.uniform(), b[c] = 255 * gen.uniform();
+    for (int y = 0; y < img.rows; ++y) {
+      const double t = double(y) / img.rows;
+      img.row(y).setTo(a * (1 - t) + b * t);
+    }
+    const int blobs = int(3 * gen.uniform());
+    for (int i = 0; i < blobs; ++i)
+      cv::circle(img, cv::Point(int(gen.uniform() * img.cols), int(gen.uniform() * img.rows)),
+                 int(img.cols * (0.1 + 0.2 * gen.uniform())),
+                 cv::Scalar(255 * gen.uniform(), 255 * gen.uniform(), 255 * gen.uniform()), -1, cv::LINE_AA);
+  }
+
+  synthetic_options o_;
+};
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+// ---- deepid/face/synthetic_set.hpp ----
+// The synthetic identities as a face_set: identities x images_per_identity
+// faces named "id0007/0003.png", rendered on demand (nothing on disk).
+#include <cstdio>
+#include <memory>
+#include <string>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+inline std::string synthetic_name(int identity, int sample) {
+  char text[32];
+  std::snprintf(text, sizeof text, "id%04d/%04d.png", identity, sample);
+  return text;
+}
+
+inline face_set synthetic_face_set(int identities, int images_per_identity, synthetic_options options = {},
+                                   int first_identity = 0) {
+  auto generator = std::make_shared<synthetic_faces>(options);
+  face_set set;
+  set.images = image_store::from_function([generator](const std::string& name) {
+    int identity = 0, sample = 0;
+    if (std::sscanf(name.c_str(), "id%d/%d.png", &identity, &sample) != 2)
+      throw error("synthetic faces: no image named '" + name + "'");
+    return generator->render(identity, sample).image;
+  });
+  for (int id = 0; id < identities; ++id) {
+    set.identity_names.push_back("id" + std::to_string(first_identity + id));
+    for (int s = 0; s < images_per_identity; ++s)
+      set.faces.push_back({synthetic_name(first_identity + id, s), id, generator->render(first_identity + id, s).points});
+  }
+  return set;
+}
+
+}  // namespace face
+DEEPID_NAMESPACE_END
+
+// features: classic baselines (LBP, HOG) and the extractor interface
+// ---- deepid/features/extractor.hpp ----
+// What every face-feature extractor offers, and running one over many faces.
+//
+// A `feature_extractor` knows its dimension and writes the feature of one face
+// (an 8-bit image and its five landmarks) into a span of exactly dim() floats.
+// extract() must be const and safe to call from many threads at once: the
+// classic extractors (features/lbp.hpp, features/hog.hpp) hold only options.
+//
+//   features::lbp_grid lbp;                                  // or hog, lbp_multiscale, ...
+//   progress_bar bar("LBP", source.count, {.unit = "faces"});
+//   auto f = features::extract_all(lbp, source, bar.callback());
+//   // f.features: N x lbp.dim(); f.faces[row]: input index of each row
+//
+// extract_all parallelises over faces (OpenMP, num_threads()); each face is
+// computed independently, so the result does not depend on the thread count.
+#include <algorithm>
+#include <atomic>
+#include <concepts>
+#include <cstddef>
+#include <exception>
+#include <mutex>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace features {
+
+template <class E>
+concept feature_extractor =
+    requires(const E& e, const cv::Mat& image, const face::landmarks5& marks, std::span<float> out) {
+      { e.dim() } -> std::convertible_to<std::size_t>;
+      { e.extract(image, marks, out) } -> std::same_as<void>;
+    };
+
+// The feature of one face as a new vector.
+template <feature_extractor E>
+std::vector<float> extract(const E& e, const cv::Mat& image, const face::landmarks5& marks) {
+  std::vector<float> out(std::size_t(e.dim()));
+  e.extract(image, marks, std::span<float>(out));
+  return out;
+}
+
+// Throws unless `out` holds exactly `dim` floats; `who` names the extractor.
+inline void check_output(std::span<float> out, std::size_t dim, const char* who) {
+  if (out.size() != dim)
+    throw error(std::string(who) + ": the output span holds " + std::to_string(out.size()) + " floats, the feature has " +
+                std::to_string(dim));
+}
+
+// Throws unless `image` is a non-empty 8-bit gray, BGR or BGRA image; the
+// message names `where`.
+inline void check_image(const cv::Mat& image, const std::string& where = "face image") {
+  if (image.empty()) throw error(where + ": the image is empty");
+  if (image.depth() != CV_8U || (image.channels() != 1 && image.channels() != 3 && image.channels() != 4))
+    throw error(where + ": expected an 8-bit gray, BGR or BGRA image, found depth " + std::to_string(image.depth()) +
+                " (OpenCV code; 0 is 8-bit) with " + std::to_string(image.channels()) + " channels");
+}
+
+// 8-bit gray of an 8-bit gray, BGR or BGRA image (OpenCV's 0.299 R + 0.587 G
+// + 0.114 B); anything else is refused with a message naming `where`.
+inline cv::Mat gray8(const cv::Mat& image, const std::string& where = "face image") {
+  check_image(image, where);
+  if (image.channels() == 1) return image;
+  cv::Mat gray;
+  cv::cvtColor(image, gray, image.channels() == 3 ? cv::COLOR_BGR2GRAY : cv::COLOR_BGRA2GRAY);
+  return gray;
+}
+
+// Image -> pixel coordinates of `box`, a rectangle on the aligned canvas of
+// aligned_face(image, marks, t, zoom) (it may reach past that canvas).
+inline face::similarity aligned_box_transform(const face::landmarks5& marks, const face::alignment_template& t,
+                                              double zoom, cv::Rect box) {
+  return face::similarity{1, 0, -double(box.x), -double(box.y)}.then_after(
+      face::similarity{zoom, 0, 0, 0}.then_after(face::alignment_transform(marks, t)));
+}
+
+// The 8-bit gray aligned face over `box` (bilinear, black outside the image):
+// the common start of the classic extractors.
+inline cv::Mat aligned_gray(const cv::Mat& image, const face::landmarks5& marks, const face::alignment_template& t,
+                            double zoom, cv::Rect box) {
+  face::validate(marks, image.cols, image.rows, "face");
+  return face::warp(gray8(image), aligned_box_transform(marks, t, zoom, box), box.width, box.height);
+}
+
+// Features of many faces: one row per face that could be used.
+struct feature_batch {
+  matrix<float> features;              // rows x dim
+  std::vector<std::size_t> faces;      // input index of each row
+  std::vector<std::string> problems;   // "image name: reason" for faces left out
+};
+
+// Computes the features of every face of `source` in parallel over faces.
+// A face that cannot be used (unreadable image, wrong pixel type, degenerate
+// landmarks) either stops the job with an error naming it (`on_bad_item::fail`,
+// the first such face in input order) or is left out and listed in `problems`
+// (`on_bad_item::skip`); a message that does not already name the face gets
+// its name in front. `progress(done, total)` is called after each face.
+template <feature_extractor E>
+feature_batch extract_all(const E& e, const face::face_source& source, const progress_callback& progress = {},
+                          face::on_bad_item policy = face::on_bad_item::fail) {
+  const std::size_t n = source.count, dim = std::size_t(e.dim());
+  feature_batch result;
+  result.features = matrix<float>::from_shape({n, dim});
+  std::vector<std::string> failure(n);
+  std::vector<char> failed(n, 0);
+  std::mutex progress_mutex;
+  std::size_t done = 0;
+  std::exception_ptr cancelled;
+  std::atomic<bool> stop{false};
+  auto name_of = [&](std::size_t i) -> std::string {
+    if (source.name) try {
+        return source.name(i);
+      } catch (...) {
+      }
+    return "face " + std::to_string(i);
+  };
+
+  const int threads = num_threads();
+#if DEEPID_OPENMP
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
+#endif
+  for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(n); ++k) {
+    if (stop.load(std::memory_order_relaxed)) continue;
+    const std::size_t i = std::size_t(k);
+    float* row = result.features.data() + i * dim;
+    auto fail = [&](const std::string& what) {
+      const std::string name = name_of(i);
+      failed[i] = 1;
+      failure[i] = what.find(name) == std::string::npos ? name + ": " + what : what;
+      std::fill_n(row, dim, 0.0f);
+    };
+    try {
+      const auto [image, marks] = source.load(i);
+      const std::string name = name_of(i);
+      check_image(image, name);
+      face::validate(marks, image.cols, image.rows, name);
+      e.extract(image, marks, std::span<float>(row, dim));
+    } catch (const std::exception& x) {
+      fail(x.what());
+    } catch (...) {
+      fail("unknown error");
+    }
+    if (progress) {
+      std::lock_guard lock(progress_mutex);
+      if (!cancelled) try {
+          progress(++done, n);
+        } catch (...) {
+          cancelled = std::current_exception();
+          stop = true;
+        }
+    }
+  }
+  (void)threads;
+  if (cancelled) std::rethrow_exception(cancelled);
+
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!failed[i]) {
+      result.faces.push_back(i);
+      continue;
+    }
+    if (policy == face::on_bad_item::fail) throw error(failure[i]);
+    result.problems.push_back(failure[i]);
+  }
+  if (result.faces.size() < n) {  // compact the rows kept, in order
+    for (std::size_t row = 0; row < result.faces.size(); ++row)
+      if (result.faces[row] != row)
+        std::copy_n(result.features.data() + result.faces[row] * dim, dim, result.features.data() + row * dim);
+    matrix<float> kept = matrix<float>::from_shape({result.faces.size(), dim});
+    std::copy_n(result.features.data(), kept.size(), kept.data());
+    result.features = std::move(kept);
+  }
+  return result;
+}
+
+// The same over `count` faces given by `load(i)` -> {image, landmarks}
+// (anything destructurable into a cv::Mat and a landmarks5); faces are named
+// "face i" in messages.
+template <feature_extractor E, class Load>
+  requires std::invocable<const Load&, std::size_t>
+feature_batch extract_all(const E& e, std::size_t count, const Load& load, const progress_callback& progress = {},
+                          face::on_bad_item policy = face::on_bad_item::fail) {
+  face::face_source source{[&load](std::size_t i) {
+                             auto [image, marks] = load(i);
+                             return std::pair<cv::Mat, face::landmarks5>{image, marks};
+                           },
+                           [](std::size_t i) { return "face " + std::to_string(i); }, count};
+  return extract_all(e, source, progress, policy);
+}
+
+}  // namespace features
+DEEPID_NAMESPACE_END
+// ---- deepid/features/hog.hpp ----
+// Histograms of oriented gradients (Dalal and Triggs 2005) on the aligned
+// gray face: centred-difference gradients, magnitude-weighted votes into
+// unsigned orientation bins per cell, overlapping blocks of cells normalised
+// with L2-Hys (L2, clip, L2 again).
+//
+// Orientations: theta = atan2(gy, gx) folded into [0, 180) degrees, with
+// gx = I(x+1, y) - I(x-1, y) and gy = I(x, y+1) - I(x, y-1) (image y grows
+// downwards, OpenCV's convention). Bin k is centred on k * 180 / bins degrees
+// and a vote splits linearly between the two nearest bins, so a vertical edge
+// (gradient along x, theta 0) votes into bin 0 only and a horizontal edge
+// (theta 90) into the bins either side of 90 degrees. Each pixel votes into
+// the one cell that holds it (no spatial interpolation).
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <numbers>
+#include <span>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace features {
+
+namespace detail {
+// atan(a) for a in [0, 1], polynomial of degree 11: error below 2e-6 rad.
+inline float atan_unit(float a) {
+  const float s = a * a;
+  return a * (0.99997726f +
+              s * (-0.33262347f + s * (0.19354346f + s * (-0.11643287f + s * (0.05265332f + s * -0.01172120f)))));
+}
+
+// Gradient magnitude and fractional orientation bin (in [0, bins)) of a row of
+// pixels; `mid` points at the row, `up` and `down` at its neighbours.
+// Branch-free so that the compiler vectorises it (the square root goes
+// through OpenCV's vectorised cv::magnitude: std::sqrt may set errno, which
+// keeps GCC from vectorising a loop that calls it).
+inline void hog_gradient_row(const std::uint8_t* __restrict up, const std::uint8_t* __restrict mid,
+                             const std::uint8_t* __restrict down, int width, float to_bin, float bins,
+                             float* __restrict gx_row, float* __restrict gy_row, float* __restrict mag,
+                             float* __restrict pos) {
+  constexpr float pi = std::numbers::pi_v<float>;
+  for (int x = 0; x < width; ++x) {
+    const float gx = float(int(mid[x + 1]) - int(mid[x - 1])), gy = float(int(down[x]) - int(up[x]));
+    const float ax = std::abs(gx), ay = std::abs(gy);
+    const float lo = std::min(ax, ay), hi = std::max(ax, ay);
+    float t = atan_unit(lo / std::max(hi, 1e-30f));  // [0, pi/4]
+    t = ay > ax ? pi / 2 - t : t;                     // atan(|gy| / |gx|), in [0, pi/2]
+    // Folded into [0, pi]: pi - t where gx and gy have opposite signs; pi wraps to bin 0 below.
+    t = (gx < 0) != (gy < 0) ? pi - t : t;
+    float p = t * to_bin;
+    p = p >= bins ? p - bins : p;
+    gx_row[x] = gx, gy_row[x] = gy;
+    pos[x] = p;
+  }
+  const cv::Mat gxm(1, width, CV_32F, gx_row), gym(1, width, CV_32F, gy_row);
+  cv::Mat magm(1, width, CV_32F, mag);
+  cv::magnitude(gxm, gym, magm);
+}
+}  // namespace detail
+
+struct hog_options {
+  double zoom = 1.0;       // the aligned face: the template canvas (96x112) scaled by zoom
+  int cell = 8;            // cell side, pixels of the aligned face
+  int cols = 0, rows = 0;  // cells, centred on the canvas; 0: as many as fit (12 x 14)
+  int block = 2;           // cells per block side
+  int block_stride = 1;    // cells between neighbouring blocks
+  int bins = 9;            // unsigned orientations over [0, 180) degrees
+  float clip = 0.2f;       // L2-Hys clipping after the first L2 normalisation
+  face::alignment_template align{};
+};
+
+// Feature layout: blocks row-major (top-left first); in each block its cells
+// row-major, `bins` values each.
+class hog {
+ public:
+  explicit hog(const hog_options& options = {}) : o_(options) {
+    if (!(o_.zoom > 0 && std::isfinite(o_.zoom))) throw error("hog: zoom must be positive, found " + std::to_string(o_.zoom));
+    if (o_.cell < 1) throw error("hog: the cell side must be at least 1 px, found " + std::to_string(o_.cell));
+    if (o_.bins < 2 || o_.bins > 180) throw error("hog: bins must lie in [2, 180], found " + std::to_string(o_.bins));
+    if (o_.block < 1 || o_.block_stride < 1)
+      throw error("hog: block (" + std::to_string(o_.block) + ") and block stride (" + std::to_string(o_.block_stride) +
+                  ") must be at least 1 cell");
+    if (!(o_.clip > 0)) throw error("hog: the L2-Hys clip must be positive, found " + std::to_string(o_.clip));
+    if (o_.cols < 0 || o_.rows < 0) throw error("hog: the grid cannot have a negative number of cells");
+    const int width = int(std::lround(o_.align.width * o_.zoom)), height = int(std::lround(o_.align.height * o_.zoom));
+    cols_ = o_.cols ? o_.cols : width / o_.cell;
+    rows_ = o_.rows ? o_.rows : height / o_.cell;
+    if (cols_ < o_.block || rows_ < o_.block)
+      throw error("hog: a grid of " + std::to_string(cols_) + "x" + std::to_string(rows_) + " cells of " +
+                  std::to_string(o_.cell) + " px (on the " + std::to_string(width) + "x" + std::to_string(height) +
+                  " aligned face) cannot hold one block of " + std::to_string(o_.block) + "x" + std::to_string(o_.block) +
+                  " cells");
+    blocks_x_ = (cols_ - o_.block) / o_.block_stride + 1;
+    blocks_y_ = (rows_ - o_.block) / o_.block_stride + 1;
+    box_ = cv::Rect((width - cols_ * o_.cell) / 2 - 1, (height - rows_ * o_.cell) / 2 - 1, cols_ * o_.cell + 2,
+                    rows_ * o_.cell + 2);
+  }
+
+  const hog_options& options() const { return o_; }
+  int cols() const { return cols_; }
+  int rows() const { return rows_; }
+  int blocks_x() const { return blocks_x_; }
+  int blocks_y() const { return blocks_y_; }
+  std::size_t block_dim() const { return std::size_t(o_.block) * std::size_t(o_.block) * std::size_t(o_.bins); }
+  std::size_t dim() const { return std::size_t(blocks_x_) * std::size_t(blocks_y_) * block_dim(); }
+
+  // The region read, on the aligned canvas: the cells plus one pixel for the gradients.
+  cv::Rect region_box() const { return box_; }
+
+  cv::Mat region(const cv::Mat& image, const face::landmarks5& marks) const {
+    return aligned_gray(image, marks, o_.align, o_.zoom, box_);
+  }
+
+  // Orientation histograms of the cells of a region (8-bit gray,
+  // region_box().size()): rows x cols x bins, before block normalisation.
+  std::vector<float> cell_histograms(const cv::Mat& region) const {
+    if (region.type() != CV_8UC1 || region.cols != box_.width || region.rows != box_.height)
+      throw error("hog: expected an 8-bit gray region of " + std::to_string(box_.width) + "x" +
+                  std::to_string(box_.height) + " px, found " + std::to_string(region.cols) + "x" +
+                  std::to_string(region.rows) + " of OpenCV type " + std::to_string(region.type()));
+    const std::size_t bins = std::size_t(o_.bins);
+    std::vector<float> cells(std::size_t(rows_) * std::size_t(cols_) * bins, 0.0f);
+    const int w = cols_ * o_.cell, h = rows_ * o_.cell;
+    const float to_bin = float(o_.bins / std::numbers::pi), nbins = float(o_.bins);
+    std::vector<float> scratch(4 * static_cast<std::size_t>(w));
+    float *gx = scratch.data(), *gy = gx + w, *mag = gy + w, *pos = mag + w;
+    for (int y = 0; y < h; ++y) {
+      detail::hog_gradient_row(region.ptr<std::uint8_t>(y) + 1, region.ptr<std::uint8_t>(y + 1) + 1,
+                               region.ptr<std::uint8_t>(y + 2) + 1, w, to_bin, nbins, gx, gy, mag, pos);
+      float* row_cells = cells.data() + std::size_t(y / o_.cell) * std::size_t(cols_) * bins;
+      for (int x = 0; x < w; ++x) {
+        const float p = pos[x], m = mag[x];
+        int k0 = int(p);
+        const float f = p - float(k0);
+        if (k0 >= o_.bins) k0 = o_.bins - 1;
+        const int k1 = k0 + 1 == o_.bins ? 0 : k0 + 1;
+        float* hist = row_cells + std::size_t(x / o_.cell) * bins;
+        hist[k0] += m * (1 - f);
+        hist[k1] += m * f;
+      }
+    }
+    return cells;
+  }
+
+  // The descriptor of a region (8-bit gray, region_box().size()).
+  void describe(const cv::Mat& region, std::span<float> out) const {
+    check_output(out, dim(), "hog");
+    const std::vector<float> cells = cell_histograms(region);
+    const std::size_t bins = std::size_t(o_.bins), bd = block_dim();
+    // eps keeps an empty block (the black border) at zero without dividing by zero.
+    const float eps = 1e-3f;
+    float* o = out.data();
+    for (int by = 0; by < blocks_y_; ++by)
+      for (int bx = 0; bx < blocks_x_; ++bx) {
+        float* v = o;
+        for (int cy = 0; cy < o_.block; ++cy)
+          for (int cx = 0; cx < o_.block; ++cx) {
+            const std::size_t cell = std::size_t(by * o_.block_stride + cy) * std::size_t(cols_) +
+                                     std::size_t(bx * o_.block_stride + cx);
+            std::copy_n(cells.data() + cell * bins, bins, o);
+            o += bins;
+          }
+        double ss = 0;
+        for (std::size_t k = 0; k < bd; ++k) ss += double(v[k]) * v[k];
+        float inv = float(1.0 / std::sqrt(ss + eps * eps));
+        ss = 0;
+        for (std::size_t k = 0; k < bd; ++k) {
+          v[k] = std::min(v[k] * inv, o_.clip);
+          ss += double(v[k]) * v[k];
+        }
+        inv = float(1.0 / std::sqrt(ss + eps * eps));
+        for (std::size_t k = 0; k < bd; ++k) v[k] *= inv;
+      }
+  }
+
+  void extract(const cv::Mat& image, const face::landmarks5& marks, std::span<float> out) const {
+    check_output(out, dim(), "hog");
+    describe(region(image, marks), out);
+  }
+  std::vector<float> extract(const cv::Mat& image, const face::landmarks5& marks) const {
+    return features::extract(*this, image, marks);
+  }
+
+ private:
+  hog_options o_;
+  int cols_ = 0, rows_ = 0, blocks_x_ = 0, blocks_y_ = 0;
+  cv::Rect box_;
+};
+
+static_assert(feature_extractor<hog>);
+
+}  // namespace features
+DEEPID_NAMESPACE_END
+// ---- deepid/features/lbp.hpp ----
+// Uniform local binary patterns (Ojala, Pietikainen and Maenpaa 2002) on the
+// aligned gray face, the classic baseline features of face verification:
+//
+//   lbp_grid        histograms on a grid of cells over the aligned face,
+//                   concatenated (Ahonen, Hadid and Pietikainen 2006);
+//   lbp_multiscale  histograms on a small grid of cells centred on each of the
+//                   five aligned landmarks, at several scales of the face
+//                   (the "high-dimensional LBP" of Chen, Cao, Wen and Sun 2013,
+//                   with DeepID's five landmarks).
+//
+// The operator: 8 neighbours on a circle of radius r around each pixel, read
+// with bilinear interpolation; neighbour p sits at angle 2 pi p / 8 counter-
+// clockwise from image-right (p = 0 right, 2 up, 4 left, 6 down; image y grows
+// downwards) and sets bit p of the code when its value is >= the centre's.
+// Interpolation runs in 8-bit fixed point on the 8-bit pixels, so equal
+// pixels compare exactly and a flat region codes as 255. The 256 codes map to
+// 59 bins: the 58 uniform patterns (at most two 0/1 transitions around the
+// circle) in increasing code order, then one bin for all the others.
+//
+// Histograms may be normalised per cell: `l1` (sums to 1) or `sqrt_l1` (L1,
+// then the square root of each bin: the Hellinger map, after which every
+// cell has unit L2 norm), which is what the Joint Bayesian literature feeds
+// to PCA.
+//
+// Speed: codes are computed once per image (or scale) over the pixels the
+// cells cover, with a vectorised 16-bit kernel per neighbour, mapped to bins
+// through a 256-entry table, and counted cell by cell; the cells of one grid
+// do not overlap, so every pixel is counted once (integral histograms would
+// not save work here).
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numbers>
+#include <span>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace features {
+
+inline constexpr int lbp_neighbours = 8;
+inline constexpr int lbp_bins = 59;  // 58 uniform patterns + 1 for the rest
+
+// 0/1 transitions around the circle of an 8-bit code.
+constexpr int lbp_transitions(std::uint8_t code) {
+  return std::popcount(unsigned(std::uint8_t(code ^ std::rotr(code, 1))));
+}
+constexpr bool lbp_is_uniform(std::uint8_t code) { return lbp_transitions(code) <= 2; }
+
+// Code -> bin: uniform codes numbered 0..57 in increasing code order, others 58.
+inline constexpr std::array<std::uint8_t, 256> lbp_uniform_map = [] {
+  std::array<std::uint8_t, 256> m{};
+  std::uint8_t next = 0;
+  for (int c = 0; c < 256; ++c) m[std::size_t(c)] = lbp_is_uniform(std::uint8_t(c)) ? next++ : std::uint8_t(58);
+  return m;
+}();
+
+enum class histogram_norm {
+  none,    // raw counts
+  l1,      // each cell sums to 1
+  sqrt_l1  // L1, then the square root of each bin (unit L2 norm per cell)
+};
+
+// Normalises one histogram in place; an empty (all-zero) one stays zero.
+inline void normalise_histogram(std::span<float> h, histogram_norm norm) {
+  if (norm == histogram_norm::none) return;
+  double sum = 0;
+  for (float v : h) sum += v;
+  if (!(sum > 0)) return;
+  const float inv = float(1.0 / sum);
+  for (float& v : h) v = norm == histogram_norm::sqrt_l1 ? std::sqrt(v * inv) : v * inv;
+}
+
+// The eight bilinear taps of the circle of `radius`, in fixed point.
+class lbp_circle {
+ public:
+  static constexpr int weight_bits = 8;  // the four weights of a neighbour sum to 256
+
+  struct neighbour {
+    int dx = 0, dy = 0;    // top-left tap, relative to the centre
+    int dx1 = 0, dy1 = 0;  // offset of the second column / row of taps (0 when not needed)
+    std::array<std::uint16_t, 4> w{};  // (dy, dx), (dy, dx + dx1), (dy + dy1, dx), (dy + dy1, dx + dx1)
+    bool exact() const { return w[0] == (1 << weight_bits); }
+  };
+
+  explicit lbp_circle(double radius = 1.0) : radius_(radius) {
+    if (!(radius >= 1.0 && radius <= 16.0))
+      throw error("lbp: the radius must lie in [1, 16] pixels, found " + std::to_string(radius));
+    margin_ = int(std::ceil(radius - 1e-9));
+    for (int p = 0; p < lbp_neighbours; ++p) {
+      const double angle = 2.0 * std::numbers::pi * p / lbp_neighbours;
+      // Snap away rounding noise so that the axis neighbours land on pixels
+      // and the four diagonals get the same weights.
+      const double x = std::round(radius * std::cos(angle) * 1e9) / 1e9;
+      const double y = std::round(-radius * std::sin(angle) * 1e9) / 1e9;
+      neighbour& n = taps_[std::size_t(p)];
+      const double fx = std::floor(x), fy = std::floor(y);
+      const double tx = x - fx, ty = y - fy;
+      n.dx = int(fx), n.dy = int(fy);
+      n.dx1 = tx > 0 ? 1 : 0, n.dy1 = ty > 0 ? 1 : 0;
+      const std::array<double, 4> w{(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty};
+      int sum = 0;
+      for (std::size_t k = 0; k < 4; ++k) sum += n.w[k] = std::uint16_t(std::lround(w[k] * (1 << weight_bits)));
+      const auto largest = std::size_t(std::max_element(n.w.begin(), n.w.end()) - n.w.begin());
+      n.w[largest] = std::uint16_t(n.w[largest] + (1 << weight_bits) - sum);
+    }
+  }
+
+  double radius() const { return radius_; }
+  // Pixels needed on every side of a pixel for it to get a code.
+  int margin() const { return margin_; }
+  const neighbour& operator[](int p) const { return taps_[std::size_t(p)]; }
+
+ private:
+  double radius_;
+  int margin_ = 1;
+  std::array<neighbour, lbp_neighbours> taps_{};
+};
+
+namespace detail {
+inline void check_code_roi(const cv::Mat& gray, cv::Rect roi, const lbp_circle& circle) {
+  if (gray.type() != CV_8UC1)
+    throw error("lbp: expected an 8-bit one-channel image, found OpenCV type " + std::to_string(gray.type()));
+  const int m = circle.margin();
+  if (roi.width < 0 || roi.height < 0 || roi.x < m || roi.y < m || roi.x + roi.width > gray.cols - m ||
+      roi.y + roi.height > gray.rows - m)
+    throw error("lbp: the pixels " + std::to_string(roi.width) + "x" + std::to_string(roi.height) + " at (" +
+                std::to_string(roi.x) + ", " + std::to_string(roi.y) + ") need a margin of " + std::to_string(m) +
+                " px inside the " + std::to_string(gray.cols) + "x" + std::to_string(gray.rows) + " image");
+}
+
+// Sets `bit` in out[x] where the neighbour read at r0/r1 (weights w) is >= the
+// centre c[x]; 16-bit fixed point, vectorised by the compiler.
+inline void lbp_neighbour_bit(const std::uint8_t* __restrict r0, const std::uint8_t* __restrict r1, int d,
+                              const std::uint8_t* __restrict c, std::uint8_t* __restrict out, int width,
+                              const std::array<std::uint16_t, 4>& w, std::uint8_t bit) {
+  const std::uint16_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+  for (int x = 0; x < width; ++x) {
+    const auto v = std::uint16_t(w0 * r0[x] + w1 * r0[x + d] + w2 * r1[x] + w3 * r1[x + d]);
+    const auto centre = std::uint16_t(c[x] << lbp_circle::weight_bits);
+    out[x] |= v >= centre ? bit : std::uint8_t(0);
+  }
+}
+inline void lbp_exact_bit(const std::uint8_t* __restrict r0, const std::uint8_t* __restrict c,
+                          std::uint8_t* __restrict out, int width, std::uint8_t bit) {
+  for (int x = 0; x < width; ++x) out[x] |= r0[x] >= c[x] ? bit : std::uint8_t(0);
+}
+}  // namespace detail
+
+// Raw 8-bit codes of the pixels of `roi`: codes(y, x) is the code of
+// gray(roi.y + y, roi.x + x). `roi` must lie circle.margin() px inside `gray`.
+inline void lbp_codes(const cv::Mat& gray, cv::Rect roi, const lbp_circle& circle, cv::Mat& codes) {
+  detail::check_code_roi(gray, roi, circle);
+  codes.create(roi.height, roi.width, CV_8UC1);
+  for (int y = 0; y < roi.height; ++y) {
+    const int gy = roi.y + y;
+    const std::uint8_t* c = gray.ptr<std::uint8_t>(gy) + roi.x;
+    std::uint8_t* out = codes.ptr<std::uint8_t>(y);
+    std::fill_n(out, roi.width, std::uint8_t(0));
+    for (int p = 0; p < lbp_neighbours; ++p) {
+      const lbp_circle::neighbour& n = circle[p];
+      const std::uint8_t* r0 = gray.ptr<std::uint8_t>(gy + n.dy) + roi.x + n.dx;
+      const auto bit = std::uint8_t(1u << p);
+      if (n.exact())
+        detail::lbp_exact_bit(r0, c, out, roi.width, bit);
+      else
+        detail::lbp_neighbour_bit(r0, gray.ptr<std::uint8_t>(gy + n.dy + n.dy1) + roi.x + n.dx, n.dx1, c, out,
+                                  roi.width, n.w, bit);
+    }
+  }
+}
+
+// Uniform-pattern bins (0..58) of the pixels of `roi`, as lbp_codes.
+inline void lbp_uniform_bins(const cv::Mat& gray, cv::Rect roi, const lbp_circle& circle, cv::Mat& bins) {
+  lbp_codes(gray, roi, circle, bins);
+  for (int y = 0; y < bins.rows; ++y) {
+    std::uint8_t* row = bins.ptr<std::uint8_t>(y);
+    for (int x = 0; x < bins.cols; ++x) row[x] = lbp_uniform_map[row[x]];
+  }
+}
+
+// Adds the counts of the bins inside `cell` (clipped to the map) to hist[0..58].
+inline void lbp_histogram(const cv::Mat& bins, cv::Rect cell, float* hist) {
+  const cv::Rect r = cell & cv::Rect(0, 0, bins.cols, bins.rows);
+  std::array<std::uint32_t, lbp_bins> count{};
+  for (int y = r.y; y < r.y + r.height; ++y) {
+    const std::uint8_t* row = bins.ptr<std::uint8_t>(y);
+    for (int x = r.x; x < r.x + r.width; ++x) ++count[row[x]];
+  }
+  for (int b = 0; b < lbp_bins; ++b) hist[b] += float(count[std::size_t(b)]);
+}
+
+// ---------------------------------------------------------------------------
+// Histograms on a grid of cells over the aligned face.
+
+struct lbp_grid_options {
+  double zoom = 1.0;       // the aligned face: the template canvas (96x112) scaled by zoom
+  int cell = 16;           // cell side, pixels of the aligned face
+  int cols = 0, rows = 0;  // the grid, centred on the canvas; 0: as many cells as fit (6 x 7)
+  double radius = 1.0;     // of the LBP circle, pixels of the aligned face
+  histogram_norm norm = histogram_norm::sqrt_l1;
+  face::alignment_template align{};
+};
+
+// Feature layout: cells row-major (top-left first), 59 bins each.
+class lbp_grid {
+ public:
+  explicit lbp_grid(const lbp_grid_options& options = {}) : o_(options), circle_(options.radius) {
+    if (!(o_.zoom > 0 && std::isfinite(o_.zoom))) throw error("lbp_grid: zoom must be positive, found " + std::to_string(o_.zoom));
+    if (o_.cell < 1) throw error("lbp_grid: the cell side must be at least 1 px, found " + std::to_string(o_.cell));
+    if (o_.cols < 0 || o_.rows < 0) throw error("lbp_grid: the grid cannot have a negative number of cells");
+    const int width = int(std::lround(o_.align.width * o_.zoom)), height = int(std::lround(o_.align.height * o_.zoom));
+    cols_ = o_.cols ? o_.cols : width / o_.cell;
+    rows_ = o_.rows ? o_.rows : height / o_.cell;
+    if (cols_ < 1 || rows_ < 1)
+      throw error("lbp_grid: no " + std::to_string(o_.cell) + " px cell fits on the " + std::to_string(width) + "x" +
+                  std::to_string(height) + " aligned face");
+    const int m = circle_.margin();
+    box_ = cv::Rect((width - cols_ * o_.cell) / 2 - m, (height - rows_ * o_.cell) / 2 - m, cols_ * o_.cell + 2 * m,
+                    rows_ * o_.cell + 2 * m);
+  }
+
+  const lbp_grid_options& options() const { return o_; }
+  int cols() const { return cols_; }
+  int rows() const { return rows_; }
+  std::size_t dim() const { return std::size_t(cols_) * std::size_t(rows_) * lbp_bins; }
+
+  // The region read, on the aligned canvas: the grid plus the circle's margin.
+  cv::Rect region_box() const { return box_; }
+
+  // The 8-bit gray aligned region of a face (region_box().size()).
+  cv::Mat region(const cv::Mat& image, const face::landmarks5& marks) const {
+    return aligned_gray(image, marks, o_.align, o_.zoom, box_);
+  }
+
+  // Histograms of an aligned region (8-bit gray, region_box().size()).
+  void describe(const cv::Mat& region, std::span<float> out) const {
+    check_output(out, dim(), "lbp_grid");
+    if (region.type() != CV_8UC1 || region.cols != box_.width || region.rows != box_.height)
+      throw error("lbp_grid: expected an 8-bit gray region of " + std::to_string(box_.width) + "x" +
+                  std::to_string(box_.height) + " px, found " + std::to_string(region.cols) + "x" +
+                  std::to_string(region.rows) + " of OpenCV type " + std::to_string(region.type()));
+    const int m = circle_.margin();
+    cv::Mat bins;
+    lbp_uniform_bins(region, cv::Rect(m, m, cols_ * o_.cell, rows_ * o_.cell), circle_, bins);
+    std::fill(out.begin(), out.end(), 0.0f);
+    for (int r = 0; r < rows_; ++r)
+      for (int c = 0; c < cols_; ++c) {
+        const auto h = out.subspan((std::size_t(r) * std::size_t(cols_) + std::size_t(c)) * lbp_bins, lbp_bins);
+        lbp_histogram(bins, cv::Rect(c * o_.cell, r * o_.cell, o_.cell, o_.cell), h.data());
+        normalise_histogram(h, o_.norm);
+      }
+  }
+
+  void extract(const cv::Mat& image, const face::landmarks5& marks, std::span<float> out) const {
+    check_output(out, dim(), "lbp_grid");
+    describe(region(image, marks), out);
+  }
+  std::vector<float> extract(const cv::Mat& image, const face::landmarks5& marks) const {
+    return features::extract(*this, image, marks);
+  }
+
+ private:
+  lbp_grid_options o_;
+  lbp_circle circle_;
+  int cols_ = 0, rows_ = 0;
+  cv::Rect box_;
+};
+
+// ---------------------------------------------------------------------------
+// Multi-scale histograms around the five landmarks.
+
+struct lbp_multiscale_options {
+  double zoom = 2.0;  // scale 1: the template canvas scaled by zoom (inter-ocular 70 px)
+  std::vector<double> scales{1.0, 0.75, 0.5625, 0.421875};  // of that face, each 3/4 of the last
+  int grid = 4;         // cells per side of the square around each landmark
+  int cell = 10;        // cell side, pixels, at every scale
+  double radius = 1.0;  // of the LBP circle, pixels, at every scale
+  histogram_norm norm = histogram_norm::sqrt_l1;
+  face::alignment_template align{};
+};
+
+// Feature layout: scales in the order given, then the five landmarks (left
+// eye, right eye, nose, left and right mouth corner), then cells row-major,
+// 59 bins each. Each scale is resized (bilinear) from the next larger one, so
+// the smaller scales are smoothed step by step as in an image pyramid.
+// A cell that reaches past the canvas read (landmarks far from the template)
+// counts only the pixels inside it. The default feature has 4 scales x 5
+// landmarks x 16 cells x 59 bins = 18,880 values (1 GB of floats for all
+// 13,233 LFW faces): reduce it with PCA before a verifier.
+class lbp_multiscale {
+ public:
+  explicit lbp_multiscale(const lbp_multiscale_options& options = {}) : o_(options), circle_(options.radius) {
+    if (!(o_.zoom > 0 && std::isfinite(o_.zoom)))
+      throw error("lbp_multiscale: zoom must be positive, found " + std::to_string(o_.zoom));
+    if (o_.scales.empty()) throw error("lbp_multiscale: at least one scale is needed");
+    for (double s : o_.scales)
+      if (!(s > 0.05 && s <= 4.0)) throw error("lbp_multiscale: scale " + std::to_string(s) + " is outside (0.05, 4]");
+    if (o_.grid < 1 || o_.cell < 1)
+      throw error("lbp_multiscale: grid (" + std::to_string(o_.grid) + ") and cell (" + std::to_string(o_.cell) +
+                  ") must be at least 1");
+    // The canvas: the template's anchors, 0.3 inter-ocular distances of slack
+    // for faces that differ from it, and every scale's cell squares.
+    const auto& t = o_.align;
+    const double slack = 0.3 * t.inter_ocular();
+    const double x0 = std::min({t.left_eye.x, t.right_eye.x, t.mouth_centre.x}) - slack;
+    const double x1 = std::max({t.left_eye.x, t.right_eye.x, t.mouth_centre.x}) + slack;
+    const double y0 = std::min({t.left_eye.y, t.right_eye.y, t.mouth_centre.y}) - slack;
+    const double y1 = std::max({t.left_eye.y, t.right_eye.y, t.mouth_centre.y}) + slack;
+    double reach = 0;
+    for (double s : o_.scales) reach = std::max(reach, (0.5 * o_.grid * o_.cell + circle_.margin() + 2) / s);
+    const int left = int(std::floor(x0 * o_.zoom - reach)), top = int(std::floor(y0 * o_.zoom - reach));
+    box_ = cv::Rect(left, top, int(std::ceil(x1 * o_.zoom + reach)) - left, int(std::ceil(y1 * o_.zoom + reach)) - top);
+  }
+
+  const lbp_multiscale_options& options() const { return o_; }
+  std::size_t dim() const {
+    return o_.scales.size() * 5 * std::size_t(o_.grid) * std::size_t(o_.grid) * lbp_bins;
+  }
+
+  // The canvas read, on the aligned face at zoom (scale 1).
+  cv::Rect region_box() const { return box_; }
+
+  cv::Mat region(const cv::Mat& image, const face::landmarks5& marks) const {
+    return aligned_gray(image, marks, o_.align, o_.zoom, box_);
+  }
+  // The face's landmarks in region() pixel coordinates.
+  face::landmarks5 region_points(const face::landmarks5& marks) const {
+    return aligned_box_transform(marks, o_.align, o_.zoom, box_).apply(marks);
+  }
+
+  // Histograms of a canvas (8-bit gray, any size) with landmarks `points`
+  // in its pixel coordinates.
+  void describe(const cv::Mat& canvas, const face::landmarks5& points, std::span<float> out) const {
+    check_output(out, dim(), "lbp_multiscale");
+    if (canvas.type() != CV_8UC1 || canvas.empty())
+      throw error("lbp_multiscale: expected a non-empty 8-bit gray canvas, found OpenCV type " +
+                  std::to_string(canvas.type()));
+    std::fill(out.begin(), out.end(), 0.0f);
+    const int m = circle_.margin(), side = o_.grid * o_.cell;
+    const std::size_t per_landmark = std::size_t(o_.grid) * std::size_t(o_.grid) * lbp_bins;
+    // Largest scale first: each is resized from the one before it.
+    std::vector<std::size_t> order(o_.scales.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return o_.scales[a] > o_.scales[b]; });
+    cv::Mat previous = canvas, scaled, bins;
+    face::landmarks5 at = points;  // landmarks in `previous`
+    for (const std::size_t si : order) {
+      const double s = o_.scales[si];
+      const cv::Size size(std::max(1, int(std::lround(canvas.cols * s))), std::max(1, int(std::lround(canvas.rows * s))));
+      if (size == previous.size())
+        scaled = previous;
+      else
+        cv::resize(previous, scaled, size, 0, 0, cv::INTER_LINEAR);
+      // Pixel centres: x' + 0.5 = (x + 0.5) * (new width / old width).
+      const double fx = double(size.width) / previous.cols, fy = double(size.height) / previous.rows;
+      for (auto& p : at.points) p = {(p.x + 0.5) * fx - 0.5, (p.y + 0.5) * fy - 0.5};
+      previous = scaled;
+      // Top-left corner of each landmark's square, and the union of the squares.
+      std::array<cv::Point, 5> corner;
+      cv::Rect all;
+      for (std::size_t l = 0; l < 5; ++l) {
+        const face::point2 p = at.points[l];
+        corner[l] = cv::Point(int(std::lround(p.x - 0.5 * side)), int(std::lround(p.y - 0.5 * side)));
+        const cv::Rect square(corner[l], cv::Size(side, side));
+        all = l ? (all | square) : square;
+      }
+      const cv::Rect valid(m, m, std::max(0, scaled.cols - 2 * m), std::max(0, scaled.rows - 2 * m));
+      const cv::Rect roi = all & valid;
+      if (roi.empty()) continue;  // every square off the canvas: zero histograms
+      lbp_uniform_bins(scaled, roi, circle_, bins);
+      for (std::size_t l = 0; l < 5; ++l)
+        for (int r = 0; r < o_.grid; ++r)
+          for (int c = 0; c < o_.grid; ++c) {
+            const std::size_t offset =
+                (si * 5 + l) * per_landmark + (std::size_t(r) * std::size_t(o_.grid) + std::size_t(c)) * lbp_bins;
+            const auto h = out.subspan(offset, lbp_bins);
+            const cv::Rect cell(corner[l].x + c * o_.cell - roi.x, corner[l].y + r * o_.cell - roi.y, o_.cell, o_.cell);
+            lbp_histogram(bins, cell, h.data());
+            normalise_histogram(h, o_.norm);
+          }
+    }
+  }
+
+  void extract(const cv::Mat& image, const face::landmarks5& marks, std::span<float> out) const {
+    check_output(out, dim(), "lbp_multiscale");
+    describe(region(image, marks), region_points(marks), out);
+  }
+  std::vector<float> extract(const cv::Mat& image, const face::landmarks5& marks) const {
+    return features::extract(*this, image, marks);
+  }
+
+ private:
+  lbp_multiscale_options o_;
+  lbp_circle circle_;
+  cv::Rect box_;
+};
+
+static_assert(feature_extractor<lbp_grid>);
+static_assert(feature_extractor<lbp_multiscale>);
+
+}  // namespace features
+DEEPID_NAMESPACE_END
+
+// features: the ensemble of patch nets (DeepID features of a face)
+// ---- deepid/features/ensemble.hpp ----
+// The DeepID feature of a face: a patch scheme plus one trained ConvNet per
+// patch type. Each net sees its patch and the patch's flipped counterpart
+// (reference 2.1), so a face gets 2 x 160 values per patch type,
+// concatenated in the order of the chosen types: [type0 orig, type0 flip,
+// type1 orig, ...].
+//
+// The nets differ in input shape (39x31 or 31x31, RGB or gray, ...), so the
+// ensemble holds them behind a small interface (patch_net); make_patch_net
+// picks the compiled net type for a scheme's patch index.
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- deepid/io/record_file.hpp ----
+// Versioned, checksummed record files: verifiers, PCA, normalisations and
+// checkpoints are saved as named numeric sections under a kind string.
+//
+//   "DEEPIDR1"  u32 format version (1)
+//   kind: u32 length + bytes, u32 kind version
+//   u32 section count, then per section:
+//     name: u32 length + bytes; u32 type (0 f64, 1 f32, 2 i64, 3 bytes);
+//     u32 rank; u64 dims[rank]; the values (little-endian)
+//   u64 FNV-1a checksum of every byte before it
+//
+// Written atomically (io/atomic_file.hpp). Reading checks magic, version,
+// kind, truncation and checksum, and each error names the file.
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+enum class record_type : std::uint32_t { f64 = 0, f32 = 1, i64 = 2, bytes = 3 };
+
+struct record_section {
+  record_type type = record_type::f64;
+  std::vector<std::uint64_t> dims;
+  std::vector<std::uint8_t> data;  // raw little-endian values
+
+  std::uint64_t count() const {
+    std::uint64_t n = 1;
+    for (auto d : dims) n *= d;
+    return n;
+  }
+};
+
+inline std::uint64_t fnv1a(const std::uint8_t* data, std::size_t size, std::uint64_t h = 0xcbf29ce484222325ull) {
+  for (std::size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 0x100000001b3ull;
+  return h;
+}
+
+class record_writer {
+ public:
+  record_writer(std::string kind, std::uint32_t kind_version) : kind_(std::move(kind)), kind_version_(kind_version) {}
+
+  void add(const std::string& name, std::span<const double> values, std::vector<std::uint64_t> dims = {}) {
+    add_raw(name, record_type::f64, values.data(), values.size() * 8, dims.empty() ? std::vector<std::uint64_t>{values.size()} : dims);
+  }
+  void add(const std::string& name, std::span<const float> values, std::vector<std::uint64_t> dims = {}) {
+    add_raw(name, record_type::f32, values.data(), values.size() * 4, dims.empty() ? std::vector<std::uint64_t>{values.size()} : dims);
+  }
+  void add(const std::string& name, std::span<const std::int64_t> values) {
+    add_raw(name, record_type::i64, values.data(), values.size() * 8, {values.size()});
+  }
+  void add_text(const std::string& name, const std::string& text) {
+    add_raw(name, record_type::bytes, text.data(), text.size(), {text.size()});
+  }
+  void add_scalar(const std::string& name, double value) { add(name, std::span<const double>(&value, 1)); }
+
+  void save(const std::filesystem::path& path) const {
+    std::vector<std::uint8_t> out;
+    auto put = [&](const void* p, std::size_t n) {
+      const auto* b = static_cast<const std::uint8_t*>(p);
+      out.insert(out.end(), b, b + n);
+    };
+    auto put_u32 = [&](std::uint32_t v) { put(&v, 4); };
+    auto put_string = [&](const std::string& s) {
+      put_u32(std::uint32_t(s.size()));
+      put(s.data(), s.size());
+    };
+    put("DEEPIDR1", 8);
+    put_u32(1);
+    put_string(kind_);
+    put_u32(kind_version_);
+    put_u32(std::uint32_t(sections_.size()));
+    for (const auto& [name, s] : sections_) {
+      put_string(name);
+      put_u32(std::uint32_t(s.type));
+      put_u32(std::uint32_t(s.dims.size()));
+      for (auto d : s.dims) put(&d, 8);
+      put(s.data.data(), s.data.size());
+    }
+    const std::uint64_t sum = fnv1a(out.data(), out.size());
+    put(&sum, 8);
+    atomic_file file(path);
+    file.write(out.data(), out.size());
+    file.commit();
+  }
+
+ private:
+  void add_raw(const std::string& name, record_type type, const void* data, std::size_t bytes,
+               std::vector<std::uint64_t> dims) {
+    record_section s;
+    s.type = type;
+    s.dims = std::move(dims);
+    s.data.resize(bytes);
+    if (bytes) std::memcpy(s.data.data(), data, bytes);
+    sections_[name] = std::move(s);
+  }
+
+  std::string kind_;
+  std::uint32_t kind_version_;
+  std::map<std::string, record_section> sections_;
+};
+
+class record_reader {
+ public:
+  // Reads `path`, which must hold a record of `kind` with a version <= max_version.
+  record_reader(const std::filesystem::path& path, const std::string& kind, std::uint32_t max_version)
+      : path_(path.string()) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw error(path_ + ": cannot open the file");
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.size() < 8 || std::memcmp(bytes.data(), "DEEPIDR1", 8) != 0)
+      throw error(path_ + ": not a deepid record file (bad magic)");
+    if (bytes.size() < 8 + 4 + 8) throw error(path_ + ": truncated file (" + std::to_string(bytes.size()) + " bytes)");
+    std::uint64_t stored = 0;
+    std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
+    std::size_t at = 8;
+    const std::size_t end = bytes.size() - 8;
+    auto need = [&](std::size_t n) {
+      if (at + n > end) throw error(path_ + ": truncated file (a section runs past the end)");
+    };
+    auto get_u32 = [&] {
+      need(4);
+      std::uint32_t v;
+      std::memcpy(&v, bytes.data() + at, 4);
+      at += 4;
+      return v;
+    };
+    auto get_string = [&] {
+      const auto n = get_u32();
+      need(n);
+      std::string s(reinterpret_cast<const char*>(bytes.data() + at), n);
+      at += n;
+      return s;
+    };
+    const auto format = get_u32();
+    if (format != 1) throw error(path_ + ": record format version " + std::to_string(format) + " is not supported (1 is)");
+    kind_ = get_string();
+    version_ = get_u32();
+    if (kind_ != kind) throw error(path_ + ": holds a '" + kind_ + "', not a '" + kind + "'");
+    if (version_ > max_version)
+      throw error(path_ + ": '" + kind_ + "' version " + std::to_string(version_) + " is newer than this build reads (" +
+                  std::to_string(max_version) + ")");
+    const auto count = get_u32();
+    for (std::uint32_t k = 0; k < count; ++k) {
+      const std::string name = get_string();
+      record_section s;
+      s.type = record_type(get_u32());
+      const auto rank = get_u32();
+      if (rank > 8) throw error(path_ + ": corrupt section '" + name + "' (rank " + std::to_string(rank) + ")");
+      for (std::uint32_t r = 0; r < rank; ++r) {
+        need(8);
+        std::uint64_t d;
+        std::memcpy(&d, bytes.data() + at, 8);
+        at += 8;
+        s.dims.push_back(d);
+      }
+      const std::uint64_t width = s.type == record_type::bytes ? 1 : s.type == record_type::f32 ? 4 : 8;
+      if (s.count() > (end - at) / width) throw error(path_ + ": truncated file (section '" + name + "' is cut short)");
+      const std::size_t n = std::size_t(s.count() * width);
+      s.data.assign(bytes.begin() + std::ptrdiff_t(at), bytes.begin() + std::ptrdiff_t(at + n));
+      at += n;
+      sections_[name] = std::move(s);
+    }
+    if (fnv1a(bytes.data(), end) != stored) throw error(path_ + ": checksum mismatch (the file is corrupt)");
+  }
+
+  std::uint32_t version() const { return version_; }
+  bool has(const std::string& name) const { return sections_.count(name) > 0; }
+
+  const record_section& section(const std::string& name) const {
+    const auto it = sections_.find(name);
+    if (it == sections_.end()) throw error(path_ + ": section '" + name + "' is missing");
+    return it->second;
+  }
+
+  std::vector<double> f64(const std::string& name, std::uint64_t expected_count = 0) const {
+    return values<double>(name, record_type::f64, expected_count);
+  }
+  std::vector<float> f32(const std::string& name, std::uint64_t expected_count = 0) const {
+    return values<float>(name, record_type::f32, expected_count);
+  }
+  std::vector<std::int64_t> i64(const std::string& name, std::uint64_t expected_count = 0) const {
+    return values<std::int64_t>(name, record_type::i64, expected_count);
+  }
+  double scalar(const std::string& name) const { return f64(name, 1)[0]; }
+  std::string text(const std::string& name) const {
+    const auto& s = section(name);
+    if (s.type != record_type::bytes) throw error(path_ + ": section '" + name + "' is not text");
+    return std::string(s.data.begin(), s.data.end());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  template <class T>
+  std::vector<T> values(const std::string& name, record_type type, std::uint64_t expected) const {
+    const auto& s = section(name);
+    if (s.type != type) throw error(path_ + ": section '" + name + "' has the wrong element type");
+    if (expected && s.count() != expected)
+      throw error(path_ + ": section '" + name + "' holds " + std::to_string(s.count()) + " values, expected " +
+                  std::to_string(expected));
+    std::vector<T> out(s.count());
+    if (!out.empty()) std::memcpy(out.data(), s.data.data(), out.size() * sizeof(T));
+    return out;
+  }
+
+  std::string path_, kind_;
+  std::uint32_t version_ = 0;
+  std::map<std::string, record_section> sections_;
+};
+
+}  // namespace io
+DEEPID_NAMESPACE_END
 // ---- deepid/models/deepid1.hpp ----
 // DeepID1 (Sun et al., CVPR 2014): conv 4x4/20, 3x3/40, 3x3/60, 2x2/80 with
 // 2x2 max pooling after the first three, and the 160-unit DeepID layer fed by
@@ -2443,6 +6429,4460 @@ template <class Patch>
 using deepid1_plain = deepid_net<Patch, conv<60, 3>, conv<80, 2>>;
 
 DEEPID_NAMESPACE_END
+// ---- deepid/train/trainer.hpp ----
+// Training one patch ConvNet the DeepID2 way: batches of pairs, each pair
+// giving Ident(f_i) + Ident(f_j) + lambda * Verif(f_i, f_j) (reference 4.3),
+// SGD with momentum, an optional warm-up with lambda = 0, the L2 margin re-set
+// every N pairs, validation on 10% of each identity's images with the best
+// epoch kept (reference 1.5), checkpoints and a clean stop on SIGINT.
+//
+// Loss normalisation: the batch loss is the SUM over its B pairs divided by
+// B, both terms alike, so lambda keeps the meaning of P2 Table 1 (per-pair
+// summed losses).
+//
+// Determinism: every random choice (split, epoch order, partners, flips) is
+// drawn from a generator seeded by (seed, epoch, batch), and the kernels do
+// not depend on the thread count, so the same seed gives bitwise the same
+// weights for any thread count, and a run resumed from a checkpoint continues
+// exactly as an uninterrupted one. (Nets with dropout draw masks from a
+// per-model counter that a checkpoint does not hold: resumed runs of such
+// nets differ in their masks.)
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <span>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <vector>
+
+// ---- deepid/loss/verification.hpp ----
+// The verification signal of DeepID2 (reference 4.2): a loss on a pair of
+// features f_i, f_j and whether they show the same identity.
+//
+//   l2      : same  ½ d²,  different ½ max(0, m - d)²     d = |f_i - f_j|_2
+//   l2_pos  : same pairs only (the "L2+" ablation)
+//   l2_neg  : different pairs only (the "L2-" ablation)
+//   l1      : same  d₁,    different max(0, m - d₁)       d₁ = |f_i - f_j|_1
+//   cosine  : ½ (y - σ(w cos(f_i, f_j) + b))², y in {1, 0}, w and b learnt
+//
+// The margin m is not learnt by gradient (it would collapse to 0): it is
+// re-set every N pairs to the distance threshold that minimised the
+// verification error over the last N pairs (margin_refitter below).
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <span>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace loss {
+
+enum class verification_kind { l2, l2_pos, l2_neg, l1, cosine };
+
+inline const char* verification_name(verification_kind k) {
+  switch (k) {
+    case verification_kind::l2: return "l2";
+    case verification_kind::l2_pos: return "l2+";
+    case verification_kind::l2_neg: return "l2-";
+    case verification_kind::l1: return "l1";
+    case verification_kind::cosine: return "cosine";
+  }
+  return "?";
+}
+
+// Loss of one pair; adds its gradients to gi, gj (length dim) and, for the
+// cosine form, to dw, db. Returns the loss and the pair's distance (cosine
+// form: the similarity) through `measure`.
+template <class T>
+double verification_pair(verification_kind kind, const T* fi, const T* fj, std::size_t dim, bool same, double margin,
+                         T* gi, T* gj, double w = 1, double b = 0, double* dw = nullptr, double* db = nullptr,
+                         double* measure = nullptr) {
+  switch (kind) {
+    case verification_kind::l2:
+    case verification_kind::l2_pos:
+    case verification_kind::l2_neg: {
+      double d2 = 0;
+      for (std::size_t k = 0; k < dim; ++k) d2 += double(fi[k] - fj[k]) * double(fi[k] - fj[k]);
+      const double d = std::sqrt(d2);
+      if (measure) *measure = d;
+      if (same) {
+        if (kind == verification_kind::l2_neg) return 0;
+        for (std::size_t k = 0; k < dim; ++k) {
+          const T g = fi[k] - fj[k];
+          gi[k] += g, gj[k] -= g;
+        }
+        return 0.5 * d2;
+      }
+      if (kind == verification_kind::l2_pos || d >= margin) return 0;
+      // d/dfi ½(m - d)² = -(m - d) (fi - fj) / d; guard d -> 0.
+      const double scale = -(margin - d) / std::max(d, 1e-12);
+      for (std::size_t k = 0; k < dim; ++k) {
+        const T g = T(scale * double(fi[k] - fj[k]));
+        gi[k] += g, gj[k] -= g;
+      }
+      return 0.5 * (margin - d) * (margin - d);
+    }
+    case verification_kind::l1: {
+      double d = 0;
+      for (std::size_t k = 0; k < dim; ++k) d += std::abs(double(fi[k] - fj[k]));
+      if (measure) *measure = d;
+      const double sign = same ? 1.0 : -1.0;
+      if (!same && d >= margin) return 0;
+      for (std::size_t k = 0; k < dim; ++k) {
+        const double diff = double(fi[k] - fj[k]);
+        const T g = T(sign * (diff > 0 ? 1.0 : diff < 0 ? -1.0 : 0.0));
+        gi[k] += g, gj[k] -= g;
+      }
+      return same ? d : margin - d;
+    }
+    case verification_kind::cosine: {
+      double ab = 0, aa = 0, bb = 0;
+      for (std::size_t k = 0; k < dim; ++k) ab += double(fi[k]) * fj[k], aa += double(fi[k]) * fi[k], bb += double(fj[k]) * fj[k];
+      const double na = std::sqrt(std::max(aa, 1e-24)), nb = std::sqrt(std::max(bb, 1e-24));
+      const double c = ab / (na * nb);
+      if (measure) *measure = c;
+      const double z = w * c + b, s = 1.0 / (1.0 + std::exp(-z)), y = same ? 1.0 : 0.0;
+      const double g = -(y - s) * s * (1 - s);  // dLoss/dz
+      if (dw) *dw += g * c;
+      if (db) *db += g;
+      const double gc = g * w;
+      for (std::size_t k = 0; k < dim; ++k) {
+        gi[k] += T(gc * (double(fj[k]) / (na * nb) - c * double(fi[k]) / (na * na)));
+        gj[k] += T(gc * (double(fi[k]) / (na * nb) - c * double(fj[k]) / (nb * nb)));
+      }
+      return 0.5 * (y - s) * (y - s);
+    }
+  }
+  return 0;
+}
+
+// Keeps the (distance, same) of the last N pairs; refit() returns the
+// distance threshold minimising errors (same iff d <= t), the midpoint
+// between neighbours of the best interval (reference 4.3 and 11).
+class margin_refitter {
+ public:
+  explicit margin_refitter(std::size_t window = 200000) : window_(std::max<std::size_t>(window, 2)) {}
+
+  void add(double distance, bool same) {
+    if (ring_.size() < window_) ring_.push_back({distance, same});
+    else ring_[next_ % window_] = {distance, same};
+    ++next_;
+  }
+  std::size_t seen() const { return next_; }
+  std::size_t window() const { return window_; }
+  bool due() const { return next_ > 0 && next_ % window_ == 0; }
+
+  // The window's contents, for checkpoints (oldest first), and back.
+  void snapshot(std::vector<double>& distances, std::vector<std::int64_t>& same, std::uint64_t& seen) const {
+    distances.clear(), same.clear();
+    const std::size_t start = ring_.size() < window_ ? 0 : next_ % window_;
+    for (std::size_t k = 0; k < ring_.size(); ++k) {
+      const auto& e = ring_[(start + k) % ring_.size()];
+      distances.push_back(e.d), same.push_back(e.same);
+    }
+    seen = next_;
+  }
+  void restore(const std::vector<double>& distances, const std::vector<std::int64_t>& same, std::uint64_t seen) {
+    if (distances.size() != same.size() || distances.size() > window_)
+      throw error("margin_refitter: restored window does not fit (" + std::to_string(distances.size()) + " pairs)");
+    ring_.assign(distances.size(), {});
+    next_ = std::size_t(seen);
+    // Oldest first in the snapshot; put entry k where add() would have.
+    const std::size_t start = distances.size() < window_ ? 0 : next_ % window_;
+    for (std::size_t k = 0; k < distances.size(); ++k) ring_[(start + k) % ring_.size()] = {distances[k], same[k] != 0};
+  }
+
+  double refit() const {
+    if (ring_.empty()) throw error("margin_refitter: no pairs seen yet");
+    auto sorted = ring_;
+    std::sort(sorted.begin(), sorted.end(), [](const entry& a, const entry& b) { return a.d < b.d; });
+    // Threshold below all: every pair predicted "different": errors = #same.
+    std::size_t errors = 0;
+    for (const auto& e : sorted) errors += e.same;
+    std::size_t best = errors;
+    double best_t = sorted.front().d - 1e-6;
+    for (std::size_t k = 0; k < sorted.size();) {
+      std::size_t j = k;
+      while (j < sorted.size() && sorted[j].d == sorted[k].d) errors += sorted[j].same ? std::size_t(-1) : 1, ++j;
+      if (errors < best) {
+        best = errors;
+        best_t = j < sorted.size() ? 0.5 * (sorted[j - 1].d + sorted[j].d) : sorted.back().d + 1e-6;
+      }
+      k = j;
+    }
+    return best_t;
+  }
+
+ private:
+  struct entry {
+    double d;
+    bool same;
+  };
+  std::size_t window_, next_ = 0;
+  std::vector<entry> ring_;
+};
+
+}  // namespace loss
+DEEPID_NAMESPACE_END
+// ---- deepid/train/checkpoint.hpp ----
+// Training checkpoints: one versioned, checksummed record file (kind
+// "checkpoint") holding the architecture name, the parameters, the optimiser
+// state, the classifier head, the best epoch so far, the margin and its
+// re-fit window, the learning-rate schedule state, the log and the position
+// (epoch, batch) — everything a resumed run needs to continue exactly.
+// Written atomically; a file for another architecture, a truncated or a
+// corrupt one is refused with a message naming the file and what differs.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace train {
+
+struct training_position {
+  int epoch = 0;   // next epoch to run
+  long batch = 0;  // next batch within it
+};
+
+struct epoch_log {
+  int epoch = 0;
+  double lr = 0, ident_loss = 0, verif_loss = 0, train_error = 0, validation_error = 0, margin = 0;
+  double samples_per_second = 0, seconds = 0;
+};
+
+// Sums over the batches of an epoch that is under way.
+struct epoch_progress {
+  double ident = 0, verif = 0, errors = 0, samples = 0, batches = 0, seconds = 0;
+};
+
+struct checkpoint_state {
+  std::string architecture;
+  std::vector<float> params, velocity, classifier, classifier_velocity, best_params, best_classifier;
+  std::vector<std::uint64_t> classifier_dims;  // {dim, classes}
+  training_position position;
+  double lr = 0, lr_best_error = 1e300, margin = 1, cos_w = 0, cos_b = 0, vel_w = 0, vel_b = 0;
+  int lr_since_best = 0;
+  std::vector<double> refit_distances;
+  std::vector<std::int64_t> refit_same;
+  std::uint64_t refit_seen = 0;
+  std::vector<epoch_log> history;
+  epoch_progress partial;
+};
+
+inline constexpr std::uint32_t checkpoint_version = 1;
+
+inline void write_checkpoint(const std::filesystem::path& path, const checkpoint_state& s) {
+  io::record_writer w("checkpoint", checkpoint_version);
+  w.add_text("architecture", s.architecture);
+  w.add_scalar("param_count", double(s.params.size()));
+  w.add("params", std::span<const float>(s.params));
+  w.add("velocity", std::span<const float>(s.velocity));
+  w.add("classifier", std::span<const float>(s.classifier));
+  w.add("classifier_velocity", std::span<const float>(s.classifier_velocity));
+  w.add("best_params", std::span<const float>(s.best_params));
+  w.add("best_classifier", std::span<const float>(s.best_classifier));
+  const std::vector<std::int64_t> dims(s.classifier_dims.begin(), s.classifier_dims.end());
+  w.add("classifier_dims", std::span<const std::int64_t>(dims));
+  const std::vector<double> state{double(s.position.epoch), double(s.position.batch), s.lr, s.lr_best_error,
+                                  double(s.lr_since_best), s.margin, s.cos_w, s.cos_b, s.vel_w, s.vel_b,
+                                  double(s.refit_seen), s.partial.ident, s.partial.verif, s.partial.errors,
+                                  s.partial.samples, s.partial.batches, s.partial.seconds};
+  w.add("state", std::span<const double>(state));
+  w.add("refit_distances", std::span<const double>(s.refit_distances));
+  w.add("refit_same", std::span<const std::int64_t>(s.refit_same));
+  std::vector<double> history;
+  for (const auto& e : s.history)
+    history.insert(history.end(), {double(e.epoch), e.lr, e.ident_loss, e.verif_loss, e.train_error,
+                                   e.validation_error, e.margin, e.samples_per_second, e.seconds});
+  w.add("history", std::span<const double>(history));
+  w.save(path);
+}
+
+// Reads a checkpoint for `architecture` with `param_count` parameters.
+inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const std::string& architecture,
+                                        std::size_t param_count) {
+  const io::record_reader r(path, "checkpoint", checkpoint_version);
+  checkpoint_state s;
+  s.architecture = r.text("architecture");
+  const auto stored = std::size_t(r.scalar("param_count"));
+  if (s.architecture != architecture || stored != param_count)
+    throw error(path.string() + ": written for '" + s.architecture + "' (" + std::to_string(stored) +
+                " parameters), not for '" + architecture + "' (" + std::to_string(param_count) + " parameters)");
+  s.params = r.f32("params", param_count);
+  s.velocity = r.f32("velocity", param_count);
+  s.classifier = r.f32("classifier");
+  s.classifier_velocity = r.f32("classifier_velocity", s.classifier.size());
+  s.best_params = r.f32("best_params");
+  s.best_classifier = r.f32("best_classifier");
+  const auto dims = r.i64("classifier_dims", 2);
+  s.classifier_dims = {std::uint64_t(dims[0]), std::uint64_t(dims[1])};
+  const auto state = r.f64("state", 17);
+  s.position = {int(state[0]), long(state[1])};
+  s.lr = state[2], s.lr_best_error = state[3], s.lr_since_best = int(state[4]);
+  s.margin = state[5], s.cos_w = state[6], s.cos_b = state[7], s.vel_w = state[8], s.vel_b = state[9];
+  s.refit_seen = std::uint64_t(state[10]);
+  s.partial = {state[11], state[12], state[13], state[14], state[15], state[16]};
+  s.refit_distances = r.f64("refit_distances");
+  s.refit_same = r.i64("refit_same", s.refit_distances.size());
+  const auto history = r.f64("history");
+  if (history.size() % 9) throw error(path.string() + ": corrupt training history");
+  for (std::size_t i = 0; i < history.size(); i += 9)
+    s.history.push_back({int(history[i]), history[i + 1], history[i + 2], history[i + 3], history[i + 4],
+                         history[i + 5], history[i + 6], history[i + 7], history[i + 8]});
+  for (float v : s.params)
+    if (!std::isfinite(v)) throw error(path.string() + ": the parameters hold a value that is not finite");
+  return s;
+}
+
+}  // namespace train
+DEEPID_NAMESPACE_END
+// ---- deepid/train/interrupt.hpp ----
+// SIGINT during training: the first Ctrl-C asks the trainer to finish the
+// current batch, write a checkpoint and return; a second one ends the
+// process as usual.
+#include <atomic>
+#include <csignal>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace train {
+
+namespace detail {
+inline std::atomic<bool>& interrupt_flag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+extern "C" inline void on_interrupt(int) {
+  if (interrupt_flag().exchange(true)) {
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+  }
+}
+}  // namespace detail
+
+inline void install_interrupt_handler() { std::signal(SIGINT, detail::on_interrupt); }
+inline bool interrupt_requested() { return detail::interrupt_flag().load(); }
+inline void request_interrupt() { detail::interrupt_flag() = true; }
+inline void clear_interrupt() { detail::interrupt_flag() = false; }
+
+}  // namespace train
+DEEPID_NAMESPACE_END
+// ---- deepid/train/sgd.hpp ----
+// Stochastic gradient descent with momentum and weight decay, one pass over
+// a parameter arena:  v = momentum v - lr (g + decay w);  w += v.
+// Learning-rate schedules: constant, step decay, and decay on a plateau of
+// the validation error.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+struct sgd {
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+};
+
+// Momentum buffers for one arena of parameters.
+template <class T>
+class sgd_state {
+ public:
+  sgd_state() = default;
+  explicit sgd_state(std::size_t size) : velocity_(size, T(0)) {}
+
+  // Applies one step; `decay_mask` (optional, same size) zeroes weight decay
+  // where it is 0 (biases are usually not decayed).
+  void step(const sgd& o, double lr, std::span<T> params, std::span<const T> grads) {
+    if (params.size() != velocity_.size() || grads.size() != params.size())
+      throw error("sgd: parameter, gradient and state sizes differ (" + std::to_string(params.size()) + ", " +
+                  std::to_string(grads.size()) + ", " + std::to_string(velocity_.size()) + ")");
+    const T m = T(o.momentum), step = T(lr), decay = T(o.weight_decay);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      velocity_[i] = m * velocity_[i] - step * (grads[i] + decay * params[i]);
+      params[i] += velocity_[i];
+    }
+  }
+
+  std::span<T> velocity() { return velocity_; }
+  std::span<const T> velocity() const { return velocity_; }
+
+ private:
+  std::vector<T> velocity_;
+};
+
+// Learning rate as a function of the epoch and the validation history.
+struct lr_schedule {
+  enum class kind { constant, step, plateau } type = kind::constant;
+  double base = 0.01;
+  double factor = 0.1;     // multiply by this at each decay
+  int step_epochs = 10;    // step: decay every this many epochs
+  int patience = 2;        // plateau: epochs without improvement before a decay
+  double min_lr = 1e-6;
+
+  static lr_schedule constant(double lr) { return {kind::constant, lr}; }
+  static lr_schedule step(double lr, int every, double factor = 0.1) { return {kind::step, lr, factor, every}; }
+  static lr_schedule plateau(double lr, int patience = 2, double factor = 0.1) {
+    lr_schedule s{kind::plateau, lr, factor};
+    s.patience = patience;
+    return s;
+  }
+};
+
+// Tracks a schedule through training (kept in checkpoints: current rate,
+// best validation error, epochs since it improved).
+struct lr_tracker {
+  lr_schedule schedule;
+  double lr = 0.01;
+  double best_error = 1e300;
+  int since_best = 0;
+
+  explicit lr_tracker(lr_schedule s = {}) : schedule(s), lr(s.base) {}
+
+  // Call after each epoch with the validation error (lower is better).
+  void end_epoch(int epoch, double validation_error) {
+    switch (schedule.type) {
+      case lr_schedule::kind::constant: break;
+      case lr_schedule::kind::step:
+        lr = schedule.base * std::pow(schedule.factor, double((epoch + 1) / std::max(1, schedule.step_epochs)));
+        break;
+      case lr_schedule::kind::plateau:
+        if (validation_error < best_error - 1e-12) {
+          since_best = 0;
+        } else if (++since_best > schedule.patience) {
+          lr *= schedule.factor;
+          since_best = 0;
+        }
+        break;
+    }
+    best_error = std::min(best_error, validation_error);
+    lr = std::max(lr, schedule.min_lr);
+  }
+};
+
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace train {
+
+// Training patches of one patch type with identity labels 0..identities-1.
+struct identity_patches {
+  batch4<float> original;   // N x C x H x W, normalised
+  batch4<float> flipped;    // the flipped counterparts (N x ...), or empty
+  std::vector<int> labels;  // N
+  std::size_t identities = 0;
+};
+
+struct options {
+  int epochs = 10;
+  std::size_t batch_pairs = 64;   // 2 x this many samples per batch
+  double positive_ratio = 0.5;    // share of same-identity pairs
+  double lambda = 0.05;           // weight of the verification signal
+  int warmup_epochs = 0;          // epochs with lambda = 0 first
+  loss::verification_kind verification = loss::verification_kind::l2;
+  std::size_t margin_window = 200000;  // pairs between margin re-fits
+  sgd optimiser{};
+  lr_schedule schedule = lr_schedule::constant(0.01);
+  double validation_fraction = 0.1;
+  bool flips = true;              // random horizontal flips (needs `flipped`)
+  std::uint64_t seed = 1;
+  std::filesystem::path checkpoint;  // written after each epoch and on SIGINT when set
+  std::filesystem::path csv_log;     // one row per epoch when set
+  progress_style progress = progress_style::automatic;
+  std::string architecture = "model";  // stored in and checked against checkpoints
+  long stop_after_batches = -1;        // stop (as on SIGINT) after this many batches; for tests
+};
+
+
+struct result {
+  std::vector<epoch_log> epochs;
+  int best_epoch = -1;
+  double best_validation_error = 1;
+  bool interrupted = false;
+};
+
+// Splits each identity's samples: validation_fraction of them (rounded, and
+// never all) for validation, drawn from `seed`.
+inline void split_validation(const std::vector<int>& labels, double fraction, std::uint64_t seed,
+                             std::vector<std::size_t>& train, std::vector<std::size_t>& validation) {
+  std::map<int, std::vector<std::size_t>> by_id;
+  for (std::size_t i = 0; i < labels.size(); ++i) by_id[labels[i]].push_back(i);
+  rng gen(mix64(seed ^ 0x51u));
+  for (auto& [id, rows] : by_id) {
+    for (std::size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[gen.next() % i]);
+    std::size_t held = std::size_t(std::lround(fraction * double(rows.size())));
+    held = std::min(held, rows.size() - 1);
+    for (std::size_t k = 0; k < rows.size(); ++k) (k < held ? validation : train).push_back(rows[k]);
+  }
+  std::sort(train.begin(), train.end());
+  std::sort(validation.begin(), validation.end());
+}
+
+template <class Net>
+class trainer {
+ public:
+  trainer(model<Net, float>& m, std::size_t identities, options o)
+      : model_(m), o_(std::move(o)), classifier_(model<Net, float>::output_shape.size(), identities, mix64(o_.seed ^ 0xc1a55)),
+        model_state_(model<Net, float>::param_count), classifier_state_(classifier_.parameters().size()),
+        refit_(o_.margin_window), lr_(o_.schedule) {
+    if (identities < 2) throw error("trainer: need at least two identities to train on");
+  }
+
+  softmax_classifier<float>& classifier() { return classifier_; }
+  double margin() const { return margin_; }
+
+  // Continues from a checkpoint written by this trainer's configuration.
+  void resume(const std::filesystem::path& path) {
+    checkpoint_state s = read_checkpoint(path, o_.architecture, model<Net, float>::param_count);
+    std::copy(s.params.begin(), s.params.end(), model_.parameters().begin());
+    if (s.classifier.size() != classifier_.parameters().size())
+      throw error(path.string() + ": the classifier has " + std::to_string(s.classifier.size()) +
+                  " parameters, this run's has " + std::to_string(classifier_.parameters().size()) +
+                  " (a different number of identities?)");
+    std::copy(s.classifier.begin(), s.classifier.end(), classifier_.parameters().begin());
+    std::copy(s.velocity.begin(), s.velocity.end(), model_state_.velocity().begin());
+    std::copy(s.classifier_velocity.begin(), s.classifier_velocity.end(), classifier_state_.velocity().begin());
+    best_params_ = s.best_params;
+    best_classifier_ = s.best_classifier;
+    position_ = s.position;
+    lr_.lr = s.lr, lr_.best_error = s.lr_best_error, lr_.since_best = s.lr_since_best;
+    margin_ = s.margin, cos_w_ = s.cos_w, cos_b_ = s.cos_b, vel_w_ = s.vel_w, vel_b_ = s.vel_b;
+    refit_ = loss::margin_refitter(o_.margin_window);
+    refit_.restore(s.refit_distances, s.refit_same, s.refit_seen);
+    history_ = s.history;
+    partial_ = s.partial;
+    margin_ready_ = true;
+  }
+
+  result fit(const identity_patches& data) {
+    validate(data);
+    std::vector<std::size_t> train, validation;
+    split_validation(data.labels, o_.validation_fraction, o_.seed, train, validation);
+    same_id_.clear();
+    for (auto i : train) same_id_[data.labels[i]].push_back(i);
+    const shape3 in = model<Net, float>::input_shape;
+    const std::size_t sample = in.size(), dim = model<Net, float>::output_shape.size(), b = o_.batch_pairs;
+    const std::size_t batches = std::max<std::size_t>(1, train.size() / b);
+
+    if (!margin_ready_) initial_margin(data, train);
+    result out;
+    out.epochs = history_;
+    out.best_epoch = best_epoch_from(history_);
+    out.best_validation_error = out.best_epoch >= 0 ? history_[std::size_t(out.best_epoch)].validation_error : 1.0;
+    std::vector<float> input(2 * b * sample), dfeat(2 * b * dim), dident(2 * b * dim);
+    std::vector<std::int32_t> labels(2 * b);
+    std::vector<bool> same(b);
+    long batches_run = 0;
+
+    for (int epoch = position_.epoch; epoch < o_.epochs; ++epoch) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const double lambda = epoch < o_.warmup_epochs ? 0.0 : o_.lambda;
+      std::vector<std::size_t> order = train;
+      rng shuffle(mix64(o_.seed ^ mix64(std::uint64_t(epoch) + 101)));
+      for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.next() % i]);
+      progress_options po;
+      po.unit = "pairs";
+      po.style = o_.progress;
+      progress_bar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o_.epochs), batches * b, po);
+      if (position_.batch > 0) bar.update(std::size_t(position_.batch) * b);
+      for (std::size_t batch = std::size_t(position_.batch); batch < batches; ++batch) {
+        // Pairs: anchors in epoch order; partners and flips from (seed, epoch, batch).
+        rng gen(mix64(o_.seed ^ mix64((std::uint64_t(epoch) << 32) + batch + 7)));
+        for (std::size_t k = 0; k < b; ++k) {
+          const std::size_t a = order[(batch * b + k) % order.size()];
+          const std::size_t p = partner(a, data.labels, train, gen);
+          same[k] = data.labels[a] == data.labels[p];
+          gather(data, a, input.data() + k * sample, gen);
+          gather(data, p, input.data() + (b + k) * sample, gen);
+          labels[k] = data.labels[a];
+          labels[b + k] = data.labels[p];
+        }
+        const float* f = model_.forward(input.data(), 2 * b, mode::training);
+        std::size_t correct = 0;
+        const double ident = classifier_.train_step(f, labels, dident.data(), &correct);
+        // d/d f of (1/B) sum over pairs: the classifier's mean over 2B samples, times 2.
+        for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] = 2 * dident[i];
+        double verif = 0, dw = 0, db = 0;
+        std::vector<float> gv(2 * b * dim, 0.0f);
+        for (std::size_t k = 0; k < b; ++k) {
+          double measure = 0;
+          verif += loss::verification_pair(o_.verification, f + k * dim, f + (b + k) * dim, dim, same[k], margin_,
+                                           gv.data() + k * dim, gv.data() + (b + k) * dim, cos_w_, cos_b_, &dw, &db,
+                                           &measure);
+          if (o_.verification != loss::verification_kind::cosine) {
+            refit_.add(measure, same[k]);
+            if (refit_.due()) margin_ = refit_.refit();
+          }
+        }
+        const double scale = lambda / double(b);
+        for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] += float(scale * gv[i]);
+        model_.backward(dfeat.data());
+        model_state_.step(o_.optimiser, lr_.lr, model_.parameters(), model_.gradients());
+        std::vector<float> cgrad(classifier_.gradients().begin(), classifier_.gradients().end());
+        for (auto& g : cgrad) g *= 2;
+        classifier_state_.step(o_.optimiser, lr_.lr, classifier_.parameters(), cgrad);
+        if (o_.verification == loss::verification_kind::cosine) {
+          vel_w_ = o_.optimiser.momentum * vel_w_ - lr_.lr * scale * dw;
+          vel_b_ = o_.optimiser.momentum * vel_b_ - lr_.lr * scale * db;
+          cos_w_ += vel_w_, cos_b_ += vel_b_;
+        }
+        if (!std::isfinite(ident) || !std::isfinite(verif))
+          throw error("trainer: the loss became " + std::to_string(ident + verif) + " at epoch " +
+                      std::to_string(epoch + 1) + " batch " + std::to_string(batch + 1) +
+                      " (learning rate " + std::to_string(lr_.lr) + " too high?)");
+        partial_.ident += 2 * ident;
+        partial_.verif += verif / double(b);
+        partial_.errors += double(2 * b - correct);
+        partial_.samples += double(2 * b);
+        partial_.batches += 1;
+        char status[160];
+        std::snprintf(status, sizeof status, "ident %.3f verif %.4f top-1 err %.1f%% m %.3g",
+                      partial_.ident / partial_.batches, partial_.verif / partial_.batches,
+                      100 * partial_.errors / partial_.samples, margin_);
+        bar.set_status(status);
+        bar.update((batch + 1) * b);
+        ++batches_run;
+        if (interrupt_requested() || (o_.stop_after_batches >= 0 && batches_run >= o_.stop_after_batches)) {
+          position_ = {epoch, long(batch + 1)};
+          partial_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          bar.finish();
+          save_checkpoint_if_set();
+          out.interrupted = true;
+          return out;
+        }
+      }
+      bar.finish();
+      // End of epoch: validation, best model, schedule, logs, checkpoint.
+      epoch_log log;
+      log.epoch = epoch + 1;
+      log.lr = lr_.lr;
+      log.ident_loss = partial_.ident / std::max(1.0, partial_.batches);
+      log.verif_loss = partial_.verif / std::max(1.0, partial_.batches);
+      log.train_error = partial_.errors / std::max(1.0, partial_.samples);
+      log.validation_error = validation.empty() ? log.train_error : top1_error(data, validation);
+      log.margin = margin_;
+      log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() + partial_.seconds;
+      log.samples_per_second = partial_.samples / std::max(log.seconds, 1e-9);
+      history_.push_back(log);
+      out.epochs = history_;
+      if (out.best_epoch < 0 || log.validation_error < out.best_validation_error) {
+        out.best_epoch = int(history_.size()) - 1;
+        out.best_validation_error = log.validation_error;
+        best_params_.assign(model_.parameters().begin(), model_.parameters().end());
+        best_classifier_.assign(classifier_.parameters().begin(), classifier_.parameters().end());
+      }
+      lr_.end_epoch(epoch, log.validation_error);
+      if (o_.progress != progress_style::silent)
+        std::fprintf(stderr, "epoch %d: ident %.4f verif %.4f train err %.2f%% val err %.2f%% lr %.3g margin %.4g %.0f samples/s\n",
+                   log.epoch, log.ident_loss, log.verif_loss, 100 * log.train_error, 100 * log.validation_error, log.lr,
+                   log.margin, log.samples_per_second);
+      partial_ = {};
+      position_ = {epoch + 1, 0};
+      write_csv();
+      save_checkpoint_if_set();
+    }
+    // Keep the epoch with the lowest validation error.
+    if (!best_params_.empty()) {
+      std::copy(best_params_.begin(), best_params_.end(), model_.parameters().begin());
+      std::copy(best_classifier_.begin(), best_classifier_.end(), classifier_.parameters().begin());
+    }
+    return out;
+  }
+
+  // Top-1 identification error of the current model on rows `rows`.
+  double top1_error(const identity_patches& data, const std::vector<std::size_t>& rows) {
+    const shape3 in = model<Net, float>::input_shape;
+    const std::size_t chunk = 256, classes = classifier_.classes();
+    std::vector<float> input, logits;
+    std::size_t wrong = 0;
+    for (std::size_t start = 0; start < rows.size(); start += chunk) {
+      const std::size_t n = std::min(chunk, rows.size() - start);
+      input.resize(n * in.size());
+      for (std::size_t k = 0; k < n; ++k)
+        std::copy_n(data.original.data() + rows[start + k] * in.size(), in.size(), input.data() + k * in.size());
+      const float* f = model_.forward(input.data(), n, mode::inference);
+      logits.resize(n * classes);
+      classifier_.logits(f, n, logits.data());
+      for (std::size_t k = 0; k < n; ++k) {
+        const float* z = logits.data() + k * classes;
+        wrong += std::size_t(std::max_element(z, z + classes) - z) != std::size_t(data.labels[rows[start + k]]);
+      }
+    }
+    return rows.empty() ? 0.0 : double(wrong) / double(rows.size());
+  }
+
+ private:
+  void validate(const identity_patches& data) const {
+    const shape3 in = model<Net, float>::input_shape;
+    const auto& s = data.original.shape();
+    if (s[1] != in.c || s[2] != in.h || s[3] != in.w)
+      throw error("trainer: patches are " + shape_string(s) + ", the model takes Nx" + in.str());
+    if (data.labels.size() != s[0])
+      throw error("trainer: " + std::to_string(data.labels.size()) + " labels for " + std::to_string(s[0]) + " patches");
+    if (o_.flips && data.flipped.size() != data.original.size())
+      throw error("trainer: flips are on but no flipped patches were given");
+    for (int label : data.labels)
+      if (label < 0 || std::size_t(label) >= classifier_.classes())
+        throw error("trainer: label " + std::to_string(label) + " is outside [0, " +
+                    std::to_string(classifier_.classes()) + ")");
+    for (std::size_t i = 0; i < data.original.size(); ++i)
+      if (!std::isfinite(data.original.data()[i]))
+        throw error("trainer: patch " + std::to_string(i / in.size()) + " holds a value that is not finite");
+  }
+
+  std::size_t partner(std::size_t anchor, const std::vector<int>& labels, const std::vector<std::size_t>& train,
+                      rng& gen) const {
+    const auto& mine = same_id_.at(labels[anchor]);
+    if (gen.uniform() < o_.positive_ratio && mine.size() >= 2) {
+      std::size_t p = mine[gen.next() % mine.size()];
+      while (p == anchor) p = mine[gen.next() % mine.size()];
+      return p;
+    }
+    for (;;) {
+      const std::size_t p = train[gen.next() % train.size()];
+      if (labels[p] != labels[anchor]) return p;
+    }
+  }
+
+  void gather(const identity_patches& data, std::size_t row, float* out, rng& gen) const {
+    const std::size_t size = model<Net, float>::input_shape.size();
+    const bool flip = o_.flips && gen.uniform() < 0.5;
+    std::copy_n((flip ? data.flipped : data.original).data() + row * size, size, out);
+  }
+
+  // The first margin: the error-minimising threshold on pairs of the freshly
+  // initialised network (reference 4.3).
+  void initial_margin(const identity_patches& data, const std::vector<std::size_t>& train) {
+    const std::size_t pairs = std::min<std::size_t>(512, train.size());
+    const std::size_t sample = model<Net, float>::input_shape.size(), dim = model<Net, float>::output_shape.size();
+    std::vector<float> input(2 * pairs * sample);
+    std::vector<bool> same(pairs);
+    rng gen(mix64(o_.seed ^ 0x3a7u));
+    for (std::size_t k = 0; k < pairs; ++k) {
+      const std::size_t a = train[gen.next() % train.size()], p = partner(a, data.labels, train, gen);
+      same[k] = data.labels[a] == data.labels[p];
+      std::copy_n(data.original.data() + a * sample, sample, input.data() + k * sample);
+      std::copy_n(data.original.data() + p * sample, sample, input.data() + (pairs + k) * sample);
+    }
+    const float* f = model_.forward(input.data(), 2 * pairs, mode::inference);
+    loss::margin_refitter first(pairs);
+    for (std::size_t k = 0; k < pairs; ++k) {
+      double d = 0;
+      std::vector<float> g(dim);
+      loss::verification_pair(o_.verification == loss::verification_kind::cosine ? loss::verification_kind::l2
+                                                                                  : o_.verification,
+                              f + k * dim, f + (pairs + k) * dim, dim, same[k], 0.0, g.data(), g.data(), 1, 0,
+                              nullptr, nullptr, &d);
+      first.add(d, same[k]);
+    }
+    margin_ = first.refit();
+    margin_ready_ = true;
+  }
+
+  static int best_epoch_from(const std::vector<epoch_log>& h) {
+    int best = -1;
+    for (std::size_t i = 0; i < h.size(); ++i)
+      if (best < 0 || h[i].validation_error < h[std::size_t(best)].validation_error) best = int(i);
+    return best;
+  }
+
+  void write_csv() const {
+    if (o_.csv_log.empty()) return;
+    std::string text = "epoch,lr,ident_loss,verif_loss,train_top1_error,validation_top1_error,margin,samples_per_s,seconds\n";
+    char line[256];
+    for (const auto& e : history_) {
+      std::snprintf(line, sizeof line, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6g,%.1f,%.2f\n", e.epoch, e.lr, e.ident_loss,
+                    e.verif_loss, e.train_error, e.validation_error, e.margin, e.samples_per_second, e.seconds);
+      text += line;
+    }
+    io::atomic_file f(o_.csv_log);
+    f.write(text);
+    f.commit();
+  }
+
+  void save_checkpoint_if_set() const {
+    if (o_.checkpoint.empty()) return;
+    checkpoint_state s;
+    s.architecture = o_.architecture;
+    s.params.assign(model_.parameters().begin(), model_.parameters().end());
+    s.velocity.assign(model_state_.velocity().begin(), model_state_.velocity().end());
+    s.classifier.assign(classifier_.parameters().begin(), classifier_.parameters().end());
+    s.classifier_dims = {classifier_.dim(), classifier_.classes()};
+    s.classifier_velocity.assign(classifier_state_.velocity().begin(), classifier_state_.velocity().end());
+    s.best_params = best_params_;
+    s.best_classifier = best_classifier_;
+    s.position = position_;
+    s.lr = lr_.lr, s.lr_best_error = lr_.best_error, s.lr_since_best = lr_.since_best;
+    s.margin = margin_, s.cos_w = cos_w_, s.cos_b = cos_b_, s.vel_w = vel_w_, s.vel_b = vel_b_;
+    refit_.snapshot(s.refit_distances, s.refit_same, s.refit_seen);
+    s.history = history_;
+    s.partial = partial_;
+    write_checkpoint(o_.checkpoint, s);
+  }
+
+  model<Net, float>& model_;
+  options o_;
+  softmax_classifier<float> classifier_;
+  sgd_state<float> model_state_, classifier_state_;
+  loss::margin_refitter refit_;
+  lr_tracker lr_;
+  double margin_ = 1.0, cos_w_ = 5.0, cos_b_ = -2.5, vel_w_ = 0, vel_b_ = 0;
+  bool margin_ready_ = false;
+  training_position position_{};
+  std::vector<float> best_params_, best_classifier_;
+  std::vector<epoch_log> history_;
+  epoch_progress partial_{};
+  std::map<int, std::vector<std::size_t>> same_id_;
+
+};
+
+}  // namespace train
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace features {
+
+// "deepid1-39x31x3", "deepid2-55x47x1": the family by patch size, as the CLI names models.
+inline std::string architecture_name(shape3 s, bool paper_sharing = true) {
+  return std::string(s.h >= 47 ? "deepid2-" : "deepid1-") + std::to_string(s.h) + "x" + std::to_string(s.w) + "x" +
+         std::to_string(s.c) + (paper_sharing ? "" : "-plain");
+}
+
+// One trained net of an ensemble, whatever its input shape.
+class patch_net {
+ public:
+  virtual ~patch_net() = default;
+  virtual shape3 input_shape() const = 0;
+  virtual std::size_t feature_dim() const = 0;
+  virtual std::string architecture() const = 0;
+  // Features of n normalised patches (NCHW) into out (n x feature_dim).
+  virtual void features(const float* nchw, std::size_t n, float* out) = 0;
+  virtual train::result train(const train::identity_patches& data, const train::options& o) = 0;
+  virtual std::vector<float> parameters() const = 0;
+  virtual void set_parameters(const std::vector<float>& values, const std::string& source) = 0;
+};
+
+template <class Net>
+class typed_patch_net final : public patch_net {
+ public:
+  explicit typed_patch_net(std::uint64_t seed) : model_(init::seed{seed}) {}
+  shape3 input_shape() const override { return model<Net, float>::input_shape; }
+  std::size_t feature_dim() const override { return model<Net, float>::output_shape.size(); }
+  std::string architecture() const override { return architecture_name(input_shape()); }
+  void features(const float* nchw, std::size_t n, float* out) override {
+    constexpr std::size_t chunk = 256;
+    const std::size_t in = input_shape().size(), dim = feature_dim();
+    for (std::size_t start = 0; start < n; start += chunk) {
+      const std::size_t m = std::min(chunk, n - start);
+      const float* f = model_.forward(nchw + start * in, m, mode::inference);
+      std::copy_n(f, m * dim, out + start * dim);
+    }
+  }
+  train::result train(const train::identity_patches& data, const train::options& o) override {
+    train::options options = o;
+    options.architecture = architecture();
+    train::trainer<Net> t(model_, data.identities, options);
+    if (!o.checkpoint.empty() && std::filesystem::exists(o.checkpoint)) t.resume(o.checkpoint);
+    return t.fit(data);
+  }
+  std::vector<float> parameters() const override { return {model_.parameters().begin(), model_.parameters().end()}; }
+  void set_parameters(const std::vector<float>& values, const std::string& source) override {
+    if (values.size() != model<Net, float>::param_count)
+      throw error(source + ": " + std::to_string(values.size()) + " parameters, " + architecture() + " has " +
+                  std::to_string(model<Net, float>::param_count));
+    std::copy(values.begin(), values.end(), model_.parameters().begin());
+  }
+
+ private:
+  model<Net, float> model_;
+};
+
+// The paper's net (conv3 locally shared on a 2x2 grid, conv4 locally
+// connected) for patch `index` of scheme S.
+template <face::patch_scheme S>
+std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed) {
+  std::unique_ptr<patch_net> net;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((index == I ? (net = std::make_unique<typed_patch_net<deepid1<face::scheme_patch_shape<S, I>>>>(seed), 0) : 0),
+     ...);
+  }(std::make_index_sequence<S::patches.size()>{});
+  if (!net) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
+  return net;
+}
+
+template <face::patch_scheme S>
+class ensemble {
+ public:
+  static constexpr std::uint32_t file_version = 1;
+
+  // Untrained nets for patch types `types`, seeded from `seed`.
+  ensemble(std::vector<std::size_t> types, std::uint64_t seed) : types_(std::move(types)) {
+    if (types_.empty()) throw error("ensemble: no patch types chosen");
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      nets_.push_back(make_patch_net<S>(types_[k], mix64(seed + types_[k])));
+      norms_.emplace_back();
+    }
+  }
+
+  const std::vector<std::size_t>& types() const { return types_; }
+  std::size_t dim() const {
+    std::size_t d = 0;
+    for (const auto& n : nets_) d += 2 * n->feature_dim();
+    return d;
+  }
+  patch_net& net(std::size_t k) { return *nets_[k]; }
+
+  // Trains every net on `set` (identity-labelled faces): patches cut once
+  // per type, normalisation learnt from them, then the trainer. `on_net`
+  // reports (k, result) after each net. When base.checkpoint / base.csv_log
+  // are set they name FOLDERS: each net gets patch_<index>.ckpt / .csv there
+  // (an existing checkpoint is resumed). Returns false when interrupted.
+  template <class Report>
+  bool train(const face::face_set& set, const train::options& base, Report&& on_net,
+             face::on_bad_item policy = face::on_bad_item::fail) {
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      auto batch = face::extract_patches<S>(face::faces_of(set), {types_[k]}, true, policy);
+      train::identity_patches data;
+      norms_[k] = face::patch_normalisation::fit(batch.original[0]);
+      norms_[k].apply(batch.original[0]);
+      norms_[k].apply(batch.flipped[0]);
+      data.original = std::move(batch.original[0]);
+      data.flipped = std::move(batch.flipped[0]);
+      for (auto i : batch.faces) data.labels.push_back(set.faces[i].identity);
+      data.identities = set.identities();
+      train::options o = base;
+      o.seed = mix64(base.seed + types_[k]);
+      const std::string stem = "patch_" + std::to_string(types_[k]);
+      if (!base.checkpoint.empty()) {
+        std::filesystem::create_directories(base.checkpoint);
+        o.checkpoint = base.checkpoint / (stem + ".ckpt");
+      }
+      if (!base.csv_log.empty()) {
+        std::filesystem::create_directories(base.csv_log);
+        o.csv_log = base.csv_log / (stem + ".csv");
+      }
+      const auto result = nets_[k]->train(data, o);
+      on_net(k, result);
+      if (result.interrupted) return false;
+    }
+    return true;
+  }
+
+  // Features of every face of `source`: rows x dim(), rows = faces kept.
+  face::patch_batch extract(const face::face_source& source, matrix<float>& out,
+                            face::on_bad_item policy = face::on_bad_item::fail) {
+    auto batch = face::extract_patches<S>(source, types_, true, policy);
+    const std::size_t n = batch.faces.size();
+    out = matrix<float>::from_shape({n, dim()});
+    std::size_t column = 0;
+    std::vector<float> part;
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      const std::size_t fd = nets_[k]->feature_dim();
+      for (int flipped = 0; flipped < 2; ++flipped) {
+        auto& patches = flipped ? batch.flipped[k] : batch.original[k];
+        norms_[k].apply(patches);
+        part.resize(n * fd);
+        nets_[k]->features(patches.data(), n, part.data());
+        for (std::size_t i = 0; i < n; ++i) std::copy_n(part.data() + i * fd, fd, out.data() + i * dim() + column);
+        column += fd;
+      }
+    }
+    return batch;
+  }
+
+  // DIR/ensemble.txt lists the nets; DIR/patch_<index>.net holds each one
+  // (record file: architecture, patch name, parameters, normalisation).
+  void save(const std::filesystem::path& dir) const {
+    std::filesystem::create_directories(dir);
+    std::string manifest = "deepid-ensemble 1\n";
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      const auto& d = S::patches[types_[k]];
+      const std::string file = "patch_" + std::to_string(types_[k]) + ".net";
+      io::record_writer w("patch_net", file_version);
+      w.add_text("architecture", nets_[k]->architecture());
+      w.add_text("patch", std::string(d.label()));
+      w.add_scalar("patch_index", double(types_[k]));
+      const auto params = nets_[k]->parameters();
+      w.add("params", std::span<const float>(params));
+      w.add("norm_mean", std::span<const float>(norms_[k].mean));
+      w.add_scalar("norm_scale", norms_[k].scale);
+      w.save(dir / file);
+      manifest += std::to_string(types_[k]) + " " + std::string(d.label()) + " " + file + "\n";
+    }
+    io::atomic_file f(dir / "ensemble.txt");
+    f.write(manifest);
+    f.commit();
+  }
+
+  static ensemble load(const std::filesystem::path& dir) {
+    const auto manifest = dir / "ensemble.txt";
+    std::ifstream in(manifest);
+    if (!in) throw error(manifest.string() + ": cannot open the ensemble manifest (train one with 'deepid train')");
+    std::string header;
+    std::getline(in, header);
+    if (header != "deepid-ensemble 1") throw error(manifest.string() + ":1: not a deepid ensemble manifest");
+    std::vector<std::size_t> types;
+    std::vector<std::string> files;
+    std::string line;
+    std::size_t line_no = 1;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.empty()) continue;
+      std::istringstream f(line);
+      std::size_t index;
+      std::string name, file;
+      if (!(f >> index >> name >> file) || index >= S::patches.size() || S::patches[index].label() != name)
+        throw error(manifest.string() + ":" + std::to_string(line_no) + ": '" + line +
+                    "' is not a patch of this scheme ('index name file')");
+      types.push_back(index);
+      files.push_back(file);
+    }
+    ensemble e(types, 0);
+    for (std::size_t k = 0; k < types.size(); ++k) {
+      const auto path = dir / files[k];
+      const io::record_reader r(path, "patch_net", file_version);
+      if (r.text("architecture") != e.nets_[k]->architecture())
+        throw error(path.string() + ": holds a '" + r.text("architecture") + "', patch " +
+                    std::string(S::patches[types[k]].label()) + " needs a '" + e.nets_[k]->architecture() + "'");
+      e.nets_[k]->set_parameters(r.f32("params"), path.string());
+      for (float v : r.f32("params"))
+        if (!std::isfinite(v)) throw error(path.string() + ": the parameters hold a value that is not finite");
+      e.norms_[k].mean = r.f32("norm_mean", S::patches[types[k]].shape().size());
+      e.norms_[k].scale = float(r.scalar("norm_scale"));
+    }
+    return e;
+  }
+
+ private:
+  std::vector<std::size_t> types_;
+  std::vector<std::unique_ptr<patch_net>> nets_;
+  std::vector<face::patch_normalisation> norms_;
+};
+
+}  // namespace features
+DEEPID_NAMESPACE_END
+
+// loss and train: verification signals, SGD, the trainer, checkpoints
+
+// verify: verifier policies with one interface, PCA
+// ---- deepid/verify/distance.hpp ----
+// Distance verifiers: L1, L2 and cosine. Scores are similarities (higher =
+// same): L1 and L2 return the NEGATED distance, cosine the cosine of the
+// angle. fit() learns nothing but the threshold (from training pairs).
+#include <cmath>
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+// ---- deepid/verify/verifier.hpp ----
+// The verifier interface. A verifier answers "same person?" for two feature
+// vectors with a score where HIGHER ALWAYS MEANS MORE LIKELY THE SAME PERSON
+// (distances are negated), plus a decision threshold learnt from training
+// scores. Policies are picked at compile time and satisfy `verifier`:
+//
+//   V::kind()                      name used in files and tables
+//   v.fit(training_data)           learn from identities and/or labelled pairs
+//   v.scores(features, pairs)      batched, parallel scores of pairs of rows
+//   v.score(a, b)                  one pair
+//   v.fitted(), v.save(path), V::load(path)
+//
+// Features passed in are never modified or aliased: verifiers copy what they
+// keep. Every policy learns its threshold the same way (learn_threshold).
+#include <concepts>
+#include <cstddef>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+// ---- deepid/eval/threshold.hpp ----
+// Choosing a decision threshold on training scores (higher score = "same").
+// Predict "same" iff score > threshold. Sorting gives O(n log n): every
+// midpoint between consecutive distinct scores is tried; among equally good
+// ones the middle of the best run is taken.
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+struct threshold_choice {
+  double threshold = 0;
+  double accuracy = 0;  // on the scores it was chosen from
+};
+
+inline threshold_choice best_threshold(std::span<const double> scores, std::span<const bool> same) {
+  if (scores.size() != same.size()) throw error("best_threshold: scores and labels differ in length");
+  if (scores.empty()) throw error("best_threshold: no scores to choose a threshold from");
+  for (double s : scores)
+    if (!(s == s)) throw error("best_threshold: a score is NaN");
+  std::vector<std::size_t> order(scores.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
+  const std::size_t n = scores.size();
+  std::size_t positives = 0;
+  for (bool s : same) positives += s;
+  // Threshold below everything: all predicted same -> correct = positives.
+  std::size_t correct = positives, best = correct;
+  std::vector<double> candidates;  // thresholds achieving `best`, in increasing order
+  const double below = scores[order[0]] - 1.0;
+  candidates.push_back(below);
+  for (std::size_t k = 0; k < n;) {
+    std::size_t j = k;
+    // Moving the threshold past a group of equal scores flips them to "different".
+    while (j < n && scores[order[j]] == scores[order[k]]) {
+      correct += same[order[j]] ? std::size_t(-1) : 1;
+      ++j;
+    }
+    const double t = j < n ? 0.5 * (scores[order[j - 1]] + scores[order[j]]) : scores[order[n - 1]] + 1.0;
+    if (correct > best) {
+      best = correct;
+      candidates.assign(1, t);
+    } else if (correct == best) {
+      candidates.push_back(t);
+    }
+    k = j;
+  }
+  // Middle of the tied optima (they form runs; the median candidate is inside one).
+  return {candidates[candidates.size() / 2], double(best) / double(n)};
+}
+
+inline double accuracy_at(std::span<const double> scores, std::span<const bool> same, double threshold) {
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < scores.size(); ++i) correct += (scores[i] > threshold) == same[i];
+  return scores.empty() ? 0.0 : double(correct) / double(scores.size());
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace verify {
+
+// Two rows of a feature matrix and whether they show the same person.
+struct labelled_pair {
+  std::size_t first = 0, second = 0;
+  bool same = false;
+};
+
+// What a verifier may learn from. Identities (one label per row) serve
+// identity-based learners (Joint Bayesian, PCA); pairs serve pair-based ones
+// (neural-network verifier, logistic regression, SVM) and thresholds.
+struct training_data {
+  const matrix<float>& features;         // N x D
+  std::span<const int> identities = {};  // N labels, or empty
+  std::span<const labelled_pair> pairs = {};
+};
+
+using dmatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using dvector = Eigen::VectorXd;
+
+// Features as double precision Eigen rows (a copy: the caller's data stays theirs).
+inline dmatrix to_dmatrix(const matrix<float>& x, const char* who) {
+  dmatrix m(x.shape()[0], x.shape()[1]);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double v = x.data()[i];
+    if (!std::isfinite(v))
+      throw error(std::string(who) + ": feature " + std::to_string(i % x.shape()[1]) + " of row " +
+                  std::to_string(i / x.shape()[1]) + " is not finite");
+    m.data()[i] = v;
+  }
+  return m;
+}
+
+inline void check_pairs(std::span<const labelled_pair> pairs, std::size_t rows, const char* who) {
+  for (const auto& p : pairs)
+    if (p.first >= rows || p.second >= rows)
+      throw error(std::string(who) + ": a pair refers to row " + std::to_string(std::max(p.first, p.second)) +
+                  " of a " + std::to_string(rows) + "-row feature matrix");
+}
+
+// The decision threshold every policy carries.
+class threshold_holder {
+ public:
+  double threshold() const { return threshold_; }
+  bool has_threshold() const { return has_threshold_; }
+  void set_threshold(double t) { threshold_ = t, has_threshold_ = true; }
+  // Picks the accuracy-maximising threshold on training pair scores.
+  void learn_threshold(std::span<const double> scores, std::span<const labelled_pair> pairs) {
+    const std::unique_ptr<bool[]> same(new bool[pairs.size()]);
+    for (std::size_t i = 0; i < pairs.size(); ++i) same[i] = pairs[i].same;
+    set_threshold(eval::best_threshold(scores, std::span<const bool>(same.get(), pairs.size())).threshold);
+  }
+  bool decide(double score) const {
+    if (!has_threshold_) throw error("verifier: no threshold learnt yet (fit it, or learn_threshold on training pairs)");
+    return score > threshold_;
+  }
+
+ protected:
+  void save_threshold(io::record_writer& w) const {
+    w.add_scalar("threshold", threshold_);
+    w.add_scalar("has_threshold", has_threshold_ ? 1.0 : 0.0);
+  }
+  void load_threshold(const io::record_reader& r) {
+    threshold_ = r.scalar("threshold");
+    has_threshold_ = r.scalar("has_threshold") != 0.0;
+  }
+
+ private:
+  double threshold_ = 0;
+  bool has_threshold_ = false;
+};
+
+template <class V>
+concept verifier = requires(V v, const V cv, const training_data& data, const matrix<float>& x,
+                            std::span<const labelled_pair> pairs, std::span<const float> a,
+                            const std::filesystem::path& path) {
+  { V::kind() } -> std::convertible_to<std::string>;
+  v.fit(data);
+  { cv.scores(x, pairs) } -> std::same_as<std::vector<double>>;
+  { cv.score(a, a) } -> std::convertible_to<double>;
+  { cv.fitted() } -> std::convertible_to<bool>;
+  { cv.threshold() } -> std::convertible_to<double>;
+  cv.save(path);
+  { V::load(path) } -> std::same_as<V>;
+};
+
+}  // namespace verify
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace verify {
+
+namespace metric {
+struct l1 {
+  static constexpr const char* name = "l1";
+  static double similarity(const float* a, const float* b, std::size_t d) {
+    double s = 0;
+    for (std::size_t i = 0; i < d; ++i) s += std::abs(double(a[i]) - double(b[i]));
+    return -s;
+  }
+};
+struct l2 {
+  static constexpr const char* name = "l2";
+  static double similarity(const float* a, const float* b, std::size_t d) {
+    double s = 0;
+    for (std::size_t i = 0; i < d; ++i) s += (double(a[i]) - double(b[i])) * (double(a[i]) - double(b[i]));
+    return -std::sqrt(s);
+  }
+};
+struct cosine {
+  static constexpr const char* name = "cosine";
+  // Zero vectors have no direction: their cosine with anything is 0.
+  static double similarity(const float* a, const float* b, std::size_t d) {
+    double ab = 0, aa = 0, bb = 0;
+    for (std::size_t i = 0; i < d; ++i) ab += double(a[i]) * b[i], aa += double(a[i]) * a[i], bb += double(b[i]) * b[i];
+    return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+  }
+};
+}  // namespace metric
+
+template <class Metric>
+class distance_verifier : public threshold_holder {
+ public:
+  static std::string kind() { return Metric::name; }
+
+  void fit(const training_data& data) {
+    dim_ = data.features.shape()[1];
+    fitted_ = true;
+    if (!data.pairs.empty()) learn_threshold(scores(data.features, data.pairs), data.pairs);
+  }
+  bool fitted() const { return fitted_; }
+
+  double score(std::span<const float> a, std::span<const float> b) const {
+    if (a.size() != b.size())
+      throw error(kind() + ": feature lengths differ (" + std::to_string(a.size()) + " and " + std::to_string(b.size()) + ")");
+    if (fitted_ && a.size() != dim_)
+      throw error(kind() + ": features have " + std::to_string(a.size()) + " dimensions, fitted on " + std::to_string(dim_));
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!std::isfinite(a[i]) || !std::isfinite(b[i])) throw error(kind() + ": a feature value is not finite");
+    return Metric::similarity(a.data(), b.data(), a.size());
+  }
+
+  std::vector<double> scores(const matrix<float>& x, std::span<const labelled_pair> pairs) const {
+    check_pairs(pairs, x.shape()[0], "distance verifier");
+    const std::size_t d = x.shape()[1];
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!std::isfinite(x.data()[i]))
+        throw error(kind() + ": feature " + std::to_string(i % d) + " of row " + std::to_string(i / d) + " is not finite");
+    std::vector<double> out(pairs.size());
+    const int threads = num_threads();
+#if DEEPID_OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads)
+#endif
+    for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(pairs.size()); ++k)
+      out[std::size_t(k)] = Metric::similarity(x.data() + pairs[std::size_t(k)].first * d,
+                                               x.data() + pairs[std::size_t(k)].second * d, d);
+    (void)threads;
+    return out;
+  }
+
+  void save(const std::filesystem::path& path) const {
+    io::record_writer w("verifier/" + kind(), 1);
+    w.add_scalar("dim", double(dim_));
+    w.add_scalar("fitted", fitted_ ? 1.0 : 0.0);
+    save_threshold(w);
+    w.save(path);
+  }
+  static distance_verifier load(const std::filesystem::path& path) {
+    const io::record_reader r(path, "verifier/" + kind(), 1);
+    distance_verifier v;
+    v.dim_ = std::size_t(r.scalar("dim"));
+    v.fitted_ = r.scalar("fitted") != 0.0;
+    v.load_threshold(r);
+    return v;
+  }
+
+ private:
+  std::size_t dim_ = 0;
+  bool fitted_ = false;
+};
+
+using l1_verifier = distance_verifier<metric::l1>;
+using l2_verifier = distance_verifier<metric::l2>;
+using cosine_verifier = distance_verifier<metric::cosine>;
+
+static_assert(verifier<l1_verifier> && verifier<l2_verifier> && verifier<cosine_verifier>);
+
+}  // namespace verify
+DEEPID_NAMESPACE_END
+// ---- deepid/verify/hamming.hpp ----
+// Binarised features and the Hamming verifier (DeepID2+, reference §5.4).
+//
+// A feature becomes a bit string with bit d = 1 iff x[d] > 0: DeepID2+
+// features are ReLU outputs and "activated" means positive. Bits are packed
+// little-endian into 64-bit words (bit d lives in word d / 64 at position
+// d % 64); the unused high bits of a row's last word are always zero, so the
+// distance of two rows is a plain popcount of XORed words.
+//
+// hamming_verifier: score = -(Hamming distance), an integer in [-D, 0];
+// HIGHER = MORE LIKELY THE SAME PERSON. fit() learns the dimension and the
+// accuracy-maximising threshold on training pairs, nothing else.
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace verify {
+
+// Rows of packed bits, one row per feature row.
+class binary_codes {
+ public:
+  binary_codes() = default;
+  binary_codes(std::size_t rows, std::size_t bits)
+      : rows_(rows), bits_(bits), words_((bits + 63) / 64), data_(rows * words_, 0) {}
+
+  std::size_t rows() const { return rows_; }
+  std::size_t bits() const { return bits_; }
+  std::size_t words_per_row() const { return words_; }
+  std::span<const std::uint64_t> row(std::size_t i) const { return {data_.data() + i * words_, words_}; }
+  std::span<std::uint64_t> row(std::size_t i) { return {data_.data() + i * words_, words_}; }
+  bool bit(std::size_t i, std::size_t d) const { return (data_[i * words_ + d / 64] >> (d % 64)) & 1u; }
+
+ private:
+  std::size_t rows_ = 0, bits_ = 0, words_ = 0;
+  std::vector<std::uint64_t> data_;
+};
+
+// Packs one feature vector: bit d = values[d] > threshold. Unused high bits
+// of the last word are zero. Throws on a non-finite value.
+inline void pack_bits(std::span<const float> values, std::span<std::uint64_t> out, float threshold = 0.0f) {
+  if (out.size() != (values.size() + 63) / 64)
+    throw error("pack_bits: " + std::to_string(values.size()) + " values need " +
+                std::to_string((values.size() + 63) / 64) + " words, found " + std::to_string(out.size()));
+  for (auto& w : out) w = 0;
+  for (std::size_t d = 0; d < values.size(); ++d) {
+    if (!std::isfinite(values[d])) throw error("binarise: feature " + std::to_string(d) + " is not finite");
+    out[d / 64] |= std::uint64_t(values[d] > threshold) << (d % 64);
+  }
+}
+
+// Binarises every row of x (bit = x > threshold, 0 by default), rows in parallel.
+inline binary_codes binarise(const matrix<float>& x, float threshold = 0.0f) {
+  const std::size_t n = x.shape()[0], d = x.shape()[1];
+  binary_codes codes(n, d);
+  bool bad = false;
+#if DEEPID_OPENMP
+#pragma omp parallel for schedule(static) num_threads(num_threads()) reduction(|| : bad)
+#endif
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(n); ++i) {
+    const float* r = x.data() + std::size_t(i) * d;
+    auto out = codes.row(std::size_t(i));
+    for (std::size_t j = 0; j < d; ++j) {
+      bad = bad || !std::isfinite(r[j]);
+      out[j / 64] |= std::uint64_t(r[j] > threshold) << (j % 64);
+    }
+  }
+  if (bad)
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!std::isfinite(x.data()[i]))
+        throw error("binarise: feature " + std::to_string(i % d) + " of row " + std::to_string(i / d) + " is not finite");
+  return codes;
+}
+
+// Number of differing bits of two packed rows of equal length.
+inline std::size_t hamming_distance(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) {
+  if (a.size() != b.size())
+    throw error("hamming_distance: rows of " + std::to_string(a.size()) + " and " + std::to_string(b.size()) + " words");
+  std::size_t d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d += std::size_t(std::popcount(a[i] ^ b[i]));
+  return d;
+}
+
+class hamming_verifier : public threshold_holder {
+ public:
+  explicit hamming_verifier(float bit_threshold = 0.0f) : bit_threshold_(bit_threshold) {}
+
+  static std::string kind() { return "hamming"; }
+  float bit_threshold() const { return bit_threshold_; }
+  bool fitted() const { return fitted_; }
+  std::size_t dim() const { return dim_; }
+
+  void fit(const training_data& data) {
+    dim_ = data.features.shape()[1];
+    if (dim_ == 0) throw error("hamming verifier: features have no dimensions");
+    for (std::size_t i = 0; i < data.features.size(); ++i)
+      if (!std::isfinite(data.features.data()[i]))
+        throw error(kind() + ": feature " + std::to_string(i % dim_) + " of row " + std::to_string(i / dim_) +
+                    " is not finite");
+    fitted_ = true;
+    if (!data.pairs.empty()) learn_threshold(scores(data.features, data.pairs), data.pairs);
+  }
+
+  double score(std::span<const float> a, std::span<const float> b) const {
+    check_dim(a.size(), b.size());
+    std::vector<std::uint64_t> pa((a.size() + 63) / 64), pb(pa.size());
+    pack_bits(a, pa, bit_threshold_);
+    pack_bits(b, pb, bit_threshold_);
+    return -double(hamming_distance(pa, pb));
+  }
+
+  // Packs every row once, then scores the pairs in parallel.
+  std::vector<double> scores(const matrix<float>& x, std::span<const labelled_pair> pairs) const {
+    check_dim(x.shape()[1], x.shape()[1]);
+    check_pairs(pairs, x.shape()[0], "hamming verifier");
+    return scores(binarise(x, bit_threshold_), pairs);
+  }
+  // Scores pairs of already packed rows (e.g. codes stored instead of features).
+  std::vector<double> scores(const binary_codes& codes, std::span<const labelled_pair> pairs) const {
+    check_dim(codes.bits(), codes.bits());
+    check_pairs(pairs, codes.rows(), "hamming verifier");
+    std::vector<double> out(pairs.size());
+#if DEEPID_OPENMP
+#pragma omp parallel for schedule(static) num_threads(num_threads())
+#endif
+    for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(pairs.size()); ++k) {
+      const auto& p = pairs[std::size_t(k)];
+      out[std::size_t(k)] = -double(hamming_distance(codes.row(p.first), codes.row(p.second)));
+    }
+    return out;
+  }
+
+  void save(const std::filesystem::path& path) const {
+    io::record_writer w("verifier/" + kind(), 1);
+    w.add_scalar("dim", double(dim_));
+    w.add_scalar("fitted", fitted_ ? 1.0 : 0.0);
+    w.add_scalar("bit_threshold", double(bit_threshold_));
+    save_threshold(w);
+    w.save(path);
+  }
+  static hamming_verifier load(const std::filesystem::path& path) {
+    const io::record_reader r(path, "verifier/" + kind(), 1);
+    hamming_verifier v(float(r.scalar("bit_threshold")));
+    v.dim_ = std::size_t(r.scalar("dim"));
+    v.fitted_ = r.scalar("fitted") != 0.0;
+    v.load_threshold(r);
+    return v;
+  }
+
+ private:
+  void check_dim(std::size_t a, std::size_t b) const {
+    if (a != b)
+      throw error(kind() + ": feature lengths differ (" + std::to_string(a) + " and " + std::to_string(b) + ")");
+    if (fitted_ && a != dim_)
+      throw error(kind() + ": features have " + std::to_string(a) + " dimensions, fitted on " + std::to_string(dim_));
+  }
+
+  float bit_threshold_ = 0.0f;
+  std::size_t dim_ = 0;
+  bool fitted_ = false;
+};
+
+static_assert(verifier<hamming_verifier>);
+
+}  // namespace verify
+DEEPID_NAMESPACE_END
+// ---- deepid/verify/joint_bayesian.hpp ----
+// Joint Bayesian verification (Chen et al., ECCV 2012; reference §7).
+//
+// Model: a training-mean-subtracted feature is x = mu + eps, identity
+// mu ~ N(0, S_mu) and intra-personal variation eps ~ N(0, S_eps), independent.
+// A pair (x1, x2) is scored by
+//
+//   r(x1, x2) = x1'A x1 + x2'A x2 - 2 x1'G x2          (A, G from S_mu, S_eps, m = 2)
+//
+// HIGHER = MORE LIKELY THE SAME PERSON. r is TWICE the log-likelihood ratio
+// minus a data-independent constant:
+//
+//   log P(x1, x2 | same) - log P(x1, x2 | different) = r/2 + c,
+//   c = log|S_mu + S_eps| - ½ log|2 S_mu + S_eps| - ½ log|S_eps|
+//
+// (log_likelihood_ratio() returns it exactly). A and G are negative
+// (semi-)definite: that is correct, not a failed fit (gotcha 10). A numeric
+// threshold belongs to one trained model, so it is learnt from training pairs.
+//
+// Training (reference §7.2): features are centred with the TRAINING mean,
+// S_mu and S_eps start as the between/within-identity covariances, then the
+// EM-like loop runs until ||S_eps' - S_eps||_F / ||S_eps'||_F < tolerance:
+//
+//   E-step, one d x d solve per distinct image count m (not per identity):
+//     T_m = S_mu (m S_mu + S_eps)^-1,  E[mu_k] = T_m sum_j x_kj,  E[eps_kj] = x_kj - E[mu_k]
+//   M-step, published (default, reproduces the papers): S_mu = cov(E[mu]),
+//     S_eps = cov(E[eps]) (sample covariances, n - 1);
+//   M-step, exact EM (options.exact_em): the posterior covariance
+//     C_m = Cov(mu | x) = S_mu - m T_m S_mu is added to every term, and the
+//     sums are divided by the identity / image counts (maximum likelihood).
+//
+// The M-step uses per-m sufficient statistics (sum_k s_k s_k' and sum_k s_k
+// over identities with m images, s_k = sum_j x_kj, plus X'X), so one
+// iteration costs O(#distinct m · d³), independent of the number of images.
+// Everything runs in double precision with Cholesky solves; S_mu and S_eps are
+// symmetrised after every update and get a ridge of ridge · trace(S)/d.
+// A and G come from closed forms without differences of inverses:
+//
+//   G = -(2S_mu + S_eps)^-1 S_mu S_eps^-1
+//   A = (S_mu + S_eps)^-1 - S_eps^-1 - G = -(2S_mu + S_eps)^-1 S_mu (S_mu + S_eps)^-1 S_mu S_eps^-1
+//
+// Reduce features with PCA first (150-180 dimensions in the papers): S_eps
+// has sum_k (m_k - 1) degrees of freedom, and d x d matrices of 19,200-d raw
+// features would not fit. Fewer images than dimensions still give a finite,
+// ridge-regularised model.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace verify {
+
+struct joint_bayesian_options {
+  bool exact_em = false;     // false: the published EM-like update (reference §7.2)
+  int max_iterations = 500;  // 0: keep the between/within initialisation
+  double tolerance = 1e-6;   // on ||S_eps' - S_eps||_F / ||S_eps'||_F
+  double ridge = 1e-6;       // added to S_mu and S_eps, relative to trace/d
+};
+
+namespace jb {
+
+// A, G (for a pair, m = 2) and the constant c with log-likelihood ratio = r/2 + c.
+struct scoring_matrices {
+  dmatrix a, g;
+  double llr_constant = 0;
+};
+
+namespace detail {
+
+using llt = Eigen::LLT<Eigen::MatrixXd>;
+
+inline llt cholesky(const dmatrix& m, const std::string& what) {
+  llt f{Eigen::MatrixXd(m)};
+  if (f.info() != Eigen::Success)
+    throw error("joint_bayesian: " + what +
+                " is not positive definite (the features vary in fewer directions than they have dimensions: "
+                "reduce them with PCA or use a positive ridge)");
+  return f;
+}
+
+inline double log_det(const llt& f) {
+  const auto& l = f.matrixLLT();
+  double s = 0;
+  for (Eigen::Index i = 0; i < l.rows(); ++i) s += std::log(l(i, i));
+  return 2 * s;
+}
+
+inline void symmetrise(dmatrix& m) { m = (0.5 * (m + m.transpose())).eval(); }
+
+inline bool all_finite(const dmatrix& m) { return m.allFinite(); }
+
+inline void check_covariances(const dmatrix& s_mu, const dmatrix& s_eps) {
+  if (s_mu.rows() == 0 || s_mu.rows() != s_mu.cols() || s_eps.rows() != s_mu.rows() || s_eps.cols() != s_mu.cols())
+    throw error("joint_bayesian: S_mu (" + std::to_string(s_mu.rows()) + "x" + std::to_string(s_mu.cols()) +
+                ") and S_eps (" + std::to_string(s_eps.rows()) + "x" + std::to_string(s_eps.cols()) +
+                ") must be square matrices of one size");
+  if (!all_finite(s_mu) || !all_finite(s_eps)) throw error("joint_bayesian: S_mu or S_eps is not finite");
+}
+
+}  // namespace detail
+
+// The E-step matrix T_m = S_mu (m S_mu + S_eps)^-1: E[mu | x_1..x_m] = T_m sum_i x_i.
+// Not symmetric in general; it is not symmetrised.
+inline dmatrix e_step_matrix(const dmatrix& s_mu, const dmatrix& s_eps, int m) {
+  detail::check_covariances(s_mu, s_eps);
+  if (m < 1) throw error("joint_bayesian: an identity has at least one image (m = " + std::to_string(m) + ")");
+  const auto f = detail::cholesky(double(m) * s_mu + s_eps, "m S_mu + S_eps (m = " + std::to_string(m) + ")");
+  return f.solve(Eigen::MatrixXd(s_mu)).transpose();  // (mS_mu+S_eps)^-1 S_mu, transposed
+}
+
+// A, G and c from S_mu, S_eps (reference §7.1), by Cholesky solves.
+inline scoring_matrices scoring(const dmatrix& s_mu, const dmatrix& s_eps) {
+  detail::check_covariances(s_mu, s_eps);
+  const auto f_eps = detail::cholesky(s_eps, "S_eps");
+  const auto f_s = detail::cholesky(s_mu + s_eps, "S_mu + S_eps");
+  const auto f_m = detail::cholesky(2 * s_mu + s_eps, "2 S_mu + S_eps");
+  const Eigen::MatrixXd w = s_mu;
+  const Eigen::MatrixXd r = f_m.solve(w);         // (2S_mu+S_eps)^-1 S_mu
+  const Eigen::MatrixXd rz = r * f_s.solve(w);    // ... (S_mu+S_eps)^-1 S_mu
+  scoring_matrices out;
+  out.g = -f_eps.solve(r.transpose()).transpose();  // X S_eps^-1 = (S_eps^-1 X')'
+  out.a = -f_eps.solve(rz.transpose()).transpose();
+  detail::symmetrise(out.a);
+  detail::symmetrise(out.g);
+  out.llr_constant = detail::log_det(f_s) - 0.5 * detail::log_det(f_m) - 0.5 * detail::log_det(f_eps);
+  return out;
+}
+
+}  // namespace jb
+
+class joint_bayesian : public threshold_holder {
+ public:
+  using options_type = joint_bayesian_options;
+
+  joint_bayesian() = default;
+  explicit joint_bayesian(joint_bayesian_options options) : options_(options) {}
+
+  static std::string kind() { return "joint_bayesian"; }
+
+  // A model with known covariances (no training); `mean` (empty: zero) is
+  // subtracted from features before scoring.
+  static joint_bayesian from_covariances(const dmatrix& s_mu, const dmatrix& s_eps, const dvector& mean = {}) {
+    jb::detail::check_covariances(s_mu, s_eps);
+    if (mean.size() != 0 && mean.size() != s_mu.rows())
+      throw error("joint_bayesian: a mean of " + std::to_string(mean.size()) + " values for " +
+                  std::to_string(s_mu.rows()) + "-dimensional covariances");
+    joint_bayesian v;
+    v.s_mu_ = s_mu;
+    v.s_eps_ = s_eps;
+    jb::detail::symmetrise(v.s_mu_);
+    jb::detail::symmetrise(v.s_eps_);
+    v.mean_ = mean.size() ? mean : dvector::Zero(s_mu.rows());
+    v.finish();
+    return v;
+  }
+
+  // Learns from data.features (N x d) and data.identities (N labels); the
+  // threshold from data.pairs when there are any.
+  void fit(const training_data& data) {
+    const std::size_t n = data.features.shape()[0], d = data.features.shape()[1];
+    if (n == 0 || d == 0)
+      throw error("joint_bayesian: no training features (" + shape_string(data.features.shape()) + ")");
+    if (data.identities.size() != n)
+      throw error("joint_bayesian: " + std::to_string(data.identities.size()) + " identity labels for " +
+                  std::to_string(n) + " feature rows (one label per row is needed)");
+    check_pairs(data.pairs, n, "joint_bayesian");
+    if (options_.max_iterations < 0 || !(options_.tolerance >= 0) || !(options_.ridge >= 0) ||
+        !std::isfinite(options_.ridge) || !std::isfinite(options_.tolerance))
+      throw error("joint_bayesian: options need max_iterations >= 0 and finite tolerance, ridge >= 0");
+
+    kernels::use_eigen_threads();
+    dmatrix x = to_dmatrix(data.features, "joint_bayesian");
+    const dvector mean = x.colwise().mean().transpose();
+    x.rowwise() -= mean.transpose();
+
+    // Identities and their image sums s_k.
+    std::unordered_map<int, std::size_t> slot;
+    std::vector<std::size_t> images;
+    std::vector<std::size_t> identity_of(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto [it, added] = slot.emplace(data.identities[i], images.size());
+      if (added) images.push_back(0);
+      identity_of[i] = it->second;
+      ++images[it->second];
+    }
+    const std::size_t k = images.size();
+    if (k < 2)
+      throw error("joint_bayesian: the training data hold " + std::to_string(k) +
+                  " identity; at least two are needed to learn S_mu");
+    dmatrix sums = dmatrix::Zero(Eigen::Index(k), Eigen::Index(d));
+    for (std::size_t i = 0; i < n; ++i) sums.row(Eigen::Index(identity_of[i])) += x.row(Eigen::Index(i));
+
+    // Sufficient statistics per distinct image count m.
+    std::map<std::size_t, std::vector<std::size_t>> by_count;
+    for (std::size_t id = 0; id < k; ++id) by_count[images[id]].push_back(id);
+    std::vector<group> groups;
+    for (const auto& [m, ids] : by_count) {
+      dmatrix s(Eigen::Index(ids.size()), Eigen::Index(d));
+      for (std::size_t j = 0; j < ids.size(); ++j) s.row(Eigen::Index(j)) = sums.row(Eigen::Index(ids[j]));
+      group g;
+      g.m = double(m);
+      g.count = double(ids.size());
+      g.p = s.transpose() * s;
+      g.q = s.colwise().sum().transpose();
+      groups.push_back(std::move(g));
+    }
+    const dmatrix xtx = x.transpose() * x;
+    const double total_scale = xtx.trace() / double(n > 1 ? n - 1 : 1) / double(d);
+    if (!(total_scale > 0)) throw error("joint_bayesian: every training feature row is the same; nothing to learn");
+
+    // Initialisation: between- and within-identity covariances (LDA scatter).
+    dmatrix s_mu, s_eps;
+    {
+      dmatrix uu = dmatrix::Zero(Eigen::Index(d), Eigen::Index(d));
+      dvector u = dvector::Zero(Eigen::Index(d));
+      dmatrix within = xtx;
+      double within_images = 0;
+      for (const auto& g : groups) {
+        uu += g.p / (g.m * g.m);
+        u += g.q / g.m;
+        if (g.m < 2) {
+          within -= g.p;  // single images carry no within-identity information
+        } else {
+          within -= g.p / g.m;
+          within_images += g.m * g.count;
+        }
+      }
+      if (within_images == 0)
+        throw error("joint_bayesian: every identity has a single image; at least one identity needs two or more "
+                    "to learn the intra-personal covariance S_eps");
+      s_mu = (uu - u * u.transpose() / double(k)) / double(k - 1);
+      s_eps = within / (within_images - 1);
+      jb::detail::symmetrise(s_mu);
+      jb::detail::symmetrise(s_eps);
+      if (!(s_eps.trace() / double(d) > 1e-10 * total_scale))
+        throw error("joint_bayesian: the images of each identity are identical (duplicated images?): there is no "
+                    "intra-personal variation to learn S_eps from");
+      add_ridge(s_mu);
+      add_ridge(s_eps);
+    }
+
+    // The EM-like loop: O(#distinct m · d³) per iteration. At PCA sizes
+    // (d ~ 150-180) these products are too small to share between threads.
+    const eigen_threads loop_threads(d >= 512 ? num_threads() : 1);
+    const double nn = double(n), kk = double(k);
+    dvector total_sum = dvector::Zero(Eigen::Index(d));
+    for (const auto& g : groups) total_sum += g.q;
+    int iterations = 0;
+    bool converged = options_.max_iterations == 0;
+    for (int it = 0; it < options_.max_iterations; ++it) {
+      dmatrix mumu = dmatrix::Zero(Eigen::Index(d), Eigen::Index(d)), cross = mumu, weighted_mumu = mumu, post_mu = mumu,
+              post_eps = mumu;
+      dvector mu_sum = dvector::Zero(Eigen::Index(d)), weighted_mu_sum = mu_sum;
+      for (const auto& g : groups) {
+        const dmatrix t = e_step(s_mu, s_eps, g.m);
+        const dmatrix tp = t * g.p;
+        const dmatrix tpt = tp * t.transpose();  // sum_k E[mu_k] E[mu_k]'
+        mumu += tpt;
+        weighted_mumu += g.m * tpt;
+        cross += tp;  // sum_k E[mu_k] s_k'
+        const dvector tq = t * g.q;
+        mu_sum += tq;
+        weighted_mu_sum += g.m * tq;
+        if (options_.exact_em) {
+          dmatrix c = s_mu - g.m * t * s_mu;  // Cov(mu | x), Woodbury form
+          jb::detail::symmetrise(c);
+          post_mu += g.count * c;
+          post_eps += g.count * g.m * c;
+        }
+      }
+      // sum_kj E[eps_kj] E[eps_kj]' = X'X - sum_k (s_k mu_k' + mu_k s_k') + sum_k m_k mu_k mu_k'
+      const dmatrix ete = xtx - cross - cross.transpose() + weighted_mumu;
+      dmatrix new_mu, new_eps;
+      if (options_.exact_em) {
+        new_mu = (mumu + post_mu) / kk;
+        new_eps = (ete + post_eps) / nn;
+      } else {
+        const dvector eps_sum = total_sum - weighted_mu_sum;
+        new_mu = (mumu - mu_sum * mu_sum.transpose() / kk) / (kk - 1);
+        new_eps = (ete - eps_sum * eps_sum.transpose() / nn) / (nn > 1 ? nn - 1 : 1);
+      }
+      jb::detail::symmetrise(new_mu);
+      jb::detail::symmetrise(new_eps);
+      add_ridge(new_mu);
+      add_ridge(new_eps);
+      if (!new_mu.allFinite() || !new_eps.allFinite())
+        throw error("joint_bayesian: the covariances became non-finite in iteration " + std::to_string(it + 1));
+      const double change = (new_eps - s_eps).norm() / new_eps.norm();
+      s_mu = std::move(new_mu);
+      s_eps = std::move(new_eps);
+      iterations = it + 1;
+      if (change < options_.tolerance) {
+        converged = true;
+        break;
+      }
+    }
+
+    joint_bayesian next(options_);
+    next.s_mu_ = std::move(s_mu);
+    next.s_eps_ = std::move(s_eps);
+    next.mean_ = mean;
+    next.iterations_ = iterations;
+    next.converged_ = converged;
+    next.finish();
+    if (!data.pairs.empty()) next.learn_threshold(next.scores(data.features, data.pairs), data.pairs);
+    *this = std::move(next);
+  }
+
+  bool fitted() const { return fitted_; }
+  std::size_t dim() const { return std::size_t(mean_.size()); }
+
+  // r(a, b) = a'A a + b'A b - 2 a'G b on mean-subtracted features (see top).
+  double score(std::span<const float> a, std::span<const float> b) const {
+    const dvector x1 = centred(a, "first"), x2 = centred(b, "second");
+    return x1.dot(a_ * x1) + x2.dot(a_ * x2) - 2 * x1.dot(g_ * x2);
+  }
+
+  // The exact log-likelihood ratio log P(a, b | same) - log P(a, b | different) = r/2 + c.
+  double log_likelihood_ratio(std::span<const float> a, std::span<const float> b) const {
+    return 0.5 * score(a, b) + llr_constant_;
+  }
+
+  // r for pairs of rows of x: a_i = x_i'A x_i and g_i = G x_i are computed once
+  // per distinct row referenced, then r = a_i + a_j - 2 x_i'g_j, in parallel.
+  std::vector<double> scores(const matrix<float>& x, std::span<const labelled_pair> pairs) const {
+    require_fitted("scores");
+    const std::size_t n = x.shape()[0], d = x.shape()[1];
+    if (d != dim())
+      throw error("joint_bayesian: features have " + std::to_string(d) + " dimensions, the model was fitted on " +
+                  std::to_string(dim()));
+    check_pairs(pairs, n, "joint_bayesian");
+    constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+    std::vector<std::size_t> slot(n, none), rows;
+    std::vector<std::size_t> first(pairs.size()), second(pairs.size());
+    for (std::size_t p = 0; p < pairs.size(); ++p) {
+      for (auto [row, out] : {std::pair{pairs[p].first, &first[p]}, std::pair{pairs[p].second, &second[p]}}) {
+        if (slot[row] == none) slot[row] = rows.size(), rows.push_back(row);
+        *out = slot[row];
+      }
+    }
+    dmatrix xr(Eigen::Index(rows.size()), Eigen::Index(d));
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const float* src = x.data() + rows[r] * d;
+      for (std::size_t j = 0; j < d; ++j) {
+        if (!std::isfinite(src[j]))
+          throw error("joint_bayesian: feature " + std::to_string(j) + " of row " + std::to_string(rows[r]) +
+                      " is not finite");
+        xr(Eigen::Index(r), Eigen::Index(j)) = double(src[j]) - mean_[Eigen::Index(j)];
+      }
+    }
+    kernels::use_eigen_threads();
+    dmatrix gx(xr.rows(), xr.cols()), ax(xr.rows(), xr.cols());
+    gx.noalias() = xr * g_;  // row i: (G x_i)', G symmetric
+    ax.noalias() = xr * a_;
+    dvector quad(xr.rows());  // a_i = x_i'A x_i
+    for (Eigen::Index i = 0; i < xr.rows(); ++i) quad[i] = ax.row(i).dot(xr.row(i));
+    std::vector<double> out(pairs.size());
+    const int threads = num_threads();
+#if DEEPID_OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads)
+#endif
+    for (std::ptrdiff_t p = 0; p < std::ptrdiff_t(pairs.size()); ++p) {
+      const auto i = Eigen::Index(first[std::size_t(p)]), j = Eigen::Index(second[std::size_t(p)]);
+      out[std::size_t(p)] = quad[i] + quad[j] - 2 * xr.row(i).dot(gx.row(j));
+    }
+    (void)threads;
+    return out;
+  }
+
+  // The model, for inspection and tests.
+  const dmatrix& s_mu() const { return s_mu_; }
+  const dmatrix& s_eps() const { return s_eps_; }
+  const dmatrix& a() const { return a_; }
+  const dmatrix& g() const { return g_; }
+  const dvector& mean() const { return mean_; }
+  double llr_constant() const { return llr_constant_; }
+  int iterations() const { return iterations_; }
+  bool converged() const { return converged_; }
+  const joint_bayesian_options& options() const { return options_; }
+
+  void save(const std::filesystem::path& path) const {
+    require_fitted("save");
+    io::record_writer w("verifier/" + kind(), 1);
+    const auto d = std::uint64_t(dim());
+    w.add_scalar("dim", double(d));
+    w.add("mean", std::span<const double>(mean_.data(), mean_.size()));
+    w.add("s_mu", std::span<const double>(s_mu_.data(), s_mu_.size()), {d, d});
+    w.add("s_eps", std::span<const double>(s_eps_.data(), s_eps_.size()), {d, d});
+    w.add("a", std::span<const double>(a_.data(), a_.size()), {d, d});
+    w.add("g", std::span<const double>(g_.data(), g_.size()), {d, d});
+    w.add_scalar("llr_constant", llr_constant_);
+    w.add_scalar("exact_em", options_.exact_em ? 1.0 : 0.0);
+    w.add_scalar("max_iterations", double(options_.max_iterations));
+    w.add_scalar("tolerance", options_.tolerance);
+    w.add_scalar("ridge", options_.ridge);
+    w.add_scalar("iterations", double(iterations_));
+    w.add_scalar("converged", converged_ ? 1.0 : 0.0);
+    save_threshold(w);
+    w.save(path);
+  }
+
+  static joint_bayesian load(const std::filesystem::path& path) {
+    const io::record_reader r(path, "verifier/" + kind(), 1);
+    const double dd = r.scalar("dim");
+    if (!(dd >= 1 && dd <= 65536 && dd == std::floor(dd)))
+      throw error(r.path() + ": corrupt Joint Bayesian model (dimension " + std::to_string(dd) + ")");
+    const auto d = std::size_t(dd);
+    auto square = [&](const char* name) {
+      const auto v = r.f64(name, d * d);
+      dmatrix m{Eigen::Index(d), Eigen::Index(d)};
+      std::copy(v.begin(), v.end(), m.data());
+      if (!m.allFinite()) throw error(r.path() + ": section '" + std::string(name) + "' holds non-finite values");
+      return m;
+    };
+    joint_bayesian v;
+    const auto mean = r.f64("mean", d);
+    v.mean_ = Eigen::Map<const dvector>(mean.data(), Eigen::Index(d));
+    v.s_mu_ = square("s_mu");
+    v.s_eps_ = square("s_eps");
+    v.a_ = square("a");
+    v.g_ = square("g");
+    v.llr_constant_ = r.scalar("llr_constant");
+    if (!v.mean_.allFinite() || !std::isfinite(v.llr_constant_))
+      throw error(r.path() + ": the mean or log-likelihood constant is not finite");
+    v.options_.exact_em = r.scalar("exact_em") != 0.0;
+    auto count = [&](const char* name) {
+      const double c = r.scalar(name);
+      if (!(c >= 0 && c <= 1e9)) throw error(r.path() + ": corrupt Joint Bayesian model ('" + std::string(name) + "')");
+      return int(c);
+    };
+    v.options_.max_iterations = count("max_iterations");
+    v.options_.tolerance = r.scalar("tolerance");
+    v.options_.ridge = r.scalar("ridge");
+    v.iterations_ = count("iterations");
+    v.converged_ = r.scalar("converged") != 0.0;
+    v.load_threshold(r);
+    v.fitted_ = true;
+    return v;
+  }
+
+ private:
+  struct group {
+    double m = 0, count = 0;  // image count and number of identities with it
+    dmatrix p;                // sum_k s_k s_k'
+    dvector q;                // sum_k s_k
+  };
+
+  // Sets Eigen's thread count for a scope and restores it after.
+  class eigen_threads {
+   public:
+    explicit eigen_threads(int n) : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(n); }
+    eigen_threads(const eigen_threads&) = delete;
+    eigen_threads& operator=(const eigen_threads&) = delete;
+    ~eigen_threads() { Eigen::setNbThreads(saved_); }
+
+   private:
+    int saved_;
+  };
+
+  void add_ridge(dmatrix& s) const {
+    const double delta = options_.ridge * s.trace() / double(s.rows());
+    if (delta > 0) s.diagonal().array() += delta;
+  }
+
+  static dmatrix e_step(const dmatrix& s_mu, const dmatrix& s_eps, double m) {
+    const auto f = jb::detail::cholesky(m * s_mu + s_eps, "m S_mu + S_eps");
+    return f.solve(Eigen::MatrixXd(s_mu)).transpose();
+  }
+
+  void finish() {
+    auto s = jb::scoring(s_mu_, s_eps_);
+    if (!s.a.allFinite() || !s.g.allFinite() || !std::isfinite(s.llr_constant))
+      throw error("joint_bayesian: the scoring matrices are not finite");
+    a_ = std::move(s.a);
+    g_ = std::move(s.g);
+    llr_constant_ = s.llr_constant;
+    fitted_ = true;
+  }
+
+  void require_fitted(const char* what) const {
+    if (!fitted_) throw error(std::string("joint_bayesian: ") + what + " needs a fitted model (call fit or load first)");
+  }
+
+  dvector centred(std::span<const float> f, const char* which) const {
+    require_fitted("score");
+    if (f.size() != dim())
+      throw error(std::string("joint_bayesian: the ") + which + " feature has " + std::to_string(f.size()) +
+                  " dimensions, the model was fitted on " + std::to_string(dim()));
+    dvector x(Eigen::Index(f.size()));
+    for (std::size_t j = 0; j < f.size(); ++j) {
+      if (!std::isfinite(f[j]))
+        throw error(std::string("joint_bayesian: value ") + std::to_string(j) + " of the " + which +
+                    " feature is not finite");
+      x[Eigen::Index(j)] = double(f[j]) - mean_[Eigen::Index(j)];
+    }
+    return x;
+  }
+
+  joint_bayesian_options options_;
+  dmatrix s_mu_, s_eps_, a_, g_;
+  dvector mean_;
+  double llr_constant_ = 0;
+  int iterations_ = 0;
+  bool converged_ = false, fitted_ = false;
+};
+
+static_assert(verifier<joint_bayesian>);
+
+}  // namespace verify
+DEEPID_NAMESPACE_END
+// ---- deepid/verify/nn_verifier.hpp ----
+// The neural-network verifier of DeepID1 (reference §8, P1 §3.3).
+//
+// Input: the features of BOTH faces. A face's feature is G blocks of B
+// values (one block per ConvNet: its original and flipped 160-d vectors,
+// so B = 320 in the paper); the net's input is arranged group by group,
+//     in = [ a_0, b_0,  a_1, b_1,  ...,  a_{G-1}, b_{G-1} ]   (2 G B values)
+// where a_g and b_g are group g's block of the first and second face.
+//
+//   hidden 1   locally connected: H1 ReLU units per group, each unit sees
+//              only its group's 2B inputs                 (G H1 units)
+//   hidden 2   fully connected, H2 ReLU units
+//   output     one sigmoid unit: P(same)
+//
+// Dropout (inverted: kept units scaled by 1/(1-rate), so inference uses the
+// weights as they are) on both hidden layers, never on the inputs. Loss:
+// binary cross-entropy, averaged over the batch. Paper sizes G = 60,
+// B = 320, H1 = 80, H2 = 4800 give 26,126,401 parameters; sizes are
+// run-time values, so the paper's net and small ones are one type.
+//
+// Training (SGD with momentum, weight decay on weights not biases):
+//   stage 1  G sub-networks, each  group g (2B) -> its H1 units -> a
+//            private hidden-2 slice of S units (S = H2 / G by default, the
+//            slice Fig. 4 highlights) -> one sigmoid output, trained
+//            separately (in parallel over groups, each from its own seed);
+//   stage 2  their first-layer weights and biases are copied into the full
+//            net and kept fixed ("clipped"); layers 2 and 3 are trained
+//            from a fresh initialisation.
+// With two_stage = false all layers are trained jointly instead.
+// Pairs: the `pairs` of training_data, or balanced pairs drawn from the
+// identities with `seed`. With symmetrise, every pair is also shown in
+// swapped order. Inputs are standardised per feature dimension with the
+// training rows' mean and sd (the same statistics for both faces) [I].
+// Everything is deterministic for a seed, whatever the thread count
+// (dropout masks are counter-based hashes; GEMMs reduce in a fixed order).
+//
+// Score: the LOGIT of P(same) (w3 . h2 + b3), HIGHER = SAME. The logit keeps
+// its resolution where the sigmoid saturates to exactly 0 or 1, which would
+// tie scores; probability() gives P(same) itself.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+// ---- deepid/verify/pair_classifiers.hpp ----
+// Linear classifiers on pair features, and score fusion.
+//
+//   logistic_regression, linear_svm    solvers on a dense design matrix
+//   logistic_verifier, svm_verifier    verifier policies on pair features
+//   score_fusion                       a linear SVM over several verifiers'
+//                                      scores (DeepID2's 7-group fusion, §4.7)
+//   feature_group_fusion<V>            a verifier: one V per feature group,
+//                                      their scores fused by score_fusion
+//   sample_balanced_pairs              50/50 same/different pairs from identities
+//
+// The pair feature (pair_feature_options): each input dimension is first
+// standardised with the training rows' mean and standard deviation,
+// z = (x - mean) / sd, then
+//     phi(a, b) = [ |z_a - z_b| , z_a * z_b ]       (element-wise, 2D values)
+// and every phi dimension is standardised again over the training pairs.
+// phi is symmetric, so score(a, b) == score(b, a) exactly.
+//
+// Score scales (HIGHER = MORE LIKELY THE SAME PERSON for all):
+//   logistic_verifier      the logit (log-odds of "same"), w . phi + b
+//   svm_verifier           the SVM margin w . phi + b (+-1 on the margin)
+//   score_fusion           the SVM margin over standardised component scores
+// Each also learns the accuracy-maximising threshold on its training pairs
+// (near 0, but learnt like every other policy's).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <span>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace verify {
+
+// ---------------------------------------------------------------------------
+// Pair sampling
+
+// `count` pairs, alternately same and different (50/50), drawn
+// deterministically from `seed`: a same pair picks an identity with at least
+// two rows, then two distinct rows of it; a different pair picks two rows of
+// different identities. Throws when either kind cannot be formed.
+inline std::vector<labelled_pair> sample_balanced_pairs(std::span<const int> identities, std::size_t count,
+                                                        std::uint64_t seed) {
+  std::map<int, std::vector<std::size_t>> rows_of;
+  for (std::size_t i = 0; i < identities.size(); ++i) rows_of[identities[i]].push_back(i);
+  std::vector<const std::vector<std::size_t>*> multi;
+  for (const auto& [id, rows] : rows_of)
+    if (rows.size() >= 2) multi.push_back(&rows);
+  if (multi.empty()) throw error("sample_balanced_pairs: no identity has two rows, so there are no same pairs");
+  if (rows_of.size() < 2) throw error("sample_balanced_pairs: one identity only, so there are no different pairs");
+  rng gen(seed);
+  auto pick = [&](std::size_t n) { return std::size_t(gen.uniform() * double(n)) % n; };
+  std::vector<labelled_pair> pairs;
+  pairs.reserve(count);
+  for (std::size_t k = 0; k < count; ++k) {
+    if (k % 2 == 0) {
+      const auto& rows = *multi[pick(multi.size())];
+      const std::size_t i = pick(rows.size());
+      std::size_t j = pick(rows.size() - 1);
+      if (j >= i) ++j;
+      pairs.push_back({rows[i], rows[j], true});
+    } else {
+      const std::size_t i = pick(identities.size());
+      std::size_t j = pick(identities.size());
+      while (identities[j] == identities[i]) j = pick(identities.size());
+      pairs.push_back({i, j, false});
+    }
+  }
+  return pairs;
+}
+
+namespace detail::pairwise {
+
+// The training pairs of `data`: its pairs, or balanced pairs sampled from its identities.
+inline std::vector<labelled_pair> training_pairs(const training_data& data, std::size_t sampled, std::uint64_t seed,
+                                                 const std::string& who) {
+  const std::size_t rows = data.features.shape()[0];
+  if (!data.pairs.empty()) {
+    check_pairs(data.pairs, rows, who.c_str());
+    return {data.pairs.begin(), data.pairs.end()};
+  }
+  if (data.identities.empty()) throw error(who + ": fit needs labelled pairs or identity labels, got neither");
+  if (data.identities.size() != rows)
+    throw error(who + ": " + std::to_string(data.identities.size()) + " identity labels for " + std::to_string(rows) +
+                " feature rows");
+  return sample_balanced_pairs(data.identities, sampled, seed);
+}
+
+inline void require_both_labels(std::span<const labelled_pair> pairs, const std::string& who) {
+  std::size_t same = 0;
+  for (const auto& p : pairs) same += p.same;
+  if (same == 0 || same == pairs.size())
+    throw error(who + ": training pairs must include both same and different pairs (" + std::to_string(same) + " of " +
+                std::to_string(pairs.size()) + " are same)");
+}
+
+// Column mean and 1/sd (1 where the column is constant).
+inline void column_moments(const dmatrix& x, std::vector<double>& mean, std::vector<double>& inv_sd) {
+  const std::size_t n = std::size_t(x.rows()), d = std::size_t(x.cols());
+  mean.assign(d, 0.0);
+  inv_sd.assign(d, 1.0);
+  if (n == 0) return;
+  for (std::size_t j = 0; j < d; ++j) {
+    double m = 0;
+    for (std::size_t i = 0; i < n; ++i) m += x(std::ptrdiff_t(i), std::ptrdiff_t(j));
+    m /= double(n);
+    double v = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double c = x(std::ptrdiff_t(i), std::ptrdiff_t(j)) - m;
+      v += c * c;
+    }
+    v /= double(n);
+    mean[j] = m;
+    inv_sd[j] = v > 1e-24 ? 1.0 / std::sqrt(v) : 1.0;
+  }
+}
+
+inline void check_finite(std::span<const float> v, const std::string& who) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i])) throw error(who + ": feature " + std::to_string(i) + " is not finite");
+}
+
+inline std::vector<int> labels_of(std::span<const labelled_pair> pairs) {
+  std::vector<int> y(pairs.size());
+  for (std::size_t i = 0; i < pairs.size(); ++i) y[i] = pairs[i].same ? 1 : 0;
+  return y;
+}
+
+inline void check_labels(std::size_t rows, std::span<const int> labels, const char* who) {
+  if (labels.size() != rows)
+    throw error(std::string(who) + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(rows) + " rows");
+  std::size_t pos = 0;
+  for (int l : labels) {
+    if (l != 0 && l != 1) throw error(std::string(who) + ": labels must be 0 or 1, found " + std::to_string(l));
+    pos += std::size_t(l);
+  }
+  if (pos == 0 || pos == rows) throw error(std::string(who) + ": needs examples of both classes");
+}
+
+inline void check_finite(const dmatrix& x, const char* who) {
+  if (!x.allFinite()) throw error(std::string(who) + ": the design matrix holds a non-finite value");
+}
+
+// w . x + b (a plain loop: the same sum in every caller, and no vector loads
+// past the end of short inputs for GCC's -Warray-bounds to misread).
+inline double affine(const dvector& w, double b, const double* x) {
+  double s = 0;
+  for (Eigen::Index i = 0; i < w.size(); ++i) s += w(i) * x[i];
+  return s + b;
+}
+
+// A unique scratch file name (for embedding one record file in another).
+inline std::filesystem::path embed_scratch_path() {
+  static std::atomic<std::uint64_t> counter{0};
+  const auto now = std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  const auto tid = std::uint64_t(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  const std::uint64_t key = mix64(now ^ mix64(tid + counter++));
+  return std::filesystem::temp_directory_path() / ("deepid-embed-" + std::to_string(key) + ".tmp");
+}
+
+inline std::string read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(path.string() + ": cannot open the file");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace detail::pairwise
+
+// ---------------------------------------------------------------------------
+// Solvers. Rows of x are examples; labels are 1 (positive: "same") or 0.
+
+// L2-regularised logistic regression, minimising
+//   mean_i [ log(1 + exp(z_i)) - y_i z_i ] + l2/2 |w|^2,   z_i = w . x_i + b
+// (bias not regularised) by L-BFGS with a backtracking line search.
+// Deterministic. decision(x) = z, the log-odds of the positive class.
+struct logistic_options {
+  double l2 = 1e-4;
+  std::size_t max_iterations = 500;
+  double tolerance = 1e-7;  // on the largest gradient component
+  std::size_t history = 10;
+};
+
+class logistic_regression {
+ public:
+  static constexpr const char* name = "logistic";
+  using options = logistic_options;
+
+  explicit logistic_regression(options o = {}) : opt_(o) {}
+
+  void fit(const dmatrix& x, std::span<const int> labels) {
+    detail::pairwise::check_labels(std::size_t(x.rows()), labels, "logistic regression");
+    detail::pairwise::check_finite(x, "logistic regression");
+    const std::ptrdiff_t n = x.rows(), d = x.cols();
+    dvector y(n);
+    for (std::ptrdiff_t i = 0; i < n; ++i) y(i) = labels[std::size_t(i)];
+    // theta = [w; b]
+    auto objective = [&](const dvector& t, dvector& g) {
+      const dvector z = (x * t.head(d)).array() + t(d);
+      double f = 0;
+      dvector r(n);
+      for (std::ptrdiff_t i = 0; i < n; ++i) {
+        const double zi = z(i);
+        f += (zi > 0 ? zi + std::log1p(std::exp(-zi)) : std::log1p(std::exp(zi))) - y(i) * zi;
+        r(i) = 1.0 / (1.0 + std::exp(-zi)) - y(i);
+      }
+      f = f / double(n) + 0.5 * opt_.l2 * t.head(d).squaredNorm();
+      g.resize(d + 1);
+      g.head(d) = x.transpose() * r / double(n) + opt_.l2 * t.head(d);
+      g(d) = r.sum() / double(n);
+      return f;
+    };
+    dvector t = dvector::Zero(d + 1), g;
+    double f = objective(t, g);
+    std::deque<std::pair<dvector, dvector>> memory;  // (s, y) pairs
+    iterations_ = 0;
+    for (; iterations_ < opt_.max_iterations && g.cwiseAbs().maxCoeff() > opt_.tolerance; ++iterations_) {
+      // Two-loop recursion.
+      dvector q = g;
+      std::vector<double> alpha(memory.size());
+      for (std::size_t k = memory.size(); k-- > 0;) {
+        const auto& [s, yy] = memory[k];
+        alpha[k] = s.dot(q) / yy.dot(s);
+        q -= alpha[k] * yy;
+      }
+      if (!memory.empty()) q *= memory.back().first.dot(memory.back().second) / memory.back().second.squaredNorm();
+      for (std::size_t k = 0; k < memory.size(); ++k) {
+        const auto& [s, yy] = memory[k];
+        const double beta = yy.dot(q) / yy.dot(s);
+        q += (alpha[k] - beta) * s;
+      }
+      dvector dir = -q;
+      double slope = g.dot(dir);
+      if (!(slope < 0)) dir = -g, slope = -g.squaredNorm(), memory.clear();
+      double step = memory.empty() ? std::min(1.0, 1.0 / std::max(1e-12, g.norm())) : 1.0;
+      dvector t_new, g_new;
+      double f_new = 0;
+      bool accepted = false;
+      for (int tries = 0; tries < 60; ++tries, step *= 0.5) {
+        t_new = t + step * dir;
+        f_new = objective(t_new, g_new);
+        if (f_new <= f + 1e-4 * step * slope) {
+          accepted = true;
+          break;
+        }
+      }
+      if (!accepted) break;  // no further decrease in floating point
+      dvector s = t_new - t, yy = g_new - g;
+      if (yy.dot(s) > 1e-12 * s.squaredNorm()) {
+        memory.emplace_back(std::move(s), std::move(yy));
+        if (memory.size() > opt_.history) memory.pop_front();
+      }
+      t = std::move(t_new), g = std::move(g_new), f = f_new;
+    }
+    w_ = t.head(d);
+    b_ = t(d);
+    loss_ = f;
+  }
+
+  double decision(const double* x) const { return detail::pairwise::affine(w_, b_, x); }
+  double probability(const double* x) const { return 1.0 / (1.0 + std::exp(-decision(x))); }
+  const dvector& weights() const { return w_; }
+  double bias() const { return b_; }
+  double loss() const { return loss_; }
+  std::size_t iterations() const { return iterations_; }
+
+  void write(io::record_writer& w, const std::string& prefix) const {
+    w.add(prefix + "w", std::span<const double>(w_.data(), std::size_t(w_.size())));
+    w.add_scalar(prefix + "b", b_);
+    w.add_scalar(prefix + "l2", opt_.l2);
+  }
+  void read(const io::record_reader& r, const std::string& prefix, std::size_t dim) {
+    const auto w = r.f64(prefix + "w", dim);
+    w_ = Eigen::Map<const dvector>(w.data(), std::ptrdiff_t(w.size()));
+    b_ = r.scalar(prefix + "b");
+    opt_.l2 = r.scalar(prefix + "l2");
+  }
+
+ private:
+  options opt_;
+  dvector w_;
+  double b_ = 0, loss_ = 0;
+  std::size_t iterations_ = 0;
+};
+
+// Linear SVM, hinge loss with L2 regularisation:
+//   min 1/2 (|w|^2 + b^2) + c sum_i max(0, 1 - y_i (w . x_i + b)),  y_i = +-1
+// solved by dual coordinate descent (Hsieh et al., ICML 2008; liblinear's
+// L1-loss solver). The bias is a weight on a constant feature of value
+// bias_scale (liblinear's B), so it is regularised as b^2 / bias_scale^2;
+// raise bias_scale to regularise it less. Coordinates are visited in a
+// random order from `seed`: deterministic. decision(x) = w . x + b.
+struct svm_options {
+  double c = 1.0;
+  double bias_scale = 1.0;
+  std::size_t max_epochs = 1000;
+  double tolerance = 1e-4;  // on the projected-gradient spread
+  std::uint64_t seed = 1;
+};
+
+class linear_svm {
+ public:
+  static constexpr const char* name = "svm";
+  using options = svm_options;
+
+  explicit linear_svm(options o = {}) : opt_(o) {}
+
+  void fit(const dmatrix& x, std::span<const int> labels) {
+    detail::pairwise::check_labels(std::size_t(x.rows()), labels, "linear SVM");
+    detail::pairwise::check_finite(x, "linear SVM");
+    if (!(opt_.c > 0)) throw error("linear SVM: c must be positive, found " + std::to_string(opt_.c));
+    const std::ptrdiff_t n = x.rows(), d = x.cols();
+    const double bs = opt_.bias_scale;
+    dvector w = dvector::Zero(d), alpha = dvector::Zero(n), qii(n);
+    double wb = 0;  // weight of the constant feature
+    for (std::ptrdiff_t i = 0; i < n; ++i) qii(i) = x.row(i).squaredNorm() + bs * bs;
+    std::vector<std::size_t> order(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    rng gen(opt_.seed);
+    epochs_ = 0;
+    for (; epochs_ < opt_.max_epochs; ++epochs_) {
+      for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[std::size_t(gen.next() % i)]);
+      double max_pg = -std::numeric_limits<double>::infinity(), min_pg = std::numeric_limits<double>::infinity();
+      for (std::size_t k : order) {
+        const auto i = std::ptrdiff_t(k);
+        const double yi = labels[k] ? 1.0 : -1.0;
+        const double grad = yi * (x.row(i).dot(w) + wb * bs) - 1.0;
+        double pg = grad;
+        if (alpha(i) <= 0) pg = std::min(grad, 0.0);
+        else if (alpha(i) >= opt_.c) pg = std::max(grad, 0.0);
+        max_pg = std::max(max_pg, pg), min_pg = std::min(min_pg, pg);
+        if (pg == 0 || qii(i) <= 0) continue;
+        const double old = alpha(i);
+        alpha(i) = std::clamp(old - grad / qii(i), 0.0, opt_.c);
+        const double delta = (alpha(i) - old) * yi;
+        w += delta * x.row(i).transpose();
+        wb += delta * bs;
+      }
+      if (max_pg - min_pg < opt_.tolerance) {
+        ++epochs_;
+        break;
+      }
+    }
+    w_ = w;
+    b_ = wb * bs;
+  }
+
+  double decision(const double* x) const { return detail::pairwise::affine(w_, b_, x); }
+  const dvector& weights() const { return w_; }
+  double bias() const { return b_; }
+  std::size_t epochs() const { return epochs_; }
+
+  void write(io::record_writer& w, const std::string& prefix) const {
+    w.add(prefix + "w", std::span<const double>(w_.data(), std::size_t(w_.size())));
+    w.add_scalar(prefix + "b", b_);
+    w.add_scalar(prefix + "c", opt_.c);
+    w.add_scalar(prefix + "bias_scale", opt_.bias_scale);
+  }
+  void read(const io::record_reader& r, const std::string& prefix, std::size_t dim) {
+    const auto w = r.f64(prefix + "w", dim);
+    w_ = Eigen::Map<const dvector>(w.data(), std::ptrdiff_t(w.size()));
+    b_ = r.scalar(prefix + "b");
+    opt_.c = r.scalar(prefix + "c");
+    opt_.bias_scale = r.scalar(prefix + "bias_scale");
+  }
+
+ private:
+  options opt_;
+  dvector w_;
+  double b_ = 0;
+  std::size_t epochs_ = 0;
+};
+
+template <class M>
+concept linear_model = requires(M m, const M cm, const dmatrix& x, std::span<const int> y, const double* p,
+                                io::record_writer& w, const io::record_reader& r) {
+  { M::name } -> std::convertible_to<std::string>;
+  typename M::options;
+  m.fit(x, y);
+  { cm.decision(p) } -> std::convertible_to<double>;
+  cm.write(w, std::string());
+  m.read(r, std::string(), std::size_t());
+};
+
+// ---------------------------------------------------------------------------
+// Pair-feature verifiers
+
+struct pair_feature_options {
+  bool abs_difference = true;  // |z_a - z_b|
+  bool product = true;         // z_a * z_b
+};
+
+template <class ModelOptions>
+struct pair_classifier_options {
+  pair_feature_options features{};
+  ModelOptions model{};
+  std::size_t sampled_pairs = 20000;  // pairs drawn when fit() gets identities only
+  std::uint64_t seed = 1;
+};
+
+template <linear_model Model>
+class pair_classifier_verifier : public threshold_holder {
+ public:
+  using options = pair_classifier_options<typename Model::options>;
+
+  explicit pair_classifier_verifier(options o = {}) : opt_(o), model_(o.model) {}
+
+  static std::string kind() { return std::string("pair-") + Model::name; }
+  bool fitted() const { return fitted_; }
+  std::size_t dim() const { return dim_; }
+  std::size_t pair_dim() const { return dim_ * (std::size_t(opt_.features.abs_difference) + opt_.features.product); }
+  const Model& model() const { return model_; }
+
+  void fit(const training_data& data) {
+    const std::string who = kind() + " verifier";
+    if (!opt_.features.abs_difference && !opt_.features.product)
+      throw error(who + ": the pair feature has no parts (enable abs_difference or product)");
+    const auto pairs = detail::pairwise::training_pairs(data, opt_.sampled_pairs, opt_.seed, who);
+    detail::pairwise::require_both_labels(pairs, who);
+    const dmatrix x = to_dmatrix(data.features, who.c_str());
+    dim_ = std::size_t(x.cols());
+    if (dim_ == 0) throw error(who + ": features have no dimensions");
+    detail::pairwise::column_moments(x, mean_, inv_sd_);
+    fitted_ = true;  // the input standardisation is set; pair_matrix needs it
+    pair_mean_.assign(pair_dim(), 0.0);
+    pair_inv_sd_.assign(pair_dim(), 1.0);
+    dmatrix phi = pair_matrix(x, pairs);
+    detail::pairwise::column_moments(phi, pair_mean_, pair_inv_sd_);
+    for (std::ptrdiff_t i = 0; i < phi.rows(); ++i)
+      for (std::ptrdiff_t j = 0; j < phi.cols(); ++j)
+        phi(i, j) = (phi(i, j) - pair_mean_[std::size_t(j)]) * pair_inv_sd_[std::size_t(j)];
+    try {
+      model_.fit(phi, detail::pairwise::labels_of(pairs));
+    } catch (...) {
+      fitted_ = false;
+      throw;
+    }
+    std::vector<double> s(pairs.size());
+    for (std::size_t i = 0; i < pairs.size(); ++i) s[i] = model_.decision(phi.row(std::ptrdiff_t(i)).data());
+    learn_threshold(s, pairs);
+  }
+
+  double score(std::span<const float> a, std::span<const float> b) const {
+    require_fitted();
+    if (a.size() != dim_ || b.size() != dim_)
+      throw error(kind() + ": features have " + std::to_string(a.size()) + " and " + std::to_string(b.size()) +
+                  " dimensions, fitted on " + std::to_string(dim_));
+    detail::pairwise::check_finite(a, kind());
+    detail::pairwise::check_finite(b, kind());
+    std::vector<double> phi(pair_dim());
+    pair_feature(a.data(), b.data(), phi.data());
+    return model_.decision(phi.data());
+  }
+
+  std::vector<double> scores(const matrix<float>& x, std::span<const labelled_pair> pairs) const {
+    require_fitted();
+    if (x.shape()[1] != dim_)
+      throw error(kind() + ": features have " + std::to_string(x.shape()[1]) + " dimensions, fitted on " +
+                  std::to_string(dim_));
+    check_pairs(pairs, x.shape()[0], kind().c_str());
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!std::isfinite(x.data()[i]))
+        throw error(kind() + ": feature " + std::to_string(i % dim_) + " of row " + std::to_string(i / dim_) +
+                    " is not finite");
+    std::vector<double> out(pairs.size());
+#if DEEPID_OPENMP
+#pragma omp parallel num_threads(num_threads())
+#endif
+    {
+      std::vector<double> phi(pair_dim());
+#if DEEPID_OPENMP
+#pragma omp for schedule(static)
+#endif
+      for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(pairs.size()); ++k) {
+        const auto& p = pairs[std::size_t(k)];
+        pair_feature(x.data() + p.first * dim_, x.data() + p.second * dim_, phi.data());
+        out[std::size_t(k)] = model_.decision(phi.data());
+      }
+    }
+    return out;
+  }
+
+  void save(const std::filesystem::path& path) const {
+    require_fitted();
+    io::record_writer w("verifier/" + kind(), 1);
+    w.add_scalar("dim", double(dim_));
+    w.add_scalar("abs_difference", opt_.features.abs_difference);
+    w.add_scalar("product", opt_.features.product);
+    w.add("mean", std::span<const double>(mean_));
+    w.add("inv_sd", std::span<const double>(inv_sd_));
+    w.add("pair_mean", std::span<const double>(pair_mean_));
+    w.add("pair_inv_sd", std::span<const double>(pair_inv_sd_));
+    model_.write(w, "model/");
+    save_threshold(w);
+    w.save(path);
+  }
+  static pair_classifier_verifier load(const std::filesystem::path& path) {
+    const io::record_reader r(path, "verifier/" + kind(), 1);
+    options o;
+    o.features.abs_difference = r.scalar("abs_difference") != 0;
+    o.features.product = r.scalar("product") != 0;
+    pair_classifier_verifier v(o);
+    v.dim_ = std::size_t(r.scalar("dim"));
+    v.mean_ = r.f64("mean", v.dim_);
+    v.inv_sd_ = r.f64("inv_sd", v.dim_);
+    v.pair_mean_ = r.f64("pair_mean", v.pair_dim());
+    v.pair_inv_sd_ = r.f64("pair_inv_sd", v.pair_dim());
+    v.model_.read(r, "model/", v.pair_dim());
+    v.load_threshold(r);
+    v.fitted_ = true;
+    return v;
+  }
+
+ private:
+  void require_fitted() const {
+    if (!fitted_) throw error(kind() + ": the verifier is not fitted (call fit first)");
+  }
+
+  // phi(a, b), standardised with the pair statistics, into out[pair_dim()].
+  template <class T>
+  void pair_feature(const T* a, const T* b, double* out) const {
+    std::size_t k = 0;
+    if (opt_.features.abs_difference)
+      for (std::size_t j = 0; j < dim_; ++j, ++k) {
+        const double za = (double(a[j]) - mean_[j]) * inv_sd_[j], zb = (double(b[j]) - mean_[j]) * inv_sd_[j];
+        out[k] = (std::abs(za - zb) - pair_mean_[k]) * pair_inv_sd_[k];
+      }
+    if (opt_.features.product)
+      for (std::size_t j = 0; j < dim_; ++j, ++k) {
+        const double za = (double(a[j]) - mean_[j]) * inv_sd_[j], zb = (double(b[j]) - mean_[j]) * inv_sd_[j];
+        out[k] = (za * zb - pair_mean_[k]) * pair_inv_sd_[k];
+      }
+  }
+
+  dmatrix pair_matrix(const dmatrix& x, std::span<const labelled_pair> pairs) const {
+    dmatrix phi(std::ptrdiff_t(pairs.size()), std::ptrdiff_t(pair_dim()));
+#if DEEPID_OPENMP
+#pragma omp parallel for schedule(static) num_threads(num_threads())
+#endif
+    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(pairs.size()); ++i)
+      pair_feature(x.row(std::ptrdiff_t(pairs[std::size_t(i)].first)).data(),
+                   x.row(std::ptrdiff_t(pairs[std::size_t(i)].second)).data(), phi.row(i).data());
+    return phi;
+  }
+
+  options opt_;
+  Model model_;
+  std::size_t dim_ = 0;
+  bool fitted_ = false;
+  std::vector<double> mean_, inv_sd_, pair_mean_, pair_inv_sd_;
+};
+
+using logistic_verifier = pair_classifier_verifier<logistic_regression>;
+using svm_verifier = pair_classifier_verifier<linear_svm>;
+
+static_assert(verifier<logistic_verifier> && verifier<svm_verifier>);
+
+// ---------------------------------------------------------------------------
+// Score fusion (DeepID2 §4.4: seven JB scores fused by an SVM)
+//
+// Usage: for each of K verifiers, v_k.scores(features, train_pairs) -> fit;
+// then fuse the K score vectors of test pairs. Each component score is
+// standardised with its training mean and sd (scores live on very different
+// scales: a JB log-likelihood ratio, a cosine, a Hamming count), and the
+// fused score is the linear SVM margin on them (HIGHER = SAME).
+
+class score_fusion : public threshold_holder {
+ public:
+  explicit score_fusion(svm_options o = {}) : svm_(o) {}
+
+  static std::string kind() { return "score-fusion"; }
+  bool fitted() const { return fitted_; }
+  std::size_t components() const { return mean_.size(); }
+  const linear_svm& svm() const { return svm_; }
+  // The weight of each component on its raw (unstandardised) scale.
+  std::vector<double> raw_weights() const {
+    std::vector<double> w(mean_.size());
+    for (std::size_t k = 0; k < w.size(); ++k) w[k] = svm_.weights()(std::ptrdiff_t(k)) * inv_sd_[k];
+    return w;
+  }
+
+  // scores[k][i]: verifier k's score of training pair i.
+  void fit(std::span<const std::vector<double>> scores, std::span<const labelled_pair> pairs) {
+    const dmatrix x = design(scores, pairs.size());
+    detail::pairwise::require_both_labels(pairs, kind());
+    detail::pairwise::column_moments(x, mean_, inv_sd_);
+    dmatrix z = x;
+    for (std::ptrdiff_t i = 0; i < z.rows(); ++i)
+      for (std::ptrdiff_t k = 0; k < z.cols(); ++k) z(i, k) = (z(i, k) - mean_[std::size_t(k)]) * inv_sd_[std::size_t(k)];
+    svm_.fit(z, detail::pairwise::labels_of(pairs));
+    fitted_ = true;
+    learn_threshold(fuse(scores), pairs);
+  }
+
+  // Fused scores of n pairs from scores[k][i] (same component order as fit).
+  std::vector<double> fuse(std::span<const std::vector<double>> scores) const {
+    require_fitted();
+    const std::size_t n = scores.empty() ? 0 : scores[0].size();
+    const dmatrix x = design(scores, n);
+    std::vector<double> out(n), row(components());
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t k = 0; k < row.size(); ++k) row[k] = x(std::ptrdiff_t(i), std::ptrdiff_t(k));
+      out[i] = fuse_one(row);
+    }
+    return out;
+  }
+
+  // One pair: one score per component.
+  double fuse_one(std::span<const double> s) const {
+    require_fitted();
+    if (s.size() != components())
+      throw error(kind() + ": " + std::to_string(s.size()) + " scores, fitted on " + std::to_string(components()) +
+                  " components");
+    std::vector<double> z(s.size());
+    for (std::size_t k = 0; k < s.size(); ++k) {
+      if (!std::isfinite(s[k])) throw error(kind() + ": score of component " + std::to_string(k) + " is not finite");
+      z[k] = (s[k] - mean_[k]) * inv_sd_[k];
+    }
+    return svm_.decision(z.data());
+  }
+
+  void write(io::record_writer& w, const std::string& prefix) const {
+    require_fitted();
+    w.add_scalar(prefix + "components", double(components()));
+    w.add(prefix + "mean", std::span<const double>(mean_));
+    w.add(prefix + "inv_sd", std::span<const double>(inv_sd_));
+    svm_.write(w, prefix + "svm/");
+    w.add_scalar(prefix + "threshold", threshold());
+  }
+  void read(const io::record_reader& r, const std::string& prefix) {
+    const auto k = std::size_t(r.scalar(prefix + "components"));
+    mean_ = r.f64(prefix + "mean", k);
+    inv_sd_ = r.f64(prefix + "inv_sd", k);
+    svm_.read(r, prefix + "svm/", k);
+    set_threshold(r.scalar(prefix + "threshold"));
+    fitted_ = true;
+  }
+  void save(const std::filesystem::path& path) const {
+    io::record_writer w("verifier/" + kind(), 1);
+    write(w, "");
+    w.save(path);
+  }
+  static score_fusion load(const std::filesystem::path& path) {
+    const io::record_reader r(path, "verifier/" + kind(), 1);
+    score_fusion f;
+    f.read(r, "");
+    return f;
+  }
+
+ private:
+  void require_fitted() const {
+    if (!fitted_) throw error(kind() + ": not fitted (call fit on training score vectors first)");
+  }
+  dmatrix design(std::span<const std::vector<double>> scores, std::size_t n) const {
+    if (scores.empty()) throw error(kind() + ": no component scores");
+    if (fitted_ && scores.size() != components())
+      throw error(kind() + ": " + std::to_string(scores.size()) + " components, fitted on " +
+                  std::to_string(components()));
+    dmatrix x(std::ptrdiff_t(n), std::ptrdiff_t(scores.size()));
+    for (std::size_t k = 0; k < scores.size(); ++k) {
+      if (scores[k].size() != n)
+        throw error(kind() + ": component " + std::to_string(k) + " has " + std::to_string(scores[k].size()) +
+                    " scores, expected " + std::to_string(n));
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(scores[k][i]))
+          throw error(kind() + ": score " + std::to_string(i) + " of component " + std::to_string(k) + " is not finite");
+        x(std::ptrdiff_t(i), std::ptrdiff_t(k)) = scores[k][i];
+      }
+    }
+    return x;
+  }
+
+  linear_svm svm_;
+  std::vector<double> mean_, inv_sd_;
+  bool fitted_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// feature_group_fusion<V>: a verifier made of one V per contiguous feature
+// group (DeepID2: 7 groups of 25 patches, one JB each), fused by score_fusion.
+//
+// Groups are given as widths, or as a count splitting D into equal parts
+// (7 by default). fit() fits each V on its columns, then the fusion SVM on
+// the V scores of the training pairs (the given pairs, or balanced pairs
+// drawn from the identities). With holdout > 0, a deterministic
+// fraction of the pairs is kept from the V fits and used for the fusion
+// only (less optimistic component scores; identity-based V still see every
+// row's identity). Score = the fusion SVM margin (HIGHER = SAME).
+
+struct feature_group_options {
+  std::size_t count = 7;             // equal groups, used when widths is empty
+  std::vector<std::size_t> widths;   // explicit group widths, summing to D
+  svm_options svm{};
+  double holdout = 0.0;              // fraction of pairs for the fusion only
+  std::size_t sampled_pairs = 20000; // drawn when fit() gets identities only
+  std::uint64_t seed = 1;
+};
+
+template <verifier V>
+class feature_group_fusion : public threshold_holder {
+ public:
+  // make(k) builds the (unfitted) verifier of group k; default: V{}.
+  explicit feature_group_fusion(feature_group_options o = {}, std::function<V(std::size_t)> make = {})
+      : opt_(std::move(o)), make_(std::move(make)), fusion_(opt_.svm) {}
+
+  static std::string kind() { return "fusion-" + std::string(V::kind()); }
+  bool fitted() const { return fitted_; }
+  const std::vector<V>& members() const { return members_; }
+  const score_fusion& fusion() const { return fusion_; }
+  const std::vector<std::size_t>& widths() const { return widths_; }
+
+  void fit(const training_data& data) {
+    const std::string who = kind();
+    const std::size_t d = data.features.shape()[1];
+    widths_ = opt_.widths;
+    if (widths_.empty()) {
+      if (opt_.count == 0 || d % opt_.count != 0)
+        throw error(who + ": cannot split " + std::to_string(d) + " dimensions into " + std::to_string(opt_.count) +
+                    " equal groups (give widths)");
+      widths_.assign(opt_.count, d / opt_.count);
+    }
+    check_widths(d);
+    const auto pairs = detail::pairwise::training_pairs(data, opt_.sampled_pairs, opt_.seed, who);
+    std::vector<labelled_pair> member_pairs, fusion_pairs;
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      const bool held = opt_.holdout > 0 && double(mix64(opt_.seed ^ mix64(i)) >> 11) * 0x1.0p-53 < opt_.holdout;
+      (held ? fusion_pairs : member_pairs).push_back(pairs[i]);
+    }
+    if (opt_.holdout <= 0) fusion_pairs = member_pairs;
+    if (member_pairs.empty() || fusion_pairs.empty())
+      throw error(who + ": holdout " + std::to_string(opt_.holdout) + " leaves no pairs for the members or the fusion");
+    members_.clear();
+    std::vector<std::vector<double>> s;
+    for (std::size_t k = 0; k < widths_.size(); ++k) {
+      const matrix<float> part = slice(data.features, k);
+      members_.push_back(make_ ? make_(k) : V{});
+      members_.back().fit(training_data{part, data.identities, member_pairs});
+      s.push_back(members_.back().scores(part, fusion_pairs));
+    }
+    fusion_.fit(s, fusion_pairs);
+    set_threshold(fusion_.threshold());
+    fitted_ = true;
+  }
+
+  // Each member's scores of the pairs, in group order (what fusion().fuse takes).
+  std::vector<std::vector<double>> member_scores(const matrix<float>& x, std::span<const labelled_pair> pairs) const {
+    require_fitted();
+    check_widths(x.shape()[1]);
+    std::vector<std::vector<double>> s;
+    for (std::size_t k = 0; k < members_.size(); ++k) s.push_back(members_[k].scores(slice(x, k), pairs));
+    return s;
+  }
+
+  std::vector<double> scores(const matrix<float>& x, std::span<const labelled_pair> pairs) const {
+    return fusion_.fuse(member_scores(x, pairs));
+  }
+
+  double score(std::span<const float> a, std::span<const float> b) const {
+    require_fitted();
+    if (a.size() != b.size()) throw error(kind() + ": feature lengths differ");
+    check_widths(a.size());
+    std::vector<double> s(members_.size());
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < members_.size(); ++k) {
+      s[k] = members_[k].score(a.subspan(at, widths_[k]), b.subspan(at, widths_[k]));
+      at += widths_[k];
+    }
+    return fusion_.fuse_one(s);
+  }
+
+  // One file: the group widths, the fusion, and each member's own record
+  // file embedded as bytes.
+  void save(const std::filesystem::path& path) const {
+    require_fitted();
+    io::record_writer w("verifier/" + kind(), 1);
+    std::vector<std::int64_t> widths(widths_.begin(), widths_.end());
+    w.add("widths", std::span<const std::int64_t>(widths));
+    fusion_.write(w, "fusion/");
+    save_threshold(w);
+    for (std::size_t k = 0; k < members_.size(); ++k) {
+      const auto tmp = detail::pairwise::embed_scratch_path();
+      try {
+        members_[k].save(tmp);
+        w.add_text("member" + std::to_string(k), detail::pairwise::read_bytes(tmp));
+      } catch (...) {
+        std::error_code ec;
+        std::filesystem::remove(tmp, ec);
+        throw;
+      }
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+    }
+    w.save(path);
+  }
+
+  static feature_group_fusion load(const std::filesystem::path& path) {
+    const io::record_reader r(path, "verifier/" + kind(), 1);
+    feature_group_fusion f;
+    for (auto v : r.i64("widths")) {
+      if (v <= 0) throw error(path.string() + ": corrupt group widths");
+      f.widths_.push_back(std::size_t(v));
+    }
+    f.opt_.widths = f.widths_;
+    f.fusion_.read(r, "fusion/");
+    if (f.fusion_.components() != f.widths_.size())
+      throw error(path.string() + ": " + std::to_string(f.widths_.size()) + " groups but " +
+                  std::to_string(f.fusion_.components()) + " fused components");
+    f.load_threshold(r);
+    for (std::size_t k = 0; k < f.widths_.size(); ++k) {
+      const std::string bytes = r.text("member" + std::to_string(k));
+      const auto tmp = detail::pairwise::embed_scratch_path();
+      try {
+        {
+          std::ofstream out(tmp, std::ios::binary);
+          out.write(bytes.data(), std::streamsize(bytes.size()));
+          if (!out) throw error(path.string() + ": cannot unpack member " + std::to_string(k) + " to " + tmp.string());
+        }
+        f.members_.push_back(V::load(tmp));
+      } catch (const error& e) {
+        std::error_code ec;
+        std::filesystem::remove(tmp, ec);
+        throw error(path.string() + ": member " + std::to_string(k) + ": " + e.what());
+      }
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+    }
+    f.fitted_ = true;
+    return f;
+  }
+
+ private:
+  void require_fitted() const {
+    if (!fitted_) throw error(kind() + ": the verifier is not fitted (call fit first)");
+  }
+  void check_widths(std::size_t d) const {
+    std::size_t total = 0;
+    for (auto w : widths_) {
+      if (w == 0) throw error(kind() + ": a feature group has width 0");
+      total += w;
+    }
+    if (total != d)
+      throw error(kind() + ": the groups cover " + std::to_string(total) + " dimensions, the features have " +
+                  std::to_string(d));
+  }
+  matrix<float> slice(const matrix<float>& x, std::size_t k) const {
+    std::size_t at = 0;
+    for (std::size_t j = 0; j < k; ++j) at += widths_[j];
+    const std::size_t n = x.shape()[0], d = x.shape()[1], w = widths_[k];
+    matrix<float> part({n, w});
+    for (std::size_t i = 0; i < n; ++i) std::copy_n(x.data() + i * d + at, w, part.data() + i * w);
+    return part;
+  }
+
+  feature_group_options opt_;
+  std::function<V(std::size_t)> make_;
+  std::vector<V> members_;
+  std::vector<std::size_t> widths_;
+  score_fusion fusion_;
+  bool fitted_ = false;
+};
+
+}  // namespace verify
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace verify {
+
+struct nn_verifier_sizes {
+  std::size_t groups = 60;       // G: one per ConvNet
+  std::size_t block = 320;       // B: one face's values per group (0: features / groups at fit)
+  std::size_t hidden1 = 80;      // H1: hidden-1 units per group
+  std::size_t hidden2 = 4800;    // H2
+  std::size_t sub_hidden2 = 0;   // S: stage-1 sub-network hidden-2 width (0: max(1, H2 / G))
+
+  static constexpr nn_verifier_sizes paper() { return {}; }
+
+  constexpr std::size_t feature_size() const { return groups * block; }
+  constexpr std::size_t input_size() const { return 2 * groups * block; }
+  constexpr std::size_t hidden1_total() const { return groups * hidden1; }
+  constexpr std::size_t stage1_width() const {
+    return sub_hidden2 ? sub_hidden2 : std::max<std::size_t>(1, hidden2 / std::max<std::size_t>(1, groups));
+  }
+  // Weights + biases of the full net (the stage-1 sub-networks not included).
+  constexpr std::size_t first_layer_parameters() const { return groups * (2 * block * hidden1 + hidden1); }
+  constexpr std::size_t parameter_count() const {
+    return first_layer_parameters() + hidden1_total() * hidden2 + hidden2 + hidden2 + 1;
+  }
+  // The stage-1 sub-network of one group: the same architecture with one group.
+  constexpr nn_verifier_sizes sub_network() const { return {1, block, hidden1, stage1_width(), 0}; }
+
+  std::string str() const {
+    return "G " + std::to_string(groups) + ", B " + std::to_string(block) + ", H1 " + std::to_string(hidden1) +
+           ", H2 " + std::to_string(hidden2);
+  }
+  void validate(const char* who) const {
+    auto fail = [&](const std::string& what) { throw error(std::string(who) + ": " + what + " (" + str() + ")"); };
+    if (!groups || !block || !hidden1 || !hidden2) fail("every size must be positive");
+    constexpr std::size_t limit = std::size_t(1) << 24;
+    if (groups > limit || block > limit || hidden1 > limit || hidden2 > limit || stage1_width() > limit)
+      fail("a size is implausibly large");
+    const double count = double(groups) * (2.0 * double(block) + 1) * double(hidden1) +
+                         double(groups) * double(hidden1) * double(hidden2) + 2.0 * double(hidden2);
+    if (count > double(std::size_t(1) << 36)) fail("the net would have more than 2^36 parameters");
+  }
+};
+
+static_assert(nn_verifier_sizes::paper().parameter_count() == 26'126'401,
+              "nn_verifier: the paper's 60-group net must have 26,126,401 parameters (reference section 8)");
+
+// One step of training or a plain forward pass.
+struct nn_pass {
+  double dropout = 0.0;           // rate on both hidden layers (0: none)
+  std::uint64_t mask_seed = 0;    // masks are a hash of (seed, layer, index)
+  bool first_layer = true;        // false: no gradient for layer 1 (stage 2)
+};
+
+// The network itself: parameters in one flat array, laid out as
+//   w1  G blocks of 2B x H1 (row-major; rows 0..B-1 see face 1, B..2B-1 face 2)
+//   b1  G x H1,   w2  G H1 x H2 (row-major),   b2  H2,   w3  H2,   b3  1.
+template <class T>
+class nn_verifier_net {
+ public:
+  using mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  using rvec = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+
+  nn_verifier_net() = default;
+  explicit nn_verifier_net(const nn_verifier_sizes& s) : s_(s) {
+    s_.validate("nn_verifier_net");
+    params_.assign(s_.parameter_count(), T(0));
+  }
+
+  const nn_verifier_sizes& sizes() const { return s_; }
+  std::span<T> parameters() { return params_; }
+  std::span<const T> parameters() const { return params_; }
+
+  std::size_t w1_offset(std::size_t g = 0) const { return g * 2 * s_.block * s_.hidden1; }
+  std::size_t b1_offset(std::size_t g = 0) const { return s_.groups * 2 * s_.block * s_.hidden1 + g * s_.hidden1; }
+  std::size_t w2_offset() const { return s_.first_layer_parameters(); }
+  std::size_t b2_offset() const { return w2_offset() + s_.hidden1_total() * s_.hidden2; }
+  std::size_t w3_offset() const { return b2_offset() + s_.hidden2; }
+  std::size_t b3_offset() const { return w3_offset() + s_.hidden2; }
+  // The first layer's weights and biases: parameters [0, first_layer_end()).
+  std::size_t first_layer_end() const { return w2_offset(); }
+  bool is_bias(std::size_t i) const {
+    return (i >= b1_offset() && i < w2_offset()) || (i >= b2_offset() && i < w3_offset()) || i == b3_offset();
+  }
+
+  // He-normal weights for the ReLU layers (sd sqrt(2 / fan-in)), sd
+  // sqrt(1 / fan-in) for the output, zero biases.
+  void initialise(std::uint64_t seed) {
+    rng gen(seed);
+    std::fill(params_.begin(), params_.end(), T(0));
+    const double s1 = std::sqrt(2.0 / double(2 * s_.block)), s2 = std::sqrt(2.0 / double(s_.hidden1_total())),
+                 s3 = std::sqrt(1.0 / double(s_.hidden2));
+    for (std::size_t i = 0; i < b1_offset(); ++i) params_[i] = T(s1 * gen.normal());
+    for (std::size_t i = w2_offset(); i < b2_offset(); ++i) params_[i] = T(s2 * gen.normal());
+    for (std::size_t i = w3_offset(); i < b3_offset(); ++i) params_[i] = T(s3 * gen.normal());
+  }
+
+  // Logits of n inputs (rows of input_size() values, layout above).
+  void logits(const T* in, std::size_t n, T* out) const {
+    mat h1, h2;
+    forward(in, n, nn_pass{}, h1, h2);
+    output(h2, out);
+  }
+
+  // Mean binary cross-entropy of n inputs with labels 0/1 under `pass`.
+  // With grad non-null, writes d loss / d parameters into it (all of it;
+  // layer 1 stays zero when pass.first_layer is false).
+  double loss(const T* in, const T* labels, std::size_t n, const nn_pass& pass, T* grad) const {
+    if (n == 0) throw error("nn_verifier_net: an empty batch");
+    mat h1, h2;
+    forward(in, n, pass, h1, h2);
+    std::vector<T> z(n);
+    output(h2, z.data());
+    double total = 0;
+    vec dz(static_cast<Eigen::Index>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      const double zi = z[i], yi = labels[i];
+      total += (zi > 0 ? zi + std::log1p(std::exp(-zi)) : std::log1p(std::exp(zi))) - yi * zi;
+      dz(Eigen::Index(i)) = T((1.0 / (1.0 + std::exp(-zi)) - yi) / double(n));
+    }
+    if (grad) backward(in, n, pass, h1, h2, dz, grad);
+    return total / double(n);
+  }
+
+ private:
+  static double mask_uniform(std::uint64_t base, std::size_t i) {
+    return double(mix64(base + i) >> 11) * 0x1.0p-53;
+  }
+  static std::uint64_t mask_base(const nn_pass& pass, std::uint64_t layer) {
+    return mix64(pass.mask_seed ^ mix64(0x6e6e766572696679ull + layer));
+  }
+  // h = relu(h) with inverted dropout.
+  static void activate(mat& h, const nn_pass& pass, std::uint64_t layer) {
+    const std::size_t count = std::size_t(h.size());
+    T* p = h.data();
+    if (pass.dropout <= 0) {
+      for (std::size_t i = 0; i < count; ++i) p[i] = std::max(p[i], T(0));
+      return;
+    }
+    const std::uint64_t base = mask_base(pass, layer);
+    const T scale = T(1.0 / (1.0 - pass.dropout));
+    for (std::size_t i = 0; i < count; ++i)
+      p[i] = mask_uniform(base, i) < pass.dropout ? T(0) : std::max(p[i], T(0)) * scale;
+  }
+  // dz = dh * d(activation)/dz: the kept scale where the unit is on, else 0.
+  static void activation_gradient(const mat& h, mat& dh, const nn_pass& pass) {
+    const T scale = pass.dropout > 0 ? T(1.0 / (1.0 - pass.dropout)) : T(1);
+    const std::size_t count = std::size_t(h.size());
+    for (std::size_t i = 0; i < count; ++i) dh.data()[i] = h.data()[i] > T(0) ? dh.data()[i] * scale : T(0);
+  }
+
+  Eigen::Map<const mat, 0, Eigen::OuterStride<>> group_input(const T* in, std::size_t n, std::size_t g) const {
+    return {in + g * 2 * s_.block, Eigen::Index(n), Eigen::Index(2 * s_.block),
+            Eigen::OuterStride<>(Eigen::Index(s_.input_size()))};
+  }
+  Eigen::Map<const mat> w1(std::size_t g) const {
+    return {params_.data() + w1_offset(g), Eigen::Index(2 * s_.block), Eigen::Index(s_.hidden1)};
+  }
+  Eigen::Map<const mat> w2() const {
+    return {params_.data() + w2_offset(), Eigen::Index(s_.hidden1_total()), Eigen::Index(s_.hidden2)};
+  }
+
+  // Threads for the per-group loops: none when already inside a parallel
+  // region (stage 1 runs sub-networks in parallel, scoring runs chunks).
+  int group_threads() const {
+#if DEEPID_OPENMP
+    return s_.groups > 1 && !omp_in_parallel() ? num_threads() : 1;
+#else
+    return 1;
+#endif
+  }
+
+  void forward(const T* in, std::size_t n, const nn_pass& pass, mat& h1, mat& h2) const {
+    const auto rows = Eigen::Index(n);
+    const auto H1 = Eigen::Index(s_.hidden1);
+    h1.resize(rows, Eigen::Index(s_.hidden1_total()));
+    // Groups are independent GEMMs: spread them over threads when there are
+    // several (Eigen stays single-threaded inside a parallel region).
+    const int threads = group_threads();
+#if DEEPID_OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+#endif
+    for (std::ptrdiff_t gi = 0; gi < std::ptrdiff_t(s_.groups); ++gi) {
+      const auto g = std::size_t(gi);
+      auto block = h1.middleCols(Eigen::Index(g) * H1, H1);
+      block.noalias() = group_input(in, n, g) * w1(g);
+      block.rowwise() += Eigen::Map<const rvec>(params_.data() + b1_offset(g), H1);
+    }
+    (void)threads;
+    activate(h1, pass, 1);
+    h2.resize(rows, Eigen::Index(s_.hidden2));
+    h2.rowwise() = Eigen::Map<const rvec>(params_.data() + b2_offset(), Eigen::Index(s_.hidden2));
+    h2.noalias() += h1 * w2();
+    activate(h2, pass, 2);
+  }
+
+  // Plain loops for the vector operations and column sums below: Eigen's
+  // reductions peel by the address's alignment, so their rounding would
+  // depend on where the allocator put the buffers (GEMMs pack their operands
+  // and do not). These loops sum in one fixed order.
+  void output(const mat& h2, T* out) const {
+    const T* w3 = params_.data() + w3_offset();
+    const std::size_t H2 = s_.hidden2;
+    for (Eigen::Index i = 0; i < h2.rows(); ++i) {
+      const T* row = h2.data() + std::size_t(i) * H2;
+      T z = 0;
+      for (std::size_t j = 0; j < H2; ++j) z += row[j] * w3[j];
+      out[i] = z + params_[b3_offset()];
+    }
+  }
+  // out[j] = sum_i m(i, col0 + j) for j < cols, rows in order.
+  static void column_sums(const mat& m, Eigen::Index col0, Eigen::Index cols, T* out) {
+    std::fill(out, out + cols, T(0));
+    for (Eigen::Index i = 0; i < m.rows(); ++i) {
+      const T* row = m.data() + i * m.cols() + col0;
+      for (Eigen::Index j = 0; j < cols; ++j) out[j] += row[j];
+    }
+  }
+
+  void backward(const T* in, std::size_t n, const nn_pass& pass, const mat& h1, const mat& h2, const vec& dz,
+                T* grad) const {
+    std::fill(grad, grad + params_.size(), T(0));
+    const auto H1 = Eigen::Index(s_.hidden1), H2 = Eigen::Index(s_.hidden2);
+    T* gw3 = grad + w3_offset();
+    for (Eigen::Index i = 0; i < h2.rows(); ++i) {
+      const T* row = h2.data() + i * H2;
+      for (Eigen::Index j = 0; j < H2; ++j) gw3[j] += row[j] * dz(i);
+      grad[b3_offset()] += dz(i);
+    }
+    mat d2 = dz * Eigen::Map<const rvec>(params_.data() + w3_offset(), H2);
+    activation_gradient(h2, d2, pass);
+    Eigen::Map<mat>(grad + w2_offset(), Eigen::Index(s_.hidden1_total()), H2).noalias() = h1.transpose() * d2;
+    column_sums(d2, 0, H2, grad + b2_offset());
+    if (!pass.first_layer) return;
+    mat d1 = d2 * w2().transpose();
+    activation_gradient(h1, d1, pass);
+    const int threads = group_threads();
+#if DEEPID_OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+#endif
+    for (std::ptrdiff_t gi = 0; gi < std::ptrdiff_t(s_.groups); ++gi) {
+      const auto g = std::size_t(gi);
+      const auto block = d1.middleCols(Eigen::Index(g) * H1, H1);
+      Eigen::Map<mat>(grad + w1_offset(g), Eigen::Index(2 * s_.block), H1).noalias() =
+          group_input(in, n, g).transpose() * block;
+      column_sums(d1, Eigen::Index(g) * H1, H1, grad + b1_offset(g));
+    }
+    (void)threads;
+  }
+
+  nn_verifier_sizes s_{1, 1, 1, 1, 1};
+  std::vector<T> params_;
+};
+
+struct nn_verifier_options {
+  nn_verifier_sizes sizes{};
+  double dropout = 0.5;              // on hidden units only (rate not in the paper [I])
+  bool two_stage = true;             // the paper's training trick; false: joint training
+  std::size_t stage1_epochs = 10;    // passes over the (symmetrised) pairs per sub-network
+  std::size_t stage2_epochs = 10;    // passes for layers 2 and 3 (or all layers, joint)
+  std::size_t batch = 64;
+  double learning_rate = 0.01;
+  double lr_decay = 0.95;            // learning rate *= lr_decay after each epoch
+  double momentum = 0.9;
+  double weight_decay = 5e-4;        // L2 on weights, not biases
+  bool standardise = true;           // per-dimension mean/sd of the training rows
+  bool symmetrise = true;            // also train on (second, first)
+  std::size_t sampled_pairs = 20000; // drawn when fit() gets identities only
+  std::uint64_t seed = 1;
+};
+
+class nn_verifier : public threshold_holder {
+ public:
+  using net_type = nn_verifier_net<float>;
+
+  explicit nn_verifier(nn_verifier_options o = {}) : opt_(std::move(o)) {}
+
+  static std::string kind() { return "nn"; }
+  const nn_verifier_options& options() const { return opt_; }
+  bool fitted() const { return fitted_; }
+  // Parameters of the full net for the configured sizes (nothing allocated).
+  std::size_t parameter_count() const { return opt_.sizes.parameter_count(); }
+  const net_type& net() const { return net_; }
+  // Mean training loss per epoch: of stage 2 (or joint training), and of
+  // each stage-1 sub-network's last epoch.
+  const std::vector<double>& stage2_losses() const { return stage2_losses_; }
+  const std::vector<double>& stage1_final_losses() const { return stage1_losses_; }
+
+  // Both stages (or joint training), then the threshold on the training pairs.
+  void fit(const training_data& data) {
+    kernels::use_eigen_threads();
+    if (opt_.two_stage) {
+      fit_stage1(data);
+      fit_stage2(data);
+    } else {
+      prepare(data);
+      train_full(data, true);
+      finish(data);
+    }
+  }
+
+  // Stage 1 only: sub-networks trained, first layer copied into the full
+  // net. The verifier is not fitted until fit_stage2.
+  void fit_stage1(const training_data& data) {
+    kernels::use_eigen_threads();
+    prepare(data);
+    train_stage1(data);
+    stage1_done_ = true;
+  }
+  // Stage 2: layers 2 and 3 trained with the first layer fixed.
+  void fit_stage2(const training_data& data) {
+    if (!stage1_done_) throw error("nn verifier: fit_stage2 before fit_stage1");
+    kernels::use_eigen_threads();
+    check_features(data.features, "fit");
+    train_full(data, false);
+    finish(data);
+  }
+
+  // Logit of P(same).
+  double score(std::span<const float> a, std::span<const float> b) const {
+    require_fitted();
+    if (a.size() != dim() || b.size() != dim())
+      throw error(kind() + ": features have " + std::to_string(a.size()) + " and " + std::to_string(b.size()) +
+                  " dimensions, the net takes " + std::to_string(dim()));
+    detail::pairwise::check_finite(a, kind());
+    detail::pairwise::check_finite(b, kind());
+    std::vector<float> in(net_.sizes().input_size());
+    arrange(a.data(), b.data(), in.data());
+    float z = 0;
+    net_.logits(in.data(), 1, &z);
+    return z;
+  }
+  double probability(std::span<const float> a, std::span<const float> b) const {
+    return 1.0 / (1.0 + std::exp(-score(a, b)));
+  }
+
+  // Logits of the pairs: fixed chunks of pairs, chunks in parallel.
+  std::vector<double> scores(const matrix<float>& x, std::span<const labelled_pair> pairs) const {
+    require_fitted();
+    check_features(x, "scores");
+    check_pairs(pairs, x.shape()[0], "nn verifier");
+    kernels::use_eigen_threads();
+    return logits_of(x.data(), pairs);
+  }
+
+  void save(const std::filesystem::path& path) const {
+    require_fitted();
+    const auto& s = net_.sizes();
+    io::record_writer w("verifier/" + kind(), 1);
+    const std::vector<std::int64_t> sizes{std::int64_t(s.groups), std::int64_t(s.block), std::int64_t(s.hidden1),
+                                          std::int64_t(s.hidden2), std::int64_t(s.stage1_width())};
+    w.add("sizes", std::span<const std::int64_t>(sizes));
+    w.add_scalar("dropout", opt_.dropout);
+    w.add_scalar("two_stage", opt_.two_stage ? 1.0 : 0.0);
+    const std::vector<std::int64_t> seed{std::int64_t(opt_.seed)};
+    w.add("seed", std::span<const std::int64_t>(seed));
+    w.add("mean", std::span<const float>(mean_));
+    w.add("inv_sd", std::span<const float>(inv_sd_));
+    w.add("parameters", net_.parameters());
+    save_threshold(w);
+    w.save(path);
+  }
+  static nn_verifier load(const std::filesystem::path& path) {
+    const io::record_reader r(path, "verifier/" + kind(), 1);
+    const auto sizes = r.i64("sizes", 5);
+    for (auto v : sizes)
+      if (v <= 0) throw error(path.string() + ": corrupt net sizes");
+    nn_verifier_options o;
+    o.sizes = {std::size_t(sizes[0]), std::size_t(sizes[1]), std::size_t(sizes[2]), std::size_t(sizes[3]),
+               std::size_t(sizes[4])};
+    o.sizes.validate(path.string().c_str());
+    o.dropout = r.scalar("dropout");
+    o.two_stage = r.scalar("two_stage") != 0;
+    o.seed = std::uint64_t(r.i64("seed", 1)[0]);
+    nn_verifier v(o);
+    v.net_ = net_type(o.sizes);
+    const auto p = r.f32("parameters", o.sizes.parameter_count());
+    std::copy(p.begin(), p.end(), v.net_.parameters().begin());
+    v.mean_ = r.f32("mean", o.sizes.feature_size());
+    v.inv_sd_ = r.f32("inv_sd", o.sizes.feature_size());
+    v.load_threshold(r);
+    v.fitted_ = v.stage1_done_ = true;
+    return v;
+  }
+
+ private:
+  static constexpr std::size_t score_chunk = 128;
+
+  std::size_t dim() const { return net_.sizes().feature_size(); }
+  void require_fitted() const {
+    if (!fitted_) throw error(kind() + ": the verifier is not fitted (call fit first)");
+  }
+  void check_features(const matrix<float>& x, const char* what) const {
+    if (x.shape()[1] != dim())
+      throw error(kind() + " " + what + ": features have " + std::to_string(x.shape()[1]) +
+                  " dimensions, the net takes " + std::to_string(dim()) + " (" + net_.sizes().str() + ")");
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!std::isfinite(x.data()[i]))
+        throw error(kind() + " " + what + ": feature " + std::to_string(i % dim()) + " of row " +
+                    std::to_string(i / dim()) + " is not finite");
+  }
+
+  // The net's input for the pair (a, b), standardised, group by group.
+  void arrange(const float* a, const float* b, float* in) const {
+    const std::size_t G = net_.sizes().groups, B = net_.sizes().block;
+    for (std::size_t g = 0; g < G; ++g) {
+      const std::size_t at = g * B;
+      for (std::size_t j = 0; j < B; ++j) {
+        in[2 * at + j] = (a[at + j] - mean_[at + j]) * inv_sd_[at + j];
+        in[2 * at + B + j] = (b[at + j] - mean_[at + j]) * inv_sd_[at + j];
+      }
+    }
+  }
+
+  std::vector<double> logits_of(const float* x, std::span<const labelled_pair> pairs) const {
+    const std::size_t D = dim(), I = net_.sizes().input_size();
+    std::vector<double> out(pairs.size());
+    const std::size_t chunks = (pairs.size() + score_chunk - 1) / score_chunk;
+#if DEEPID_OPENMP
+#pragma omp parallel num_threads(num_threads()) if (chunks > 1)
+#endif
+    {
+      std::vector<float> in(score_chunk * I), z(score_chunk);
+#if DEEPID_OPENMP
+#pragma omp for schedule(static)
+#endif
+      for (std::ptrdiff_t c = 0; c < std::ptrdiff_t(chunks); ++c) {
+        const std::size_t begin = std::size_t(c) * score_chunk, n = std::min(score_chunk, pairs.size() - begin);
+        for (std::size_t i = 0; i < n; ++i)
+          arrange(x + pairs[begin + i].first * D, x + pairs[begin + i].second * D, in.data() + i * I);
+        net_.logits(in.data(), n, z.data());
+        for (std::size_t i = 0; i < n; ++i) out[begin + i] = z[i];
+      }
+    }
+    return out;
+  }
+
+  // Sizes, standardisation and a freshly initialised full net.
+  void prepare(const training_data& data) {
+    fitted_ = stage1_done_ = false;
+    nn_verifier_sizes s = opt_.sizes;
+    const std::size_t d = data.features.shape()[1];
+    if (s.groups == 0) throw error("nn verifier: groups must be positive");
+    if (s.block == 0) {
+      if (d % s.groups != 0)
+        throw error("nn verifier: " + std::to_string(d) + " feature dimensions do not split into " +
+                    std::to_string(s.groups) + " groups");
+      s.block = d / s.groups;
+    }
+    s.validate("nn verifier");
+    if (!(opt_.dropout >= 0 && opt_.dropout < 1))
+      throw error("nn verifier: the dropout rate must lie in [0, 1), found " + std::to_string(opt_.dropout));
+    if (opt_.batch == 0) throw error("nn verifier: the batch size must be positive");
+    net_ = net_type(s);
+    check_features(data.features, "fit");
+    const std::size_t n = data.features.shape()[0];
+    mean_.assign(d, 0.0f);
+    inv_sd_.assign(d, 1.0f);
+    if (opt_.standardise && n > 0) {
+      std::vector<double> m(d, 0.0), v(d, 0.0);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < d; ++j) m[j] += data.features.data()[i * d + j];
+      for (std::size_t j = 0; j < d; ++j) m[j] /= double(n);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < d; ++j) {
+          const double c = data.features.data()[i * d + j] - m[j];
+          v[j] += c * c;
+        }
+      for (std::size_t j = 0; j < d; ++j) {
+        mean_[j] = float(m[j]);
+        const double sd = std::sqrt(v[j] / double(n));
+        inv_sd_[j] = sd > 1e-12 ? float(1.0 / sd) : 1.0f;
+      }
+    }
+    net_.initialise(mix64(opt_.seed ^ 0x66756c6cull));
+    stage1_losses_.clear();
+    stage2_losses_.clear();
+  }
+
+  std::vector<labelled_pair> ordered_pairs(const training_data& data) const {
+    auto pairs = detail::pairwise::training_pairs(data, opt_.sampled_pairs, opt_.seed, "nn verifier");
+    detail::pairwise::require_both_labels(pairs, "nn verifier");
+    if (opt_.symmetrise) {
+      const std::size_t n = pairs.size();
+      for (std::size_t i = 0; i < n; ++i) pairs.push_back({pairs[i].second, pairs[i].first, pairs[i].same});
+    }
+    return pairs;
+  }
+
+  // SGD with momentum over the pairs for `epochs`, updating parameters
+  // [update_begin, end). fill(order, n, in, labels) builds a batch.
+  template <class Fill>
+  static std::vector<double> train(net_type& net, std::size_t pair_count, std::size_t epochs, std::size_t update_begin,
+                                   const nn_verifier_options& o, std::uint64_t seed, bool first_layer, Fill fill) {
+    rng gen(seed);
+    const std::size_t P = net.parameters().size(), I = net.sizes().input_size();
+    const std::size_t batch = std::min(o.batch, pair_count);
+    std::vector<float> grad(P), velocity(P, 0.0f), in(batch * I), labels(batch);
+    std::vector<std::size_t> order(pair_count);
+    for (std::size_t i = 0; i < pair_count; ++i) order[i] = i;
+    std::vector<double> losses;
+    double lr = o.learning_rate;
+    auto params = net.parameters();
+    // Weight decay applies to weights only: precompute which are biases.
+    std::vector<char> decays(P);
+    for (std::size_t i = update_begin; i < P; ++i) decays[i] = !net.is_bias(i);
+    for (std::size_t e = 0; e < epochs; ++e) {
+      for (std::size_t i = pair_count; i > 1; --i) std::swap(order[i - 1], order[std::size_t(gen.next() % i)]);
+      double sum = 0;
+      std::size_t batches = 0;
+      for (std::size_t begin = 0; begin < pair_count; begin += batch) {
+        const std::size_t n = std::min(batch, pair_count - begin);
+        fill(std::span<const std::size_t>(order.data() + begin, n), in.data(), labels.data());
+        const nn_pass pass{o.dropout, gen.next(), first_layer};
+        sum += net.loss(in.data(), labels.data(), n, pass, grad.data());
+        ++batches;
+        const float mu = float(o.momentum), step = float(lr), wd = float(o.weight_decay);
+        for (std::size_t i = update_begin; i < P; ++i) {
+          const float g = grad[i] + (decays[i] ? wd * params[i] : 0.0f);
+          velocity[i] = mu * velocity[i] - step * g;
+          params[i] += velocity[i];
+        }
+      }
+      losses.push_back(sum / double(batches));
+      lr *= o.lr_decay;
+    }
+    return losses;
+  }
+
+  void train_stage1(const training_data& data) {
+    const auto pairs = ordered_pairs(data);
+    const auto& s = net_.sizes();
+    const nn_verifier_sizes sub = s.sub_network();
+    const std::size_t D = dim(), B = s.block, H1 = s.hidden1;
+    const float* x = data.features.data();
+    stage1_losses_.assign(s.groups, 0.0);
+    const int threads = num_threads();
+    (void)threads;
+#if DEEPID_OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+#endif
+    for (std::ptrdiff_t gi = 0; gi < std::ptrdiff_t(s.groups); ++gi) {
+      const auto g = std::size_t(gi);
+      net_type subnet(sub);
+      const std::uint64_t seed = mix64(opt_.seed ^ mix64(0x7375626e6574ull + g));
+      subnet.initialise(seed);
+      const std::size_t at = g * B;
+      auto fill = [&](std::span<const std::size_t> idx, float* in, float* labels) {
+        for (std::size_t i = 0; i < idx.size(); ++i) {
+          const auto& p = pairs[idx[i]];
+          const float* a = x + p.first * D + at;
+          const float* b = x + p.second * D + at;
+          for (std::size_t j = 0; j < B; ++j) {
+            in[i * 2 * B + j] = (a[j] - mean_[at + j]) * inv_sd_[at + j];
+            in[i * 2 * B + B + j] = (b[j] - mean_[at + j]) * inv_sd_[at + j];
+          }
+          labels[i] = p.same ? 1.0f : 0.0f;
+        }
+      };
+      const auto losses = train(subnet, pairs.size(), opt_.stage1_epochs, 0, opt_, mix64(seed), true, fill);
+      stage1_losses_[g] = losses.empty() ? 0.0 : losses.back();
+      // Copy the sub-network's first layer into group g of the full net.
+      const auto from = subnet.parameters();
+      auto to = net_.parameters();
+      std::copy_n(from.begin() + std::ptrdiff_t(subnet.w1_offset(0)), 2 * B * H1,
+                  to.begin() + std::ptrdiff_t(net_.w1_offset(g)));
+      std::copy_n(from.begin() + std::ptrdiff_t(subnet.b1_offset(0)), H1, to.begin() + std::ptrdiff_t(net_.b1_offset(g)));
+    }
+  }
+
+  void train_full(const training_data& data, bool first_layer) {
+    const auto pairs = ordered_pairs(data);
+    const std::size_t D = dim(), I = net_.sizes().input_size();
+    const float* x = data.features.data();
+    auto fill = [&](std::span<const std::size_t> idx, float* in, float* labels) {
+      for (std::size_t i = 0; i < idx.size(); ++i) {
+        const auto& p = pairs[idx[i]];
+        arrange(x + p.first * D, x + p.second * D, in + i * I);
+        labels[i] = p.same ? 1.0f : 0.0f;
+      }
+    };
+    stage2_losses_ = train(net_, pairs.size(), opt_.stage2_epochs, first_layer ? 0 : net_.first_layer_end(), opt_,
+                           mix64(opt_.seed ^ 0x737461676532ull), first_layer, fill);
+  }
+
+  void finish(const training_data& data) {
+    fitted_ = true;
+    auto pairs = detail::pairwise::training_pairs(data, opt_.sampled_pairs, opt_.seed, "nn verifier");
+    learn_threshold(logits_of(data.features.data(), pairs), pairs);
+  }
+
+  nn_verifier_options opt_;
+  net_type net_;
+  std::vector<float> mean_, inv_sd_;
+  std::vector<double> stage1_losses_, stage2_losses_;
+  bool fitted_ = false, stage1_done_ = false;
+};
+
+static_assert(verifier<nn_verifier>);
+
+}  // namespace verify
+DEEPID_NAMESPACE_END
+// ---- deepid/verify/pca.hpp ----
+// PCA fitted on training features only (reference §7.3, gotcha 16), and
+// with_pca<V>: a verifier policy that reduces features with PCA before V.
+//
+// pca::fit(x) learns the training mean, the top-k principal directions of the
+// centred rows and their variances (sample covariance, n - 1). Solvers:
+//
+//   covariance  eigen-decomposition of the d x d covariance (N >= d);
+//               O(N d² + d³), rows accumulated in blocks.
+//   gram        eigen-decomposition of the N x N Gram matrix of the centred
+//               rows (N < d, the thin-SVD route); O(N² d + N³).
+//   randomized  subspace iteration (Halko, Martinsson, Tropp 2011) with
+//               k + oversampling directions and power_iterations passes, then
+//               Rayleigh-Ritz; O(N d (k + p) (2q + 2)); the large products run
+//               in single precision on a centred copy. For 10,000 x 19,200.
+//   automatic   covariance or gram (whichever side is smaller) when
+//               min(N, d) <= exact_limit, randomized above.
+//
+// Each direction's sign is fixed so that its largest-magnitude entry is
+// positive, so every solver gives the same basis for the same data.
+// project(x) = (x - mean) W, divided by the standard deviation of each
+// component when whitening; it never modifies its input. k larger than the
+// dimensions, the rows - 1 or the numerical rank of the data is an error.
+//
+// with_pca<V> fits PCA on the training features, then V on the projected
+// ones (V learns the threshold on the projected training pairs), and projects
+// at scoring time. Its file (kind "verifier/pca+<V::kind()>") holds the PCA
+// sections under "pca." and V's own complete record file, byte for byte, in
+// the section "inner": V keeps its kind, version and checksum checks.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <random>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace verify {
+
+enum class pca_solver { automatic, covariance, gram, randomized };
+
+inline const char* to_string(pca_solver s) {
+  switch (s) {
+    case pca_solver::covariance: return "covariance";
+    case pca_solver::gram: return "gram";
+    case pca_solver::randomized: return "randomized";
+    default: return "automatic";
+  }
+}
+
+struct pca_options {
+  std::size_t components = 150;  // k (DeepID1: 150, DeepID2: 180)
+  bool whiten = false;           // divide each component by its standard deviation
+  pca_solver solver = pca_solver::automatic;
+  std::size_t exact_limit = 2048;  // automatic: exact solver when min(N, d) <= this
+  std::size_t oversampling = 20;   // randomized: extra directions kept while iterating
+  int power_iterations = 6;        // randomized: subspace iterations
+  std::uint64_t seed = 0x5eedull;  // randomized: the Gaussian test matrix
+};
+
+class pca {
+ public:
+  pca() = default;
+  explicit pca(pca_options options) : options_(options) {}
+
+  static std::string kind() { return "pca"; }
+
+  void fit(const matrix<float>& x) {
+    const std::size_t n = x.shape()[0], d = x.shape()[1], k = options_.components;
+    if (k == 0) throw error("pca: the number of components must be at least 1");
+    if (n < 2) throw error("pca: needs at least 2 training rows, got " + std::to_string(n));
+    if (k > d)
+      throw error("pca: " + std::to_string(k) + " components requested from " + std::to_string(d) +
+                  "-dimensional features");
+    if (k > n - 1)
+      throw error("pca: " + std::to_string(k) + " components requested from " + std::to_string(n) +
+                  " training rows (centred data have rank at most " + std::to_string(n - 1) + ")");
+    kernels::use_eigen_threads();
+
+    dvector mean = dvector::Zero(Eigen::Index(d));
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* row = x.data() + i * d;
+      for (std::size_t j = 0; j < d; ++j) {
+        if (!std::isfinite(row[j]))
+          throw error("pca: feature " + std::to_string(j) + " of training row " + std::to_string(i) + " is not finite");
+        mean[Eigen::Index(j)] += row[j];
+      }
+    }
+    mean /= double(n);
+
+    pca_solver solver = options_.solver;
+    if (solver == pca_solver::automatic) {
+      const std::size_t small = std::min(n, d);
+      const bool exact = small <= options_.exact_limit || 2 * (k + options_.oversampling) >= small;
+      solver = !exact ? pca_solver::randomized : d <= n ? pca_solver::covariance : pca_solver::gram;
+    }
+    result r;
+    switch (solver) {
+      case pca_solver::covariance: r = by_covariance(x, mean, k); break;
+      case pca_solver::gram: r = by_gram(x, mean, k); break;
+      default: r = by_randomized(x, mean, k); break;
+    }
+
+    // The rank check: a component with (numerically) no variance is not a direction of the data.
+    const double tol = (solver == pca_solver::randomized ? 1e-8 : 1e-10) * r.variances[0];
+    if (!(r.variances[0] > 0) || !(r.variances[Eigen::Index(k - 1)] > tol)) {
+      Eigen::Index rank = 0;
+      while (rank < r.variances.size() && r.variances[rank] > tol) ++rank;
+      throw error("pca: " + std::to_string(k) + " components requested but the training data span only " +
+                  std::to_string(rank) + " dimensions (numerical rank)");
+    }
+    for (Eigen::Index c = 0; c < r.basis.cols(); ++c) {
+      Eigen::Index at = 0;
+      r.basis.col(c).cwiseAbs().maxCoeff(&at);
+      if (r.basis(at, c) < 0) r.basis.col(c) *= -1.0;
+    }
+    mean_ = std::move(mean);
+    basis_ = std::move(r.basis);
+    variances_ = std::move(r.variances);
+    total_variance_ = r.total;
+    solver_used_ = solver;
+    update_scale();
+  }
+
+  bool fitted() const { return basis_.size() > 0; }
+  std::size_t input_dim() const { return std::size_t(mean_.size()); }
+  std::size_t components() const { return std::size_t(basis_.cols()); }
+  bool whitened() const { return options_.whiten; }
+  const pca_options& options() const { return options_; }
+  pca_solver solver_used() const { return solver_used_; }
+  const dvector& mean() const { return mean_; }
+  const dmatrix& basis() const { return basis_; }        // d x k, orthonormal columns
+  const dvector& variances() const { return variances_; }  // of each component, decreasing
+  double total_variance() const { return total_variance_; }
+  double explained_variance_ratio() const { return total_variance_ > 0 ? variances_.sum() / total_variance_ : 0.0; }
+
+  // (x - mean) W (/ sqrt(variance) when whitening): N x k, a new matrix.
+  matrix<float> project(const matrix<float>& x) const {
+    require_fitted("project");
+    const std::size_t n = x.shape()[0], d = x.shape()[1], k = components();
+    if (d != input_dim())
+      throw error("pca: features have " + std::to_string(d) + " dimensions, the PCA was fitted on " +
+                  std::to_string(input_dim()));
+    matrix<float> out({n, k});
+    if (n == 0) return out;
+    kernels::use_eigen_threads();
+    constexpr std::size_t block = 1024;
+    dmatrix rows, y;
+    for (std::size_t r0 = 0; r0 < n; r0 += block) {
+      const std::size_t r1 = std::min(n, r0 + block);
+      rows.resize(Eigen::Index(r1 - r0), Eigen::Index(d));
+      for (std::size_t i = r0; i < r1; ++i)
+        for (std::size_t j = 0; j < d; ++j) {
+          const float v = x.data()[i * d + j];
+          if (!std::isfinite(v))
+            throw error("pca: feature " + std::to_string(j) + " of row " + std::to_string(i) + " is not finite");
+          rows(Eigen::Index(i - r0), Eigen::Index(j)) = double(v) - mean_[Eigen::Index(j)];
+        }
+      y.noalias() = rows * basis_;
+      y.array().rowwise() *= scale_.transpose().array();
+      for (std::size_t i = r0; i < r1; ++i)
+        for (std::size_t c = 0; c < k; ++c) out.data()[i * k + c] = float(y(Eigen::Index(i - r0), Eigen::Index(c)));
+    }
+    return out;
+  }
+
+  // One row.
+  std::vector<float> project(std::span<const float> row) const {
+    matrix<float> one({std::size_t(1), row.size()});
+    std::copy(row.begin(), row.end(), one.data());
+    const matrix<float> y = project(one);
+    return {y.data(), y.data() + y.size()};
+  }
+
+  // Sections under `prefix` in a record file (pca's own file uses prefix "").
+  void write(io::record_writer& w, const std::string& prefix) const {
+    require_fitted("save");
+    const auto d = std::uint64_t(input_dim()), k = std::uint64_t(components());
+    w.add_scalar(prefix + "dim", double(d));
+    w.add_scalar(prefix + "components", double(k));
+    w.add_scalar(prefix + "whiten", options_.whiten ? 1.0 : 0.0);
+    w.add_text(prefix + "solver", to_string(solver_used_));
+    w.add_scalar(prefix + "total_variance", total_variance_);
+    w.add(prefix + "mean", std::span<const double>(mean_.data(), mean_.size()));
+    w.add(prefix + "basis", std::span<const double>(basis_.data(), basis_.size()), {d, k});
+    w.add(prefix + "variances", std::span<const double>(variances_.data(), variances_.size()));
+  }
+
+  static pca read(const io::record_reader& r, const std::string& prefix) {
+    const double dd = r.scalar(prefix + "dim"), kk = r.scalar(prefix + "components");
+    if (!(dd >= 1 && kk >= 1 && kk <= dd && dd <= double(1u << 30) && dd == std::floor(dd) && kk == std::floor(kk)))
+      throw error(r.path() + ": corrupt PCA (" + std::to_string(dd) + " dimensions, " + std::to_string(kk) +
+                  " components)");
+    const auto d = std::size_t(dd), k = std::size_t(kk);
+    pca p;
+    p.options_.components = k;
+    p.options_.whiten = r.scalar(prefix + "whiten") != 0.0;
+    const std::string solver = r.text(prefix + "solver");
+    for (auto s : {pca_solver::covariance, pca_solver::gram, pca_solver::randomized})
+      if (solver == to_string(s)) p.solver_used_ = p.options_.solver = s;
+    p.total_variance_ = r.scalar(prefix + "total_variance");
+    const auto mean = r.f64(prefix + "mean", d), basis = r.f64(prefix + "basis", std::uint64_t(d) * k),
+               variances = r.f64(prefix + "variances", k);
+    p.mean_ = Eigen::Map<const dvector>(mean.data(), Eigen::Index(d));
+    p.basis_.resize(Eigen::Index(d), Eigen::Index(k));
+    std::copy(basis.begin(), basis.end(), p.basis_.data());
+    p.variances_ = Eigen::Map<const dvector>(variances.data(), Eigen::Index(k));
+    if (!p.mean_.allFinite() || !p.basis_.allFinite() || !p.variances_.allFinite() || !(p.variances_.minCoeff() > 0))
+      throw error(r.path() + ": corrupt PCA (non-finite values or a non-positive variance)");
+    p.update_scale();
+    return p;
+  }
+
+  void save(const std::filesystem::path& path) const {
+    io::record_writer w(kind(), 1);
+    write(w, "");
+    w.save(path);
+  }
+  static pca load(const std::filesystem::path& path) { return read(io::record_reader(path, kind(), 1), ""); }
+
+ private:
+  struct result {
+    dmatrix basis;     // d x k
+    dvector variances;  // k, decreasing
+    double total = 0;   // trace of the covariance
+  };
+
+  // Centred rows [r0, r1) of x, as Scalar.
+  template <class Scalar>
+  using rows_of = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  template <class Scalar>
+  static rows_of<Scalar> centred_rows(const matrix<float>& x, const dvector& mean, std::size_t r0, std::size_t r1) {
+    const std::size_t d = x.shape()[1];
+    rows_of<Scalar> m(Eigen::Index(r1 - r0), Eigen::Index(d));
+    for (std::size_t i = r0; i < r1; ++i)
+      for (std::size_t j = 0; j < d; ++j)
+        m(Eigen::Index(i - r0), Eigen::Index(j)) = Scalar(double(x.data()[i * d + j]) - mean[Eigen::Index(j)]);
+    return m;
+  }
+
+  // The k largest eigenpairs of a symmetric matrix (Eigen returns them increasing).
+  static void top_eigen(const Eigen::MatrixXd& sym, std::size_t k, Eigen::MatrixXd& vectors, dvector& values) {
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(sym);
+    if (es.info() != Eigen::Success) throw error("pca: the symmetric eigensolver did not converge");
+    const Eigen::Index n = sym.rows(), kk = Eigen::Index(k);
+    vectors.resize(n, kk);
+    values.resize(kk);
+    for (Eigen::Index c = 0; c < kk; ++c) {
+      vectors.col(c) = es.eigenvectors().col(n - 1 - c);
+      values[c] = es.eigenvalues()[n - 1 - c];
+    }
+  }
+
+  static result by_covariance(const matrix<float>& x, const dvector& mean, std::size_t k) {
+    const std::size_t n = x.shape()[0], d = x.shape()[1];
+    Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(Eigen::Index(d), Eigen::Index(d));
+    constexpr std::size_t block = 4096;
+    for (std::size_t r0 = 0; r0 < n; r0 += block) {
+      const auto rows = centred_rows<double>(x, mean, r0, std::min(n, r0 + block));
+      cov.selfadjointView<Eigen::Lower>().rankUpdate(rows.transpose());
+    }
+    cov = cov.selfadjointView<Eigen::Lower>();
+    cov /= double(n - 1);
+    result r;
+    Eigen::MatrixXd vectors;
+    top_eigen(cov, k, vectors, r.variances);
+    r.basis = vectors;
+    r.total = cov.trace();
+    return r;
+  }
+
+  static result by_gram(const matrix<float>& x, const dvector& mean, std::size_t k) {
+    const std::size_t n = x.shape()[0];
+    const rows_of<double> xc = centred_rows<double>(x, mean, 0, n);
+    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(Eigen::Index(n), Eigen::Index(n));
+    gram.selfadjointView<Eigen::Lower>().rankUpdate(xc);
+    gram = gram.selfadjointView<Eigen::Lower>();
+    gram /= double(n - 1);
+    result r;
+    Eigen::MatrixXd u;
+    top_eigen(gram, k, u, r.variances);
+    // Right singular vectors: v = Xc' u / ||Xc' u||.
+    Eigen::MatrixXd v = xc.transpose() * u;
+    for (Eigen::Index c = 0; c < v.cols(); ++c) {
+      const double norm = v.col(c).norm();
+      if (norm > 0) v.col(c) /= norm;
+    }
+    r.basis = v;
+    r.total = gram.trace();
+    return r;
+  }
+
+  static Eigen::MatrixXf orthonormal(const Eigen::MatrixXf& m) {
+    Eigen::HouseholderQR<Eigen::MatrixXf> qr(m);
+    return qr.householderQ() * Eigen::MatrixXf::Identity(m.rows(), m.cols());
+  }
+
+  result by_randomized(const matrix<float>& x, const dvector& mean, std::size_t k) const {
+    const std::size_t n = x.shape()[0], d = x.shape()[1];
+    const auto l = Eigen::Index(std::min(std::min(n, d), k + options_.oversampling));
+    const rows_of<float> xc = centred_rows<float>(x, mean, 0, n);
+    rng gen(options_.seed);
+    Eigen::MatrixXf omega(Eigen::Index(d), l);
+    for (Eigen::Index c = 0; c < l; ++c)
+      for (Eigen::Index i = 0; i < Eigen::Index(d); ++i) omega(i, c) = float(gen.normal());
+    Eigen::MatrixXf q = orthonormal(xc * omega);
+    for (int it = 0; it < options_.power_iterations; ++it) {
+      const Eigen::MatrixXf z = orthonormal(xc.transpose() * q);
+      q = orthonormal(xc * z);
+    }
+    // Rayleigh-Ritz: B = Q'Xc (l x d); B B' = U S² U'; V = B'U / S.
+    const Eigen::MatrixXd b = (q.transpose() * xc).cast<double>();
+    Eigen::MatrixXd u;
+    dvector s2;
+    top_eigen(b * b.transpose(), k, u, s2);
+    Eigen::MatrixXd v = b.transpose() * u;
+    for (Eigen::Index c = 0; c < v.cols(); ++c) {
+      const double norm = v.col(c).norm();
+      if (norm > 0) v.col(c) /= norm;
+    }
+    result r;
+    r.basis = v;
+    r.variances = s2 / double(n - 1);
+    double total = 0;
+    for (Eigen::Index i = 0; i < xc.rows(); ++i) total += xc.row(i).cast<double>().squaredNorm();
+    r.total = total / double(n - 1);
+    return r;
+  }
+
+  void update_scale() {
+    scale_ = options_.whiten ? dvector(variances_.cwiseSqrt().cwiseInverse()) : dvector::Ones(variances_.size());
+  }
+
+  void require_fitted(const char* what) const {
+    if (!fitted()) throw error(std::string("pca: ") + what + " needs a fitted PCA (call fit or load first)");
+  }
+
+  pca_options options_;
+  dvector mean_, variances_, scale_;
+  dmatrix basis_;
+  double total_variance_ = 0;
+  pca_solver solver_used_ = pca_solver::automatic;
+};
+
+namespace detail {
+
+// A uniquely named file in `dir`, removed when this goes out of scope.
+class scratch_file {
+ public:
+  scratch_file(const std::filesystem::path& dir, const std::string& stem) {
+    static std::atomic<unsigned> counter{0};
+    std::random_device entropy;
+    path_ = dir / ("." + stem + ".part-" + std::to_string(entropy()) + "-" + std::to_string(counter++));
+  }
+  scratch_file(const scratch_file&) = delete;
+  scratch_file& operator=(const scratch_file&) = delete;
+  ~scratch_file() {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_all(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(path.string() + ": cannot open the file");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace detail
+
+template <verifier V>
+  requires std::copy_constructible<V>
+class with_pca {
+ public:
+  with_pca() = default;
+  // `inner` carries V's settings (e.g. Joint Bayesian options); fit() refits it.
+  explicit with_pca(pca_options options, V inner = V{}) : options_(options), inner_(std::move(inner)) {}
+
+  static std::string kind() { return "pca+" + std::string(V::kind()); }
+
+  // PCA on data.features, then V on the projected features, identities and pairs.
+  void fit(const training_data& data) {
+    pca p(options_);
+    p.fit(data.features);
+    const matrix<float> projected = p.project(data.features);
+    V v = inner_;
+    v.fit(training_data{projected, data.identities, data.pairs});
+    pca_ = std::move(p);
+    inner_ = std::move(v);
+  }
+
+  bool fitted() const { return pca_.fitted() && inner_.fitted(); }
+
+  double score(std::span<const float> a, std::span<const float> b) const {
+    require_fitted("score");
+    const auto pa = pca_.project(a), pb = pca_.project(b);
+    return inner_.score(std::span<const float>(pa), std::span<const float>(pb));
+  }
+
+  // Projects the rows the pairs refer to (each once), then V scores them.
+  std::vector<double> scores(const matrix<float>& x, std::span<const labelled_pair> pairs) const {
+    require_fitted("scores");
+    const std::size_t n = x.shape()[0], d = x.shape()[1];
+    if (d != pca_.input_dim())
+      throw error(kind() + ": features have " + std::to_string(d) + " dimensions, the PCA was fitted on " +
+                  std::to_string(pca_.input_dim()));
+    check_pairs(pairs, n, "with_pca");
+    constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+    std::vector<std::size_t> slot(n, none), rows;
+    std::vector<labelled_pair> local(pairs.size());
+    for (std::size_t p = 0; p < pairs.size(); ++p) {
+      for (auto [row, out] : {std::pair{pairs[p].first, &local[p].first}, std::pair{pairs[p].second, &local[p].second}}) {
+        if (slot[row] == none) slot[row] = rows.size(), rows.push_back(row);
+        *out = slot[row];
+      }
+      local[p].same = pairs[p].same;
+    }
+    matrix<float> used({rows.size(), d});
+    for (std::size_t r = 0; r < rows.size(); ++r) std::copy_n(x.data() + rows[r] * d, d, used.data() + r * d);
+    return inner_.scores(pca_.project(used), local);
+  }
+
+  double threshold() const { return inner_.threshold(); }
+  bool decide(double score) const { return inner_.decide(score); }
+  const pca& projection() const { return pca_; }
+  const V& inner() const { return inner_; }
+
+  void save(const std::filesystem::path& path) const {
+    require_fitted("save");
+    io::record_writer w("verifier/" + kind(), 1);
+    pca_.write(w, "pca.");
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    const detail::scratch_file inner_file(dir, path.filename().string());
+    try {
+      inner_.save(inner_file.path());
+      w.add_text("inner", detail::read_all(inner_file.path()));
+    } catch (const error& e) {
+      throw error(path.string() + ": cannot save the embedded '" + V::kind() + "' verifier: " + e.what());
+    }
+    w.save(path);
+  }
+
+  static with_pca load(const std::filesystem::path& path) {
+    const io::record_reader r(path, "verifier/" + kind(), 1);
+    with_pca v;
+    v.pca_ = pca::read(r, "pca.");
+    const std::string bytes = r.text("inner");
+    const detail::scratch_file inner_file(std::filesystem::temp_directory_path(), "deepid-inner");
+    {
+      std::ofstream out(inner_file.path(), std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), std::streamsize(bytes.size()));
+      if (!out) throw error(path.string() + ": cannot unpack the embedded '" + V::kind() + "' verifier");
+    }
+    try {
+      v.inner_ = V::load(inner_file.path());
+    } catch (const error& e) {
+      throw error(path.string() + ": the embedded '" + V::kind() + "' verifier: " + e.what());
+    }
+    v.options_ = v.pca_.options();
+    return v;
+  }
+
+ private:
+  void require_fitted(const char* what) const {
+    if (!fitted()) throw error(kind() + ": " + what + " needs a fitted verifier (call fit or load first)");
+  }
+
+  pca_options options_;
+  pca pca_;
+  V inner_;
+};
+
+}  // namespace verify
+DEEPID_NAMESPACE_END
+
+// eval: thresholds, ROC, the ten-fold protocol, reports
+// ---- deepid/eval/lfw.hpp ----
+// Binding the LFW View 2 pairs to the rows of a feature file: each pair's
+// two image names become row indices, each row gets an identity label from
+// its person's name (the folder part of "Name/Name_0001.jpg").
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+// ---- deepid/eval/protocol.hpp ----
+// The LFW View 2 ten-fold protocol on precomputed features: for each fold the
+// verifier (PCA, threshold included) learns only from the other nine folds —
+// their pairs, and the identities of the images in them — and is tested on
+// the held-out fold. Reported: mean accuracy and standard error
+// (S_E = sigma / sqrt(10), sigma with n - 1), the pooled ROC of the held-out
+// scores, AUC, EER and TPR at FPR 1e-2 and 1e-3.
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+// ---- deepid/eval/roc.hpp ----
+// ROC analysis of verification scores (higher = same). A point is (FPR, TPR)
+// for "same iff score > t"; the curve sweeps t over every distinct score, so
+// tied scores move together (a diagonal step). AUC is the trapezoid area,
+// equal to P(score of a same pair > score of a different pair) with ties
+// counted one half. EER is where FPR = 1 - TPR, interpolated on the curve.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+struct roc_point {
+  double fpr = 0, tpr = 0, threshold = 0;
+};
+
+struct roc_curve {
+  std::vector<roc_point> points;  // from (0, 0) to (1, 1), FPR non-decreasing
+
+  double auc() const {
+    double area = 0;
+    for (std::size_t i = 1; i < points.size(); ++i)
+      area += (points[i].fpr - points[i - 1].fpr) * (points[i].tpr + points[i - 1].tpr) / 2;
+    return area;
+  }
+
+  // Equal error rate: the FPR where FPR = 1 - TPR (linear between points).
+  double eer() const {
+    for (std::size_t i = 1; i < points.size(); ++i) {
+      const double f0 = points[i - 1].fpr - (1 - points[i - 1].tpr), f1 = points[i].fpr - (1 - points[i].tpr);
+      if (f0 <= 0 && f1 >= 0) {
+        const double t = f1 == f0 ? 0.0 : -f0 / (f1 - f0);
+        return points[i - 1].fpr + t * (points[i].fpr - points[i - 1].fpr);
+      }
+    }
+    return 0.5;
+  }
+
+  // Largest TPR among points with FPR <= target (no interpolation: achievable).
+  double tpr_at_fpr(double target) const {
+    double best = 0;
+    for (const auto& p : points)
+      if (p.fpr <= target + 1e-12) best = std::max(best, p.tpr);
+    return best;
+  }
+};
+
+inline roc_curve make_roc(std::span<const double> scores, std::span<const bool> same) {
+  if (scores.size() != same.size()) throw error("make_roc: scores and labels differ in length");
+  std::size_t positives = 0;
+  for (bool s : same) positives += s;
+  const std::size_t negatives = same.size() - positives;
+  if (positives == 0 || negatives == 0) throw error("make_roc: need both same and different pairs");
+  std::vector<std::size_t> order(scores.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+  roc_curve roc;
+  roc.points.push_back({0, 0, scores[order[0]] + 1});
+  std::size_t tp = 0, fp = 0;
+  for (std::size_t k = 0; k < order.size();) {
+    std::size_t j = k;
+    while (j < order.size() && scores[order[j]] == scores[order[k]]) (same[order[j]] ? tp : fp)++, ++j;
+    // Threshold just below this group: every score in it is accepted.
+    const double t = j < order.size() ? 0.5 * (scores[order[k]] + scores[order[j]]) : scores[order[k]] - 1;
+    roc.points.push_back({double(fp) / double(negatives), double(tp) / double(positives), t});
+    k = j;
+  }
+  return roc;
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+// A pair of feature rows in a fold.
+struct fold_pair {
+  std::size_t first = 0, second = 0;
+  bool same = false;
+  int fold = 0;
+};
+
+struct fold_result {
+  int fold = 0;
+  double accuracy = 0, threshold = 0, train_accuracy = 0;
+};
+
+struct protocol_result {
+  std::string name;
+  std::vector<fold_result> folds;
+  double mean_accuracy = 0, standard_error = 0;
+  roc_curve roc;  // pooled over the held-out folds
+  double auc = 0, eer = 0, tpr_at_1e2 = 0, tpr_at_1e3 = 0;
+  std::vector<double> scores;  // held-out score of every pair, in input order
+};
+
+// Which images a fold's verifier learns from.
+enum class training_images {
+  pairs_only,  // the images of the nine training folds' pairs (LFW "restricted")
+  people,      // every image of the people in those pairs, none of the test fold's people
+               // (LFW "unrestricted": identity labels of the training folds are used)
+};
+
+// Runs the protocol for verifier type V (made by `make` for each fold).
+// `identities` gives each feature row's person (for identity-based learners).
+template <verify::verifier V>
+protocol_result run_ten_fold(const std::string& name, const matrix<float>& features, std::span<const fold_pair> pairs,
+                             std::span<const int> identities, const std::function<V()>& make = [] { return V{}; },
+                             training_images images = training_images::pairs_only) {
+  if (identities.size() != features.shape()[0])
+    throw error("run_ten_fold: " + std::to_string(identities.size()) + " identity labels for " +
+                std::to_string(features.shape()[0]) + " feature rows");
+  std::map<int, std::vector<std::size_t>> by_fold;
+  for (std::size_t i = 0; i < pairs.size(); ++i) by_fold[pairs[i].fold].push_back(i);
+  if (by_fold.size() < 2) throw error("run_ten_fold: need at least two folds");
+  const std::size_t d = features.shape()[1];
+  protocol_result result;
+  result.name = name;
+  result.scores.assign(pairs.size(), 0.0);
+  for (const auto& [fold, test] : by_fold) {
+    // Training rows: the images of the other folds' pairs, each once.
+    std::map<std::size_t, std::size_t> row_of;
+    std::vector<verify::labelled_pair> train_pairs;
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      if (pairs[i].fold == fold) continue;
+      const std::size_t a = row_of.emplace(pairs[i].first, row_of.size()).first->second;
+      const std::size_t b = row_of.emplace(pairs[i].second, row_of.size()).first->second;
+      train_pairs.push_back({a, b, pairs[i].same});
+    }
+    if (images == training_images::people) {
+      std::map<int, bool> allowed;  // person -> may train (false: in the test fold)
+      for (const auto& [source, row] : row_of) allowed.emplace(identities[source], true);
+      for (auto i : test) allowed[identities[pairs[i].first]] = false, allowed[identities[pairs[i].second]] = false;
+      for (std::size_t r = 0; r < identities.size(); ++r) {
+        const auto it = allowed.find(identities[r]);
+        if (it != allowed.end() && it->second) row_of.emplace(r, row_of.size());
+      }
+    }
+    matrix<float> train({row_of.size(), d});
+    std::vector<int> train_ids(row_of.size());
+    for (const auto& [source, row] : row_of) {
+      std::copy_n(features.data() + source * d, d, train.data() + row * d);
+      train_ids[row] = identities[source];
+    }
+    V verifier = make();
+    verifier.fit(verify::training_data{train, train_ids, train_pairs});
+    const auto train_scores = verifier.scores(train, train_pairs);
+    std::unique_ptr<bool[]> train_same(new bool[train_pairs.size()]);
+    for (std::size_t i = 0; i < train_pairs.size(); ++i) train_same[i] = train_pairs[i].same;
+    const auto choice = best_threshold(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()));
+
+    std::vector<verify::labelled_pair> test_pairs;
+    for (auto i : test) test_pairs.push_back({pairs[i].first, pairs[i].second, pairs[i].same});
+    const auto test_scores = verifier.scores(features, test_pairs);
+    std::size_t correct = 0;
+    for (std::size_t k = 0; k < test.size(); ++k) {
+      if (!std::isfinite(test_scores[k])) throw error(name + ": a verifier returned a non-finite score");
+      correct += (test_scores[k] > choice.threshold) == pairs[test[k]].same;
+      result.scores[test[k]] = test_scores[k];
+    }
+    result.folds.push_back({fold, double(correct) / double(test.size()), choice.threshold, choice.accuracy});
+  }
+  double sum = 0;
+  for (const auto& f : result.folds) sum += f.accuracy;
+  const double n = double(result.folds.size());
+  result.mean_accuracy = sum / n;
+  double var = 0;
+  for (const auto& f : result.folds) var += (f.accuracy - result.mean_accuracy) * (f.accuracy - result.mean_accuracy);
+  result.standard_error = std::sqrt(var / (n - 1)) / std::sqrt(n);
+  std::unique_ptr<bool[]> same(new bool[pairs.size()]);
+  for (std::size_t i = 0; i < pairs.size(); ++i) same[i] = pairs[i].same;
+  result.roc = make_roc(result.scores, std::span<const bool>(same.get(), pairs.size()));
+  result.auc = result.roc.auc();
+  result.eer = result.roc.eer();
+  result.tpr_at_1e2 = result.roc.tpr_at_fpr(1e-2);
+  result.tpr_at_1e3 = result.roc.tpr_at_fpr(1e-3);
+  return result;
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+struct bound_pairs {
+  std::vector<fold_pair> pairs;
+  std::vector<int> identities;  // one per feature row
+};
+
+inline std::string person_of(const std::string& image) { return image.substr(0, image.find('/')); }
+
+inline bound_pairs bind_pairs(std::span<const std::string> row_names, std::span<const face::face_pair> pairs,
+                              const std::string& source) {
+  std::map<std::string, std::size_t> row;
+  for (std::size_t i = 0; i < row_names.size(); ++i) row.emplace(row_names[i], i);
+  std::map<std::string, int> person;
+  bound_pairs out;
+  for (const auto& name : row_names) out.identities.push_back(person.emplace(person_of(name), int(person.size())).first->second);
+  for (const auto& p : pairs) {
+    const auto a = row.find(p.first), b = row.find(p.second);
+    if (a == row.end() || b == row.end())
+      throw error(source + ": no features for image '" + (a == row.end() ? p.first : p.second) +
+                  "' of an LFW pair");
+    out.pairs.push_back({a->second, b->second, p.same, p.fold});
+  }
+  return out;
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END
+// ---- deepid/eval/pairs.hpp ----
+// LFW-style pair lists for any identity-labelled set: `folds` folds of
+// `per_half` matched and `per_half` mismatched pairs, the identities of
+// different folds disjoint (as in LFW View 2), drawn deterministically.
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+inline std::vector<fold_pair> make_fold_pairs(std::span<const int> identities, int folds, std::size_t per_half,
+                                              std::uint64_t seed) {
+  std::map<int, std::vector<std::size_t>> rows_of;
+  for (std::size_t i = 0; i < identities.size(); ++i) rows_of[identities[i]].push_back(i);
+  std::vector<int> people;
+  for (const auto& [id, rows] : rows_of) people.push_back(id);
+  rng gen(seed);
+  for (std::size_t i = people.size(); i > 1; --i) std::swap(people[i - 1], people[gen.next() % i]);
+  if (people.size() < std::size_t(2 * folds))
+    throw error("make_fold_pairs: " + std::to_string(people.size()) + " identities cannot fill " +
+                std::to_string(folds) + " identity-disjoint folds");
+  std::vector<fold_pair> pairs;
+  for (int f = 0; f < folds; ++f) {
+    std::vector<int> mine;
+    for (std::size_t k = std::size_t(f); k < people.size(); k += std::size_t(folds)) mine.push_back(people[k]);
+    std::vector<int> with_two;
+    for (int id : mine)
+      if (rows_of[id].size() >= 2) with_two.push_back(id);
+    if (with_two.empty()) throw error("make_fold_pairs: fold " + std::to_string(f) + " has no identity with two images");
+    for (std::size_t k = 0; k < per_half; ++k) {
+      const auto& rows = rows_of[with_two[gen.next() % with_two.size()]];
+      const std::size_t a = gen.next() % rows.size();
+      std::size_t b = gen.next() % (rows.size() - 1);
+      if (b >= a) ++b;
+      pairs.push_back({rows[a], rows[b], true, f});
+    }
+    for (std::size_t k = 0; k < per_half; ++k) {
+      const std::size_t i = gen.next() % mine.size();
+      std::size_t j = gen.next() % (mine.size() - 1);
+      if (j >= i) ++j;
+      const auto& ra = rows_of[mine[i]];
+      const auto& rb = rows_of[mine[j]];
+      pairs.push_back({ra[gen.next() % ra.size()], rb[gen.next() % rb.size()], false, f});
+    }
+  }
+  return pairs;
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END
+// ---- deepid/eval/report.hpp ----
+// Writing evaluation results: the ROC as CSV, the ROC as a PNG plot (several
+// verifiers on one set of axes, legend, log-scale FPR), and the table rows.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+inline void write_roc_csv(const std::filesystem::path& path, std::span<const protocol_result> results) {
+  std::string text = "verifier,fpr,tpr,threshold\n";
+  char line[256];
+  for (const auto& r : results)
+    for (const auto& p : r.roc.points) {
+      std::snprintf(line, sizeof line, "%s,%.8g,%.8g,%.10g\n", r.name.c_str(), p.fpr, p.tpr, p.threshold);
+      text += line;
+    }
+  io::atomic_file file(path);
+  file.write(text);
+  file.commit();
+}
+
+// "name  accuracy  +-SE  AUC  EER  TPR@1e-2  TPR@1e-3" as one row.
+inline std::string table_row(const protocol_result& r) {
+  char line[256];
+  std::snprintf(line, sizeof line, "%-24s %7.2f%% +- %5.2f  %7.4f  %6.2f%%  %7.2f%%  %7.2f%%", r.name.c_str(),
+                100 * r.mean_accuracy, 100 * r.standard_error, r.auc, 100 * r.eer, 100 * r.tpr_at_1e2,
+                100 * r.tpr_at_1e3);
+  return line;
+}
+inline std::string table_header() {
+  char line[256];
+  std::snprintf(line, sizeof line, "%-24s %8s %8s  %7s  %7s  %8s  %8s", "verifier", "accuracy", "s.e.", "AUC", "EER",
+                "TPR@1e-2", "TPR@1e-3");
+  return line;
+}
+
+// ROC curves as a PNG: TPR against FPR on a log axis from 1e-3 to 1.
+inline void plot_roc_png(const std::filesystem::path& path, std::span<const protocol_result> results,
+                         const std::string& title) {
+  const int width = 900, height = 680, left = 90, right = 30, top = 50, bottom = 70;
+  const int pw = width - left - right, ph = height - top - bottom;
+  cv::Mat img(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  const double lo = -3.0;  // log10 of the smallest FPR shown
+  auto to_px = [&](double fpr, double tpr) {
+    const double x = (std::log10(std::max(fpr, 1e-3)) - lo) / -lo;
+    return cv::Point2d(left + x * pw, top + (1 - tpr) * ph);
+  };
+  const cv::Scalar grid(225, 225, 225), ink(40, 40, 40);
+  for (int e = -3; e <= 0; ++e) {
+    for (int m = 1; m < 10 && (e < 0 || m == 1); ++m) {
+      const auto p = to_px(m * std::pow(10.0, e), 0);
+      cv::line(img, cv::Point2d(p.x, top), cv::Point2d(p.x, top + ph), m == 1 ? cv::Scalar(200, 200, 200) : grid, 1);
+    }
+    const auto p = to_px(std::pow(10.0, e), 0);
+    const std::string label = e == 0 ? "1" : "1e" + std::to_string(e);
+    cv::putText(img, label, cv::Point2d(p.x - 14, top + ph + 22), cv::FONT_HERSHEY_SIMPLEX, 0.5, ink, 1, cv::LINE_AA);
+  }
+  for (int k = 0; k <= 10; ++k) {
+    const double tpr = k / 10.0;
+    const auto p = to_px(1e-3, tpr);
+    cv::line(img, cv::Point2d(left, p.y), cv::Point2d(left + pw, p.y), grid, 1);
+    char label[16];
+    std::snprintf(label, sizeof label, "%.1f", tpr);
+    cv::putText(img, label, cv::Point2d(left - 40, p.y + 5), cv::FONT_HERSHEY_SIMPLEX, 0.5, ink, 1, cv::LINE_AA);
+  }
+  cv::rectangle(img, cv::Point(left, top), cv::Point(left + pw, top + ph), ink, 1);
+  cv::putText(img, "false positive rate (different pairs accepted), log scale", cv::Point(left + 120, height - 20),
+              cv::FONT_HERSHEY_SIMPLEX, 0.55, ink, 1, cv::LINE_AA);
+  cv::Mat ylabel(30, 330, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::putText(ylabel, "true positive rate (same pairs accepted)", cv::Point(2, 20), cv::FONT_HERSHEY_SIMPLEX, 0.5, ink, 1,
+              cv::LINE_AA);
+  cv::rotate(ylabel, ylabel, cv::ROTATE_90_COUNTERCLOCKWISE);
+  ylabel.copyTo(img(cv::Rect(8, top + (ph - ylabel.rows) / 2, ylabel.cols, ylabel.rows)));
+  cv::putText(img, title, cv::Point(left, 32), cv::FONT_HERSHEY_SIMPLEX, 0.65, ink, 1, cv::LINE_AA);
+
+  static const std::array<cv::Scalar, 8> colours{cv::Scalar(200, 80, 30),  cv::Scalar(40, 40, 200),  cv::Scalar(40, 160, 40),
+                                                 cv::Scalar(160, 40, 160), cv::Scalar(0, 140, 220), cv::Scalar(140, 140, 0),
+                                                 cv::Scalar(90, 90, 90),   cv::Scalar(0, 90, 160)};
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& pts = results[i].roc.points;
+    const cv::Scalar c = colours[i % colours.size()];
+    for (std::size_t k = 1; k < pts.size(); ++k) {
+      if (pts[k].fpr < 1e-3) continue;
+      // Points below the axis start at FPR 1e-3 are drawn at its edge.
+      cv::line(img, to_px(pts[k - 1].fpr, pts[k - 1].fpr < 1e-3 ? pts[k].tpr : pts[k - 1].tpr),
+               to_px(pts[k].fpr, pts[k].tpr), c, 2, cv::LINE_AA);
+    }
+    // Legend, bottom right.
+    char text[160];
+    std::snprintf(text, sizeof text, "%s  %.2f%%  AUC %.4f", results[i].name.c_str(), 100 * results[i].mean_accuracy,
+                  results[i].auc);
+    const int y = top + ph - 20 - int(results.size() - 1 - i) * 24;
+    cv::line(img, cv::Point(left + pw - 330, y - 5), cv::Point(left + pw - 300, y - 5), c, 3, cv::LINE_AA);
+    cv::putText(img, text, cv::Point(left + pw - 292, y), cv::FONT_HERSHEY_SIMPLEX, 0.5, ink, 1, cv::LINE_AA);
+  }
+  face::save_image(path, img);
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END
+
+// models: the papers' nets
 // ---- deepid/models/deepid2.hpp ----
 // DeepID2 (Sun et al., NIPS 2014): the DeepID1 layer structure on larger
 // patches (55x47 rectangles, 47x47 squares), "local weight sharing in the
@@ -2456,4 +10896,732 @@ using deepid2 = deepid1<Patch, Grid>;
 template <class Patch>
 using deepid2_plain = deepid1_plain<Patch>;
 
+DEEPID_NAMESPACE_END
+
+// io: NumPy .npy files, interop weights (docs/weights.md), atomic writes
+// ---- deepid/io/npy.hpp ----
+// NumPy .npy files: float32 / float64 arrays in C order, little-endian, format
+// versions 1.0, 2.0 and 3.0 (the header's only difference is its length field
+// and encoding). Reads validate everything a damaged or foreign file can get
+// wrong, and every error names the file: missing or unreadable file, bad
+// magic, unsupported version, malformed header, unsupported dtype, Fortran
+// order, truncated or over-long data, wrong rank or shape, and (when asked)
+// NaN or infinite values. Writes are atomic (io/atomic_file.hpp).
+//
+// xtensor's xnpy is not used for reading: it does not detect truncated data,
+// needs the header keys in one order, misreads 1.0 header lengths whose low
+// byte is >= 0x80 (signed char), and reports errors without the file name.
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+enum class npy_dtype { float32, float64 };
+
+inline const char* dtype_name(npy_dtype t) { return t == npy_dtype::float32 ? "float32" : "float64"; }
+inline std::size_t dtype_size(npy_dtype t) { return t == npy_dtype::float32 ? 4 : 8; }
+
+template <class T>
+constexpr npy_dtype dtype_of() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "npy: deepid reads and writes float and double only");
+  return std::is_same_v<T, float> ? npy_dtype::float32 : npy_dtype::float64;
+}
+
+// An axis of any length in an expected shape (printed as "N").
+inline constexpr std::size_t any_extent = std::numeric_limits<std::size_t>::max();
+
+// "20x3x4x4"; "N" for any_extent; "()" for a scalar.
+inline std::string shape_text(std::span<const std::size_t> shape) {
+  if (shape.empty()) return "()";
+  std::string text;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) text += 'x';
+    text += shape[i] == any_extent ? std::string("N") : std::to_string(shape[i]);
+  }
+  return text;
+}
+
+// What a .npy file's header says.
+struct npy_header {
+  unsigned version_major = 1, version_minor = 0;
+  npy_dtype dtype = npy_dtype::float32;
+  std::vector<std::size_t> shape;
+  std::size_t data_offset = 0;  // bytes before the array data
+  std::size_t count() const {
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+};
+
+// What the caller requires of a file it reads.
+struct npy_expect {
+  std::optional<std::vector<std::size_t>> shape;  // exact shape; any_extent matches any length
+  bool finite = false;                            // NaN or infinity is an error
+};
+
+template <class T>
+struct npy_array {
+  std::vector<std::size_t> shape;
+  std::vector<T> values;  // C order
+};
+
+namespace detail {
+
+inline error npy_error(const std::filesystem::path& file, const std::string& what) {
+  return error(file.string() + ": " + what);
+}
+
+// The header is a Python dict literal, e.g.
+// {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+// Keys may come in any order; unknown keys are ignored.
+class npy_header_parser {
+ public:
+  npy_header_parser(std::string_view text, const std::filesystem::path& file) : text_(text), file_(file) {}
+
+  struct result {
+    std::optional<std::string> descr;
+    std::optional<bool> fortran;
+    std::optional<std::vector<std::size_t>> shape;
+    bool descr_is_string = true;
+  };
+
+  result parse() {
+    result r;
+    skip_space();
+    expect('{');
+    skip_space();
+    while (!at('}')) {
+      const std::string key = parse_string();
+      skip_space();
+      expect(':');
+      skip_space();
+      if (key == "descr") {
+        if (at('\'') || at('"')) r.descr = parse_string();
+        else {
+          skip_value();
+          r.descr = "(structured)";
+          r.descr_is_string = false;
+        }
+      } else if (key == "fortran_order") {
+        r.fortran = parse_bool();
+      } else if (key == "shape") {
+        r.shape = parse_shape();
+      } else {
+        skip_value();
+      }
+      skip_space();
+      if (at(',')) {
+        ++pos_;
+        skip_space();
+      } else if (!at('}')) {
+        fail("expected ',' or '}' after the value of '" + key + "'");
+      }
+    }
+    ++pos_;
+    skip_space();
+    if (pos_ != text_.size()) fail("unexpected text after the closing '}'");
+    return r;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw npy_error(file_, "malformed .npy header: " + what);
+  }
+  bool at(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
+  void expect(char c) {
+    if (!at(c)) fail(std::string("expected '") + c + "'");
+    ++pos_;
+  }
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\r' || text_[pos_] == '\0'))
+      ++pos_;
+  }
+  std::string parse_string() {
+    if (!at('\'') && !at('"')) fail("expected a quoted key or string");
+    const char quote = text_[pos_++];
+    const std::size_t end = text_.find(quote, pos_);
+    if (end == std::string_view::npos) fail("unterminated string");
+    std::string s(text_.substr(pos_, end - pos_));
+    pos_ = end + 1;
+    return s;
+  }
+  bool parse_bool() {
+    if (text_.substr(pos_, 4) == "True") {
+      pos_ += 4;
+      return true;
+    }
+    if (text_.substr(pos_, 5) == "False") {
+      pos_ += 5;
+      return false;
+    }
+    fail("'fortran_order' must be True or False");
+  }
+  std::vector<std::size_t> parse_shape() {
+    std::vector<std::size_t> shape;
+    expect('(');
+    skip_space();
+    while (!at(')')) {
+      if (pos_ >= text_.size() || text_[pos_] < '0' || text_[pos_] > '9')
+        fail("'shape' must be a tuple of non-negative integers");
+      std::size_t value = 0;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+        const std::size_t digit = std::size_t(text_[pos_++] - '0');
+        if (value > (std::numeric_limits<std::size_t>::max() - digit) / 10) fail("a 'shape' entry is too large");
+        value = value * 10 + digit;
+      }
+      if (at('L')) ++pos_;  // Python 2 long literal
+      shape.push_back(value);
+      skip_space();
+      if (at(',')) {
+        ++pos_;
+        skip_space();
+      } else if (!at(')')) {
+        fail("expected ',' or ')' in 'shape'");
+      }
+    }
+    ++pos_;
+    return shape;
+  }
+  // Skips one value of a key this reader does not use (balanced brackets).
+  void skip_value() {
+    int depth = 0;
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == '\'' || c == '"') {
+        parse_string();
+        continue;
+      }
+      if (c == '(' || c == '[' || c == '{') ++depth;
+      if (c == ')' || c == ']' || c == '}') {
+        if (depth == 0) return;
+        --depth;
+      }
+      if (c == ',' && depth == 0) return;
+      ++pos_;
+    }
+    fail("unterminated value");
+  }
+
+  std::string_view text_;
+  const std::filesystem::path& file_;
+  std::size_t pos_ = 0;
+};
+
+inline npy_dtype parse_descr(const std::string& descr, bool is_string, const std::filesystem::path& file) {
+  const std::string supported = " (deepid reads float32 '<f4' and float64 '<f8')";
+  if (!is_string) throw npy_error(file, "unsupported dtype: structured arrays are not supported" + supported);
+  constexpr bool little = std::endian::native == std::endian::little;
+  if (descr == "<f4" || (little && descr == "=f4")) return npy_dtype::float32;
+  if (descr == "<f8" || (little && descr == "=f8")) return npy_dtype::float64;
+  if (descr == ">f4" || descr == ">f8")
+    throw npy_error(file, "unsupported dtype '" + descr + "': big-endian data" + supported);
+  throw npy_error(file, "unsupported dtype '" + descr + "'" + supported);
+}
+
+inline std::uint64_t read_le(const unsigned char* p, std::size_t bytes) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < bytes; ++i) v |= std::uint64_t(p[i]) << (8 * i);
+  return v;
+}
+
+inline void byteswap_if_big_endian(unsigned char* data, std::size_t count, std::size_t width) {
+  if constexpr (std::endian::native == std::endian::big)
+    for (std::size_t i = 0; i < count; ++i) std::reverse(data + i * width, data + (i + 1) * width);
+  else
+    (void)data, (void)count, (void)width;
+}
+
+inline std::string index_text(std::size_t flat, std::span<const std::size_t> shape) {
+  if (shape.size() <= 1) return "[" + std::to_string(flat) + "]";
+  std::vector<std::size_t> idx(shape.size());
+  for (std::size_t a = shape.size(); a-- > 0;) {
+    idx[a] = flat % shape[a];
+    flat /= shape[a];
+  }
+  std::string text = "[";
+  for (std::size_t a = 0; a < idx.size(); ++a) {
+    if (a) text += ", ";
+    text += std::to_string(idx[a]);
+  }
+  return text + "]";
+}
+
+inline bool shape_matches(std::span<const std::size_t> found, std::span<const std::size_t> expected) {
+  if (found.size() != expected.size()) return false;
+  for (std::size_t a = 0; a < found.size(); ++a)
+    if (expected[a] != any_extent && expected[a] != found[a]) return false;
+  return true;
+}
+
+inline std::ifstream open_for_reading(const std::filesystem::path& file, std::uintmax_t& size) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(file, ec);
+  if (!fs::exists(status)) throw npy_error(file, "file not found");
+  if (fs::is_directory(status)) throw npy_error(file, "is a directory, expected a .npy file");
+  size = fs::file_size(file, ec);
+  if (ec) throw npy_error(file, "cannot read the file size (" + ec.message() + ")");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw npy_error(file, "cannot open the file for reading");
+  return in;
+}
+
+inline npy_header read_header(std::istream& in, std::uintmax_t file_size, const std::filesystem::path& file) {
+  static constexpr unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  unsigned char prelude[12] = {};
+  if (file_size == 0) throw npy_error(file, "empty file, expected a .npy array");
+  const std::size_t head = std::size_t(std::min<std::uintmax_t>(file_size, 12));
+  in.read(reinterpret_cast<char*>(prelude), std::streamsize(head));
+  if (!in && !in.eof()) throw npy_error(file, "read error");
+  if (head < 6 || std::memcmp(prelude, magic, 6) != 0) {
+    if (head < 6 && std::memcmp(prelude, magic, head) == 0)
+      throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
+    throw npy_error(file, "not a .npy file (bad magic bytes; expected \\x93NUMPY)");
+  }
+  if (head < 10) throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
+
+  npy_header h;
+  h.version_major = prelude[6];
+  h.version_minor = prelude[7];
+  std::size_t len_bytes = 0;
+  if (h.version_major == 1 && h.version_minor == 0) len_bytes = 2;
+  else if ((h.version_major == 2 || h.version_major == 3) && h.version_minor == 0) len_bytes = 4;
+  else
+    throw npy_error(file, "unsupported .npy format version " + std::to_string(h.version_major) + "." +
+                              std::to_string(h.version_minor) + " (deepid reads 1.0, 2.0 and 3.0)");
+  if (head < 8 + len_bytes)
+    throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
+  const std::uint64_t header_len = read_le(prelude + 8, len_bytes);
+  h.data_offset = 8 + len_bytes + std::size_t(header_len);
+  if (8 + len_bytes + header_len > file_size)
+    throw npy_error(file, "truncated .npy file: the header is " + std::to_string(header_len) + " bytes long but only " +
+                              std::to_string(file_size - 8 - len_bytes) + " bytes follow");
+
+  std::string text(std::size_t(header_len), '\0');
+  const std::size_t already = head - 8 - len_bytes;  // header bytes read with the prelude
+  std::memcpy(text.data(), prelude + 8 + len_bytes, std::min<std::size_t>(already, text.size()));
+  if (text.size() > already) {
+    in.clear();
+    in.seekg(std::streamoff(8 + len_bytes + already));
+    in.read(text.data() + already, std::streamsize(text.size() - already));
+    if (!in) throw npy_error(file, "read error in the header");
+  }
+
+  auto parsed = npy_header_parser(text, file).parse();
+  if (!parsed.descr) throw npy_error(file, "malformed .npy header: no 'descr' key");
+  if (!parsed.fortran) throw npy_error(file, "malformed .npy header: no 'fortran_order' key");
+  if (!parsed.shape) throw npy_error(file, "malformed .npy header: no 'shape' key");
+  h.dtype = parse_descr(*parsed.descr, parsed.descr_is_string, file);
+  h.shape = *parsed.shape;
+
+  // Fortran order differs from C order only when two or more axes are longer than 1.
+  const auto long_axes = std::count_if(h.shape.begin(), h.shape.end(), [](std::size_t d) { return d > 1; });
+  if (*parsed.fortran && long_axes > 1)
+    throw npy_error(file, "array is in Fortran (column-major) order; deepid reads C order "
+                          "(save it with numpy.ascontiguousarray)");
+
+  const std::size_t width = dtype_size(h.dtype);
+  std::size_t count = 1;
+  for (auto d : h.shape) {
+    if (d != 0 && count > std::numeric_limits<std::size_t>::max() / width / d)
+      throw npy_error(file, "malformed .npy header: shape " + shape_text(h.shape) + " is too large");
+    count *= d;
+  }
+  const std::uintmax_t data_bytes = file_size - h.data_offset;
+  const std::uintmax_t needed = std::uintmax_t(count) * width;
+  if (data_bytes < needed)
+    throw npy_error(file, "truncated .npy file: shape " + shape_text(h.shape) + " " + dtype_name(h.dtype) + " needs " +
+                              std::to_string(needed) + " bytes of data, only " + std::to_string(data_bytes) +
+                              " follow the header");
+  if (data_bytes > needed)
+    throw npy_error(file, std::to_string(data_bytes - needed) + " unexpected bytes after the array data (shape " +
+                              shape_text(h.shape) + " " + dtype_name(h.dtype) + " needs " + std::to_string(needed) +
+                              "); the file is damaged");
+  return h;
+}
+
+// Reads `count` values stored as `Stored` and converts them to T.
+template <class T, class Stored>
+void read_values(std::istream& in, T* out, std::size_t count, const std::filesystem::path& file) {
+  if constexpr (std::is_same_v<T, Stored>) {
+    in.read(reinterpret_cast<char*>(out), std::streamsize(count * sizeof(T)));
+    if (!in) throw npy_error(file, "read error in the array data");
+    byteswap_if_big_endian(reinterpret_cast<unsigned char*>(out), count, sizeof(T));
+  } else {
+    constexpr std::size_t chunk = 1 << 14;
+    std::vector<Stored> buffer(std::min(count, chunk));
+    for (std::size_t done = 0; done < count;) {
+      const std::size_t n = std::min(chunk, count - done);
+      in.read(reinterpret_cast<char*>(buffer.data()), std::streamsize(n * sizeof(Stored)));
+      if (!in) throw npy_error(file, "read error in the array data");
+      byteswap_if_big_endian(reinterpret_cast<unsigned char*>(buffer.data()), n, sizeof(Stored));
+      for (std::size_t i = 0; i < n; ++i) out[done + i] = static_cast<T>(buffer[i]);
+      done += n;
+    }
+  }
+}
+
+}  // namespace detail
+
+// Reads and validates the header only (also checks the data size).
+inline npy_header read_npy_header(const std::filesystem::path& file) {
+  std::uintmax_t size = 0;
+  auto in = detail::open_for_reading(file, size);
+  return detail::read_header(in, size, file);
+}
+
+// Index of the first NaN or infinite value, or count when all are finite.
+template <class T>
+std::size_t first_non_finite(std::span<const T> values) {
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i])) return i;
+  return values.size();
+}
+
+// Throws naming `file` when a value is NaN or infinite.
+template <class T>
+void require_finite(std::span<const T> values, std::span<const std::size_t> shape, const std::filesystem::path& file) {
+  const std::size_t i = first_non_finite(values);
+  if (i == values.size()) return;
+  const char* kind = std::isnan(values[i]) ? "NaN" : (values[i] > 0 ? "+inf" : "-inf");
+  throw detail::npy_error(file, std::string("value ") + detail::index_text(i, shape) + " is " + kind +
+                                    "; expected finite values");
+}
+
+// Reads a float32 or float64 file as T (float64 data read as float is rounded;
+// values too large for float become infinite and fail the finite check).
+template <class T>
+npy_array<T> read_npy(const std::filesystem::path& file, const npy_expect& expect = {}) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "read_npy: T must be float or double");
+  std::uintmax_t size = 0;
+  auto in = detail::open_for_reading(file, size);
+  const npy_header h = detail::read_header(in, size, file);
+  if (expect.shape && !detail::shape_matches(h.shape, *expect.shape))
+    throw detail::npy_error(file, "expected shape " + shape_text(*expect.shape) + ", found " + shape_text(h.shape));
+  npy_array<T> result;
+  result.shape = h.shape;
+  result.values.resize(h.count());
+  in.clear();
+  in.seekg(std::streamoff(h.data_offset));
+  if (h.dtype == npy_dtype::float32) detail::read_values<T, float>(in, result.values.data(), h.count(), file);
+  else detail::read_values<T, double>(in, result.values.data(), h.count(), file);
+  if (expect.finite) require_finite<T>(result.values, result.shape, file);
+  return result;
+}
+
+// Reads a rank-R array into an xtensor; without an expected shape only the
+// rank is checked.
+template <class T, std::size_t R>
+tensor<T, R> read_npy_tensor(const std::filesystem::path& file, npy_expect expect = {}) {
+  if (!expect.shape) expect.shape = std::vector<std::size_t>(R, any_extent);
+  if (expect.shape->size() != R) throw error("read_npy_tensor: the expected shape has the wrong rank");
+  npy_array<T> a = read_npy<T>(file, expect);
+  std::array<std::size_t, R> shape{};
+  std::copy(a.shape.begin(), a.shape.end(), shape.begin());
+  tensor<T, R> t(shape);
+  std::copy(a.values.begin(), a.values.end(), t.data());
+  return t;
+}
+
+struct npy_write_options {
+  unsigned version = 1;  // 1 (1.0) or 2 (2.0); 1.0 moves to 2.0 when the header needs it
+};
+
+// The bytes of a .npy header (magic, version, length, dict, padding to 64).
+template <class T>
+std::string npy_header_bytes(std::span<const std::size_t> shape, npy_write_options options = {}) {
+  std::string dict = std::string("{'descr': '") + (dtype_of<T>() == npy_dtype::float32 ? "<f4" : "<f8") +
+                     "', 'fortran_order': False, 'shape': (";
+  for (std::size_t a = 0; a < shape.size(); ++a) {
+    if (a) dict += ", ";
+    dict += std::to_string(shape[a]);
+  }
+  dict += shape.size() == 1 ? ",), }" : "), }";
+  unsigned version = options.version == 2 ? 2 : 1;
+  auto prelude = [&] { return std::size_t(version == 1 ? 10 : 12); };
+  if (version == 1 && prelude() + dict.size() + 1 > 65535) version = 2;
+  const std::size_t unpadded = prelude() + dict.size() + 1;  // + '\n'
+  dict.append((64 - unpadded % 64) % 64, ' ');
+  dict += '\n';
+  std::string bytes = "\x93NUMPY";
+  bytes += char(version);
+  bytes += char(0);
+  const std::size_t len = dict.size();
+  for (std::size_t i = 0; i < (version == 1 ? 2u : 4u); ++i) bytes += char((len >> (8 * i)) & 0xff);
+  return bytes + dict;
+}
+
+// Writes `values` (C order) with `shape` atomically: the file at `file` is
+// replaced only once the new one is complete.
+template <class T>
+void write_npy(const std::filesystem::path& file, std::span<const T> values, std::span<const std::size_t> shape,
+               npy_write_options options = {}) {
+  std::size_t count = 1;
+  for (auto d : shape) count *= d;
+  if (count != values.size())
+    throw detail::npy_error(file, "cannot write: shape " + shape_text(shape) + " holds " + std::to_string(count) +
+                                      " values, " + std::to_string(values.size()) + " given");
+  atomic_file out(file);
+  out.write(npy_header_bytes<T>(shape, options));
+  if constexpr (std::endian::native == std::endian::little) {
+    out.write(values.data(), values.size() * sizeof(T));
+  } else {
+    std::vector<T> swapped(values.begin(), values.end());
+    detail::byteswap_if_big_endian(reinterpret_cast<unsigned char*>(swapped.data()), count, sizeof(T));
+    out.write(swapped.data(), swapped.size() * sizeof(T));
+  }
+  out.commit();
+}
+
+template <class T, std::size_t R>
+void write_npy(const std::filesystem::path& file, const tensor<T, R>& t, npy_write_options options = {}) {
+  const std::array<std::size_t, R> shape = [&] {
+    std::array<std::size_t, R> s{};
+    std::copy(t.shape().begin(), t.shape().end(), s.begin());
+    return s;
+  }();
+  write_npy<T>(file, std::span<const T>(t.data(), t.size()), shape, options);
+}
+
+}  // namespace io
+DEEPID_NAMESPACE_END
+// ---- deepid/io/feature_file.hpp ----
+// Feature files: an N x D float32 .npy (one face per row) and, beside it, the
+// index of image names, one per line, in row order: features.npy +
+// features.names.txt. NumPy reads the matrix as is.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+struct feature_file {
+  matrix<float> features;          // N x D
+  std::vector<std::string> names;  // N image names
+};
+
+inline std::filesystem::path feature_names_path(const std::filesystem::path& npy) {
+  auto p = npy;
+  p.replace_extension(".names.txt");
+  return p;
+}
+
+inline void save_features(const std::filesystem::path& npy, const matrix<float>& features,
+                          const std::vector<std::string>& names) {
+  if (names.size() != features.shape()[0])
+    throw error(npy.string() + ": " + std::to_string(names.size()) + " names for " +
+                std::to_string(features.shape()[0]) + " feature rows");
+  std::string text;
+  for (const auto& n : names) {
+    if (n.find('\n') != std::string::npos) throw error(npy.string() + ": an image name contains a newline");
+    text += n + "\n";
+  }
+  write_npy(npy, features);
+  atomic_file index(feature_names_path(npy));
+  index.write(text);
+  index.commit();
+}
+
+inline feature_file load_features(const std::filesystem::path& npy) {
+  feature_file f;
+  f.features = read_npy_tensor<float, 2>(npy, npy_expect{std::nullopt, true});
+  const auto index = feature_names_path(npy);
+  std::ifstream in(index);
+  if (!in) throw error(index.string() + ": cannot open the image-name index of " + npy.string());
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    f.names.push_back(line);
+  }
+  if (f.names.size() != f.features.shape()[0])
+    throw error(index.string() + ": lists " + std::to_string(f.names.size()) + " names but " + npy.string() + " has " +
+                std::to_string(f.features.shape()[0]) + " rows");
+  return f;
+}
+
+}  // namespace io
+DEEPID_NAMESPACE_END
+// ---- deepid/io/weights.hpp ----
+// Interop weights: a directory with one NumPy file per parameter tensor,
+// <dir>/<name>.npy in PyTorch layout (names "<layer>.weight", "<layer>.bias"
+// as in the layer table), plus a small manifest <dir>/model.txt naming the
+// model and listing the tensors. docs/weights.md gives every layout.
+//
+// Import reads and checks every file before it changes the model, so a
+// failed import leaves the model as it was. Errors name the file and say what
+// was expected and what was found (missing file, wrong shape, NaN, ...).
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+inline constexpr std::string_view weights_manifest_file = "model.txt";
+inline constexpr std::string_view weights_format = "deepid-weights 1";
+
+struct weights_manifest {
+  std::string model;                    // registry name, e.g. "deepid1-39x31x3"
+  std::string dtype;                    // "float32" or "float64"
+  std::vector<parameter_info> tensors;  // in model order
+};
+
+inline std::filesystem::path weights_file(const std::filesystem::path& dir, const std::string& tensor) {
+  return dir / (tensor + ".npy");
+}
+
+inline std::string manifest_text(const weights_manifest& m) {
+  std::size_t total = 0;
+  for (const auto& t : m.tensors) total += t.size();
+  std::string text = "# deepid interop weights: <name>.npy per tensor, PyTorch layout (see docs/weights.md)\n";
+  text += "format " + std::string(weights_format) + "\n";
+  text += "model " + m.model + "\n";
+  text += "dtype " + m.dtype + "\n";
+  text += "parameters " + std::to_string(total) + "\n";
+  for (const auto& t : m.tensors) text += "tensor " + t.name + " " + shape_text(t.shape) + "\n";
+  return text;
+}
+
+// Parses <dir>/model.txt; errors name the file and the line.
+inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) {
+  const auto file = dir / weights_manifest_file;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) throw error(file.string() + ": file not found");
+  std::ifstream in(file);
+  if (!in) throw error(file.string() + ": cannot open the file for reading");
+  weights_manifest m;
+  bool format_seen = false;
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    std::string key, value, extra;
+    words >> key >> value;
+    auto bad = [&](const std::string& what) {
+      return error(file.string() + ": line " + std::to_string(number) + ": " + what);
+    };
+    if (value.empty()) throw bad("'" + key + "' has no value");
+    if (key == "format") {
+      std::string version;
+      words >> version;
+      if (value + " " + version != weights_format)
+        throw bad("unsupported format '" + value + " " + version + "' (expected '" + std::string(weights_format) + "')");
+      format_seen = true;
+    } else if (key == "model") {
+      m.model = value;
+    } else if (key == "dtype") {
+      m.dtype = value;
+    } else if (key == "parameters") {
+      // informative
+    } else if (key == "tensor") {
+      std::string shape;
+      words >> shape;
+      if (shape.empty()) throw bad("tensor '" + value + "' has no shape");
+      parameter_info t{value, {}};
+      if (shape != "()") {
+        std::size_t start = 0;
+        while (start <= shape.size()) {
+          const std::size_t end = std::min(shape.find('x', start), shape.size());
+          const std::string dim = shape.substr(start, end - start);
+          if (dim.empty() || dim.find_first_not_of("0123456789") != std::string::npos)
+            throw bad("tensor '" + value + "': bad shape '" + shape + "'");
+          t.shape.push_back(std::stoul(dim));
+          start = end + 1;
+        }
+      }
+      m.tensors.push_back(std::move(t));
+    } else {
+      throw bad("unknown entry '" + key + "'");
+    }
+  }
+  if (!format_seen) throw error(file.string() + ": not a deepid weights manifest (no 'format' line)");
+  return m;
+}
+
+// Writes every parameter tensor of `m` as <dir>/<name>.npy, then model.txt.
+// The directory is created if needed; each file is replaced atomically.
+template <class Net, class T>
+void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, std::string_view model_name = "custom") {
+  std::error_code ec, ignored;
+  std::filesystem::create_directories(dir, ec);
+  if (!std::filesystem::is_directory(dir, ignored)) {
+    const std::string why = std::filesystem::exists(dir, ignored) ? "a file of that name exists" : ec.message();
+    throw error(dir.string() + ": cannot create the weights directory (" + why + ")");
+  }
+  weights_manifest manifest{std::string(model_name), dtype_name(dtype_of<T>()), m.parameter_tensors()};
+  for (const auto& t : manifest.tensors) {
+    const std::vector<T> values = m.get_parameter(t.name);
+    write_npy<T>(weights_file(dir, t.name), values, t.shape);
+  }
+  atomic_file out(dir / weights_manifest_file);
+  out.write(manifest_text(manifest));
+  out.commit();
+}
+
+// Reads every parameter tensor of `m` from <dir>/<name>.npy (float32 or
+// float64, exact PyTorch shape, finite values). When <dir>/model.txt exists it
+// must list the same tensors and, if `model_name` is given, name that model.
+template <class Net, class T>
+void import_weights(model<Net, T>& m, const std::filesystem::path& dir, std::string_view model_name = "") {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) throw error(dir.string() + ": weights directory not found");
+  if (!std::filesystem::is_directory(dir, ec)) throw error(dir.string() + ": not a directory (expected a weights directory)");
+  const auto tensors = m.parameter_tensors();
+  const auto manifest_path = dir / weights_manifest_file;
+  if (std::filesystem::exists(manifest_path, ec)) {
+    const weights_manifest manifest = read_weights_manifest(dir);
+    if (!model_name.empty() && manifest.model != model_name)
+      throw error(manifest_path.string() + ": the weights are for model '" + manifest.model + "', not '" +
+                  std::string(model_name) + "'");
+    for (const auto& t : manifest.tensors) {
+      const auto it = std::find_if(tensors.begin(), tensors.end(), [&](const auto& mt) { return mt.name == t.name; });
+      if (it == tensors.end())
+        throw error(manifest_path.string() + ": lists tensor '" + t.name + "', which the model does not have");
+      if (it->shape != t.shape)
+        throw error(manifest_path.string() + ": tensor '" + t.name + "' has shape " + shape_text(t.shape) +
+                    ", the model expects " + shape_text(it->shape));
+    }
+  }
+  std::vector<std::vector<T>> values;
+  values.reserve(tensors.size());
+  for (const auto& t : tensors) {
+    npy_expect expect;
+    expect.shape = t.shape;
+    expect.finite = true;
+    values.push_back(read_npy<T>(weights_file(dir, t.name), expect).values);
+  }
+  for (std::size_t i = 0; i < tensors.size(); ++i) m.set_parameter(tensors[i].name, values[i]);
+}
+
+}  // namespace io
 DEEPID_NAMESPACE_END

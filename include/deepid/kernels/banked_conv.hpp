@@ -2,34 +2,33 @@
 // The convolution kernels for ordinary, locally shared and locally connected
 // layers (one code path: a layer is a grid of weight banks).
 //
-// Forward is a direct, register-blocked xsimd kernel: a tile of P output
-// positions x V vectors of output channels is accumulated in registers while
-// the receptive fields are read in place (NHWC makes each kernel row one
-// contiguous run of kernel*Cin values), so no im2col copy is made. Positions
-// of a tile share one bank: for a locally connected layer they are the same
-// position in P different samples. Backward uses im2col and Eigen GEMMs over
-// fixed chunks of samples, reduced in a fixed order.
+// Every pass is a direct, register-tiled xsimd kernel on NHWC data (a kernel
+// row is one contiguous run of kernel*Cin values, so no im2col copy is made).
+// A tile is a compile-time rectangle of output positions that share one bank
+// (for a locally connected layer: one position in several samples), so every
+// offset inside it is a constant from one base pointer and the inner loops
+// are loads, broadcasts and FMAs on registers:
+//  - forward: positions x channel vectors, summed over K = (ky, kx, ci);
+//    optionally max-pooled in registers before the store (inference);
+//  - d(weights): a block of K values x channel vectors, summed over positions;
+//  - d(input): positions x vectors of a kernel row, summed over output
+//    channels, then added in place.
+// Tile shapes are chosen at compile time from the geometry and the number of
+// vector registers. Determinism: every value is summed in one fixed order
+// whatever the thread count; d(weights) is summed per fixed chunk of samples
+// and the chunk partials are reduced in chunk order.
 #include <algorithm>
+#include <array>
 #include <cstddef>
-#include <cstring>
-#include <vector>
 
 #include "deepid/core/buffer.hpp"
 #include "deepid/kernels/conv_geometry.hpp"
-#include "deepid/kernels/detail/eigen.hpp"
 #include "deepid/kernels/detail/xsimd.hpp"
 #include "deepid/kernels/parallel.hpp"
+#include "deepid/kernels/simd.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace kernels {
-
-template <class T>
-inline constexpr std::size_t simd_width = xsimd::batch<T>::size;
-
-template <class T>
-constexpr std::size_t padded_channels(std::size_t c) {
-  return (c + simd_width<T> - 1) / simd_width<T> * simd_width<T>;
-}
 
 // Weights repacked for the forward kernel: [banks][K][Cout rounded up to the
 // SIMD width], bias [banks][Cout rounded up]; padding lanes are zero.
@@ -50,191 +49,477 @@ void pack_conv_weights(const conv_geometry& g, const T* weights, const T* bias, 
   }
 }
 
+// Scratch memory a layer keeps between calls, so passes do not allocate.
+template <class T>
+struct conv_workspace {
+  buffer<T> padded, dpadded;  // zero-bordered input and its gradient (layers with padding)
+  buffer<T> dz;               // ReLU-masked d(output), channels padded to the SIMD width
+  buffer<T> partial;          // d(weights), d(bias) of each chunk of samples
+  buffer<T> wt;               // weights for d(input): [bank][ky][Cout][kernel row, padded]
+};
+
 namespace detail {
+
+// ---------------------------------------------------------------- planning
+
+// A tile of output positions: `samples` x `rows` x `cols`, one bank.
+struct conv_tile {
+  std::size_t samples = 1, rows = 1, cols = 1;
+  constexpr std::size_t positions() const { return samples * rows * cols; }
+};
+
+// The largest tile of at most `limit` positions whose rows and cols divide the
+// region (rh x rw) and are multiples of `step` (the pool window, when pooling
+// in the epilogue); several samples only where `max_samples` > 1. Ties go to
+// fewer samples, then to longer rows (contiguous reads).
+constexpr conv_tile pick_tile(std::size_t rh, std::size_t rw, std::size_t limit, std::size_t step,
+                              std::size_t max_samples) {
+  conv_tile best{0, 0, 0};
+  for (std::size_t s = 1; s <= max_samples; s *= 2)
+    for (std::size_t r = step; r <= rh; r += step)
+      for (std::size_t c = step; c <= rw; c += step) {
+        const conv_tile t{s, r, c};
+        if (rh % r || rw % c || t.positions() > limit) continue;
+        const bool better = t.positions() > best.positions() ||
+                            (t.positions() == best.positions() &&
+                             (s < best.samples || (s == best.samples && c > best.cols)));
+        if (better) best = t;
+      }
+  return best;
+}
+
+// A register plan: `chunk` vectors per pass (the last pass may have fewer)
+// and a tile of positions (or a block of K values for d(weights)).
+struct conv_plan {
+  std::size_t vectors = 1, chunk = 1;
+  conv_tile tile{0, 0, 0};  // no tile: the plan is not feasible
+  constexpr std::size_t chunks() const { return (vectors + chunk - 1) / chunk; }
+  constexpr std::size_t last_chunk() const { return vectors - (chunks() - 1) * chunk; }
+};
+
+// Loads per FMA of a plan whose passes each load `chunk` vectors and
+// broadcast `p` scalars for p * chunk FMAs; lower is better.
+constexpr double loads_per_fma(std::size_t vectors, std::size_t chunk, std::size_t p) {
+  const std::size_t full = vectors / chunk, rest = vectors % chunk;
+  const double loads = double(full * (chunk + p) + (rest ? rest + p : 0));
+  return loads / double(vectors * p);
+}
+
+// Picks the chunk of vectors and the tile that keep the most FMAs per load
+// within the registers: accumulators + one pass's vectors + one broadcast.
+template <class Tile>
+constexpr conv_plan plan(std::size_t vectors, Tile&& tile_for_limit) {
+  conv_plan best;
+  double best_cost = 1e9;
+  for (std::size_t chunk = 1; chunk <= vectors; ++chunk) {
+    if (simd_registers < chunk + 2) break;
+    const std::size_t limit = (simd_registers - 1 - chunk) / chunk;
+    const conv_tile t = tile_for_limit(limit);
+    if (t.positions() == 0) continue;
+    const double cost = loads_per_fma(vectors, chunk, t.positions());
+    if (cost < best_cost - 1e-9) best_cost = cost, best = {vectors, chunk, t};
+  }
+  return best;
+}
+
+template <class T, conv_geometry G, std::size_t Pool>
+constexpr conv_plan forward_plan() {
+  return plan(padded_channels<T>(G.cout) / simd_width<T>, [](std::size_t limit) {
+    // Several samples per tile only where a region is too small to fill one.
+    const std::size_t samples = G.region_positions() * 2 <= limit ? 8 : 1;
+    return pick_tile(G.region_h(), G.region_w(), limit, Pool, Pool == 1 ? samples : 1);
+  });
+}
+
+// d(weights): a block of `rows` consecutive K values inside one kernel row.
+template <class T, conv_geometry G>
+constexpr conv_plan weight_grad_plan() {
+  return plan(padded_channels<T>(G.cout) / simd_width<T>, [](std::size_t limit) {
+    std::size_t block = 0;
+    for (std::size_t b = 1; b <= limit; ++b)
+      if ((G.kernel * G.cin) % b == 0) block = b;
+    return conv_tile{block ? std::size_t(1) : 0, 1, block};
+  });
+}
+
+// d(input): vectors of one kernel row (kernel * Cin values, padded).
+template <class T>
+constexpr std::size_t padded_run(const conv_geometry& g) {
+  return padded_channels<T>(g.kernel * g.cin);
+}
+
+template <class T, conv_geometry G>
+constexpr conv_plan input_grad_plan() {
+  return plan(padded_run<T>(G) / simd_width<T>,
+              [](std::size_t limit) { return pick_tile(G.region_h(), G.region_w(), limit, 1, 1); });
+}
+
+// Offsets, from a tile's first position, of each position's receptive field
+// (in the padded input) and of its output.
+template <conv_geometry G, conv_tile Tile>
+constexpr auto tile_input_offsets() {
+  std::array<std::size_t, Tile.positions()> off{};
+  std::size_t q = 0;
+  for (std::size_t s = 0; s < Tile.samples; ++s)
+    for (std::size_t r = 0; r < Tile.rows; ++r)
+      for (std::size_t c = 0; c < Tile.cols; ++c)
+        off[q++] = s * G.padded_in_size() + (r * G.stride * G.padded_w() + c * G.stride) * G.cin;
+  return off;
+}
+
+// ---------------------------------------------------------------- forward
+
+// One tile, channel vectors [C0, C0 + VC): acc = bias + sum_k in * w, then
+// [max-pool over Pool x Pool positions], [ReLU], store. `out` points at the
+// tile's first output position (pooled map when Pool > 1).
+template <class T, conv_geometry G, conv_tile Tile, std::size_t C0, std::size_t VC, std::size_t Pool, bool Relu>
+inline void forward_tile(const T* in, T* out, const T* w, const T* b) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout), P = Tile.positions();
+  constexpr std::size_t run = G.kernel * G.cin, row_step = G.padded_w() * G.cin;
+  constexpr auto in_off = tile_input_offsets<G, Tile>();
+
+  vec acc[P][VC];
+  unroll<VC>([&](auto v) {
+    const vec bias = vec::load_aligned(b + (C0 + v) * width);
+    unroll<P>([&](auto q) { acc[q][v] = bias; });
+  });
+  for (std::size_t ky = 0; ky < G.kernel; ++ky) {
+    const T* wk = w + ky * run * cp + C0 * width;
+    const T* ik = in + ky * row_step;
+    for (std::size_t j = 0; j < run; ++j) {
+      const T* a0 = ik + j;
+      opaque(a0);
+      vec wv[VC];
+      unroll<VC>([&](auto v) { wv[v] = vec::load_aligned(wk + j * cp + v * width); });
+      unroll<P>([&](auto q) {
+        const vec a(a0[in_off[q]]);
+        unroll<VC>([&](auto v) { acc[q][v] = xsimd::fma(a, wv[v], acc[q][v]); });
+      });
+    }
+  }
+
+  // Epilogue: output positions (pooled or not) of the tile, per sample.
+  constexpr std::size_t oh = G.out_h() / Pool, ow = G.out_w() / Pool;
+  constexpr std::size_t rows = Tile.rows / Pool, cols = Tile.cols / Pool;
+  unroll<Tile.samples * rows * cols>([&](auto o) {
+    constexpr std::size_t s = o / (rows * cols), r = (o / cols) % rows, c = o % cols;
+    T* dst = out + (s * oh * ow + r * ow + c) * G.cout;
+    unroll<VC>([&](auto v) {
+      constexpr std::size_t first = (s * Tile.rows + r * Pool) * Tile.cols + c * Pool;
+      vec m = acc[first][v];
+      unroll<Pool * Pool>([&](auto i) {
+        if constexpr (i > 0) m = xsimd::max(m, acc[first + (i / Pool) * Tile.cols + i % Pool][v]);
+      });
+      if constexpr (Relu) m = xsimd::max(m, vec(T(0)));
+      constexpr std::size_t ch = (C0 + v) * width;
+      if constexpr (ch < G.cout) store_first<std::min(width, G.cout - ch)>(m, dst + ch);
+    });
+  });
+}
+
+template <class T, conv_geometry G, conv_tile Tile, conv_plan Plan, std::size_t Pool, bool Relu>
+inline void forward_tile_all_channels(const T* in, T* out, const T* w, const T* b) {
+  unroll<Plan.chunks()>([&](auto k) {
+    constexpr std::size_t c0 = k * Plan.chunk;
+    constexpr std::size_t vc = k + 1 == Plan.chunks() ? Plan.last_chunk() : Plan.chunk;
+    forward_tile<T, G, Tile, c0, vc, Pool, Relu>(in, out, w, b);
+  });
+}
 
 // Copies n samples into a zero-bordered buffer (only when the layer pads).
 template <class T>
 void pad_input(const conv_geometry& g, const T* in, T* padded, std::size_t n) {
   const std::size_t hp = g.padded_h(), wp = g.padded_w(), c = g.cin;
-  std::fill_n(padded, n * g.padded_in_size(), T(0));
-  for (std::size_t s = 0; s < n; ++s)
+  parallel_for(n, [&](std::size_t s) {
+    std::fill_n(padded + s * g.padded_in_size(), g.padded_in_size(), T(0));
     for (std::size_t y = 0; y < g.h; ++y)
       std::copy_n(in + (s * g.h + y) * g.w * c, g.w * c, padded + ((s * hp + y + g.pad) * wp + g.pad) * c);
+  });
 }
 
-// Accumulates one tile: rows[q] points at the top-left input element of output
-// position q's receptive field; acc[q][v] covers channels (c0 + v) * width.
-template <class T, conv_geometry G, std::size_t P, std::size_t V, bool Relu>
-inline void conv_tile(const T* const* rows, T* const* outs, std::size_t valid, const T* w, const T* b,
-                      std::size_t c0) {
-  using vec = xsimd::batch<T>;
-  constexpr std::size_t width = vec::size;
+template <class T, conv_geometry G, std::size_t Pool, bool Relu>
+void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed,
+                       conv_workspace<T>& ws) {
+  static_assert(Pool >= 1 && G.region_h() % Pool == 0 && G.region_w() % Pool == 0,
+                "conv_forward: a pool window must not straddle two regions");
+  constexpr conv_plan plan = forward_plan<T, G, Pool>();
+  static_assert(plan.tile.positions() > 0, "conv_forward: no register tile fits this pooling window");
+  constexpr conv_tile tile = plan.tile, single{1, tile.rows, tile.cols};
   constexpr std::size_t cp = padded_channels<T>(G.cout);
-  constexpr std::size_t run = G.kernel * G.cin;       // contiguous values per kernel row
-  constexpr std::size_t row_step = G.padded_w() * G.cin;  // next input row
+  constexpr std::size_t tile_rows = G.region_h() / tile.rows, tile_cols = G.region_w() / tile.cols;
+  constexpr std::size_t tiles = tile_rows * tile_cols;
+  constexpr std::size_t oh = G.out_h() / Pool, ow = G.out_w() / Pool;
+  if constexpr (G.pad > 0) {
+    ws.padded.resize(n * G.padded_in_size());
+    pad_input(G, in, ws.padded.data(), n);
+    in = ws.padded.data();
+  }
+  // Groups of tile.samples samples, then the remaining samples one by one.
+  const std::size_t full = n / tile.samples, groups = full + n % tile.samples;
+  const T* weights = packed.weights.data();
+  const T* bias = packed.bias.data();
 
-  vec acc[P][V];
-  for (std::size_t v = 0; v < V; ++v) {
-    const vec bias = vec::load_aligned(b + (c0 + v) * width);
-    for (std::size_t q = 0; q < P; ++q) acc[q][v] = bias;
-  }
-  for (std::size_t ky = 0; ky < G.kernel; ++ky) {
-    const T* wk = w + ky * run * cp + c0 * width;
-    for (std::size_t j = 0; j < run; ++j) {
-      vec wv[V];
-      for (std::size_t v = 0; v < V; ++v) wv[v] = vec::load_aligned(wk + j * cp + v * width);
-      for (std::size_t q = 0; q < P; ++q) {
-        const vec a(rows[q][ky * row_step + j]);
-        for (std::size_t v = 0; v < V; ++v) acc[q][v] = xsimd::fma(a, wv[v], acc[q][v]);
-      }
-    }
-  }
-  for (std::size_t q = 0; q < valid; ++q)
-    for (std::size_t v = 0; v < V; ++v) {
-      vec r = acc[q][v];
-      if constexpr (Relu) r = xsimd::max(r, vec(T(0)));
-      const std::size_t c = (c0 + v) * width;
-      if (c + width <= G.cout) {
-        r.store_unaligned(outs[q] + c);
-      } else {
-        alignas(64) T tmp[width];
-        r.store_aligned(tmp);
-        std::copy_n(tmp, G.cout - c, outs[q] + c);
-      }
-    }
+  parallel_for(groups * G.banks() * tiles, [&](std::size_t item) {
+    const std::size_t group = item / (G.banks() * tiles), bank = (item / tiles) % G.banks();
+    const std::size_t t = item % tiles;
+    const std::size_t s = group < full ? group * tile.samples : full * tile.samples + (group - full);
+    const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * tile.rows;
+    const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * tile.cols;
+    const T* src = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+    T* dst = out + ((s * oh + y / Pool) * ow + x / Pool) * G.cout;
+    const T* w = weights + bank * G.patch() * cp;
+    const T* b = bias + bank * cp;
+    if (tile.samples == 1 || group < full)
+      forward_tile_all_channels<T, G, tile, plan, Pool, Relu>(src, dst, w, b);
+    else
+      forward_tile_all_channels<T, G, single, plan, Pool, Relu>(src, dst, w, b);
+  });
 }
 
-// Runs every channel chunk of one tile: chunks of 3 vectors, then 2 or 1.
-template <class T, conv_geometry G, std::size_t P, bool Relu>
-inline void conv_tile_all_channels(const T* const* rows, T* const* outs, std::size_t valid, const T* w,
-                                   const T* b) {
-  constexpr std::size_t vectors = padded_channels<T>(G.cout) / simd_width<T>;
-  std::size_t c0 = 0;
-  for (; c0 + 3 <= vectors && vectors - c0 != 4; c0 += 3) conv_tile<T, G, P, 3, Relu>(rows, outs, valid, w, b, c0);
-  for (; c0 + 2 <= vectors; c0 += 2) conv_tile<T, G, P, 2, Relu>(rows, outs, valid, w, b, c0);
-  if (c0 < vectors) conv_tile<T, G, P, 1, Relu>(rows, outs, valid, w, b, c0);
+// ---------------------------------------------------------------- backward
+
+// Samples per chunk of the d(weights) sums: a function of n only, so sums do
+// not depend on the thread count; small enough for a chunk's d(output) to
+// stay in cache, large enough to keep few partials.
+constexpr std::size_t chunk_samples(std::size_t n) { return std::clamp<std::size_t>(n / 16, 1, 8); }
+
+// One position's dz = d(output) where the fused ReLU passed, else 0; the
+// padding lanes up to the SIMD width are 0.
+template <class T, std::size_t Cout, bool Relu>
+[[gnu::always_inline]] inline void mask_gradient(const T* out, const T* dout, T* dz) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>;
+  unroll<padded_channels<T>(Cout) / width>([&](auto v) {
+    constexpr std::size_t c = v * width, count = Cout - c < width ? Cout - c : width;
+    vec d = load_first<count>(dout + c);
+    if constexpr (Relu) d = xsimd::select(load_first<count>(out + c) > vec(T(0)), d, vec(T(0)));
+    d.store_aligned(dz + c);
+  });
+}
+
+// d(weights) of one bank over the positions of samples [s0, s1), for the
+// block of K values [j0, j0 + KB) of kernel row ky and channel vectors
+// [C0, C0 + VC); written (not added) to `dw` ([K][Cout padded]).
+template <class T, conv_geometry G, std::size_t KB, std::size_t C0, std::size_t VC>
+inline void weight_grad_block(const T* in, const T* dz, T* dw, std::size_t bank, std::size_t s0, std::size_t s1,
+                              std::size_t ky, std::size_t j0) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout);
+  vec acc[KB][VC];
+  unroll<KB>([&](auto k) { unroll<VC>([&](auto v) { acc[k][v] = vec(T(0)); }); });
+  const std::size_t y0 = (bank / G.grid_cols) * G.region_h(), x0 = (bank % G.grid_cols) * G.region_w();
+  const std::size_t shift = ky * G.padded_w() * G.cin + j0;
+  for (std::size_t s = s0; s < s1; ++s)
+    for (std::size_t y = y0; y < y0 + G.region_h(); ++y)
+      for (std::size_t x = x0; x < x0 + G.region_w(); ++x) {
+        const T* a = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin + shift;
+        const T* d = dz + ((s * G.out_h() + y) * G.out_w() + x) * cp + C0 * width;
+        opaque(a);
+        vec dv[VC];
+        unroll<VC>([&](auto v) { dv[v] = vec::load_aligned(d + v * width); });
+        unroll<KB>([&](auto k) {
+          const vec av(a[k]);
+          unroll<VC>([&](auto v) { acc[k][v] = xsimd::fma(av, dv[v], acc[k][v]); });
+        });
+      }
+  T* target = dw + (ky * G.kernel * G.cin + j0) * cp + C0 * width;
+  unroll<KB>([&](auto k) { unroll<VC>([&](auto v) { acc[k][v].store_aligned(target + k * cp + v * width); }); });
+}
+
+// d(input) of one tile of positions (one sample, one bank), vectors [R0,
+// R0 + VR) of each kernel row: acc = sum_co dz[q][co] * w[ky][co][...],
+// added in place, position after position (a fixed order).
+template <class T, conv_geometry G, conv_tile Tile, std::size_t R0, std::size_t VR>
+inline void input_grad_tile(const T* dz, T* din, const T* wt) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout), P = Tile.positions();
+  constexpr std::size_t run = G.kernel * G.cin, rp = padded_run<T>(G), row_step = G.padded_w() * G.cin;
+  constexpr auto in_off = tile_input_offsets<G, Tile>();
+  constexpr auto dz_off = [] {
+    std::array<std::size_t, P> off{};
+    for (std::size_t r = 0; r < Tile.rows; ++r)
+      for (std::size_t c = 0; c < Tile.cols; ++c) off[r * Tile.cols + c] = (r * G.out_w() + c) * cp;
+    return off;
+  }();
+  for (std::size_t ky = 0; ky < G.kernel; ++ky) {
+    vec acc[P][VR];
+    unroll<P>([&](auto q) { unroll<VR>([&](auto r) { acc[q][r] = vec(T(0)); }); });
+    const T* wk = wt + ky * G.cout * rp + R0 * width;
+    for (std::size_t co = 0; co < G.cout; ++co) {
+      const T* d0 = dz + co;
+      opaque(d0);
+      vec wv[VR];
+      unroll<VR>([&](auto r) { wv[r] = vec::load_aligned(wk + co * rp + r * width); });
+      unroll<P>([&](auto q) {
+        const vec d(d0[dz_off[q]]);
+        unroll<VR>([&](auto r) { acc[q][r] = xsimd::fma(d, wv[r], acc[q][r]); });
+      });
+    }
+    unroll<P>([&](auto q) {
+      T* dst = din + in_off[q] + ky * row_step + R0 * width;
+      unroll<VR>([&](auto r) {
+        constexpr std::size_t at = (R0 + r) * width;
+        if constexpr (at < run) {
+          constexpr std::size_t count = std::min(width, run - at);
+          store_first<count>(load_first<count>(dst + r * width) + acc[q][r], dst + r * width);
+        }
+      });
+    });
+  }
+}
+
+template <class T, conv_geometry G, conv_tile Tile, conv_plan Plan>
+inline void input_grad_tile_all(const T* dz, T* din, const T* wt) {
+  unroll<Plan.chunks()>([&](auto k) {
+    constexpr std::size_t r0 = k * Plan.chunk;
+    constexpr std::size_t vr = k + 1 == Plan.chunks() ? Plan.last_chunk() : Plan.chunk;
+    input_grad_tile<T, G, Tile, r0, vr>(dz, din, wt);
+  });
 }
 
 }  // namespace detail
 
 // out = [relu](bias + conv(in)) for n samples, NHWC.
 template <class T, conv_geometry G, bool Relu>
-void conv_forward(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed) {
-  constexpr std::size_t P = 4;
-  constexpr std::size_t cp = padded_channels<T>(G.cout);
-  buffer<T> padded;
-  if constexpr (G.pad > 0) {
-    padded.resize(n * G.padded_in_size());
-    detail::pad_input(G, in, padded.data(), n);
-    in = padded.data();
-  }
-  const std::size_t rows_per_bank = n * G.region_positions();
-  const std::size_t tiles_per_bank = (rows_per_bank + P - 1) / P;
-  const T* weights = packed.weights.data();
-  const T* bias = packed.bias.data();
-
-  parallel_for(G.banks() * tiles_per_bank, [&](std::size_t item) {
-    const std::size_t bank = item / tiles_per_bank;
-    const std::size_t first = (item % tiles_per_bank) * P;
-    const std::size_t valid = std::min(P, rows_per_bank - first);
-    const T* rows[P];
-    T* outs[P];
-    for (std::size_t q = 0; q < P; ++q) {
-      const std::size_t r = first + std::min(q, valid - 1);
-      // Row order within a bank: position-major for one bank per position
-      // (locally connected: a tile spans samples), sample-major otherwise.
-      std::size_t s, p;
-      if constexpr (G.region_positions() == 1) {
-        s = r, p = 0;
-      } else {
-        s = r / G.region_positions(), p = r % G.region_positions();
-      }
-      const std::size_t y = G.out_row(bank, p), x = G.out_col(bank, p);
-      rows[q] = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
-      outs[q] = out + ((s * G.out_h() + y) * G.out_w() + x) * G.cout;
-    }
-    detail::conv_tile_all_channels<T, G, P, Relu>(rows, outs, valid, weights + bank * G.patch() * cp,
-                                                  bias + bank * cp);
-  });
+void conv_forward(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed, conv_workspace<T>& ws) {
+  detail::conv_forward_impl<T, G, 1, Relu>(in, out, n, packed, ws);
 }
 
-// Adds to dweights/dbias (and din when not null) the gradients of conv_forward.
-// `out` is the forward output, used for the fused ReLU mask.
+// The same followed by Pool x Pool max pooling with stride Pool, in registers:
+// `out` receives the pooled maps only (inference: no gradient needs the
+// convolution's own output).
+template <class T, conv_geometry G, bool Relu, std::size_t Pool>
+void conv_forward_pooled(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed,
+                         conv_workspace<T>& ws) {
+  detail::conv_forward_impl<T, G, Pool, Relu>(in, out, n, packed, ws);
+}
+
+// Whether conv_forward_pooled supports a Pool x Pool window on G: the window
+// must tile each region and fit a register tile.
+template <class T, conv_geometry G, std::size_t Pool>
+inline constexpr bool can_pool_in_epilogue = Pool >= 1 && G.region_h() % Pool == 0 && G.region_w() % Pool == 0 &&
+                                             detail::forward_plan<T, G, Pool>().tile.positions() > 0;
+
+// Adds to dweights/dbias (and din when not null) the gradients of
+// conv_forward. `out` is the forward output (for the fused ReLU mask);
+// `weights` the layer's [banks][K][Cout] weights.
 template <class T, conv_geometry G, bool Relu>
-void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t n, const T* weights,
-                   T* dweights, T* dbias) {
-  using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using cmap = Eigen::Map<const matrix>;
-  constexpr std::size_t chunk = 8;  // fixed: partial sums never depend on the thread count
-  constexpr std::size_t k = G.patch(), cout = G.cout, positions = G.region_positions();
-  constexpr std::size_t grads = G.param_count();
-  const std::size_t chunks = (n + chunk - 1) / chunk;
+void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t n, const T* weights, T* dweights,
+                   T* dbias, conv_workspace<T>& ws) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout);
+  constexpr std::size_t run = G.kernel * G.cin, rp = detail::padded_run<T>(G), k = G.patch();
+  constexpr std::size_t positions = G.out_h() * G.out_w();
+  constexpr std::size_t bank_partial = k * cp + cp;  // d(weights), then d(bias)
+  constexpr detail::conv_plan wplan = detail::weight_grad_plan<T, G>();
+  constexpr std::size_t kb = wplan.tile.cols;
+  constexpr detail::conv_plan iplan = detail::input_grad_plan<T, G>();
+  constexpr detail::conv_tile itile = iplan.tile;
+  static_assert(kb > 0 && itile.positions() > 0);
 
-  buffer<T> padded, dpadded;
+  const std::size_t chunk = detail::chunk_samples(n), chunks = (n + chunk - 1) / chunk;
   if constexpr (G.pad > 0) {
-    padded.resize(n * G.padded_in_size());
-    detail::pad_input(G, in, padded.data(), n);
-    in = padded.data();
-    if (din) dpadded.assign(n * G.padded_in_size(), T(0));
+    ws.padded.resize(n * G.padded_in_size());
+    detail::pad_input(G, in, ws.padded.data(), n);
+    in = ws.padded.data();
+    if (din) ws.dpadded.assign(n * G.padded_in_size(), T(0));
   }
-  T* dinp = G.pad > 0 ? (din ? dpadded.data() : nullptr) : din;
+  T* dinp = G.pad > 0 ? (din ? ws.dpadded.data() : nullptr) : din;
+  ws.dz.resize(n * positions * cp);
+  ws.partial.resize(chunks * G.banks() * bank_partial);
+  if (dinp) {
+    // d(input) reads each bank's weights as [ky][co][kernel row], padded.
+    ws.wt.assign(G.banks() * G.kernel * G.cout * rp, T(0));
+    for (std::size_t b = 0; b < G.banks(); ++b)
+      for (std::size_t ky = 0; ky < G.kernel; ++ky)
+        for (std::size_t j = 0; j < run; ++j)
+          for (std::size_t co = 0; co < G.cout; ++co)
+            ws.wt[((b * G.kernel + ky) * G.cout + co) * rp + j] = weights[(b * k + ky * run + j) * G.cout + co];
+  }
+  T* dz = ws.dz.data();
 
-  std::vector<buffer<T>> partial(chunks);
   parallel_for(chunks, [&](std::size_t c) {
-    const std::size_t s0 = c * chunk, s1 = std::min(n, s0 + chunk), m = (s1 - s0) * positions;
-    partial[c].assign(grads, T(0));
-    matrix col(m, k), dz(m, cout), dcol;
+    const std::size_t s0 = c * chunk, s1 = std::min(n, s0 + chunk);
+    for (std::size_t i = s0 * positions; i < s1 * positions; ++i)
+      detail::mask_gradient<T, G.cout, Relu>(out + i * G.cout, dout + i * G.cout, dz + i * cp);
+    T* partial = ws.partial.data() + c * G.banks() * bank_partial;
     for (std::size_t bank = 0; bank < G.banks(); ++bank) {
-      for (std::size_t s = s0; s < s1; ++s)
-        for (std::size_t p = 0; p < positions; ++p) {
-          const std::size_t r = (s - s0) * positions + p;
-          const std::size_t y = G.out_row(bank, p), x = G.out_col(bank, p);
-          const T* src = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
-          for (std::size_t ky = 0; ky < G.kernel; ++ky)
-            std::copy_n(src + ky * G.padded_w() * G.cin, G.kernel * G.cin, col.data() + r * k + ky * G.kernel * G.cin);
-          const std::size_t o = ((s * G.out_h() + y) * G.out_w() + x) * cout;
-          for (std::size_t co = 0; co < cout; ++co)
-            dz(r, co) = (!Relu || out[o + co] > T(0)) ? dout[o + co] : T(0);
-        }
-      Eigen::Map<matrix> dw(partial[c].data() + bank * k * cout, k, cout);
-      dw.noalias() += col.transpose() * dz;
-      Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>> db(partial[c].data() + G.weight_count() + bank * cout, cout);
-      db += dz.colwise().sum();
-      if (!dinp) continue;
-      dcol.noalias() = dz * cmap(weights + bank * k * cout, k, cout).transpose();
-      for (std::size_t s = s0; s < s1; ++s)
-        for (std::size_t p = 0; p < positions; ++p) {
-          const std::size_t r = (s - s0) * positions + p;
-          const std::size_t y = G.out_row(bank, p), x = G.out_col(bank, p);
-          T* dst = dinp + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
-          for (std::size_t ky = 0; ky < G.kernel; ++ky) {
-            T* d = dst + ky * G.padded_w() * G.cin;
-            const T* src = dcol.data() + r * k + ky * G.kernel * G.cin;
-            for (std::size_t j = 0; j < G.kernel * G.cin; ++j) d[j] += src[j];
+      T* dw = partial + bank * bank_partial;
+      for (std::size_t ky = 0; ky < G.kernel; ++ky)
+        for (std::size_t j0 = 0; j0 < run; j0 += kb)
+          detail::unroll<wplan.chunks()>([&](auto ck) {
+            constexpr std::size_t c0 = ck * wplan.chunk;
+            constexpr std::size_t vc = ck + 1 == wplan.chunks() ? wplan.last_chunk() : wplan.chunk;
+            detail::weight_grad_block<T, G, kb, c0, vc>(in, dz, dw, bank, s0, s1, ky, j0);
+          });
+      // d(bias): sum of dz over the bank's positions.
+      for (std::size_t v = 0; v < cp / width; ++v) {
+        vec sum(T(0));
+        for (std::size_t s = s0; s < s1; ++s)
+          for (std::size_t p = 0; p < G.region_positions(); ++p) {
+            const std::size_t y = G.out_row(bank, p), x = G.out_col(bank, p);
+            sum += vec::load_aligned(dz + ((s * G.out_h() + y) * G.out_w() + x) * cp + v * width);
           }
-        }
+        sum.store_aligned(dw + k * cp + v * width);
+      }
     }
+    if (!dinp) return;
+    constexpr std::size_t tile_cols = G.region_w() / itile.cols, tiles = (G.region_h() / itile.rows) * tile_cols;
+    for (std::size_t s = s0; s < s1; ++s)
+      for (std::size_t bank = 0; bank < G.banks(); ++bank)
+        for (std::size_t t = 0; t < tiles; ++t) {
+          const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * itile.rows;
+          const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * itile.cols;
+          detail::input_grad_tile_all<T, G, itile, iplan>(
+              dz + ((s * G.out_h() + y) * G.out_w() + x) * cp,
+              dinp + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin,
+              ws.wt.data() + bank * G.kernel * G.cout * rp);
+        }
   });
 
-  // Fixed-order reduction of the chunk partials, parallel over parameters.
-  constexpr std::size_t block = 1024;
-  parallel_for((grads + block - 1) / block, [&](std::size_t b) {
-    const std::size_t i0 = b * block, i1 = std::min(grads, i0 + block);
-    for (std::size_t c = 0; c < chunks; ++c)
-      for (std::size_t i = i0; i < i1; ++i) {
-        T& target = i < G.weight_count() ? dweights[i] : dbias[i - G.weight_count()];
-        target += partial[c][i];
+  // Fixed-order reduction of the chunk partials, parallel over rows of K.
+  constexpr std::size_t rows = G.banks() * (k + 1), block = 16;
+  parallel_for((rows + block - 1) / block, [&](std::size_t b) {
+    for (std::size_t row = b * block; row < std::min(rows, b * block + block); ++row) {
+      const std::size_t bank = row / (k + 1), i = row % (k + 1);
+      T* target = i < k ? dweights + (bank * k + i) * G.cout : dbias + bank * G.cout;
+      for (std::size_t c = 0; c < chunks; ++c) {
+        const T* src = ws.partial.data() + (c * G.banks() + bank) * bank_partial + i * cp;
+        for (std::size_t co = 0; co < G.cout; ++co) target[co] += src[co];
       }
+    }
   });
 
   if constexpr (G.pad > 0) {
     if (din)
-      for (std::size_t s = 0; s < n; ++s)
+      parallel_for(n, [&](std::size_t s) {
         for (std::size_t y = 0; y < G.h; ++y)
           for (std::size_t j = 0; j < G.w * G.cin; ++j)
             din[(s * G.h + y) * G.w * G.cin + j] +=
-                dpadded[((s * G.padded_h() + y + G.pad) * G.padded_w() + G.pad) * G.cin + j];
+                ws.dpadded[((s * G.padded_h() + y + G.pad) * G.padded_w() + G.pad) * G.cin + j];
+      });
   }
+}
+
+// Overloads with a temporary workspace, for one-off calls and tests.
+template <class T, conv_geometry G, bool Relu>
+void conv_forward(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed) {
+  conv_workspace<T> ws;
+  conv_forward<T, G, Relu>(in, out, n, packed, ws);
+}
+
+template <class T, conv_geometry G, bool Relu, std::size_t Pool>
+void conv_forward_pooled(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed) {
+  conv_workspace<T> ws;
+  conv_forward_pooled<T, G, Relu, Pool>(in, out, n, packed, ws);
+}
+
+template <class T, conv_geometry G, bool Relu>
+void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t n, const T* weights, T* dweights,
+                   T* dbias) {
+  conv_workspace<T> ws;
+  conv_backward<T, G, Relu>(in, out, dout, din, n, weights, dweights, dbias, ws);
 }
 
 }  // namespace kernels

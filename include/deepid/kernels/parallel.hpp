@@ -1,22 +1,161 @@
 #pragma once
-// Static work splitting: item i always goes to the same place in the loop
-// order, so results never depend on the thread count.
+// parallel_for: the one place deepid's kernels go parallel.
+//
+// Items are claimed one at a time from a shared counter, by the calling
+// thread and by a small pool of persistent workers. The caller never waits
+// for a worker the OS has not scheduled: it takes the remaining items itself
+// and waits only for items already running. OpenMP's static schedule waits
+// at every join barrier instead, and libgomp's default spin-wait burns
+// milliseconds per barrier when a core is busy (PAUSE is ~140 cycles on
+// recent Intel cores): on a shared 2-core machine that made 2 threads 3-5x
+// slower than 1. Idle workers spin for 50 us (a forward pass launches its
+// layers back to back), then sleep on a condition variable. (Not
+// std::atomic::wait: libstdc++ 12's can miss a notify and sleep forever.)
+// The pool is never destroyed: sleeping workers end with the process.
+//
+// Results never depend on the thread count or on which thread runs an item:
+// each kernel's items do fixed, independent work. Calls made inside an item,
+// inside an OpenMP parallel region, or while another thread is using the
+// pool run serially. Built without OpenMP, deepid runs on one thread.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <mutex>
+#include <thread>
 
 #include "deepid/core/threads.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace kernels {
+namespace detail {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+inline thread_local bool inside_parallel_for = false;
+
+class worker_pool {
+ public:
+  // Never destroyed: joining workers from static destructors at exit can
+  // hang or race with other exit handlers, and the process ending takes the
+  // sleeping threads with it.
+  static worker_pool& instance() {
+    static worker_pool* pool = new worker_pool;
+    return *pool;
+  }
+
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
+
+  // Runs body(i) for every i < count on up to `threads` threads; false (and
+  // nothing run) when another thread is using the pool.
+  template <class F>
+  bool run(std::size_t count, int threads, F& body) {
+    std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    for (; workers_ < threads - 1; ++workers_) {
+      const int index = workers_ + 1;
+      std::thread([this, index] { work(index); }).detach();
+    }
+    fn_.store(&invoke<F>, std::memory_order_relaxed);
+    ctx_.store(const_cast<void*>(static_cast<const void*>(std::addressof(body))), std::memory_order_relaxed);
+    count_.store(std::uint32_t(count), std::memory_order_relaxed);
+    wanted_.store(threads, std::memory_order_relaxed);
+    finished_.store(0, std::memory_order_relaxed);
+    const std::uint32_t g = generation_.load(std::memory_order_relaxed) + 1;
+    state_.store(std::uint64_t(g) << 32, std::memory_order_release);
+    {
+      // Under the lock, so a worker between its check and its sleep cannot miss it.
+      std::lock_guard<std::mutex> sleeping(sleep_mutex_);
+      generation_.store(g, std::memory_order_release);
+    }
+    wake_.notify_all();
+
+    inside_parallel_for = true;
+    drain(g);
+    inside_parallel_for = false;
+    // Wait for the items workers are still running (short: they were claimed).
+    const auto until = std::chrono::steady_clock::now() + spin_time;
+    while (finished_.load(std::memory_order_acquire) != count) {
+      if (std::chrono::steady_clock::now() < until) cpu_relax();
+      else std::this_thread::yield();
+    }
+    return true;
+  }
+
+ private:
+  worker_pool() = default;
+  static constexpr std::chrono::microseconds spin_time{50};
+
+  template <class F>
+  static void invoke(void* ctx, std::size_t i) {
+    (*static_cast<F*>(ctx))(i);
+  }
+
+  // Claims and runs items of job g until none is left. The job's fields may
+  // already belong to a later job when read, but then the claim fails: the
+  // state names the job it counts.
+  void drain(std::uint32_t g) {
+    for (;;) {
+      std::uint64_t s = state_.load(std::memory_order_acquire);
+      if (std::uint32_t(s >> 32) != g) return;
+      const std::uint32_t i = std::uint32_t(s), count = count_.load(std::memory_order_relaxed);
+      if (i >= count) return;
+      const auto fn = fn_.load(std::memory_order_relaxed);
+      void* ctx = ctx_.load(std::memory_order_relaxed);
+      if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
+      fn(ctx, i);
+      finished_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void work(int index) {
+    inside_parallel_for = true;
+    std::uint32_t seen = generation_.load(std::memory_order_acquire);
+    for (;;) {
+      std::uint32_t g = generation_.load(std::memory_order_acquire);
+      const auto until = std::chrono::steady_clock::now() + spin_time;
+      while (g == seen && std::chrono::steady_clock::now() < until) {
+        cpu_relax();
+        g = generation_.load(std::memory_order_acquire);
+      }
+      if (g == seen) {
+        std::unique_lock<std::mutex> sleeping(sleep_mutex_);
+        wake_.wait(sleeping, [&] { return (g = generation_.load(std::memory_order_acquire)) != seen; });
+      }
+      seen = g;
+      if (index < wanted_.load(std::memory_order_relaxed)) drain(g);
+    }
+  }
+
+  std::mutex busy_, sleep_mutex_;
+  std::condition_variable wake_;
+  int workers_ = 0;
+  std::atomic<std::uint32_t> generation_{0};
+  std::atomic<std::uint64_t> state_{0};  // generation << 32 | next item
+  std::atomic<std::uint32_t> finished_{0};
+  std::atomic<std::uint32_t> count_{0};
+  std::atomic<int> wanted_{0};
+  std::atomic<void (*)(void*, std::size_t)> fn_{nullptr};
+  std::atomic<void*> ctx_{nullptr};
+};
+
+}  // namespace detail
 
 template <class F>
 void parallel_for(std::size_t count, F&& body) {
 #if DEEPID_OPENMP
-  const int threads = static_cast<int>(count < std::size_t(num_threads()) ? count : num_threads());
-  if (threads > 1) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) body(std::size_t(i));
+  const int threads = int(count < std::size_t(num_threads()) ? count : std::size_t(num_threads()));
+  if (threads > 1 && !detail::inside_parallel_for && !omp_in_parallel() && count <= 0xffffffffu &&
+      detail::worker_pool::instance().run(count, threads, body))
     return;
-  }
 #endif
   for (std::size_t i = 0; i < count; ++i) body(i);
 }

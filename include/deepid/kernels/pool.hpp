@@ -6,6 +6,7 @@
 #include "deepid/core/config.hpp"
 #include "deepid/kernels/detail/xsimd.hpp"
 #include "deepid/kernels/parallel.hpp"
+#include "deepid/kernels/simd.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace kernels {
@@ -37,32 +38,70 @@ void max_pool_forward(const T* in, T* out, std::size_t n) {
   });
 }
 
+namespace detail {
+
+// One window's channels [C0, C0 + Count): the gradient goes to the first
+// maximum (the scalar reference's rule), vectorised with masks.
+// RowStep / ColStep: distance between window rows / columns (NHWC: W*C, C).
+template <class T, std::size_t Count, std::size_t Size, std::size_t RowStep, std::size_t ColStep>
+[[gnu::always_inline]] inline void pool_window_backward(const T* in, const T* g, T* din) {
+  using vec = xsimd::batch<T>;
+  vec x[Size * Size];
+  unroll<Size * Size>([&](auto i) { x[i] = load_first<Count>(in + (i / Size) * RowStep + (i % Size) * ColStep); });
+  vec top = x[0];
+  unroll<Size * Size>([&](auto i) {
+    if constexpr (i > 0) top = xsimd::max(top, x[i]);
+  });
+  const vec grad = load_first<Count>(g);
+  auto free = vec(T(0)) == vec(T(0));  // lanes whose gradient is not yet routed
+  unroll<Size * Size>([&](auto i) {
+    const auto pick = (x[i] == top) && free;
+    free = free && !pick;
+    T* d = din + (i / Size) * RowStep + (i % Size) * ColStep;
+    store_first<Count>(load_first<Count>(d) + xsimd::select(pick, grad, vec(T(0))), d);
+  });
+}
+
+}  // namespace detail
+
 // Routes each output gradient to the first maximum of its window (adds to din).
 template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride>
 void max_pool_backward(const T* in, const T* dout, T* din, std::size_t n) {
   constexpr std::size_t ho = (H - Size) / Stride + 1, wo = (W - Size) / Stride + 1;
-  // Overlapping windows (stride < size) would let two rows write one input
-  // row, so parallelise over samples then.
-  constexpr bool by_row = Stride >= Size;
-  parallel_for(by_row ? n * ho : n, [&](std::size_t item) {
-    const std::size_t s = by_row ? item / ho : item;
-    const std::size_t y0 = by_row ? item % ho : 0, y1 = by_row ? y0 + 1 : ho;
-    for (std::size_t y = y0; y < y1; ++y)
+  if constexpr (Stride >= Size) {
+    // Windows do not overlap: rows in parallel, channels in vectors.
+    constexpr std::size_t width = simd_width<T>, vectors = (C + width - 1) / width;
+    parallel_for(n * ho, [&](std::size_t item) {
+      const std::size_t s = item / ho, y = item % ho;
       for (std::size_t x = 0; x < wo; ++x) {
         const std::size_t base = ((s * H + y * Stride) * W + x * Stride) * C;
         const T* g = dout + ((s * ho + y) * wo + x) * C;
-        for (std::size_t c = 0; c < C; ++c) {
-          std::size_t arg = base + c;
-          T best = in[arg];
-          for (std::size_t dy = 0; dy < Size; ++dy)
-            for (std::size_t dx = 0; dx < Size; ++dx) {
-              const std::size_t i = base + (dy * W + dx) * C + c;
-              if (in[i] > best) best = in[i], arg = i;
-            }
-          din[arg] += g[c];
-        }
+        detail::unroll<vectors>([&](auto v) {
+          constexpr std::size_t c = v * width, count = C - c < width ? C - c : width;
+          detail::pool_window_backward<T, count, Size, W * C, C>(in + base + c, g + c, din + base + c);
+        });
       }
-  });
+    });
+  } else {
+    // Overlapping windows would let two rows write one input row: by sample.
+    parallel_for(n, [&](std::size_t s) {
+      for (std::size_t y = 0; y < ho; ++y)
+        for (std::size_t x = 0; x < wo; ++x) {
+          const std::size_t base = ((s * H + y * Stride) * W + x * Stride) * C;
+          const T* g = dout + ((s * ho + y) * wo + x) * C;
+          for (std::size_t c = 0; c < C; ++c) {
+            std::size_t arg = base + c;
+            T best = in[arg];
+            for (std::size_t dy = 0; dy < Size; ++dy)
+              for (std::size_t dx = 0; dx < Size; ++dx) {
+                const std::size_t i = base + (dy * W + dx) * C + c;
+                if (in[i] > best) best = in[i], arg = i;
+              }
+            din[arg] += g[c];
+          }
+        }
+    });
+  }
 }
 
 }  // namespace kernels

@@ -117,5 +117,21 @@ void dense_forward(std::size_t in_size, std::size_t out_size, const T* in, T* ou
     }
 }
 
+// Adds dweights[i][o] += sum_n in[n][i] dz[n][o], dbias[o] += sum_n dz[n][o]
+// and din[n][i] += sum_o dz[n][o] weights[i][o]; dbias and din may be null.
+template <class T>
+void dense_backward(std::size_t in_size, std::size_t out_size, const T* in, const T* dz, T* din, std::size_t n,
+                    const T* weights, T* dweights, T* dbias) {
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t o = 0; o < out_size; ++o) {
+      const T d = dz[s * out_size + o];
+      if (dbias) dbias[o] += d;
+      for (std::size_t i = 0; i < in_size; ++i) {
+        dweights[i * out_size + o] += in[s * in_size + i] * d;
+        if (din) din[s * in_size + i] += d * weights[i * out_size + o];
+      }
+    }
+}
+
 }  // namespace kernels::reference
 DEEPID_NAMESPACE_END

@@ -22,6 +22,7 @@ struct max_pool_layer : parameterless<T> {
   static constexpr bool aliases_input = false;
   static constexpr std::size_t num_inputs = 1;
   static constexpr std::array<std::size_t, 1> inputs{Ctx::act};
+  static constexpr std::size_t pool_size = Size, pool_stride = Stride;  // for conv + pool fusion
   static std::string name() { return Spec::name(); }
 
   void forward(const pass_buffers<T, 1>& b, const T*, mode) const {

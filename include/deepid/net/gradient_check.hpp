@@ -14,11 +14,12 @@
 // Kinks. deepid's layers are piecewise linear (ReLU, max pooling), so along
 // one coordinate L is a polyline. When [v - h, v + h] contains a kink, the
 // central difference is not the derivative at v. The checker sees this in the
-// one-sided slopes (L(v+h) - L(v)) / h and (L(v) - L(v-h)) / h: on a linear
-// piece they agree up to rounding, and when they differ by d the central
-// difference is off by at most d / 2. Coordinates whose slopes differ by more
-// than the tolerance are skipped and counted, never compared more loosely;
-// a check that skips more than max_skipped_fraction of them fails.
+// one-sided slopes over [v - h, v] and [v, v + h], which agree up to rounding
+// on a linear piece. It then halves both sides: a side whose two halves agree
+// is linear, and its slope is the derivative at v. A coordinate with kinks on
+// both sides, or at v itself (no derivative there), is skipped and counted,
+// never compared more loosely; a check that skips more than
+// max_skipped_fraction of its coordinates fails.
 //
 // Stochastic layers. Every evaluation runs on a copy of the model as it was
 // before the check, so with pass = mode::training dropout draws one mask for
@@ -29,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,7 +43,7 @@ DEEPID_NAMESPACE_BEGIN
 
 struct gradient_check_options {
   std::size_t batch = 3;                 // samples in the random input (the overload without an input)
-  double step = 1e-5;                    // h of the differences
+  double step = 1e-4;                    // h of the differences
   double tolerance = 1e-5;               // largest relative error ok() accepts (correct code: ~1e-7)
   double floor = 1e-4;                   // errors divide by max(|analytic|, |numeric|, floor)
   double max_skipped_fraction = 0.05;    // of the coordinates, skipped at kinks
@@ -100,26 +102,56 @@ inline std::vector<std::size_t> pick_coordinates(std::size_t size, std::size_t c
   return picked;
 }
 
-// Compares one coordinate: `analytic` against the differences of the losses
-// at v - step_down, v and v + step_up (see the header comment for kinks).
+// "input[sample,channel,row,column]" for index i of an NCHW batch.
+inline std::string input_coordinate_name(std::size_t i, shape3 shape) {
+  const std::size_t plane = shape.h * shape.w;
+  return "input[" + std::to_string(i / shape.size()) + "," + std::to_string(i / plane % shape.c) + "," +
+         std::to_string(i % plane / shape.w) + "," + std::to_string(i % shape.w) + "]";
+}
+
+// The slope of L at v from differences, where loss = L(v) and loss_at(u)
+// evaluates L(u); nothing where kinks cannot be stepped around (see the
+// header comment).
+template <class LossAt>
+std::optional<double> numeric_slope(double v, double loss, LossAt&& loss_at,
+                                    const gradient_check_options& options) {
+  const auto agree = [&](double a, double b) {
+    return std::abs(a - b) <= options.tolerance * std::max({std::abs(a), std::abs(b), options.floor});
+  };
+  const auto slope = [](double from, double loss_from, double to, double loss_to) {
+    return (loss_to - loss_from) / (to - from);  // to - from: the step as represented
+  };
+  const double up = v + options.step, down = v - options.step;
+  const double loss_up = loss_at(up), loss_down = loss_at(down);
+  const double slope_up = slope(v, loss, up, loss_up), slope_down = slope(down, loss_down, v, loss);
+  if (agree(slope_up, slope_down)) return slope(down, loss_down, up, loss_up);  // the central difference
+
+  // A kink within a step: a side whose two halves agree is linear.
+  const double mid_up = v + options.step / 2, mid_down = v - options.step / 2;
+  const double loss_mid_up = loss_at(mid_up), loss_mid_down = loss_at(mid_down);
+  const bool up_linear = agree(slope(v, loss, mid_up, loss_mid_up), slope(mid_up, loss_mid_up, up, loss_up));
+  const bool down_linear =
+      agree(slope(down, loss_down, mid_down, loss_mid_down), slope(mid_down, loss_mid_down, v, loss));
+  if (up_linear && !down_linear) return slope_up;
+  if (down_linear && !up_linear) return slope_down;
+  return std::nullopt;  // kinks on both sides, or one at v itself (no derivative there)
+}
+
+// Compares one coordinate's analytic derivative with its numeric one.
 template <class Where>
 void judge_coordinate(gradient_check_report& report, const gradient_check_options& options, double analytic,
-                      double loss_down, double loss, double loss_up, double step_down, double step_up,
-                      Where&& where) {
-  const double slope_up = (loss_up - loss) / step_up, slope_down = (loss - loss_down) / step_down;
-  const double kink_scale = std::max({std::abs(slope_up), std::abs(slope_down), options.floor});
-  if (std::abs(slope_up - slope_down) > options.tolerance * kink_scale) {
+                      std::optional<double> numeric, Where&& where) {
+  if (!numeric) {
     ++report.skipped;
     return;
   }
-  const double numeric = (loss_up - loss_down) / (step_up + step_down);
   const double error =
-      std::abs(analytic - numeric) / std::max({std::abs(analytic), std::abs(numeric), options.floor});
+      std::abs(analytic - *numeric) / std::max({std::abs(analytic), std::abs(*numeric), options.floor});
   if (report.compared++ == 0 || error > report.max_error) {
     report.max_error = error;
     report.worst = where();
     report.analytic = analytic;
-    report.numeric = numeric;
+    report.numeric = *numeric;
   }
 }
 
@@ -170,9 +202,9 @@ gradient_check_result check_gradients(model<Net, double>& m, std::span<const dou
         values[i] = v;
         return loss_of(probe, input.data());
       };
-      const double down = v - options.step, up = v + options.step;
-      detail::judge_coordinate(result.parameters, options, gradient[i], loss_at(down), loss, loss_at(up), v - down,
-                               up - v, [&] { return tensor.name + "[" + std::to_string(i) + "]"; });
+      detail::judge_coordinate(result.parameters, options, gradient[i],
+                               detail::numeric_slope(v, loss, loss_at, options),
+                               [&] { return tensor.name + "[" + std::to_string(i) + "]"; });
     }
   }
 
@@ -188,14 +220,8 @@ gradient_check_result check_gradients(model<Net, double>& m, std::span<const dou
         x[i] = v;
         return l;
       };
-      const double down = v - options.step, up = v + options.step;
-      detail::judge_coordinate(result.input, options, dinput[i], loss_at(down), loss, loss_at(up), v - down, up - v,
-                               [&] {
-                                 const std::size_t hw = in_shape.h * in_shape.w, s = i / in_shape.size();
-                                 const std::size_t c = i / hw % in_shape.c, y = i % hw / in_shape.w, xx = i % in_shape.w;
-                                 return "input[" + std::to_string(s) + "," + std::to_string(c) + "," +
-                                        std::to_string(y) + "," + std::to_string(xx) + "]";
-                               });
+      detail::judge_coordinate(result.input, options, dinput[i], detail::numeric_slope(v, loss, loss_at, options),
+                               [&] { return detail::input_coordinate_name(i, in_shape); });
     }
   }
 

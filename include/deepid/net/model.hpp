@@ -110,10 +110,7 @@ class model {
     if (dirty_) prepare();
     allocate(n);
     to_nhwc(nchw, acts_[0].data(), n);
-    for_each_layer([&]<std::size_t I>(auto& layer) {
-      using P = placed_at<I>;
-      layer.forward(buffers<I>(), params_.data() + P::param_offset, m);
-    });
+    run_layers(m, m == mode::inference);
     return acts_[walked::out_act].data();
   }
 
@@ -122,6 +119,9 @@ class model {
   // gradients(); dinput (N x C x H x W, may be null) receives dLoss/dInput.
   void backward(const T* doutput, T* dinput_nchw = nullptr) {
     if (batch_ == 0) throw error("model::backward: no forward pass to differentiate");
+    // An inference pass skips the activations that pooling in a convolution's
+    // epilogue makes unnecessary; backward needs them all.
+    if (skipped_activations_) run_layers(mode::inference, false);
     for (std::size_t a = 0; a < activation_count; ++a) std::fill_n(dacts_[a].data(), batch_ * act_shapes_[a].size(), T(0));
     std::copy_n(doutput, batch_ * output_shape.size(), dacts_[walked::out_act].data());
     std::fill(grads_.begin(), grads_.end(), T(0));
@@ -201,6 +201,7 @@ class model {
       else
         layer.forward(buffers<I>(), params_.data() + P::param_offset, mode::inference);
     });
+    skipped_activations_ = false;
     return acts_[walked::out_act].data();
   }
 
@@ -217,6 +218,45 @@ class model {
   void for_each_layer(F&& f) const {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (f.template operator()<I>(std::get<I>(layers_)), ...);
+    }(std::make_index_sequence<layer_count>{});
+  }
+
+  // Layer I is a convolution whose ReLU (I + 1) and max pool (I + 2) run in
+  // its epilogue when fused (inference).
+  template <std::size_t I>
+  static constexpr bool pools_in_epilogue() {
+    if constexpr (I + 2 >= layer_count) {
+      return false;
+    } else {
+      using C = typename placed_at<I>::layer;
+      using Next = typename placed_at<I + 2>::layer;
+      if constexpr (requires { C::template pools_next<Next>(); }) return C::template pools_next<Next>();
+      else return false;
+    }
+  }
+
+  void run_layers(mode m, bool fuse) {
+    for_each_layer([&]<std::size_t I>(auto& layer) {
+      using P = placed_at<I>;
+      if (fuse) {
+        if constexpr (pools_in_epilogue<I>()) {
+          auto b = buffers<I>();
+          b.output = acts_[placed_at<I + 2>::out_act].data();
+          layer.template forward_pooled<typename placed_at<I + 2>::layer>(b);
+          return;
+        }
+        if constexpr (I >= 2) {
+          if constexpr (pools_in_epilogue<I - 2>()) return;  // done by layer I - 2 (I - 1 is its fused ReLU)
+        }
+      }
+      layer.forward(buffers<I>(), params_.data() + P::param_offset, m);
+    });
+    skipped_activations_ = fuse && any_pools_in_epilogue();
+  }
+
+  static constexpr bool any_pools_in_epilogue() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+      return (pools_in_epilogue<I>() || ...);
     }(std::make_index_sequence<layer_count>{});
   }
 
@@ -312,6 +352,7 @@ class model {
   std::size_t batch_ = 0;
   bool dirty_ = true;
   bool want_input_grad_ = true;
+  bool skipped_activations_ = false;  // the last forward fused conv + pool (see run_layers)
 };
 
 DEEPID_NAMESPACE_END

@@ -48,7 +48,23 @@ class banked_conv_layer {
   void prepare(const T* params) { kernels::pack_conv_weights(G, params, params + G.weight_count(), packed_); }
 
   void forward(const pass_buffers<T, 1>& b, const T*, mode) const {
-    kernels::conv_forward<T, G, Relu>(b.inputs[0], b.output, b.batch, packed_);
+    kernels::conv_forward<T, G, Relu>(b.inputs[0], b.output, b.batch, packed_, workspace_);
+  }
+
+  // Inference only: whether forward_pooled can stand for this layer, its
+  // fused ReLU and the max_pool layer Next (pooling in the convolution's
+  // registers, so the full-size output is never written).
+  template <class Next>
+  static constexpr bool pools_next() {
+    if constexpr (requires { Next::pool_size; Next::pool_stride; })
+      return Relu && Next::pool_size == Next::pool_stride && kernels::can_pool_in_epilogue<T, G, Next::pool_size>;
+    else
+      return false;
+  }
+  // b.output is Next's output buffer.
+  template <class Next>
+  void forward_pooled(const pass_buffers<T, 1>& b) const {
+    kernels::conv_forward_pooled<T, G, Relu, Next::pool_size>(b.inputs[0], b.output, b.batch, packed_, workspace_);
   }
 
   void forward_reference(const pass_buffers<T, 1>& b, const T* params) const {
@@ -58,7 +74,7 @@ class banked_conv_layer {
   void backward(const pass_buffers<T, 1>& b, const T* dout, const std::array<T*, 1>& din, const T* params,
                 T* dparams) const {
     kernels::conv_backward<T, G, Relu>(b.inputs[0], b.output, dout, din[0], b.batch, params, dparams,
-                                       dparams + G.weight_count());
+                                       dparams + G.weight_count(), workspace_);
   }
 
   // Parameters in PyTorch layout (see the header comment).
@@ -84,6 +100,7 @@ class banked_conv_layer {
 
  private:
   kernels::packed_conv_weights<T> packed_;
+  mutable kernels::conv_workspace<T> workspace_;  // scratch kept between passes (no allocations)
 };
 
 // Geometry of a banked layer on input Shape, made safe to compute even when a

@@ -1,0 +1,132 @@
+"""PyTorch peer of benchmarks/side_by_side.cpp, driven over stdin/stdout.
+
+side_by_side starts this script once (with /usr/bin/python3: Debian's torch
+lives there) and sends one command per line, so PyTorch runs interleaved with
+deepid and OpenCV dnn while staying warm:
+
+  case <dir> <sharing> <h> <w> <batch> <threads> <infer|train>
+      build the net with the weights deepid wrote to <dir> (<name>.bin, raw
+      float32 in PyTorch layout), prepare the variants and answer
+      "ok <variant>... maxdiff=<max |torch - deepid| on <dir>/features.bin>"
+  time <variant> <calls>      run <calls> calls and answer the seconds taken
+  quit
+
+Variants: eager and jit (torch.jit.trace + torch.jit.freeze for inference;
+trace without freeze for training, which freeze does not support). The
+caller compares deepid with the better of the two. OPENBLAS_NUM_THREADS=1
+must be set before torch loads (side_by_side does): with 2 threads PyTorch's
+fully connected layers otherwise stall on OpenBLAS's own thread pool. Those
+layers call the system libblas.so.3: side_by_side puts OpenBLAS first on
+LD_LIBRARY_PATH when it is installed (the reference BLAS is 4x slower), and
+"versions" reports which BLAS was loaded.
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    sys.exit("torch_bench: numpy or torch is missing; run with Debian's /usr/bin/python3 (python3-torch)")
+
+from torch_deepid import DeepID  # noqa: E402
+
+CLASSES = 10000
+LR, MOMENTUM = 0.01, 0.9
+
+
+def load(path, shape):
+    return torch.from_numpy(np.fromfile(path, dtype=np.float32).reshape(shape))
+
+
+class Case:
+    def __init__(self, folder, sharing, h, w, batch, threads, kind):
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        self.net = DeepID(3, h, w, sharing=sharing)
+        with torch.no_grad():
+            for name, p in self.net.deepid_names().items():
+                p.copy_(load(os.path.join(folder, name + ".bin"), p.shape))
+        everything = load(os.path.join(folder, "input.bin"), (-1, 3, h, w))
+        reference = load(os.path.join(folder, "features.bin"), (everything.shape[0], 160))
+        with torch.inference_mode():
+            self.maxdiff = float((self.net.eval()(everything) - reference).abs().max())
+        self.x = everything[:batch].contiguous()
+        self.kind = kind
+        self.run = {}
+        if kind == "infer":
+            self.net.eval()
+            self.run["eager"] = self.infer_eager
+            with torch.no_grad():
+                self.traced = torch.jit.freeze(torch.jit.trace(self.net, self.x))
+            self.run["jit"] = self.infer_jit
+        else:
+            self.net.train()
+            self.fc = torch.nn.Linear(160, CLASSES)
+            self.y = torch.randint(0, CLASSES, (batch,), generator=torch.Generator().manual_seed(1))
+            params = list(self.net.parameters()) + list(self.fc.parameters())
+            self.opt = torch.optim.SGD(params, lr=LR, momentum=MOMENTUM)
+            self.full = torch.nn.Sequential(self.net, self.fc)
+            self.traced = torch.jit.trace(self.full, self.x)
+            self.run["eager"] = lambda: self.train(self.full)
+            self.run["jit"] = lambda: self.train(self.traced)
+        for f in self.run.values():  # warm up (jit profiles its first calls)
+            for _ in range(3):
+                f()
+
+    def infer_eager(self):
+        with torch.inference_mode():
+            return self.net(self.x)
+
+    def infer_jit(self):
+        with torch.no_grad():
+            return self.traced(self.x)
+
+    def train(self, module):
+        self.opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(module(self.x), self.y)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
+def blas_library():
+    """The BLAS this process loaded (PyTorch's fully connected layers run on it)."""
+    torch.mm(torch.ones(2, 2), torch.ones(2, 2))
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.split()[-1]}
+    real = sorted({os.path.realpath(p) for p in paths})
+    return ",".join(real) if real else "unknown"
+
+
+def main():
+    case = None
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "quit":
+            break
+        if words[0] == "case":
+            folder, sharing, h, w, batch, threads, kind = words[1:8]
+            case = Case(folder, sharing, int(h), int(w), int(batch), int(threads), kind)
+            print("ok", " ".join(case.run), "maxdiff=%g" % case.maxdiff, flush=True)
+        elif words[0] == "time":
+            f, calls = case.run[words[1]], int(words[2])
+            start = time.perf_counter()
+            for _ in range(calls):
+                f()
+            print("%.9f" % (time.perf_counter() - start), flush=True)
+        elif words[0] == "versions":
+            print("torch=%s numpy=%s blas=%s threads=%d" % (torch.__version__, np.__version__, blas_library(),
+                                                          torch.get_num_threads()), flush=True)
+        else:
+            print("error unknown command " + words[0], flush=True)
+
+
+if __name__ == "__main__":
+    main()

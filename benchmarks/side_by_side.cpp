@@ -1,0 +1,690 @@
+// Side-by-side: deepid, OpenCV dnn and PyTorch on the same DeepID1 nets, the
+// same weights and the same inputs, in one invocation.
+//
+// The machines this runs on are noisy (benchmarking.md): one measurement
+// repeated in fresh processes spans 1.1x-2.3x. So the engines are interleaved
+// (deepid, OpenCV, PyTorch eager, PyTorch jit, deepid, ...) for several
+// rounds, and what is reported is each engine's median, the ratio per round
+// and the median ratio, with the CPU load of other processes during the case.
+//
+// OpenCV dnn runs in this process (the net is built layer by layer with the
+// weights deepid exports); PyTorch runs in one /usr/bin/python3 subprocess
+// (benchmarks/peers/torch_bench.py) driven over a pipe, so it stays warm.
+//
+//   side_by_side [--rounds 7] [--threads 1,2] [--nets plain39,paper39,plain31,paper31]
+//                [--cases infer1,infer128,train128] [--target-ms 200] [--no-torch]
+//                [--no-opencv] [--python /usr/bin/python3] [--torch-blas DIR|auto] [--markdown FILE]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <Eigen/Core>
+#include <opencv2/core.hpp>
+#include <opencv2/core/utility.hpp>
+#include <opencv2/dnn.hpp>
+#include <xsimd/xsimd.hpp>
+
+#include <deepid/deepid.hpp>
+
+namespace dp = deepid;
+using clock_type = std::chrono::steady_clock;
+
+#ifndef DEEPID_SOURCE_DIR
+#define DEEPID_SOURCE_DIR "."
+#endif
+
+namespace {
+
+constexpr std::size_t classes = 10'000;
+constexpr std::size_t feature_dim = 160;
+constexpr double classifier_flops = 2.0 * feature_dim * classes;  // 3.2 MFLOP per sample
+constexpr float learning_rate = 0.01f, momentum = 0.9f;
+
+// ---------------------------------------------------------------- options
+
+struct options {
+  int rounds = 7;
+  std::vector<int> threads{1, 2};
+  std::vector<std::string> nets{"plain39", "paper39", "plain31", "paper31"};
+  std::vector<std::string> cases{"infer1", "infer128", "train128"};
+  double target_s = 0.2;  // length of one measurement
+  bool torch = true, opencv = true;
+  std::string python = "/usr/bin/python3";
+  std::string script = DEEPID_SOURCE_DIR "/benchmarks/peers/torch_bench.py";
+  std::string blas_dir = "auto";  // folder with OpenBLAS's libblas.so.3 for the PyTorch peer
+  std::string markdown;
+};
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, sep);)
+    if (!part.empty()) parts.push_back(part);
+  return parts;
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
+      return argv[++i];
+    };
+    if (a == "--rounds") o.rounds = std::stoi(value());
+    else if (a == "--threads") {
+      o.threads.clear();
+      for (const auto& t : split(value(), ',')) o.threads.push_back(std::stoi(t));
+    } else if (a == "--nets") o.nets = split(value(), ',');
+    else if (a == "--cases") o.cases = split(value(), ',');
+    else if (a == "--target-ms") o.target_s = std::stod(value()) / 1000.0;
+    else if (a == "--no-torch") o.torch = false;
+    else if (a == "--no-opencv") o.opencv = false;
+    else if (a == "--python") o.python = value();
+    else if (a == "--torch-script") o.script = value();
+    else if (a == "--torch-blas") o.blas_dir = value();
+    else if (a == "--markdown") o.markdown = value();
+    else throw std::runtime_error("unknown option " + a + " (see the header of side_by_side.cpp)");
+  }
+  if (o.rounds < 1) throw std::runtime_error("--rounds must be at least 1");
+  return o;
+}
+
+// ---------------------------------------------------------------- CPU load
+
+// Jiffies: busy time of the whole machine, and of this process plus the
+// PyTorch child; the difference is what other processes used.
+struct cpu_sample {
+  double machine_busy = 0, ours = 0, steal = 0;
+  clock_type::time_point when = clock_type::now();
+};
+
+double process_jiffies(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(f)), {});
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::stringstream rest(text.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; rest >> field; ++i) {  // field 3 is the state
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) { stime = std::stod(field); break; }
+  }
+  return utime + stime;
+}
+
+cpu_sample sample_cpu(pid_t child) {
+  cpu_sample s;
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  double user, nice, system, idle, iowait, irq, softirq, steal = 0;
+  f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  s.machine_busy = user + nice + system + irq + softirq;
+  s.steal = steal;
+  s.ours = process_jiffies(getpid()) + (child > 0 ? process_jiffies(child) : 0);
+  s.when = clock_type::now();
+  return s;
+}
+
+// Other processes' load in cores (1.0 = one core fully busy) between a and b.
+double other_load(const cpu_sample& a, const cpu_sample& b) {
+  const double hz = double(sysconf(_SC_CLK_TCK));
+  const double seconds = std::chrono::duration<double>(b.when - a.when).count();
+  if (seconds <= 0) return 0;
+  return std::max(0.0, ((b.machine_busy - a.machine_busy) - (b.ours - a.ours)) / hz / seconds);
+}
+double steal_load(const cpu_sample& a, const cpu_sample& b) {
+  const double seconds = std::chrono::duration<double>(b.when - a.when).count();
+  return seconds > 0 ? (b.steal - a.steal) / double(sysconf(_SC_CLK_TCK)) / seconds : 0;
+}
+
+// ---------------------------------------------------------------- PyTorch peer
+
+class torch_peer {
+ public:
+  torch_peer(const std::string& python, const std::string& script, const std::string& blas_dir) {
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0) throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      dup2(to_child[0], 0);
+      dup2(from_child[1], 1);
+      close(to_child[1]);
+      close(from_child[0]);
+      // Before torch loads: keep OpenBLAS off its own thread pool (benchmarking.md).
+      setenv("OPENBLAS_NUM_THREADS", "1", 1);
+      // PyTorch from Debian calls the system libblas.so.3 for its fully
+      // connected layers; where that is the reference BLAS it runs 4x slower
+      // than with OpenBLAS, so point the peer at OpenBLAS when it is present.
+      if (!blas_dir.empty()) {
+        const char* old = getenv("LD_LIBRARY_PATH");
+        setenv("LD_LIBRARY_PATH", (blas_dir + (old && *old ? std::string(":") + old : "")).c_str(), 1);
+      }
+      execl(python.c_str(), python.c_str(), "-u", script.c_str(), static_cast<char*>(nullptr));
+      std::perror(("side_by_side: cannot start " + python).c_str());
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    to_ = fdopen(to_child[1], "w");
+    from_ = fdopen(from_child[0], "r");
+  }
+  ~torch_peer() {
+    if (to_) {
+      std::fputs("quit\n", to_);
+      std::fclose(to_);
+    }
+    if (from_) std::fclose(from_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  torch_peer(const torch_peer&) = delete;
+  torch_peer& operator=(const torch_peer&) = delete;
+
+  std::string ask(const std::string& line) {
+    std::fputs((line + "\n").c_str(), to_);
+    std::fflush(to_);
+    char reply[4096];
+    if (!std::fgets(reply, sizeof reply, from_))
+      throw std::runtime_error("PyTorch peer ended (" + python_hint() + ") after: " + line);
+    std::string text(reply);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (text.rfind("error", 0) == 0) throw std::runtime_error("PyTorch peer: " + text);
+    return text;
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  static std::string python_hint() { return "needs /usr/bin/python3 with python3-torch and numpy"; }
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+
+// ---------------------------------------------------------------- nets
+
+template <std::size_t H, std::size_t W>
+using plain_net = dp::deepid1_plain<dp::patch_shape<3, H, W>>;
+template <std::size_t H, std::size_t W>
+using paper_net = dp::deepid1<dp::patch_shape<3, H, W>>;
+
+// Training FLOPs per sample: forward, d(weights) and d(input) each cost the
+// forward's multiply-adds, for the nets and the classifier, except d(input)
+// of the first layer, which nobody computes (25.6 MFLOP for DeepID1 39x31x3).
+template <class Model>
+double training_flops(const Model& m) {
+  return 3.0 * (double(Model::flops) + classifier_flops) - double(m.layers().front().flops);
+}
+
+// One engine a case measures: `measure(calls)` returns the seconds taken.
+struct engine {
+  engine(std::string n, std::function<double(int)> m) : name(std::move(n)), measure(std::move(m)) {}
+  std::string name;
+  std::function<double(int)> measure;
+  int calls = 1;
+  std::vector<double> per_call;  // seconds, one per round
+};
+
+template <class F>
+double time_calls(int calls, F&& f) {
+  const auto start = clock_type::now();
+  for (int i = 0; i < calls; ++i) f();
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Builds DeepID1 with ordinary convolutions in OpenCV dnn from deepid's
+// weights (PyTorch layout): conv/relu/pool x3, conv4/relu, the DeepID layer as
+// Concat(flatten(pool3), flatten(conv4)) -> InnerProduct -> ReLU.
+template <class Model>
+cv::dnn::Net opencv_plain_net(const Model& m) {
+  cv::dnn::Net net;
+  auto weights = [&](const std::string& name, std::vector<int> shape) {
+    const std::vector<float> data = m.get_parameter(name);
+    cv::Mat blob(int(shape.size()), shape.data(), CV_32F);
+    std::copy(data.begin(), data.end(), blob.ptr<float>());
+    return blob;
+  };
+  int prev = 0, cin = int(Model::input_shape.c);
+  auto add = [&](const std::string& name, const std::string& type, cv::dnn::LayerParams p,
+                 std::vector<int> inputs) {
+    p.name = name;
+    p.type = type;
+    const int id = net.addLayer(name, type, p);
+    for (std::size_t k = 0; k < inputs.size(); ++k) net.connect(inputs[k], 0, id, int(k));
+    return id;
+  };
+  auto conv_relu = [&](int index, int cout, int kernel) {
+    cv::dnn::LayerParams p;
+    p.set("kernel_size", kernel);
+    p.set("num_output", cout);
+    p.set("bias_term", true);
+    p.blobs = {weights(std::to_string(index) + ".weight", {cout, cin, kernel, kernel}),
+               weights(std::to_string(index) + ".bias", {1, cout})};
+    cin = cout;
+    prev = add("conv" + std::to_string(index), "Convolution", p, {prev});
+    prev = add("relu" + std::to_string(index), "ReLU", {}, {prev});
+  };
+  auto pool = [&](int index) {
+    cv::dnn::LayerParams p;
+    p.set("pool", "max");
+    p.set("kernel_size", 2);
+    p.set("stride", 2);
+    prev = add("pool" + std::to_string(index), "Pooling", p, {prev});
+  };
+  conv_relu(1, 20, 4);
+  pool(3);
+  conv_relu(4, 40, 3);
+  pool(6);
+  conv_relu(7, 60, 3);
+  pool(9);
+  const int pool3 = prev;
+  conv_relu(11, 80, 2);
+  const int conv4 = prev;
+  const int flat3 = add("flat_pool3", "Flatten", {}, {pool3});
+  const int flat4 = add("flat_conv4", "Flatten", {}, {conv4});
+  cv::dnn::LayerParams cat;
+  cat.set("axis", 1);
+  const int joined = add("concat", "Concat", cat, {flat3, flat4});
+  const auto fc_shape = [&] {
+    for (const auto& t : m.parameter_tensors())
+      if (t.name == "14.weight") return t.shape;
+    throw std::runtime_error("no parameter 14.weight");
+  }();
+  cv::dnn::LayerParams fc;
+  fc.set("num_output", int(fc_shape[0]));
+  fc.set("bias_term", true);
+  fc.blobs = {weights("14.weight", {int(fc_shape[0]), int(fc_shape[1])}), weights("14.bias", {1, int(fc_shape[0])})};
+  const int deepid_layer = add("deepid", "InnerProduct", fc, {joined});
+  add("deepid_relu", "ReLU", {}, {deepid_layer});
+  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  return net;
+}
+
+cv::Mat opencv_forward(cv::dnn::Net& net, const float* x, std::size_t n, dp::shape3 s) {
+  const int shape[] = {int(n), int(s.c), int(s.h), int(s.w)};
+  // Wraps the caller's input without a copy (setInput copies into its blob).
+  cv::Mat blob(4, shape, CV_32F, const_cast<float*>(x));
+  net.setInput(blob);
+  return net.forward();
+}
+
+// ---------------------------------------------------------------- results
+
+struct case_result {
+  std::string net, kind;
+  std::size_t batch = 0;
+  int threads = 0;
+  double flops_per_sample = 0;
+  std::map<std::string, double> samples_per_s;  // median per engine
+  std::map<std::string, double> ratio;          // median of per-round ratios: deepid / peer
+  double other_load = 0;
+};
+
+void print_row(const std::string& name, const std::vector<double>& per_call, std::size_t batch, double flops) {
+  std::vector<double> rates;
+  for (double t : per_call) rates.push_back(double(batch) / t);
+  const double m = median(rates);
+  std::printf("  %-13s %12.0f %9.1f    ", name.c_str(), m, m * flops * 1e-9);
+  for (double r : rates) std::printf(" %.0f", r);
+  std::printf("\n");
+}
+
+struct net_data {
+  std::string key, label, sharing, folder;
+  std::size_t h = 0, w = 0;
+};
+
+class bench {
+ public:
+  explicit bench(options o) : opt_(std::move(o)) {
+    std::mt19937 gen(42);
+    std::normal_distribution<float> normal(0.f, 1.f);
+    input_.resize(128 * 3 * 39 * 31);
+    for (auto& v : input_) v = normal(gen);
+    std::uniform_int_distribution<std::int32_t> label(0, std::int32_t(classes) - 1);
+    labels_.resize(128);
+    for (auto& l : labels_) l = label(gen);
+    char dir[] = "/tmp/deepid_side_by_side_XXXXXX";
+    if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
+    folder_ = dir;
+    if (opt_.torch) {
+      if (access(opt_.python.c_str(), X_OK) != 0 || access(opt_.script.c_str(), R_OK) != 0) {
+        std::printf("PyTorch peer skipped: %s or %s is missing\n", opt_.python.c_str(), opt_.script.c_str());
+        opt_.torch = false;
+      } else {
+        std::string blas = opt_.blas_dir;
+        if (blas == "auto") {
+          blas.clear();
+          for (const char* dir : {"/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/x86_64-linux-gnu/openblas-openmp",
+                                  "/usr/lib/aarch64-linux-gnu/openblas-pthread"})
+            if (access((std::string(dir) + "/libblas.so.3").c_str(), R_OK) == 0) {
+              blas = dir;
+              break;
+            }
+        }
+        torch_ = std::make_unique<torch_peer>(opt_.python, opt_.script, blas);
+        const std::string versions = torch_->ask("versions");
+        std::printf("PyTorch peer: %s (%s)\n", versions.c_str(), opt_.python.c_str());
+        if (versions.find("openblas") == std::string::npos)
+          std::printf("WARNING: PyTorch is not on OpenBLAS; its fully connected layers run on a slow BLAS "
+                      "(install libopenblas0-pthread, or pass --torch-blas DIR)\n");
+      }
+    }
+  }
+  ~bench() {
+    torch_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(folder_, ec);
+  }
+
+  template <std::size_t H, std::size_t W, bool Paper>
+  void run_net(const std::string& key) {
+    using net = std::conditional_t<Paper, paper_net<H, W>, plain_net<H, W>>;
+    using model_type = dp::model<net, float>;
+    net_data d{key, std::string("DeepID1 ") + (Paper ? "paper (locally shared conv3, locally connected conv4)" : "plain (ordinary convolutions)") + " " + std::to_string(H) + "x" + std::to_string(W) + "x3", Paper ? "paper" : "plain", folder_ + "/" + key, H, W};
+    std::filesystem::create_directories(d.folder);
+    auto m = std::make_unique<model_type>(dp::init::seed{7});
+    // Small non-zero biases, so a ReLU that never fires cannot hide a difference.
+    for (const auto& t : m->parameter_tensors())
+      if (t.name.ends_with(".bias")) {
+        std::vector<float> b(t.size());
+        for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.01f * float(int(i % 7) - 3);
+        m->set_parameter(t.name, b);
+      }
+    const std::size_t n_check = 128;
+    const float* x = input_.data();
+    const float* out = m->forward(x, n_check, dp::mode::inference);
+    const std::vector<float> features(out, out + n_check * feature_dim);
+    export_for_torch(*m, d, x, n_check, features);
+
+    std::optional<cv::dnn::Net> cvnet;
+    std::printf("\n#### %s: %.2f MFLOP forward, %.2f MFLOP per training step (per sample)\n", d.label.c_str(),
+                double(model_type::flops) * 1e-6, training_flops(*m) * 1e-6);
+    if (opt_.opencv && !Paper) {
+      cvnet = opencv_plain_net(*m);
+      cv::Mat out = opencv_forward(*cvnet, x, n_check, model_type::input_shape);
+      double diff = 0, top = 0;
+      for (std::size_t i = 0; i < n_check * feature_dim; ++i) {
+        diff = std::max(diff, double(std::abs(out.ptr<float>()[i] - features[i])));
+        top = std::max(top, double(std::abs(features[i])));
+      }
+      std::printf("same weights, same %zu inputs: max |deepid - OpenCV dnn| = %.3g (features up to %.3g)\n",
+                  n_check, diff, top);
+    } else if (opt_.opencv) {
+      std::printf("OpenCV dnn: no locally shared or locally connected layer; not run on this net\n");
+    }
+
+    for (int threads : opt_.threads)
+      for (const auto& c : opt_.cases) {
+        const bool train = c.rfind("train", 0) == 0;
+        const std::size_t batch = std::stoul(c.substr(train ? 5 : 5));
+        if (batch == 0 || batch > 128) throw std::runtime_error("case " + c + ": batch must be 1..128");
+        dp::set_num_threads(threads);
+        cv::setNumThreads(threads);
+        std::vector<engine> engines;
+        case_result r{key, train ? "train" : "infer", batch, threads,
+                      train ? training_flops(*m) : double(model_type::flops), {}, {}, 0};
+        std::unique_ptr<dp::softmax_classifier<float>> cls;
+        std::vector<float> dfeatures, velocity, cls_velocity;
+        if (!train) {
+          engines.push_back({"deepid", [&, batch](int calls) {
+                               return time_calls(calls, [&] { m->forward(x, batch, dp::mode::inference); });
+                             }});
+          if (cvnet)
+            engines.push_back({"opencv-dnn", [&, batch](int calls) {
+                                 return time_calls(calls, [&] { opencv_forward(*cvnet, x, batch, model_type::input_shape); });
+                               }});
+        } else {
+          cls = std::make_unique<dp::softmax_classifier<float>>(feature_dim, classes, 11);
+          dfeatures.assign(batch * feature_dim, 0.f);
+          velocity.assign(m->parameters().size(), 0.f);
+          cls_velocity.assign(cls->parameters().size(), 0.f);
+          engines.push_back({"deepid", [&, batch](int calls) {
+                               return time_calls(calls, [&] {
+                                 train_step(*m, *cls, x, batch, dfeatures, velocity, cls_velocity);
+                               });
+                             }});
+        }
+        std::vector<std::string> torch_variants;
+        if (torch_) {
+          const std::string reply = torch_->ask("case " + d.folder + " " + d.sharing + " " + std::to_string(H) + " " +
+                                                std::to_string(W) + " " + std::to_string(batch) + " " +
+                                                std::to_string(threads) + " " + (train ? "train" : "infer"));
+          auto words = split(reply, ' ');
+          for (std::size_t i = 1; i < words.size(); ++i)
+            if (words[i].rfind("maxdiff=", 0) == 0) torch_diff_[key] = words[i].substr(8);
+            else torch_variants.push_back(words[i]);
+          for (const auto& v : torch_variants)
+            engines.push_back({"torch-" + v, [this, v](int calls) {
+                                 return std::stod(torch_->ask("time " + v + " " + std::to_string(calls)));
+                               }});
+        }
+        run_case(engines);
+        const cpu_sample end = sample_cpu(torch_ ? torch_->pid() : -1);
+        r.other_load = other_load(case_start_, end);
+        report(d, r, engines, steal_load(case_start_, end));
+        if (train) check_finite(*m);
+        results_.push_back(r);
+      }
+  }
+
+  pid_t torch_pid() const { return torch_ ? torch_->pid() : -1; }
+
+  void finish() {
+    if (!torch_diff_.empty()) {
+      std::printf("\nPyTorch vs deepid features, same weights and inputs (max |diff|):");
+      for (const auto& [k, v] : torch_diff_) std::printf(" %s %s;", k.c_str(), v.c_str());
+      std::printf("\n");
+    }
+    summary();
+  }
+
+ private:
+  template <class Model>
+  void export_for_torch(const Model& m, const net_data& d, const float* x, std::size_t n,
+                        const std::vector<float>& features) {
+    auto write = [&](const std::string& name, const float* data, std::size_t count) {
+      std::ofstream f(d.folder + "/" + name + ".bin", std::ios::binary);
+      f.write(reinterpret_cast<const char*>(data), std::streamsize(count * sizeof(float)));
+    };
+    for (const auto& t : m.parameter_tensors()) {
+      const auto v = m.get_parameter(t.name);
+      write(t.name, v.data(), v.size());
+    }
+    write("input", x, n * Model::input_shape.size());
+    write("features", features.data(), features.size());
+  }
+
+  template <class Model>
+  static void sgd(std::span<float> params, std::span<const float> grads, std::vector<float>& velocity) {
+    // PyTorch's SGD with momentum: v = momentum v + g; p -= lr v.
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      velocity[i] = momentum * velocity[i] + grads[i];
+      params[i] -= learning_rate * velocity[i];
+    }
+  }
+
+  // One training step: forward, 10,000-way softmax cross-entropy, backward,
+  // SGD with momentum on the net and the classifier.
+  template <class Model>
+  void train_step(Model& m, dp::softmax_classifier<float>& cls, const float* x, std::size_t n,
+                  std::vector<float>& dfeatures, std::vector<float>& velocity, std::vector<float>& cls_velocity) {
+    const float* features = m.forward(x, n, dp::mode::training);
+    last_loss_ = cls.train_step(features, std::span<const std::int32_t>(labels_.data(), n), dfeatures.data());
+    m.backward(dfeatures.data(), nullptr);
+    sgd<Model>(m.parameters(), m.gradients(), velocity);
+    sgd<Model>(cls.parameters(), cls.gradients(), cls_velocity);
+  }
+
+  template <class Model>
+  void check_finite(const Model&) {
+    if (!std::isfinite(last_loss_)) std::printf("  WARNING: deepid training loss is %g\n", last_loss_);
+  }
+
+  // Calibrates each engine to about target_s per measurement, then
+  // interleaves them for the rounds.
+  void run_case(std::vector<engine>& engines) {
+    for (auto& e : engines) {
+      e.measure(1);  // warm-up: allocations, packing, first-call costs
+      double t = e.measure(1);
+      int calls = 1;
+      while (t < 0.02 && calls < (1 << 20)) {
+        calls *= 4;
+        t = e.measure(calls);
+      }
+      e.calls = std::max(1, int(std::lround(opt_.target_s / (t / calls))));
+    }
+    case_start_ = sample_cpu(torch_ ? torch_->pid() : -1);
+    for (int round = 0; round < opt_.rounds; ++round)
+      for (auto& e : engines) e.per_call.push_back(e.measure(e.calls) / e.calls);
+  }
+
+  void report(const net_data& d, case_result& r, const std::vector<engine>& engines, double steal) {
+    std::printf("\n== %s | %s | batch %zu | %d thread%s ==\n", d.label.c_str(),
+                r.kind == "train" ? "training step (fwd, 10,000-way softmax CE, bwd, SGD momentum 0.9)" : "inference",
+                r.batch, r.threads, r.threads > 1 ? "s" : "");
+    std::printf("  %-13s %12s %9s     per round (samples/s)\n", "engine", "samples/s", "GFLOP/s");
+    for (const auto& e : engines) {
+      print_row(e.name, e.per_call, r.batch, r.flops_per_sample);
+      std::vector<double> rates;
+      for (double t : e.per_call) rates.push_back(double(r.batch) / t);
+      r.samples_per_s[e.name] = median(rates);
+    }
+    const engine& mine = engines.front();
+    auto ratio_line = [&](const std::string& peer, const std::vector<double>& peer_times) {
+      std::vector<double> ratios;
+      std::printf("  deepid / %-11s per round:", peer.c_str());
+      for (std::size_t i = 0; i < peer_times.size(); ++i) {
+        ratios.push_back(peer_times[i] / mine.per_call[i]);
+        std::printf(" %.2f", ratios.back());
+      }
+      r.ratio[peer] = median(ratios);
+      std::printf("  median %.2fx\n", r.ratio[peer]);
+    };
+    std::vector<double> torch_best;
+    for (const auto& e : engines) {
+      if (e.name == "opencv-dnn") ratio_line(e.name, e.per_call);
+      if (e.name.rfind("torch-", 0) == 0) {
+        if (torch_best.empty()) torch_best = e.per_call;
+        for (std::size_t i = 0; i < e.per_call.size(); ++i) torch_best[i] = std::min(torch_best[i], e.per_call[i]);
+      }
+    }
+    if (!torch_best.empty()) {
+      ratio_line("torch-best", torch_best);
+      std::vector<double> rates;
+      for (double t : torch_best) rates.push_back(double(r.batch) / t);
+      r.samples_per_s["torch-best"] = median(rates);
+    }
+    std::printf("  other processes' CPU load during the case: %.2f cores (steal %.2f)\n", r.other_load, steal);
+  }
+
+  void summary() {
+    std::ostringstream md;
+    md << "| net | work | batch | threads | deepid samples/s | deepid GFLOP/s | OpenCV dnn | PyTorch best | "
+          "deepid / OpenCV | deepid / PyTorch | other load |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& r : results_) {
+      auto get = [&](const std::map<std::string, double>& m, const std::string& k, const char* fmt) {
+        auto it = m.find(k);
+        if (it == m.end()) return std::string("-");
+        char text[64];
+        std::snprintf(text, sizeof text, fmt, it->second);
+        return std::string(text);
+      };
+      char gflops[32];
+      std::snprintf(gflops, sizeof gflops, "%.1f", r.samples_per_s.at("deepid") * r.flops_per_sample * 1e-9);
+      char load[32];
+      std::snprintf(load, sizeof load, "%.2f", r.other_load);
+      md << "| " << r.net << " | " << (r.kind == "train" ? "training step" : "inference") << " | " << r.batch << " | "
+         << r.threads << " | " << get(r.samples_per_s, "deepid", "%.0f") << " | " << gflops << " | "
+         << get(r.samples_per_s, "opencv-dnn", "%.0f") << " | " << get(r.samples_per_s, "torch-best", "%.0f")
+         << " | " << get(r.ratio, "opencv-dnn", "%.2fx") << " | " << get(r.ratio, "torch-best", "%.2fx") << " | "
+         << load << " |\n";
+    }
+    std::printf("\n## Summary (medians of %d interleaved rounds; ratios are medians of per-round ratios)\n\n%s",
+                opt_.rounds, md.str().c_str());
+    std::printf("\nTargets (2 threads): inference >= 1.5x OpenCV dnn on plain39 at batch 1 and 128; training step "
+                ">= 2x PyTorch for plain39 and paper39.\n");
+    for (const auto& r : results_) {
+      if (r.threads != 2) continue;
+      if (r.kind == "infer" && r.net == "plain39" && r.ratio.count("opencv-dnn"))
+        std::printf("  inference plain39 batch %zu: %.2fx OpenCV dnn -> %s\n", r.batch, r.ratio.at("opencv-dnn"),
+                    r.ratio.at("opencv-dnn") >= 1.5 ? "met" : "NOT met");
+      if (r.kind == "train" && (r.net == "plain39" || r.net == "paper39") && r.ratio.count("torch-best"))
+        std::printf("  training %s batch %zu: %.2fx PyTorch -> %s\n", r.net.c_str(), r.batch,
+                    r.ratio.at("torch-best"), r.ratio.at("torch-best") >= 2.0 ? "met" : "NOT met");
+    }
+    if (!opt_.markdown.empty()) std::ofstream(opt_.markdown) << md.str();
+  }
+
+  options opt_;
+  std::vector<float> input_;
+  std::vector<std::int32_t> labels_;
+  std::string folder_;
+  std::unique_ptr<torch_peer> torch_;
+  std::map<std::string, std::string> torch_diff_;
+  std::vector<case_result> results_;
+  cpu_sample case_start_;
+  double last_loss_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  signal(SIGPIPE, SIG_IGN);
+  const options opt = parse(argc, argv);
+  std::printf("deepid side-by-side: SIMD arch %s (%zu floats per vector), OpenMP %s, Eigen %d.%d.%d, OpenCV %s\n",
+              xsimd::default_arch::name(), xsimd::batch<float>::size, DEEPID_OPENMP ? "on" : "off",
+              EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION, CV_VERSION);
+  std::printf("threads:");
+  for (int t : opt.threads) std::printf(" %d", t);
+  std::printf("; %d interleaved rounds of about %.0f ms per engine\n", opt.rounds, opt.target_s * 1e3);
+  {
+    std::ifstream f("/proc/loadavg");
+    std::string load;
+    std::getline(f, load);
+    std::printf("/proc/loadavg at start: %s\n", load.c_str());
+  }
+  bench b(opt);
+  const cpu_sample start = sample_cpu(b.torch_pid());
+  for (const auto& n : opt.nets) {
+    if (n == "plain39") b.run_net<39, 31, false>(n);
+    else if (n == "paper39") b.run_net<39, 31, true>(n);
+    else if (n == "plain31") b.run_net<31, 31, false>(n);
+    else if (n == "paper31") b.run_net<31, 31, true>(n);
+    else throw std::runtime_error("unknown net " + n + " (plain39, paper39, plain31, paper31)");
+  }
+  b.finish();
+  const cpu_sample end = sample_cpu(b.torch_pid());
+  std::printf("\nother processes' CPU load over the whole run: %.2f cores\n", other_load(start, end));
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "side_by_side: %s\n", e.what());
+  return 1;
+}

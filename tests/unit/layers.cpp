@@ -1,0 +1,306 @@
+// Small cases per layer, computed by hand. Parameters are set through the
+// PyTorch layout (set_parameter), inputs and outputs are NCHW.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include <deepid/deepid.hpp>
+
+namespace dp = deepid;
+using dp::input, dp::stack, dp::conv, dp::locally_shared_conv, dp::locally_connected, dp::regions,
+    dp::max_pool, dp::relu, dp::fully_connected, dp::multi_scale_fc, dp::dropout, dp::tap;
+using values = std::vector<double>;
+
+namespace {
+
+// Forward through the public API: `x` holds n samples NCHW; the result is
+// the N x D output flattened (NCHW order per sample).
+template <class Net>
+values forward(dp::model<Net, double>& m, const values& x, std::size_t n = 1) {
+  constexpr dp::shape3 s = dp::model<Net, double>::input_shape;
+  dp::batch4<double> batch(std::array<std::size_t, 4>{n, s.c, s.h, s.w});
+  REQUIRE(x.size() == batch.size());
+  std::copy(x.begin(), x.end(), batch.data());
+  const auto out = m.forward(batch);
+  return values(out.data(), out.data() + out.size());
+}
+
+// Backward after forward(): `dout` in the layout forward returned (here
+// always H = W = 1 or one map, where NHWC and NCHW agree); returns dL/dx.
+template <class Net>
+values backward(dp::model<Net, double>& m, const values& dout) {
+  values dx(m.batch() * dp::model<Net, double>::input_shape.size());
+  m.backward(dout.data(), dx.data());
+  return dx;
+}
+
+values iota(std::size_t n, double first = 1.0) {
+  values v(n);
+  std::iota(v.begin(), v.end(), first);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("conv: a 1-channel 3x3 input with 2x2 kernels, by hand") {
+  // x = 1 2 3     map 0: kernel 1 2, bias 0.5    map 1: kernel 0  0, bias 1
+  //     4 5 6                  3 4                             0 -1
+  //     7 8 9
+  const values x = iota(9), weight{1, 2, 3, 4, 0, 0, 0, -1}, bias{0.5, 1};
+  SUBCASE("linear") {
+    dp::model<stack<input<1, 3, 3>, conv<2, 2>>, double> m;
+    m.set_parameter("1.weight", weight);
+    m.set_parameter("1.bias", bias);
+    // map 0: 1*1+2*2+4*3+5*4 = 37, 47, 67, 77 (+0.5); map 1: 1 - x[y+1][x+1].
+    CHECK(forward(m, x) == values{37.5, 47.5, 67.5, 77.5, -4, -5, -7, -8});
+  }
+  SUBCASE("fused relu") {
+    dp::model<stack<input<1, 3, 3>, conv<2, 2>, relu>, double> m;
+    m.set_parameter("1.weight", weight);
+    m.set_parameter("1.bias", bias);
+    CHECK(forward(m, x) == values{37.5, 47.5, 67.5, 77.5, 0, 0, 0, 0});
+  }
+  SUBCASE("two samples are independent") {
+    dp::model<stack<input<1, 3, 3>, conv<2, 2>>, double> m;
+    m.set_parameter("1.weight", weight);
+    m.set_parameter("1.bias", bias);
+    values two = x;
+    for (double v : x) two.push_back(2 * v);
+    CHECK(forward(m, two, 2) ==
+          values{37.5, 47.5, 67.5, 77.5, -4, -5, -7, -8, 74.5, 94.5, 134.5, 154.5, -9, -11, -15, -17});
+  }
+  SUBCASE("gradients of L = sum of the outputs") {
+    dp::model<stack<input<1, 3, 3>, conv<1, 2>>, double> m;
+    m.set_parameter("1.weight", values{1, 2, 3, 4});
+    forward(m, x);
+    // dL/dw[ky][kx] = sum of the inputs the tap sees; dL/db = 4 outputs;
+    // dL/dx = sum of the weights that see the pixel.
+    CHECK(backward(m, values(4, 1.0)) == values{1, 3, 2, 4, 10, 6, 3, 7, 4});
+    CHECK(m.get_gradient("1.weight") == values{12, 16, 24, 28});
+    CHECK(m.get_gradient("1.bias") == values{4});
+  }
+}
+
+TEST_CASE("conv: channels are summed") {
+  dp::model<stack<input<2, 2, 2>, conv<1, 2>>, double> m;
+  m.set_parameter("1.weight", values{1, 1, 1, 1, 0, 0, 0, -0.5});  // OIHW: channel 0 all ones
+  CHECK(forward(m, values{1, 2, 3, 4, 10, 20, 30, 40}) == values{10 - 20.0});
+}
+
+TEST_CASE("conv: padding and stride") {
+  const values x{1, 2, 3, 4}, ones(4, 1.0);
+  SUBCASE("padding 1: each output sums the pixels its window covers") {
+    dp::model<stack<input<1, 2, 2>, conv<1, 2, 1, 1>>, double> m;
+    m.set_parameter("1.weight", ones);
+    CHECK(forward(m, x) == values{1, 3, 2, 4, 10, 6, 3, 7, 4});
+  }
+  SUBCASE("padding 1, stride 2: every window holds one pixel") {
+    dp::model<stack<input<1, 2, 2>, conv<1, 2, 2, 1>>, double> m;
+    m.set_parameter("1.weight", ones);
+    CHECK(forward(m, x) == values{1, 2, 3, 4});
+  }
+}
+
+TEST_CASE("locally_shared_conv: each region has its own weights") {
+  SUBCASE("1x2 grid, 2x2 kernels") {
+    // x[y][x] = 5y + x + 1 on 3x5; output 2x4, left region picks the window's
+    // top-left pixel, right region its bottom-right pixel plus 100.
+    dp::model<stack<input<1, 3, 5>, locally_shared_conv<1, 2, regions<1, 2>>>, double> m;
+    const auto tensors = m.parameter_tensors();
+    CHECK(tensors[0].shape == std::vector<std::size_t>{1, 2, 1, 1, 2, 2});  // grid rows, cols, O, I, kH, kW
+    CHECK(tensors[1].shape == std::vector<std::size_t>{1, 2, 1});
+    m.set_parameter("1.weight", values{1, 0, 0, 0, 0, 0, 0, 1});
+    m.set_parameter("1.bias", values{0, 100});
+    CHECK(forward(m, iota(15)) == values{1, 2, 109, 110, 6, 7, 114, 115});
+  }
+  SUBCASE("2x2 grid: each quarter of the map gets its region's bias") {
+    dp::model<stack<input<1, 5, 5>, locally_shared_conv<1, 2, regions<2, 2>>>, double> m;
+    m.set_parameter("1.weight", values(16, 0.0));
+    m.set_parameter("1.bias", values{1, 2, 3, 4});
+    CHECK(forward(m, iota(25)) == values{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4});
+  }
+}
+
+TEST_CASE("locally_connected: one weight per output position") {
+  dp::model<stack<input<1, 2, 2>, locally_connected<1, 1>>, double> m;
+  static_assert(decltype(m)::param_count == 8);
+  m.set_parameter("1.weight", values{1, 2, 3, 4});
+  m.set_parameter("1.bias", values{0, 0, 0, 10});
+  CHECK(forward(m, values{5, 6, 7, 8}) == values{5, 12, 21, 42});
+}
+
+TEST_CASE("max_pool") {
+  SUBCASE("ties: the gradient goes to the first maximum in row-major order") {
+    dp::model<stack<input<1, 2, 4>, max_pool<2>>, double> m;
+    CHECK(forward(m, values{1, 3, 3, 0, 3, 2, -1, -1}) == values{3, 3});
+    CHECK(backward(m, values{10, 20}) == values{0, 10, 20, 0, 0, 0, 0, 0});
+    CHECK(forward(m, values{5, 5, -2, -3, 5, 5, -4, -5}) == values{5, -2});
+    CHECK(backward(m, values{1, 2}) == values{1, 0, 2, 0, 0, 0, 0, 0});
+  }
+  SUBCASE("channels are pooled separately") {
+    dp::model<stack<input<2, 2, 2>, max_pool<2>>, double> m;
+    CHECK(forward(m, values{1, 2, 3, 4, 8, 7, 6, 5}) == values{4, 8});
+  }
+  SUBCASE("overlapping windows share a maximum and add its gradients") {
+    // x[y][x] = -(|y - 2| + |x - 2|): the centre is every window's maximum.
+    dp::model<stack<input<1, 5, 5>, max_pool<3, 2>>, double> m;
+    values x(25);
+    for (int y = 0; y < 5; ++y)
+      for (int c = 0; c < 5; ++c) x[y * 5 + c] = -(std::abs(y - 2) + std::abs(c - 2));
+    CHECK(forward(m, x) == values{0, 0, 0, 0});
+    values expected(25, 0.0);
+    expected[12] = 1 + 2 + 3 + 4;
+    CHECK(backward(m, values{1, 2, 3, 4}) == expected);
+  }
+  SUBCASE("stride larger than the window skips pixels") {
+    dp::model<stack<input<1, 5, 5>, max_pool<2, 3>>, double> m;
+    // windows at rows/cols {0,1} and {3,4}: maxima x[1][1], x[1][4], x[4][1], x[4][4]
+    CHECK(forward(m, iota(25)) == values{7, 10, 22, 25});
+  }
+}
+
+TEST_CASE("relu") {
+  dp::model<stack<input<1, 2, 2>, relu>, double> m;
+  CHECK(forward(m, values{-1, 2, 0, -3}) == values{0, 2, 0, 0});
+  CHECK(backward(m, values{1, 1, 1, 1}) == values{0, 1, 0, 0});
+}
+
+TEST_CASE("tap is the identity") {
+  dp::model<stack<input<2, 3, 3>, tap<"t">>, double> m;
+  CHECK(forward(m, iota(18, -4)) == iota(18, -4));
+}
+
+TEST_CASE("fully_connected") {
+  SUBCASE("by hand, with and without relu") {
+    const values weight{1, 0, -1, 2, 1, 0}, bias{0.5, -1};  // PyTorch [out][in]
+    dp::model<stack<input<3, 1, 1>, fully_connected<2>>, double> linear;
+    linear.set_parameter("1.weight", weight);
+    linear.set_parameter("1.bias", bias);
+    CHECK(forward(linear, values{1, 2, 3}) == values{-1.5, 3});
+    dp::model<stack<input<3, 1, 1>, fully_connected<2>, relu>, double> rectified;
+    rectified.set_parameter("1.weight", weight);
+    rectified.set_parameter("1.bias", bias);
+    CHECK(forward(rectified, values{1, 2, 3}) == values{0, 3});
+  }
+  SUBCASE("input j is PyTorch's flatten index j (C, H, W order)") {
+    dp::model<stack<input<2, 3, 2>, fully_connected<1>>, double> m;
+    const values x = iota(12, 10);
+    for (std::size_t j = 0; j < 12; ++j) {
+      values weight(12, 0.0);
+      weight[j] = 1;
+      m.set_parameter("1.weight", weight);
+      CHECK(forward(m, x) == values{x[j]});
+    }
+  }
+}
+
+TEST_CASE("multi_scale_fc concatenates its taps in tag order, each flattened as PyTorch does") {
+  // torch.cat([pool.flatten(1), x.flatten(1)], 1): 2 pooled values, then x.
+  dp::model<stack<input<2, 2, 2>, tap<"in">, max_pool<2>, tap<"pool">, multi_scale_fc<1, "pool", "in">>, double> m;
+  CHECK(m.parameter_tensors()[0].shape == std::vector<std::size_t>{1, 10});
+  const values x{1, 5, 2, 3, -1, -2, -3, -4};
+  const values concatenated{5, -1, 1, 5, 2, 3, -1, -2, -3, -4};
+  for (std::size_t j = 0; j < 10; ++j) {
+    values weight(10, 0.0);
+    weight[j] = 1;
+    m.set_parameter("4.weight", weight);  // layers: 1 tap, 2 max_pool, 3 tap, 4 multi_scale_fc
+    m.set_parameter("4.bias", values{0.25});
+    CHECK(forward(m, x) == values{concatenated[j] + 0.25});
+  }
+}
+
+TEST_CASE("softmax_cross_entropy of known logits") {
+  const std::vector<std::int32_t> label3{3};
+  SUBCASE("uniform logits give log(classes)") {
+    const values logits(5, 2.5);
+    values dlogits(5);
+    CHECK(dp::softmax_cross_entropy<double>(logits.data(), label3, 5, dlogits.data()) ==
+          doctest::Approx(std::log(5.0)).epsilon(1e-14));
+    for (std::size_t k = 0; k < 5; ++k) CHECK(dlogits[k] == doctest::Approx(k == 3 ? -0.8 : 0.2).epsilon(1e-14));
+  }
+  SUBCASE("a batch: the mean loss, and gradients divided by the batch size") {
+    const values logits{1, 2, 3, 1, 2, 3};
+    const std::vector<std::int32_t> labels{2, 0};
+    values dlogits(6);
+    std::size_t correct = 0;
+    const double loss2 = std::log(1 + std::exp(-1.0) + std::exp(-2.0));  // -log p(3 | 1, 2, 3)
+    const double loss0 = loss2 + 2;                                       // -log p(1 | 1, 2, 3)
+    CHECK(dp::softmax_cross_entropy<double>(logits.data(), labels, 3, dlogits.data(), &correct) ==
+          doctest::Approx((loss0 + loss2) / 2).epsilon(1e-14));
+    CHECK(correct == 1);
+    const double sum = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+    CHECK(dlogits[2] == doctest::Approx((std::exp(3.0) / sum - 1) / 2).epsilon(1e-14));
+    CHECK(dlogits[3] == doctest::Approx((std::exp(1.0) / sum - 1) / 2).epsilon(1e-14));
+  }
+  SUBCASE("large logits do not overflow") {
+    const values logits{1000, 0};
+    CHECK(dp::softmax_cross_entropy<double>(logits.data(), std::vector<std::int32_t>{1}, 2) == 1000.0);
+    CHECK(dp::softmax_cross_entropy<double>(logits.data(), std::vector<std::int32_t>{0}, 2) == 0.0);
+  }
+  SUBCASE("a label outside the classes is an error") {
+    const values logits(3, 0.0);
+    CHECK_THROWS_AS(dp::softmax_cross_entropy<double>(logits.data(), label3, 3), dp::error);
+    CHECK_THROWS_AS(dp::softmax_cross_entropy<double>(logits.data(), std::vector<std::int32_t>{-1}, 3), dp::error);
+  }
+}
+
+TEST_CASE("softmax_classifier by hand") {
+  dp::softmax_classifier<double> head(2, 3, 1);
+  const values params{1, 0, -1, 0, 2, 1, 0.5, 0, 0};  // weights [dim][classes], then bias
+  std::copy(params.begin(), params.end(), head.parameters().begin());
+  const values features{1, 2};
+  values logits(3), dfeatures(2);
+  head.logits(features.data(), 1, logits.data());
+  CHECK(logits == values{1.5, 4, 1});
+  const double loss = head.train_step(features.data(), std::vector<std::int32_t>{1}, dfeatures.data());
+  CHECK(loss == doctest::Approx(std::log(std::exp(1.5) + std::exp(4.0) + std::exp(1.0)) - 4).epsilon(1e-14));
+}
+
+TEST_CASE("dropout") {
+  using net = stack<input<1, 50, 40>, dropout<0.3>>;
+  constexpr std::size_t n = 5, count = n * 2000;
+  values x(count);
+  dp::rng gen(3);
+  for (auto& v : x) v = 0.5 + gen.uniform();  // no zeros of its own
+  const auto run = [&](dp::model<net, double>& m, dp::mode pass) {
+    const double* out = m.forward(x.data(), n, pass);
+    return values(out, out + count);
+  };
+
+  SUBCASE("inference is the identity") {
+    dp::model<net, double> m(dp::init::seed{9});
+    CHECK(run(m, dp::mode::inference) == x);
+  }
+  SUBCASE("training zeroes about Rate of the values and scales the rest by 1/(1-Rate)") {
+    dp::model<net, double> m(dp::init::seed{9});
+    const values y = run(m, dp::mode::training);
+    const double scale = 1.0 / (1.0 - 0.3);
+    std::size_t zeros = 0, scaled = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (y[i] == 0.0) ++zeros;
+      else if (y[i] == x[i] * scale) ++scaled;
+    }
+    CHECK(zeros + scaled == count);
+    CHECK(double(zeros) / count == doctest::Approx(0.3).epsilon(0.1));  // 0.3 +- 0.03, ~6 sigma
+    // Backward: the same mask and scale.
+    const values dout(count, 1.0);
+    values dx(count);
+    m.backward(dout.data(), dx.data());
+    values expected(count);
+    for (std::size_t i = 0; i < count; ++i) expected[i] = y[i] == 0.0 ? 0.0 : scale;
+    CHECK(dx == expected);
+  }
+  SUBCASE("the same seed gives the same masks; another seed or the next call another mask") {
+    dp::model<net, double> a(dp::init::seed{9}), b(dp::init::seed{9}), c(dp::init::seed{10});
+    const values first = run(a, dp::mode::training);
+    CHECK(run(b, dp::mode::training) == first);
+    CHECK(run(c, dp::mode::training) != first);
+    const values second = run(a, dp::mode::training);
+    CHECK(second != first);
+    CHECK(run(b, dp::mode::training) == second);
+  }
+}
