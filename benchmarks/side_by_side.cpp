@@ -7,12 +7,21 @@
 // rounds, and what is reported is each engine's median, the ratio per round
 // and the median ratio, with the CPU load of other processes during the case.
 //
+// Cases: inferN (forward of N samples), trainN (forward, 10,000-way softmax
+// cross-entropy, backward, SGD with momentum on N samples) and jointN: the
+// DeepID2 training step on N/2 pairs drawn from a set of 640 identities x 10
+// patches (random partners, half of them positive, random flips), softmax on
+// all N samples over 10,000 classes plus lambda = 0.05 times the L2
+// contrastive loss of each pair. deepid runs it through train::trainer (pair
+// gathering, margin re-fit, epoch-end validation included); PyTorch gathers
+// the same kind of batch by indexing its copy of the patches.
+//
 // OpenCV dnn runs in this process (the net is built layer by layer with the
 // weights deepid exports); PyTorch runs in one /usr/bin/python3 subprocess
 // (benchmarks/peers/torch_bench.py) driven over a pipe, so it stays warm.
 //
 //   side_by_side [--rounds 7] [--threads 1,2] [--nets plain39,paper39,plain31,paper31]
-//                [--cases infer1,infer128,train128] [--target-ms 200] [--no-torch]
+//                [--cases infer1,infer128,train128,joint128] [--target-ms 200] [--no-torch]
 //                [--no-opencv] [--python /usr/bin/python3] [--torch-blas DIR|auto] [--markdown FILE]
 #include <algorithm>
 #include <chrono>
@@ -65,7 +74,7 @@ struct options {
   int rounds = 7;
   std::vector<int> threads{1, 2};
   std::vector<std::string> nets{"plain39", "paper39", "plain31", "paper31"};
-  std::vector<std::string> cases{"infer1", "infer128", "train128"};
+  std::vector<std::string> cases{"infer1", "infer128", "train128", "joint128"};
   double target_s = 0.2;  // length of one measurement
   bool torch = true, opencv = true;
   std::string python = "/usr/bin/python3";
@@ -443,17 +452,22 @@ class bench {
 
     for (int threads : opt_.threads)
       for (const auto& c : opt_.cases) {
-        const bool train = c.rfind("train", 0) == 0;
-        const std::size_t batch = std::stoul(c.substr(train ? 5 : 5));
+        const std::string kind = c.substr(0, 5);
+        if (kind != "infer" && kind != "train" && kind != "joint")
+          throw std::runtime_error("unknown case " + c + " (inferN, trainN, jointN)");
+        const bool train = kind != "infer";
+        const std::size_t batch = std::stoul(c.substr(5));
         if (batch == 0 || batch > 128) throw std::runtime_error("case " + c + ": batch must be 1..128");
+        if (kind == "joint" && batch % 2) throw std::runtime_error("case " + c + ": a pair batch needs an even size");
         dp::set_num_threads(threads);
         cv::setNumThreads(threads);
         std::vector<engine> engines;
-        case_result r{key, train ? "train" : "infer", batch, threads,
-                      train ? training_flops(*m) : double(model_type::flops), {}, {}, 0};
+        case_result r{key, kind, batch, threads, train ? training_flops(*m) : double(model_type::flops), {}, {}, 0};
         std::unique_ptr<dp::softmax_classifier<float>> cls;
         std::vector<float> dfeatures, velocity, cls_velocity;
-        if (!train) {
+        std::unique_ptr<dp::train::trainer<net>> pair_trainer;
+        dp::train::identity_patches pairs_from;
+        if (kind == "infer") {
           engines.push_back({"deepid", [&, batch](int calls) {
                                return time_calls(calls, [&] { m->forward(x, batch, dp::mode::inference); });
                              }});
@@ -461,7 +475,7 @@ class bench {
             engines.push_back({"opencv-dnn", [&, batch](int calls) {
                                  return time_calls(calls, [&] { opencv_forward(*cvnet, x, batch, model_type::input_shape); });
                                }});
-        } else {
+        } else if (kind == "train") {
           cls = std::make_unique<dp::softmax_classifier<float>>(feature_dim, classes, 11);
           dfeatures.assign(batch * feature_dim, 0.f);
           velocity.assign(m->parameters().size(), 0.f);
@@ -471,12 +485,28 @@ class bench {
                                  train_step(*m, *cls, x, batch, dfeatures, velocity, cls_velocity);
                                });
                              }});
+        } else {
+          pairs_from = pair_training_set(model_type::input_shape);
+          dp::train::options o;
+          o.batch_pairs = batch / 2;
+          o.lambda = 0.05;
+          o.epochs = 1 << 30;
+          o.optimiser = {.lr = learning_rate, .momentum = momentum, .weight_decay = 0};
+          o.schedule = dp::lr_schedule::constant(learning_rate);
+          o.margin_window = 20000;
+          o.progress = dp::progress_style::silent;
+          pair_trainer = std::make_unique<dp::train::trainer<net>>(*m, classes, o);
+          engines.push_back({"deepid", [&](int calls) {
+                               // fit() runs `calls` steps, returns and later resumes where it stopped.
+                               pair_trainer->stop_after(calls);
+                               return time_calls(1, [&] { pair_trainer->fit(pairs_from); });
+                             }});
         }
         std::vector<std::string> torch_variants;
         if (torch_) {
           const std::string reply = torch_->ask("case " + d.folder + " " + d.sharing + " " + std::to_string(H) + " " +
                                                 std::to_string(W) + " " + std::to_string(batch) + " " +
-                                                std::to_string(threads) + " " + (train ? "train" : "infer"));
+                                                std::to_string(threads) + " " + kind);
           auto words = split(reply, ' ');
           for (std::size_t i = 1; i < words.size(); ++i)
             if (words[i].rfind("maxdiff=", 0) == 0) torch_diff_[key] = words[i].substr(8);
@@ -520,6 +550,24 @@ class bench {
     }
     write("input", x, n * Model::input_shape.size());
     write("features", features.data(), features.size());
+  }
+
+  // 640 identities x 10 random patches (and flipped counterparts) for the
+  // joint step; labels 0..639 of the 10,000-way classifier.
+  static dp::train::identity_patches pair_training_set(dp::shape3 s) {
+    constexpr std::size_t ids = 640, per_id = 10, n = ids * per_id;
+    dp::train::identity_patches d;
+    d.original = dp::batch4<float>(std::array<std::size_t, 4>{n, s.c, s.h, s.w});
+    d.flipped = dp::batch4<float>(std::array<std::size_t, 4>{n, s.c, s.h, s.w});
+    std::mt19937 gen(5);
+    std::normal_distribution<float> normal(0.f, 1.f);
+    for (std::size_t i = 0; i < d.original.size(); ++i) d.original.data()[i] = normal(gen);
+    for (std::size_t i = 0; i < n * s.c * s.h; ++i)  // mirror each row
+      for (std::size_t col = 0; col < s.w; ++col)
+        d.flipped.data()[i * s.w + col] = d.original.data()[i * s.w + (s.w - 1 - col)];
+    for (std::size_t i = 0; i < n; ++i) d.labels.push_back(int(i / per_id));
+    d.identities = classes;
+    return d;
   }
 
   template <class Model>
@@ -568,7 +616,9 @@ class bench {
 
   void report(const net_data& d, case_result& r, const std::vector<engine>& engines, double steal) {
     std::printf("\n== %s | %s | batch %zu | %d thread%s ==\n", d.label.c_str(),
-                r.kind == "train" ? "training step (fwd, 10,000-way softmax CE, bwd, SGD momentum 0.9)" : "inference",
+                r.kind == "train"   ? "training step (fwd, 10,000-way softmax CE, bwd, SGD momentum 0.9)"
+                : r.kind == "joint" ? "joint training step (pairs, softmax CE + 0.05 x L2 contrastive, bwd, SGD)"
+                                    : "inference",
                 r.batch, r.threads, r.threads > 1 ? "s" : "");
     std::printf("  %-13s %12s %9s     per round (samples/s)\n", "engine", "samples/s", "GFLOP/s");
     for (const auto& e : engines) {
@@ -621,7 +671,7 @@ class bench {
       std::snprintf(gflops, sizeof gflops, "%.1f", r.samples_per_s.at("deepid") * r.flops_per_sample * 1e-9);
       char load[32];
       std::snprintf(load, sizeof load, "%.2f", r.other_load);
-      md << "| " << r.net << " | " << (r.kind == "train" ? "training step" : "inference") << " | " << r.batch << " | "
+      md << "| " << r.net << " | " << (r.kind == "train" ? "training step" : r.kind == "joint" ? "joint step (pairs)" : "inference") << " | " << r.batch << " | "
          << r.threads << " | " << get(r.samples_per_s, "deepid", "%.0f") << " | " << gflops << " | "
          << get(r.samples_per_s, "opencv-dnn", "%.0f") << " | " << get(r.samples_per_s, "torch-best", "%.0f")
          << " | " << get(r.ratio, "opencv-dnn", "%.2fx") << " | " << get(r.ratio, "torch-best", "%.2fx") << " | "
@@ -630,14 +680,15 @@ class bench {
     std::printf("\n## Summary (medians of %d interleaved rounds; ratios are medians of per-round ratios)\n\n%s",
                 opt_.rounds, md.str().c_str());
     std::printf("\nTargets (2 threads): inference >= 1.5x OpenCV dnn on plain39 at batch 1 and 128; training step "
-                ">= 2x PyTorch for plain39 and paper39.\n");
+                "(and the joint step) >= 2x PyTorch for plain39 and paper39.\n");
     for (const auto& r : results_) {
       if (r.threads != 2) continue;
       if (r.kind == "infer" && r.net == "plain39" && r.ratio.count("opencv-dnn"))
         std::printf("  inference plain39 batch %zu: %.2fx OpenCV dnn -> %s\n", r.batch, r.ratio.at("opencv-dnn"),
                     r.ratio.at("opencv-dnn") >= 1.5 ? "met" : "NOT met");
-      if (r.kind == "train" && (r.net == "plain39" || r.net == "paper39") && r.ratio.count("torch-best"))
-        std::printf("  training %s batch %zu: %.2fx PyTorch -> %s\n", r.net.c_str(), r.batch,
+      if (r.kind != "infer" && (r.net == "plain39" || r.net == "paper39") && r.ratio.count("torch-best"))
+        std::printf("  %s %s batch %zu: %.2fx PyTorch -> %s\n", r.kind == "joint" ? "joint step" : "training",
+                    r.net.c_str(), r.batch,
                     r.ratio.at("torch-best"), r.ratio.at("torch-best") >= 2.0 ? "met" : "NOT met");
     }
     if (!opt_.markdown.empty()) std::ofstream(opt_.markdown) << md.str();

@@ -4,12 +4,18 @@ side_by_side starts this script once (with /usr/bin/python3: Debian's torch
 lives there) and sends one command per line, so PyTorch runs interleaved with
 deepid and OpenCV dnn while staying warm:
 
-  case <dir> <sharing> <h> <w> <batch> <threads> <infer|train>
+  case <dir> <sharing> <h> <w> <batch> <threads> <infer|train|joint>
       build the net with the weights deepid wrote to <dir> (<name>.bin, raw
       float32 in PyTorch layout), prepare the variants and answer
       "ok <variant>... maxdiff=<max |torch - deepid| on <dir>/features.bin>"
   time <variant> <calls>      run <calls> calls and answer the seconds taken
   quit
+
+"joint" is DeepID2's step on batch/2 pairs gathered each step from 640
+identities x 10 patches (random partners, half positive, random flips):
+softmax cross-entropy on every sample plus LAMBDA times the L2 contrastive
+loss with a fixed margin (deepid also re-fits the margin; that is a few
+hundred comparisons per step).
 
 Variants: eager and jit (torch.jit.trace + torch.jit.freeze for inference;
 trace without freeze for training, which freeze does not support). The
@@ -37,6 +43,8 @@ from torch_deepid import DeepID  # noqa: E402
 
 CLASSES = 10000
 LR, MOMENTUM = 0.01, 0.9
+LAMBDA, MARGIN = 0.05, 10.0
+PAIR_IDS, PER_ID = 640, 10
 
 
 def load(path, shape):
@@ -66,14 +74,22 @@ class Case:
             self.run["jit"] = self.infer_jit
         else:
             self.net.train()
+            if kind == "joint":
+                self.setup_pairs(h, w, batch // 2)
             self.fc = torch.nn.Linear(160, CLASSES)
             self.y = torch.randint(0, CLASSES, (batch,), generator=torch.Generator().manual_seed(1))
             params = list(self.net.parameters()) + list(self.fc.parameters())
             self.opt = torch.optim.SGD(params, lr=LR, momentum=MOMENTUM)
             self.full = torch.nn.Sequential(self.net, self.fc)
             self.traced = torch.jit.trace(self.full, self.x)
-            self.run["eager"] = lambda: self.train(self.full)
-            self.run["jit"] = lambda: self.train(self.traced)
+            self.traced_net = torch.jit.trace(self.net, self.x)
+            self.traced_fc = torch.jit.trace(self.fc, torch.zeros(batch, 160))
+            if kind == "joint":
+                self.run["eager"] = lambda: self.joint(self.net, self.fc)
+                self.run["jit"] = lambda: self.joint(self.traced_net, self.traced_fc)
+            else:
+                self.run["eager"] = lambda: self.train(self.full)
+                self.run["jit"] = lambda: self.train(self.traced)
         for f in self.run.values():  # warm up (jit profiles its first calls)
             for _ in range(3):
                 f()
@@ -85,6 +101,35 @@ class Case:
     def infer_jit(self):
         with torch.no_grad():
             return self.traced(self.x)
+
+    def setup_pairs(self, h, w, pairs):
+        gen = torch.Generator().manual_seed(5)
+        data = torch.randn(PAIR_IDS * PER_ID, 3, h, w, generator=gen)
+        self.data = torch.cat([data, torch.flip(data, dims=[3])])  # rows n.. are the mirrors
+        self.labels = torch.arange(PAIR_IDS * PER_ID) // PER_ID
+        self.pairs = pairs
+        self.gen = torch.Generator().manual_seed(6)
+
+    def joint(self, net, fc):
+        n, b, g = PAIR_IDS * PER_ID, self.pairs, self.gen
+        anchors = torch.randint(0, n, (b,), generator=g)
+        same = torch.rand(b, generator=g) < 0.5
+        same_id = (anchors // PER_ID) * PER_ID + torch.randint(0, PER_ID, (b,), generator=g)
+        partners = torch.where(same, same_id, torch.randint(0, n, (b,), generator=g))
+        rows = torch.cat([anchors, partners])
+        flips = torch.randint(0, 2, (2 * b,), generator=g)
+        x = self.data.index_select(0, rows + flips * n)
+        y = self.labels.index_select(0, rows)
+        self.opt.zero_grad(set_to_none=True)
+        features = net(x)
+        logits = fc(features)
+        d = (features[:b] - features[b:]).norm(dim=1)
+        same_label = (y[:b] == y[b:]).float()
+        verif = 0.5 * (same_label * d.pow(2) + (1 - same_label) * F.relu(MARGIN - d).pow(2))
+        loss = 2 * F.cross_entropy(logits, y) + LAMBDA * verif.mean()
+        loss.backward()
+        self.opt.step()
+        return loss
 
     def train(self, module):
         self.opt.zero_grad(set_to_none=True)

@@ -109,6 +109,9 @@ class trainer {
 
   softmax_classifier<float>& classifier() { return classifier_; }
   double margin() const { return margin_; }
+  // The next fit() stops (as on SIGINT) after this many batches; -1: runs to
+  // the last epoch. For tests and benchmarks that step a run in pieces.
+  void stop_after(long batches) { o_.stop_after_batches = batches; }
 
   // Continues from a checkpoint written by this trainer's configuration.
   void resume(const std::filesystem::path& path) {
@@ -148,7 +151,8 @@ class trainer {
     out.epochs = history_;
     out.best_epoch = best_epoch_from(history_);
     out.best_validation_error = out.best_epoch >= 0 ? history_[std::size_t(out.best_epoch)].validation_error : 1.0;
-    std::vector<float> input(2 * b * sample), dfeat(2 * b * dim), dident(2 * b * dim);
+    std::vector<float> input(2 * b * sample), dfeat(2 * b * dim), dident(2 * b * dim), gv(2 * b * dim);
+    std::vector<float> cgrad(classifier_.parameters().size());
     std::vector<std::int32_t> labels(2 * b);
     std::vector<bool> same(b);
     long batches_run = 0;
@@ -182,7 +186,7 @@ class trainer {
         // d/d f of (1/B) sum over pairs: the classifier's mean over 2B samples, times 2.
         for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] = 2 * dident[i];
         double verif = 0, dw = 0, db = 0;
-        std::vector<float> gv(2 * b * dim, 0.0f);
+        std::fill(gv.begin(), gv.end(), 0.0f);
         for (std::size_t k = 0; k < b; ++k) {
           double measure = 0;
           verif += loss::verification_pair(o_.verification, f + k * dim, f + (b + k) * dim, dim, same[k], margin_,
@@ -197,8 +201,8 @@ class trainer {
         for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] += float(scale * gv[i]);
         model_.backward(dfeat.data());
         model_state_.step(o_.optimiser, lr_.lr, model_.parameters(), model_.gradients());
-        std::vector<float> cgrad(classifier_.gradients().begin(), classifier_.gradients().end());
-        for (auto& g : cgrad) g *= 2;
+        const auto cg = classifier_.gradients();
+        for (std::size_t i = 0; i < cgrad.size(); ++i) cgrad[i] = 2 * cg[i];
         classifier_state_.step(o_.optimiser, lr_.lr, classifier_.parameters(), cgrad);
         if (o_.verification == loss::verification_kind::cosine) {
           vel_w_ = o_.optimiser.momentum * vel_w_ - lr_.lr * scale * dw;
