@@ -17,7 +17,8 @@ namespace deepid_cli {
 const char* const train_usage =
     "usage: deepid train --scheme deepid1|deepid2 --patches SPEC --out DIR\n"
     "                    (--celeba DIR | --folders ROOT --landmarks TSV | --synthetic IDS:IMAGES)\n"
-    "                    [--epochs 10] [--batch 64] [--lr 0.01] [--lambda 0.05] [--warmup 0]\n"
+    "                    [--epochs 10] [--batch 64] [--lr 0.01] [--weight-decay 0.0005]\n"
+    "                    [--lambda 0.05] [--warmup 0]\n"
     "                    [--verification l2|l2+|l2-|l1|cosine] [--margin-every 200000]\n"
     "                    [--schedule constant|step:E|plateau:P] [--seed 1] [--threads N] [--skip-bad]\n"
     "\n"
@@ -82,7 +83,7 @@ deepid::train::options training_options(const options& o) {
   if (o.has("verification")) t.verification = parse_verification(o.required("verification"));
   t.margin_window = o.integer("margin-every", 200000, 2, std::uint64_t(1) << 40);
   const double lr = real(o, "lr", 0.01);
-  t.optimiser = {.lr = lr, .momentum = 0.9, .weight_decay = 5e-4};
+  t.optimiser = {.lr = lr, .momentum = 0.9, .weight_decay = real(o, "weight-decay", 5e-4)};
   t.schedule = deepid::lr_schedule::constant(lr);
   if (o.has("schedule")) {
     const std::string s = o.required("schedule");
@@ -97,7 +98,7 @@ deepid::train::options training_options(const options& o) {
 int run_train(arguments args) {
   const auto o = parse_options("train", args,
                                {"scheme", "patches", "out", "celeba", "folders", "landmarks", "synthetic", "epochs", "batch",
-                                "lr", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
+                                "lr", "weight-decay", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
                                 "skip-bad"},
                                {}, {"skip-bad"});
   if (o.help) return std::cout << train_usage, 0;

@@ -23,7 +23,8 @@ const char* const verifier_names_help =
     "  jb-exact              PCA + Joint Bayesian, exact EM\n"
     "  lr, svm               PCA + logistic regression / linear SVM on pair features\n"
     "  nn                    the neural-network verifier (PCA + one group, or --nn-groups G\n"
-    "                        groups of the raw features, one per patch net)\n"
+    "                        groups of the raw features, one per patch net); unrestricted,\n"
+    "                        it also learns from 20,000 pairs drawn from the folds' people\n"
     "  hamming               Hamming distance of binarised features (x > 0)\n";
 
 void check_verifier_name(const std::string& name) {
@@ -57,11 +58,13 @@ ev::protocol_result evaluate_verifier(const std::string& name, const deepid::mat
     return run(std::function<vf::with_pca<vf::svm_verifier>()>([&] { return vf::with_pca<vf::svm_verifier>(pca); }));
   if (name == "nn") {
     vf::nn_verifier_options o;
+    // Unrestricted: the nine folds' people give many more pairs than their 5,400.
+    o.add_identity_pairs = s.images == ev::training_images::people;
     if (s.nn_groups > 0) {
       if (x.shape()[1] % s.nn_groups)
         throw deepid::error("nn: " + std::to_string(x.shape()[1]) + " features do not split into " +
                             std::to_string(s.nn_groups) + " equal groups");
-      o.sizes = {s.nn_groups, 0, 80, std::min<std::size_t>(4800, 80 * s.nn_groups), 0};
+      o.sizes = {s.nn_groups, 0, 80, s.nn_hidden2 ? s.nn_hidden2 : std::min<std::size_t>(4800, 80 * s.nn_groups), 0};
       return run(std::function<vf::nn_verifier()>([o] { return vf::nn_verifier(o); }));
     }
     o.sizes = {1, 0, 128, 128, 128};

@@ -10,6 +10,7 @@ namespace deepid_cli {
 struct verifier_settings {
   std::size_t pca = 150;        // components for the pca-*, jb*, lr, svm and nn verifiers
   std::size_t nn_groups = 0;    // nn: feature groups (one per patch net); 0: PCA then one group
+  std::size_t nn_hidden2 = 0;   // nn with groups: hidden-2 width (0: the paper's 80 per group, at most 4,800)
   deepid::eval::training_images images = deepid::eval::training_images::people;
 };
 

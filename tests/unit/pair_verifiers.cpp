@@ -197,6 +197,29 @@ TEST_CASE("nn verifier: fits from identities alone (balanced pairs drawn from th
   CHECK(vf::sample_balanced_pairs(train.ids, 50, 9).back().first == vf::sample_balanced_pairs(train.ids, 50, 9).back().first);
 }
 
+TEST_CASE("nn verifier: add_identity_pairs learns from the identities beside a handful of given pairs") {
+  // 40 given pairs are too few for the net; the identities hold many more.
+  const auto train = make_set(40, 5, 24, 0.35, 3, 40);
+  const auto test = make_set(20, 5, 24, 0.35, 4, 400);
+  auto o = tiny_options();
+  o.sampled_pairs = 1000;
+  vf::nn_verifier few(o);
+  few.fit({train.x, train.ids, train.pairs});
+  o.add_identity_pairs = true;
+  vf::nn_verifier more(o);
+  more.fit({train.x, train.ids, train.pairs});
+  const double acc_few = accuracy(few.scores(test.x, test.pairs), test.pairs, few.threshold());
+  const double acc_more = accuracy(more.scores(test.x, test.pairs), test.pairs, more.threshold());
+  MESSAGE("held-out accuracy: 40 given pairs " << acc_few << ", plus 1,000 drawn from the identities " << acc_more);
+  CHECK(acc_more >= 0.85);
+  CHECK(acc_more > acc_few + 0.03);
+  // The threshold still comes from the given pairs; without identities the option changes nothing.
+  vf::nn_verifier no_ids(o), plain(tiny_options());
+  no_ids.fit({train.x, {}, train.pairs});
+  plain.fit({train.x, {}, train.pairs});
+  CHECK(no_ids.scores(test.x, test.pairs) == plain.scores(test.x, test.pairs));
+}
+
 TEST_CASE("nn verifier: stage 1 trains each group alone; stage 2 keeps the first layer fixed") {
   const auto train = make_set(40, 5, 24, 0.35, 5, 800);
   const auto o = tiny_options();

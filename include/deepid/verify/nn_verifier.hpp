@@ -137,13 +137,16 @@ class nn_verifier_net {
     return (i >= b1_offset() && i < w2_offset()) || (i >= b2_offset() && i < w3_offset()) || i == b3_offset();
   }
 
-  // He-normal weights for the ReLU layers (sd sqrt(2 / fan-in)), sd
-  // sqrt(1 / fan-in) for the output, zero biases.
+  // Normal weights with sd sqrt(1 / (3 fan-in)) (the variance of PyTorch's
+  // default uniform(+-1/sqrt(fan-in)) for linear layers), zero biases. Not
+  // He-normal: its 2.4x larger weights left the net near chance on LFW
+  // features with dropout 0.5 (PCA-150 DeepID features: AUC 0.60 after 10
+  // epochs, against 0.87 with this scale; docs/results.md).
   void initialise(std::uint64_t seed) {
     rng gen(seed);
     std::fill(params_.begin(), params_.end(), T(0));
-    const double s1 = std::sqrt(2.0 / double(2 * s_.block)), s2 = std::sqrt(2.0 / double(s_.hidden1_total())),
-                 s3 = std::sqrt(1.0 / double(s_.hidden2));
+    const double s1 = std::sqrt(1.0 / (3.0 * double(2 * s_.block))),
+                 s2 = std::sqrt(1.0 / (3.0 * double(s_.hidden1_total()))), s3 = std::sqrt(1.0 / (3.0 * double(s_.hidden2)));
     for (std::size_t i = 0; i < b1_offset(); ++i) params_[i] = T(s1 * gen.normal());
     for (std::size_t i = w2_offset(); i < b2_offset(); ++i) params_[i] = T(s2 * gen.normal());
     for (std::size_t i = w3_offset(); i < b3_offset(); ++i) params_[i] = T(s3 * gen.normal());
@@ -320,6 +323,10 @@ struct nn_verifier_options {
   bool standardise = true;           // per-dimension mean/sd of the training rows
   bool symmetrise = true;            // also train on (second, first)
   std::size_t sampled_pairs = 20000; // drawn when fit() gets identities only
+  // Also train on sampled_pairs balanced pairs drawn from the identity labels
+  // when fit() gets both pairs and identities (LFW's unrestricted setting):
+  // a net that compares raw features needs more than a few thousand pairs.
+  bool add_identity_pairs = false;
   std::uint64_t seed = 1;
 };
 
@@ -533,6 +540,13 @@ class nn_verifier : public threshold_holder {
 
   std::vector<labelled_pair> ordered_pairs(const training_data& data) const {
     auto pairs = detail::pairwise::training_pairs(data, opt_.sampled_pairs, opt_.seed, "nn verifier");
+    if (opt_.add_identity_pairs && !data.pairs.empty() && !data.identities.empty()) {
+      if (data.identities.size() != data.features.shape()[0])
+        throw error("nn verifier: " + std::to_string(data.identities.size()) + " identity labels for " +
+                    std::to_string(data.features.shape()[0]) + " feature rows");
+      const auto more = sample_balanced_pairs(data.identities, opt_.sampled_pairs, opt_.seed);
+      pairs.insert(pairs.end(), more.begin(), more.end());
+    }
     detail::pairwise::require_both_labels(pairs, "nn verifier");
     if (opt_.symmetrise) {
       const std::size_t n = pairs.size();
