@@ -64,12 +64,19 @@ class worker_pool {
       const int index = workers_ + 1;
       std::thread([this, index] { work(index); }).detach();
     }
-    fn_.store(&invoke<F>, std::memory_order_relaxed);
-    ctx_.store(const_cast<void*>(static_cast<const void*>(std::addressof(body))), std::memory_order_relaxed);
-    count_.store(std::uint32_t(count), std::memory_order_relaxed);
+    // Close the previous job before touching the job's fields: a worker
+    // still inside drain() for it could otherwise pair the old state with
+    // the new fields, claim an item of this job under the old generation,
+    // run it twice and leave finished_ one past count (the caller would
+    // then wait forever). With the state closed first, any claim made with
+    // a stale state fails.
+    const std::uint32_t g = generation_.load(std::memory_order_relaxed) + 1;
+    state_.store((std::uint64_t(g) << 32) | closed, std::memory_order_seq_cst);
+    fn_.store(&invoke<F>, std::memory_order_release);
+    ctx_.store(const_cast<void*>(static_cast<const void*>(std::addressof(body))), std::memory_order_release);
+    count_.store(std::uint32_t(count), std::memory_order_release);
     wanted_.store(threads, std::memory_order_relaxed);
     finished_.store(0, std::memory_order_relaxed);
-    const std::uint32_t g = generation_.load(std::memory_order_relaxed) + 1;
     state_.store(std::uint64_t(g) << 32, std::memory_order_release);
     {
       // Under the lock, so a worker between its check and its sleep cannot miss it.
@@ -82,6 +89,8 @@ class worker_pool {
     drain(g);
     inside_parallel_for = false;
     // Wait for the items workers are still running (short: they were claimed).
+    // Every claimed item of this job ends with one increment, so finished_
+    // reaches count exactly.
     const auto until = std::chrono::steady_clock::now() + spin_time;
     while (finished_.load(std::memory_order_acquire) != count) {
       if (std::chrono::steady_clock::now() < until) cpu_relax();
@@ -93,6 +102,7 @@ class worker_pool {
  private:
   worker_pool() = default;
   static constexpr std::chrono::microseconds spin_time{50};
+  static constexpr std::uint64_t closed = 0xffffffffu;  // "next item" of a job not yet open
 
   template <class F>
   static void invoke(void* ctx, std::size_t i) {
@@ -106,10 +116,12 @@ class worker_pool {
     for (;;) {
       std::uint64_t s = state_.load(std::memory_order_acquire);
       if (std::uint32_t(s >> 32) != g) return;
-      const std::uint32_t i = std::uint32_t(s), count = count_.load(std::memory_order_relaxed);
+      // Acquire loads: seeing a later job's field makes the claim below see
+      // that job's closing of the state, so it fails.
+      const std::uint32_t i = std::uint32_t(s), count = count_.load(std::memory_order_acquire);
       if (i >= count) return;
-      const auto fn = fn_.load(std::memory_order_relaxed);
-      void* ctx = ctx_.load(std::memory_order_relaxed);
+      const auto fn = fn_.load(std::memory_order_acquire);
+      void* ctx = ctx_.load(std::memory_order_acquire);
       if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
       fn(ctx, i);
       finished_.fetch_add(1, std::memory_order_acq_rel);
