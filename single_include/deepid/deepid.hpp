@@ -3134,6 +3134,17 @@ class model {
     if (dinput_nchw) to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape);
   }
 
+  // Frees the activation buffers, which grow to the largest batch seen; the
+  // next forward allocates them again. For models kept after training (an
+  // ensemble holds one per patch type).
+  void release_buffers() {
+    for (std::size_t a = 0; a < activation_count; ++a) {
+      buffer<T>().swap(acts_[a]);
+      buffer<T>().swap(dacts_[a]);
+    }
+    batch_ = 0;
+  }
+
   std::span<T> parameters() {
     dirty_ = true;
     return params_;
@@ -7307,13 +7318,16 @@ class typed_patch_net final : public patch_net {
       const float* f = model_.forward(nchw + start * in, m, mode::inference);
       std::copy_n(f, m * dim, out + start * dim);
     }
+    model_.release_buffers();
   }
   train::result train(const train::identity_patches& data, const train::options& o) override {
     train::options options = o;
     options.architecture = architecture();
     train::trainer<Net> t(model_, data.identities, options);
     if (!o.checkpoint.empty() && std::filesystem::exists(o.checkpoint)) t.resume(o.checkpoint);
-    return t.fit(data);
+    auto result = t.fit(data);
+    model_.release_buffers();  // 30 to 60 nets: keep only their parameters
+    return result;
   }
   std::vector<float> parameters() const override { return {model_.parameters().begin(), model_.parameters().end()}; }
   void set_parameters(const std::vector<float>& values, const std::string& source) override {

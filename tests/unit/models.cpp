@@ -44,3 +44,16 @@ TEST_CASE("DeepID2 55x47x3 map sizes match the paper's Fig. 1") {
                                          {60, 10, 8},  {60, 5, 4},   {80, 4, 3},   {160, 1, 1}};
   CHECK(shapes == expected);
 }
+
+TEST_CASE("release_buffers frees the activations; the next forward gives the same features") {
+  dp::model<dp::deepid1<patch<3, 39, 31>>> m(dp::init::seed{3});
+  std::vector<float> x(4 * 3 * 39 * 31);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 13) - 6) / 6.0f;
+  const float* f = m.forward(x.data(), 4, dp::mode::inference);
+  const std::vector<float> before(f, f + 4 * 160);
+  m.release_buffers();
+  std::vector<float> dout(4 * 160, 1.0f);
+  CHECK_THROWS_AS(m.backward(dout.data()), dp::error);  // nothing left to differentiate
+  f = m.forward(x.data(), 4, dp::mode::inference);
+  CHECK(std::vector<float>(f, f + 4 * 160) == before);
+}

@@ -130,6 +130,17 @@ class model {
     if (dinput_nchw) to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape);
   }
 
+  // Frees the activation buffers, which grow to the largest batch seen; the
+  // next forward allocates them again. For models kept after training (an
+  // ensemble holds one per patch type).
+  void release_buffers() {
+    for (std::size_t a = 0; a < activation_count; ++a) {
+      buffer<T>().swap(acts_[a]);
+      buffer<T>().swap(dacts_[a]);
+    }
+    batch_ = 0;
+  }
+
   std::span<T> parameters() {
     dirty_ = true;
     return params_;
