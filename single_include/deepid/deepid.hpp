@@ -9924,6 +9924,27 @@ class nn_verifier : public threshold_holder {
     rng gen(seed);
     const std::size_t P = net.parameters().size(), I = net.sizes().input_size();
     const std::size_t batch = std::min(o.batch, pair_count);
+    // Eigen runs each product on an OpenMP team. A small net's per-batch
+    // products (64 x a few hundred units) cost less than the team's barriers,
+    // which on a busy machine made 2 threads far slower than 1, so they run
+    // on one thread. The results are the same: each thread of a product
+    // computes whole blocks of it.
+    // (Inside a parallel region, as in stage 1, Eigen is serial already and
+    // its global setting is left alone.)
+    struct eigen_scope {
+      bool active = false;
+      int saved = 0;
+      ~eigen_scope() {
+        if (active) Eigen::setNbThreads(saved);
+      }
+    } restore;
+#if DEEPID_OPENMP
+    if (!omp_in_parallel() && double(batch) * double(net.sizes().hidden1_total()) * double(net.sizes().hidden2) < 2e7) {
+      restore.active = true;
+      restore.saved = Eigen::nbThreads();
+      Eigen::setNbThreads(1);
+    }
+#endif
     std::vector<float> grad(P), velocity(P, 0.0f), in(batch * I), labels(batch);
     std::vector<std::size_t> order(pair_count);
     for (std::size_t i = 0; i < pair_count; ++i) order[i] = i;
