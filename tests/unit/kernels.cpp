@@ -206,21 +206,22 @@ namespace {
 
 // Max pooling is exact, so fast and reference agree bit for bit, ties
 // included (inputs on a coarse grid of values make ties common).
-template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride>
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride,
+          std::size_t Pad = 0>
 void pool_matches_reference() {
-  constexpr std::size_t ho = (H - Size) / Stride + 1, wo = (W - Size) / Stride + 1;
+  constexpr std::size_t ho = (H + 2 * Pad - Size) / Stride + 1, wo = (W + 2 * Pad - Size) / Stride + 1;
   for (const std::size_t n : {1, 3, 13}) {
     dp::rng gen(n + C);
     std::vector<T> in(n * C * H * W);
     for (auto& v : in) v = T(std::round(gen.normal() * 2) / 2);
     std::vector<T> out(n * C * ho * wo), ref_out(out.size());
-    kn::max_pool_forward<T, C, H, W, Size, Stride>(in.data(), out.data(), n);
-    kn::reference::max_pool_forward(C, H, W, Size, Stride, in.data(), ref_out.data(), n);
+    kn::max_pool_forward<T, C, H, W, Size, Stride, Pad>(in.data(), out.data(), n);
+    kn::reference::max_pool_forward(C, H, W, Size, Stride, in.data(), ref_out.data(), n, Pad);
     CHECK(out == ref_out);
     const auto dout = random_values<T>(out.size(), gen);
     std::vector<T> din(in.size(), T(0)), ref_din(in.size(), T(0));
-    kn::max_pool_backward<T, C, H, W, Size, Stride>(in.data(), dout.data(), din.data(), n);
-    kn::reference::max_pool_backward(C, H, W, Size, Stride, in.data(), dout.data(), ref_din.data(), n);
+    kn::max_pool_backward<T, C, H, W, Size, Stride, Pad>(in.data(), dout.data(), din.data(), n);
+    kn::reference::max_pool_backward(C, H, W, Size, Stride, in.data(), dout.data(), ref_din.data(), n, Pad);
     CHECK(din == ref_din);
   }
 }
@@ -235,6 +236,12 @@ TEST_CASE("max pooling kernels match the reference exactly") {
   pool_matches_reference<float, 1, 8, 8, 2, 3>();    // gaps between windows
   pool_matches_reference<double, 17, 5, 5, 3, 1>();
   pool_matches_reference<float, 40, 16, 12, 2, 2>();
+  pool_matches_reference<float, 19, 7, 5, 2, 2>();      // floor: the last row is left over
+  pool_matches_reference<double, 3, 13, 11, 2, 2>();    // floor on both sides
+  pool_matches_reference<float, 20, 6, 5, 3, 1, 1>();   // Inception's pool branch: 3x3, stride 1, pad 1
+  pool_matches_reference<double, 9, 6, 5, 3, 1, 1>();
+  pool_matches_reference<float, 8, 7, 6, 3, 2, 1>();    // padded and strided
+  pool_matches_reference<double, 2, 4, 4, 2, 2, 1>();   // windows of one pixel at the corners
 }
 
 // ------------------------------------------------------------ dense

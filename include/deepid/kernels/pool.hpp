@@ -1,7 +1,11 @@
 #pragma once
 // Max pooling over NHWC maps, vectorised across channels (contiguous in NHWC).
+// Windows that hang over the border (padding) take the maximum of the pixels
+// they cover, as if the border were -infinity. The output has
+// floor((H + 2 Pad - Size) / Stride) + 1 rows; rows left over are not read.
 #include <algorithm>
 #include <cstddef>
+#include <utility>
 
 #include "deepid/core/config.hpp"
 #include "deepid/kernels/detail/xsimd.hpp"
@@ -11,8 +15,83 @@
 DEEPID_NAMESPACE_BEGIN
 namespace kernels {
 
-template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride>
+template <std::size_t Extent, std::size_t Size, std::size_t Stride, std::size_t Pad>
+inline constexpr std::size_t pooled_extent = (Extent + 2 * Pad - Size) / Stride + 1;
+
+namespace detail {
+
+// The rows (or columns) [first, last) of the input that window `i` covers.
+template <std::size_t Extent, std::size_t Size, std::size_t Stride, std::size_t Pad>
+constexpr std::pair<std::size_t, std::size_t> window_span(std::size_t i) {
+  const std::size_t start = i * Stride;  // in padded coordinates
+  const std::size_t first = start > Pad ? start - Pad : 0;
+  const std::size_t last = std::min(Extent, start + Size - Pad);
+  return {first, last};
+}
+
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride, std::size_t Pad>
+void max_pool_forward_padded(const T* in, T* out, std::size_t n) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t ho = pooled_extent<H, Size, Stride, Pad>, wo = pooled_extent<W, Size, Stride, Pad>;
+  constexpr std::size_t vec_end = C / vec::size * vec::size;
+  parallel_for(n * ho, [&](std::size_t item) {
+    const std::size_t s = item / ho, y = item % ho;
+    const auto [r0, r1] = window_span<H, Size, Stride, Pad>(y);
+    for (std::size_t x = 0; x < wo; ++x) {
+      const auto [c0, c1] = window_span<W, Size, Stride, Pad>(x);
+      const T* first = in + ((s * H + r0) * W + c0) * C;
+      T* o = out + ((s * ho + y) * wo + x) * C;
+      for (std::size_t c = 0; c < vec_end; c += vec::size) {
+        vec best = vec::load_unaligned(first + c);
+        for (std::size_t r = r0; r < r1; ++r)
+          for (std::size_t q = c0; q < c1; ++q)
+            best = xsimd::max(best, vec::load_unaligned(in + ((s * H + r) * W + q) * C + c));
+        best.store_unaligned(o + c);
+      }
+      for (std::size_t c = vec_end; c < C; ++c) {
+        T best = first[c];
+        for (std::size_t r = r0; r < r1; ++r)
+          for (std::size_t q = c0; q < c1; ++q) best = std::max(best, in[((s * H + r) * W + q) * C + c]);
+        o[c] = best;
+      }
+    }
+  });
+}
+
+// Windows overlap (padding comes with stride < size in practice): by sample.
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride, std::size_t Pad>
+void max_pool_backward_padded(const T* in, const T* dout, T* din, std::size_t n) {
+  constexpr std::size_t ho = pooled_extent<H, Size, Stride, Pad>, wo = pooled_extent<W, Size, Stride, Pad>;
+  parallel_for(n, [&](std::size_t s) {
+    for (std::size_t y = 0; y < ho; ++y) {
+      const auto [r0, r1] = window_span<H, Size, Stride, Pad>(y);
+      for (std::size_t x = 0; x < wo; ++x) {
+        const auto [c0, c1] = window_span<W, Size, Stride, Pad>(x);
+        const T* g = dout + ((s * ho + y) * wo + x) * C;
+        for (std::size_t c = 0; c < C; ++c) {
+          std::size_t arg = ((s * H + r0) * W + c0) * C + c;
+          T best = in[arg];
+          for (std::size_t r = r0; r < r1; ++r)
+            for (std::size_t q = c0; q < c1; ++q) {
+              const std::size_t i = ((s * H + r) * W + q) * C + c;
+              if (in[i] > best) best = in[i], arg = i;
+            }
+          din[arg] += g[c];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace detail
+
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride,
+          std::size_t Pad = 0>
 void max_pool_forward(const T* in, T* out, std::size_t n) {
+  if constexpr (Pad > 0) {
+    detail::max_pool_forward_padded<T, C, H, W, Size, Stride, Pad>(in, out, n);
+    return;
+  }
   using vec = xsimd::batch<T>;
   constexpr std::size_t ho = (H - Size) / Stride + 1, wo = (W - Size) / Stride + 1;
   constexpr std::size_t vec_end = C / vec::size * vec::size;
@@ -65,10 +144,13 @@ template <class T, std::size_t Count, std::size_t Size, std::size_t RowStep, std
 }  // namespace detail
 
 // Routes each output gradient to the first maximum of its window (adds to din).
-template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride>
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride,
+          std::size_t Pad = 0>
 void max_pool_backward(const T* in, const T* dout, T* din, std::size_t n) {
   constexpr std::size_t ho = (H - Size) / Stride + 1, wo = (W - Size) / Stride + 1;
-  if constexpr (Stride >= Size) {
+  if constexpr (Pad > 0) {
+    detail::max_pool_backward_padded<T, C, H, W, Size, Stride, Pad>(in, dout, din, n);
+  } else if constexpr (Stride >= Size) {
     // Windows do not overlap: rows in parallel, channels in vectors.
     constexpr std::size_t width = simd_width<T>, vectors = (C + width - 1) / width;
     parallel_for(n * ho, [&](std::size_t item) {

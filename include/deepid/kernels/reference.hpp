@@ -69,27 +69,31 @@ void conv_backward(const conv_geometry& g, const T* in, const T* out, const T* d
       }
 }
 
-// Max pooling, NHWC, window `size`, step `stride`; ties go to the first.
+// Max pooling, NHWC, window `size`, step `stride`, `pad` rows and columns of
+// -infinity around the map; ties go to the first.
 template <class T>
 void max_pool_forward(std::size_t c, std::size_t h, std::size_t w, std::size_t size, std::size_t stride,
-                      const T* in, T* out, std::size_t n) {
-  const std::size_t ho = (h - size) / stride + 1, wo = (w - size) / stride + 1;
+                      const T* in, T* out, std::size_t n, std::size_t pad = 0) {
+  const std::size_t ho = (h + 2 * pad - size) / stride + 1, wo = (w + 2 * pad - size) / stride + 1;
   for (std::size_t s = 0; s < n; ++s)
     for (std::size_t y = 0; y < ho; ++y)
       for (std::size_t x = 0; x < wo; ++x)
         for (std::size_t ch = 0; ch < c; ++ch) {
           T best = -std::numeric_limits<T>::infinity();
           for (std::size_t dy = 0; dy < size; ++dy)
-            for (std::size_t dx = 0; dx < size; ++dx)
-              best = std::max(best, in[((s * h + y * stride + dy) * w + x * stride + dx) * c + ch]);
+            for (std::size_t dx = 0; dx < size; ++dx) {
+              const long iy = long(y * stride + dy) - long(pad), ix = long(x * stride + dx) - long(pad);
+              if (iy < 0 || ix < 0 || iy >= long(h) || ix >= long(w)) continue;
+              best = std::max(best, in[((s * h + std::size_t(iy)) * w + std::size_t(ix)) * c + ch]);
+            }
           out[((s * ho + y) * wo + x) * c + ch] = best;
         }
 }
 
 template <class T>
 void max_pool_backward(std::size_t c, std::size_t h, std::size_t w, std::size_t size, std::size_t stride,
-                       const T* in, const T* dout, T* din, std::size_t n) {
-  const std::size_t ho = (h - size) / stride + 1, wo = (w - size) / stride + 1;
+                       const T* in, const T* dout, T* din, std::size_t n, std::size_t pad = 0) {
+  const std::size_t ho = (h + 2 * pad - size) / stride + 1, wo = (w + 2 * pad - size) / stride + 1;
   for (std::size_t s = 0; s < n; ++s)
     for (std::size_t y = 0; y < ho; ++y)
       for (std::size_t x = 0; x < wo; ++x)
@@ -98,7 +102,9 @@ void max_pool_backward(std::size_t c, std::size_t h, std::size_t w, std::size_t 
           T best = -std::numeric_limits<T>::infinity();
           for (std::size_t dy = 0; dy < size; ++dy)
             for (std::size_t dx = 0; dx < size; ++dx) {
-              const std::size_t i = ((s * h + y * stride + dy) * w + x * stride + dx) * c + ch;
+              const long iy = long(y * stride + dy) - long(pad), ix = long(x * stride + dx) - long(pad);
+              if (iy < 0 || ix < 0 || iy >= long(h) || ix >= long(w)) continue;
+              const std::size_t i = ((s * h + std::size_t(iy)) * w + std::size_t(ix)) * c + ch;
               if (in[i] > best) { best = in[i]; arg = i; }
             }
           din[arg] += dout[((s * ho + y) * wo + x) * c + ch];

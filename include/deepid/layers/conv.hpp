@@ -22,6 +22,7 @@ struct conv {
   template <class Ctx, class T, bool Relu>
   struct binder {
     static_assert(check::positive_maps<Maps>::ok && check::positive_stride<Stride>::ok &&
+                  check::padding_smaller_than_window<Pad, Kernel>::ok &&
                   check::kernel_fits_input<Kernel, Ctx::shape.h + 2 * Pad, Ctx::shape.w + 2 * Pad>::ok);
     using type = detail::banked_conv_layer<conv, Ctx, T, Relu,
                                            detail::base_geometry<Ctx::shape, Maps, Kernel, Stride, Pad>()>;

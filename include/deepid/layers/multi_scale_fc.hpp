@@ -9,40 +9,9 @@
 #include "deepid/core/fixed_string.hpp"
 #include "deepid/layers/detail/checks.hpp"
 #include "deepid/layers/detail/dense_layer.hpp"
+#include "deepid/layers/tap.hpp"
 
 DEEPID_NAMESPACE_BEGIN
-
-namespace detail {
-
-template <fixed_string Tag, class Taps>
-struct find_tap;
-
-template <fixed_string Tag, class... Entries>
-struct find_tap<Tag, tap_list<Entries...>> {
-  static constexpr std::size_t position() {
-    std::size_t i = 0, found = sizeof...(Entries);
-    ((Entries::name == Tag && found == sizeof...(Entries) ? (found = i, ++i) : ++i), ...);
-    return found;
-  }
-  static constexpr std::size_t index = position();
-  static constexpr bool found = index < sizeof...(Entries);
-
-  template <std::size_t I, class First, class... Rest>
-  static constexpr auto pick() {
-    if constexpr (I == 0) return First{};
-    else return pick<I - 1, Rest...>();
-  }
-  static constexpr std::size_t act() {
-    if constexpr (found) return decltype(pick<index, Entries...>())::act;
-    else return 0;
-  }
-  static constexpr shape3 shape() {
-    if constexpr (found) return decltype(pick<index, Entries...>())::shape;
-    else return shape3{1, 1, 1};
-  }
-};
-
-}  // namespace detail
 
 namespace check {
 template <fixed_string Tag, bool Found>

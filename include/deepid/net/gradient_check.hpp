@@ -1,9 +1,10 @@
 #pragma once
 // check_gradients(model, ...): a numerical gradient check of a whole network,
 // in the spirit of dlib's test_layer. For a model<Net, double>, an input batch
-// x and a random linear loss L = sum_i r_i * output_i, it compares what
-// backward() returns (every parameter tensor and dL/dx) with the central
-// difference (L(v + h) - L(v - h)) / 2h, one coordinate at a time.
+// x and a random linear loss L = sum_i r_i * output_i over every output (each
+// head's and the main one), it compares what backward_outputs() returns
+// (every parameter tensor and dL/dx) with the central difference
+// (L(v + h) - L(v - h)) / 2h, one coordinate at a time.
 //
 //   deepid::model<my_stack, double> m(deepid::init::seed{1});
 //   const auto result = deepid::check_gradients(m);
@@ -26,6 +27,7 @@
 // the analytic pass and all the differences. The model's parameters are left
 // unchanged; its gradients() are those of the analytic pass.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -169,12 +171,21 @@ gradient_check_result check_gradients(model<Net, double>& m, std::span<const dou
   const std::size_t n = input.size() / in_shape.size();
 
   rng gen(mix64(options.seed));
-  std::vector<double> r(n * model_type::output_shape.size());
-  for (auto& w : r) w = gen.normal();
+  constexpr std::size_t outputs = model_type::output_count;
+  std::array<std::vector<double>, outputs> r;
+  std::array<const double*, outputs> dout{};
+  for (std::size_t k = 0; k < outputs; ++k) {
+    r[k].resize(n * model_type::output_shape_of(k).size());
+    for (auto& w : r[k]) w = gen.normal();
+    dout[k] = r[k].data();
+  }
   const auto loss_of = [&](model_type& net, const double* x) {
-    const double* out = net.forward(x, n, options.pass);
+    net.forward(x, n, options.pass, head_pass::run);
     double sum = 0.0;
-    for (std::size_t i = 0; i < r.size(); ++i) sum += r[i] * out[i];
+    for (std::size_t k = 0; k < outputs; ++k) {
+      const double* out = net.output(k);
+      for (std::size_t i = 0; i < r[k].size(); ++i) sum += r[k][i] * out[i];
+    }
     return sum;
   };
 
@@ -183,7 +194,7 @@ gradient_check_result check_gradients(model<Net, double>& m, std::span<const dou
   model_type probe = before;
   std::vector<double> dinput(input.size());
   const double loss = loss_of(m, input.data());
-  m.backward(r.data(), dinput.data());
+  m.backward_outputs(dout, dinput.data());
 
   gradient_check_result result;
   result.tolerance = options.tolerance;

@@ -2,6 +2,11 @@
 // model<Net, T>: a network's parameters (one contiguous arena), activations
 // and passes. Batch size is a run-time value; everything structural is fixed
 // by Net. Activations are NCHW at the API and NHWC inside.
+//
+// Outputs. A stack with heads (head<"fc1", "pool1", ...>) has several: the
+// heads in the order they appear, then the main path's output (named by the
+// last tap on it, else "output"). forward() computes the heads only when
+// asked (head_pass::run); backward_outputs() takes a gradient for each.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -9,6 +14,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -44,6 +50,8 @@ struct layer_info {
   shape3 out_shape;
   std::size_t params;
   std::uint64_t flops;
+  std::string head;     // the head the layer belongs to; empty on the main path
+  std::size_t branch;   // its inception branch (1, 2, ...); 0 outside modules
 };
 
 // One parameter tensor in PyTorch layout.
@@ -78,6 +86,17 @@ class model {
   template <std::size_t I>
   using placed_at = std::tuple_element_t<I, placed_tuple>;
 
+  template <class List>
+  struct head_facts;
+  template <class... H>
+  struct head_facts<detail::type_list<H...>> {
+    static constexpr std::size_t count = sizeof...(H);
+    static constexpr std::array<std::size_t, count + 1> acts{H::act..., walked::out_act};
+    static constexpr std::array<shape3, count + 1> shapes{H::shape..., walked::out_shape};
+    static constexpr std::array<std::string_view, count + 1> names{H::name.view()..., bound::output_name};
+  };
+  using heads = head_facts<typename walked::heads>;
+
  public:
   using net = Net;
   using scalar = T;
@@ -85,6 +104,20 @@ class model {
   static constexpr shape3 output_shape = walked::out_shape;
   static constexpr std::size_t param_count = walked::param_count;
   static constexpr std::uint64_t flops = net_traits<Net>::flops;
+  static constexpr std::size_t head_count = heads::count;
+  static constexpr std::size_t output_count = heads::count + 1;  // the heads, then the main output
+
+  // Name, shape and index of output k (heads first, the main output last).
+  static constexpr std::string_view output_name(std::size_t k) { return heads::names[k]; }
+  static constexpr shape3 output_shape_of(std::size_t k) { return heads::shapes[k]; }
+  static std::size_t output_index(std::string_view name) {
+    std::string known;
+    for (std::size_t k = 0; k < output_count; ++k) {
+      if (heads::names[k] == name) return k;
+      known += (k ? ", " : "") + std::string(heads::names[k]);
+    }
+    throw error("model has no output named '" + std::string(name) + "' (it has " + known + ")");
+  }
 
   explicit model(init::seed s = {}) : params_(param_count), grads_(param_count, T(0)) {
     act_shapes_[0] = input_shape;
@@ -101,29 +134,70 @@ class model {
     check_batch(x, "forward");
     const std::size_t n = x.shape()[0];
     const T* out = forward(x.data(), n, mode::inference);
-    return to_api_matrix(out, n);
+    return to_api_matrix(out, n, output_shape);
   }
 
-  // Raw forward: `nchw` holds n samples; returns the output buffer (n x D,
-  // D = output_shape.size(), NHWC order; equal to NCHW when H = W = 1).
-  const T* forward(const T* nchw, std::size_t n, mode m) {
+  // Every output for a batch, heads first (each N x D_k), computing the heads.
+  std::vector<matrix<T>> forward_outputs(const batch4<T>& x) {
+    check_batch(x, "forward_outputs");
+    const std::size_t n = x.shape()[0];
+    forward(x.data(), n, mode::inference, head_pass::run);
+    std::vector<matrix<T>> result;
+    for (std::size_t k = 0; k < output_count; ++k) result.push_back(output_matrix(k));
+    return result;
+  }
+
+  // Raw forward: `nchw` holds n samples; returns the main output buffer
+  // (n x D, D = output_shape.size(), NHWC order; equal to NCHW when H = W =
+  // 1). With head_pass::run the heads are computed too (see output()).
+  const T* forward(const T* nchw, std::size_t n, mode m, head_pass h = head_pass::skip) {
     if (dirty_) prepare();
     allocate(n);
     to_nhwc(nchw, acts_[0].data(), n);
+    heads_ran_ = h == head_pass::run || head_count == 0;
     run_layers(m, m == mode::inference);
     return acts_[walked::out_act].data();
   }
+
+  // Output k of the last forward pass (n x D_k, NHWC); a head's output only
+  // when that pass ran the heads.
+  const T* output(std::size_t k) const {
+    if (k >= output_count) throw error("model::output: there are " + std::to_string(output_count) + " outputs");
+    if (batch_ == 0) throw error("model::output: no forward pass yet");
+    if (k < head_count && !heads_ran_)
+      throw error("model::output: the last forward pass skipped the heads (pass head_pass::run)");
+    return acts_[heads::acts[k]].data();
+  }
+  matrix<T> output_matrix(std::size_t k) const { return to_api_matrix(output(k), batch_, heads::shapes[k]); }
 
   // Gradients of the last forward pass: `doutput` is dLoss/dOutput (n x D,
   // the layout forward returned). Parameter gradients are overwritten in
   // gradients(); dinput (N x C x H x W, may be null) receives dLoss/dInput.
   void backward(const T* doutput, T* dinput_nchw = nullptr) {
+    std::array<const T*, output_count> d{};
+    d[head_count] = doutput;
+    backward_outputs(d, dinput_nchw);
+  }
+
+  // Gradients of the last forward pass w.r.t. every output: doutputs[k] is
+  // dLoss/dOutput k (n x D_k, the layout of output(k)), or null where the
+  // loss does not read that output. Head gradients need a pass that ran the
+  // heads.
+  void backward_outputs(const std::array<const T*, output_count>& doutputs, T* dinput_nchw = nullptr) {
     if (batch_ == 0) throw error("model::backward: no forward pass to differentiate");
+    for (std::size_t k = 0; k < head_count; ++k)
+      if (doutputs[k] && !heads_ran_)
+        throw error("model::backward: a gradient for head '" + std::string(heads::names[k]) +
+                    "', but the last forward pass skipped the heads");
     // An inference pass skips the activations that pooling in a convolution's
     // epilogue makes unnecessary; backward needs them all.
     if (skipped_activations_) run_layers(mode::inference, false);
     for (std::size_t a = 0; a < activation_count; ++a) std::fill_n(dacts_[a].data(), batch_ * act_shapes_[a].size(), T(0));
-    std::copy_n(doutput, batch_ * output_shape.size(), dacts_[walked::out_act].data());
+    for (std::size_t k = 0; k < output_count; ++k) {
+      if (!doutputs[k]) continue;
+      T* d = dacts_[heads::acts[k]].data();
+      for (std::size_t i = 0; i < batch_ * heads::shapes[k].size(); ++i) d[i] += doutputs[k][i];
+    }
     std::fill(grads_.begin(), grads_.end(), T(0));
     want_input_grad_ = dinput_nchw != nullptr;
     backward_from<layer_count>();
@@ -153,8 +227,10 @@ class model {
   std::vector<layer_info> layers() const {
     std::vector<layer_info> rows;
     for_each_layer([&]<std::size_t I>(const auto&) {
-      using L = typename placed_at<I>::layer;
-      rows.push_back({I + 1, L::name(), L::out_shape, L::param_count, L::flops});
+      using P = placed_at<I>;
+      using L = typename P::layer;
+      const std::string head = P::head ? std::string(heads::names[P::head - 1]) : std::string();
+      rows.push_back({I + 1, L::name(), L::out_shape, L::param_count, L::flops, head, P::branch});
     });
     return rows;
   }
@@ -205,6 +281,7 @@ class model {
   const T* forward_reference(const T* nchw, std::size_t n) {
     allocate(n);
     to_nhwc(nchw, acts_[0].data(), n);
+    heads_ran_ = true;
     for_each_layer([&]<std::size_t I>(auto& layer) {
       using P = placed_at<I>;
       if constexpr (requires { layer.forward_reference(buffers<I>(), params_.data()); })
@@ -232,8 +309,28 @@ class model {
     }(std::make_index_sequence<layer_count>{});
   }
 
+  // How many layers compute from activation A (aliases such as a fused relu
+  // or a tap only rename it).
+  static constexpr std::size_t readers_of(std::size_t a) {
+    return []<std::size_t... I>(std::size_t act, std::index_sequence<I...>) {
+      std::size_t count = 0;
+      const auto visit = [&]<class L>(L*) {
+        if (!L::aliases_input)
+          for (std::size_t k = 0; k < L::num_inputs; ++k) count += L::inputs[k] == act;
+      };
+      (visit(static_cast<typename placed_at<I>::layer*>(nullptr)), ...);
+      return count;
+    }(a, std::make_index_sequence<layer_count>{});
+  }
+  static constexpr bool is_output(std::size_t a) {
+    for (const auto act : heads::acts)
+      if (act == a) return true;
+    return false;
+  }
+
   // Layer I is a convolution whose ReLU (I + 1) and max pool (I + 2) run in
-  // its epilogue when fused (inference).
+  // its epilogue when fused (inference): only when the pool is the one layer
+  // that reads the convolution's output.
   template <std::size_t I>
   static constexpr bool pools_in_epilogue() {
     if constexpr (I + 2 >= layer_count) {
@@ -241,14 +338,21 @@ class model {
     } else {
       using C = typename placed_at<I>::layer;
       using Next = typename placed_at<I + 2>::layer;
-      if constexpr (requires { C::template pools_next<Next>(); }) return C::template pools_next<Next>();
-      else return false;
+      constexpr std::size_t act = placed_at<I>::out_act;
+      if constexpr (requires { C::template pools_next<Next>(); }) {
+        return C::template pools_next<Next>() && placed_at<I + 1>::layer::aliases_input &&
+               placed_at<I + 1>::out_act == act && Next::inputs[0] == act && readers_of(act) == 1 &&
+               !is_output(act) && placed_at<I>::head == placed_at<I + 2>::head;
+      } else {
+        return false;
+      }
     }
   }
 
   void run_layers(mode m, bool fuse) {
     for_each_layer([&]<std::size_t I>(auto& layer) {
       using P = placed_at<I>;
+      if (P::head != 0 && !heads_ran_) return;
       if (fuse) {
         if constexpr (pools_in_epilogue<I>()) {
           auto b = buffers<I>();
@@ -288,6 +392,7 @@ class model {
       constexpr std::size_t I = Remaining - 1;
       using P = placed_at<I>;
       using L = typename P::layer;
+      if (P::head != 0 && !heads_ran_) return backward_from<I>();
       std::array<T*, L::num_inputs> din{};
       for (std::size_t k = 0; k < L::num_inputs; ++k)
         din[k] = (L::inputs[k] == 0 && !want_input_grad_) ? nullptr : dacts_[L::inputs[k]].data();
@@ -342,10 +447,10 @@ class model {
         for (std::size_t i = 0; i < s.h * s.w; ++i) out[(b * s.c + c) * s.h * s.w + i] = in[(b * s.h * s.w + i) * s.c + c];
   }
 
-  matrix<T> to_api_matrix(const T* out, std::size_t n) const {
-    matrix<T> result({n, output_shape.size()});
-    if constexpr (output_shape.h * output_shape.w == 1) std::copy_n(out, result.size(), result.data());
-    else to_nchw(out, result.data(), n, output_shape);
+  static matrix<T> to_api_matrix(const T* out, std::size_t n, shape3 shape) {
+    matrix<T> result({n, shape.size()});
+    if (shape.h * shape.w == 1) std::copy_n(out, result.size(), result.data());
+    else to_nchw(out, result.data(), n, shape);
     return result;
   }
 
@@ -364,6 +469,7 @@ class model {
   bool dirty_ = true;
   bool want_input_grad_ = true;
   bool skipped_activations_ = false;  // the last forward fused conv + pool (see run_layers)
+  bool heads_ran_ = true;             // the last forward computed the heads
 };
 
 DEEPID_NAMESPACE_END

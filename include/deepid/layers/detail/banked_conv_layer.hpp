@@ -56,8 +56,9 @@ class banked_conv_layer {
   // registers, so the full-size output is never written).
   template <class Next>
   static constexpr bool pools_next() {
-    if constexpr (requires { Next::pool_size; Next::pool_stride; })
-      return Relu && Next::pool_size == Next::pool_stride && kernels::can_pool_in_epilogue<T, G, Next::pool_size>;
+    if constexpr (requires { Next::pool_size; Next::pool_stride; Next::pool_pad; })
+      return Relu && Next::pool_size == Next::pool_stride && Next::pool_pad == 0 &&
+             kernels::can_pool_in_epilogue<T, G, Next::pool_size>;
     else
       return false;
   }

@@ -27,13 +27,32 @@ struct region_grid_divides_output {
   static constexpr bool ok = GridRows >= 1 && GridCols >= 1 && OutRows % GridRows == 0 && OutCols % GridCols == 0;
 };
 
+// Rows and Cols include the padding on both sides.
 template <std::size_t Size, std::size_t Stride, std::size_t Rows, std::size_t Cols>
 struct pooling_divides_map {
   static_assert(Size >= 1 && Stride >= 1 && Size <= Rows && Size <= Cols && (Rows - Size) % Stride == 0 &&
                     (Cols - Size) % Stride == 0,
-                "max_pool: the pooling window (size, stride) does not tile the input map (rows x cols) exactly");
+                "max_pool: the pooling window (size, stride) does not tile the input map (rows x cols) exactly; "
+                "max_pool<Size, Stride, Pad, rounding::floor> drops the rows and columns left over");
   static constexpr bool ok = Size >= 1 && Stride >= 1 && Size <= Rows && Size <= Cols &&
                              (Rows - Size) % Stride == 0 && (Cols - Size) % Stride == 0;
+};
+
+// Rows and Cols include the padding on both sides.
+template <std::size_t Window, std::size_t Stride, std::size_t Rows, std::size_t Cols>
+struct output_map_not_empty {
+  static_assert(Window <= Rows && Window <= Cols,
+                "the window (first number) with this stride is larger than the padded input map (rows x cols): "
+                "the output map would be empty");
+  static constexpr bool ok = Window <= Rows && Window <= Cols;
+};
+
+template <std::size_t Pad, std::size_t Window>
+struct padding_smaller_than_window {
+  static_assert(Pad < Window,
+                "padding (first number) must be smaller than the kernel or pooling window (second number): "
+                "a wider border makes outputs that see only padding");
+  static constexpr bool ok = Pad < Window;
 };
 
 template <std::size_t Count>
@@ -44,7 +63,7 @@ struct positive_maps {
 
 template <std::size_t Stride>
 struct positive_stride {
-  static_assert(Stride > 0, "convolution: the stride must be positive");
+  static_assert(Stride > 0, "convolution or pooling: the stride must be positive");
   static constexpr bool ok = Stride > 0;
 };
 
