@@ -13,6 +13,7 @@
 #include "deepid/core/threads.hpp"
 
 // layers: one spec per header
+#include "deepid/layers/concat.hpp"
 #include "deepid/layers/conv.hpp"
 #include "deepid/layers/dropout.hpp"
 #include "deepid/layers/fully_connected.hpp"
@@ -26,6 +27,8 @@
 
 // net: composition, the model and its gradient check
 #include "deepid/net/gradient_check.hpp"
+#include "deepid/net/head.hpp"
+#include "deepid/net/inception.hpp"
 #include "deepid/net/model.hpp"
 #include "deepid/net/stack.hpp"
 
@@ -81,6 +84,8 @@
 // models: the papers' nets
 #include "deepid/models/deepid1.hpp"
 #include "deepid/models/deepid2.hpp"
+#include "deepid/models/deepid2plus.hpp"
+#include "deepid/models/deepid3.hpp"
 
 // io: NumPy .npy files, interop weights (docs/weights.md), atomic writes
 #include "deepid/io/atomic_file.hpp"
