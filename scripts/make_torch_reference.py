@@ -5,17 +5,20 @@ Needs Debian's python3 with python3-torch and python3-numpy: run it as
 /usr/bin/python3 (another python3 first on PATH may lack them). When torch or
 numpy is missing it prints why and exits with status 77 (ctest's "skipped").
 
-  make   builds scripts/torch_deepid.py's DeepID(3, 39, 31, SHARING), initialises
-         it deterministically and writes into OUT:
+  make   builds deepid model MODEL in PyTorch (scripts/torch_deepid.py),
+         initialises it deterministically and writes into OUT:
            weights/<name>.npy + weights/model.txt   deepid interop weights (float32)
-           input.npy                                a batch N x 3 x 39 x 31 (float32)
-           features.npy                             PyTorch's features N x 160 (float64,
-                                                    computed in float64 from the
-                                                    float32 weights and input)
-  check  compares deepid's features with features.npy: max |difference| <= TOL.
+           input.npy                                a batch N x C x H x W (float32)
+           features.<output>.npy                    PyTorch's value of each output
+                                                    (every head, then the main one),
+                                                    N x D float64, computed in float64
+                                                    from the float32 weights and input
+           outputs.txt                              the output names, one per line
+  check  compares deepid's outputs, written by 'deepid forward --head all' as
+         STEM.<output>.npy, with PyTorch's: max |difference| <= TOL for each.
 
-  /usr/bin/python3 scripts/make_torch_reference.py make --out DIR [--sharing plain|paper] [--seed 7] [--batch 8]
-  deepid forward --model deepid1-39x31x3-plain --weights DIR/weights --input DIR/input.npy --output DIR/deepid.npy
+  /usr/bin/python3 scripts/make_torch_reference.py make --out DIR --model NAME [--seed 7] [--batch 8]
+  deepid forward --model NAME --weights DIR/weights --input DIR/input.npy --output DIR/deepid.npy --head all
   /usr/bin/python3 scripts/make_torch_reference.py check --reference DIR --features DIR/deepid.npy [--tolerance 1e-4]
 """
 import argparse
@@ -34,7 +37,19 @@ except ImportError as missing:  # pragma: no cover - depends on the machine
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import torch_deepid  # noqa: E402  (after the path is set)
 
-MODEL_NAMES = {"plain": "deepid1-39x31x3-plain", "paper": "deepid1-39x31x3"}
+# The DeepID1 nets of the side-by-side benchmark; every other model comes
+# from torch_deepid.SPEC_MODELS.
+DEEPID1_MODELS = {"deepid1-39x31x3-plain": "plain", "deepid1-39x31x3": "paper"}
+MODEL_NAMES = sorted(DEEPID1_MODELS) + sorted(torch_deepid.SPEC_MODELS)
+
+
+def build(model_name):
+    """The PyTorch net and a function giving its outputs {name: N x D}."""
+    if model_name in DEEPID1_MODELS:
+        net = torch_deepid.DeepID(3, 39, 31, DEEPID1_MODELS[model_name])
+        return net, (3, 39, 31), lambda n, x: {"output": n(x)}
+    net = torch_deepid.spec_model(model_name)
+    return net, net.in_shape, lambda n, x: n.forward_all(x)
 
 
 def write_manifest(path, model_name, tensors):
@@ -52,46 +67,63 @@ def make(args):
     weights = out / "weights"
     weights.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
-    net = torch_deepid.init_like_deepid(torch_deepid.DeepID(3, 39, 31, args.sharing), args.seed).eval()
+    net, shape, outputs_of = build(args.model)
+    net = torch_deepid.init_like_deepid(net, args.seed).eval()
     names = net.deepid_names()
     for name, p in names.items():
         np.save(weights / f"{name}.npy", np.ascontiguousarray(p.detach().numpy().astype(np.float32)))
-    write_manifest(weights / "model.txt", MODEL_NAMES[args.sharing], names)
+    write_manifest(weights / "model.txt", args.model, names)
 
     g = torch.Generator().manual_seed(args.seed + 1)
-    x = torch.rand((args.batch, 3, 39, 31), generator=g, dtype=torch.float32)
+    x = torch.rand((args.batch, *shape), generator=g, dtype=torch.float32)
     np.save(out / "input.npy", x.numpy())
     with torch.no_grad():
-        f32 = net(x)
-        f64 = net.double()(x.double())
-    np.save(out / "features.npy", f64.numpy())
-    active = float((f64 > 0).double().mean())
-    print(f"make_torch_reference: {MODEL_NAMES[args.sharing]} (torch {torch.__version__}), batch {args.batch}, "
-          f"{active:.0%} of features active; torch float32 vs float64: "
-          f"{float((f32.double() - f64).abs().max()):.2e}")
+        f32 = outputs_of(net, x)
+        net = net.double()
+        f64 = outputs_of(net, x.double())
+    for name, value in f64.items():
+        np.save(out / f"features.{name}.npy", value.numpy())
+    (out / "outputs.txt").write_text("".join(f"{name}\n" for name in f64))
+    report = ", ".join(f"{name}: {float((f64[name] > 0).double().mean()):.0%} active, "
+                       f"float32 vs float64 {float((f32[name].double() - f64[name]).abs().max()):.1e}"
+                       for name in f64)
+    print(f"make_torch_reference: {args.model} (torch {torch.__version__}), batch {args.batch}; {report}")
     return 0
 
 
-def check(args):
-    ref = np.load(pathlib.Path(args.reference) / "features.npy")
-    ours = np.load(args.features)
+def check_one(name, ref, ours, tolerance):
     if ours.shape != ref.shape:
-        print(f"make_torch_reference: FAIL: deepid's features are {ours.shape}, PyTorch's {ref.shape}")
-        return 1
+        print(f"make_torch_reference: FAIL: {name}: deepid's output is {ours.shape}, PyTorch's {ref.shape}")
+        return False
     if ours.dtype != np.float32:
-        print(f"make_torch_reference: FAIL: deepid's features are {ours.dtype}, expected float32")
-        return 1
+        print(f"make_torch_reference: FAIL: {name}: deepid's output is {ours.dtype}, expected float32")
+        return False
     if not np.isfinite(ours).all():
-        print("make_torch_reference: FAIL: deepid's features contain NaN or infinity")
-        return 1
+        print(f"make_torch_reference: FAIL: {name}: deepid's output contains NaN or infinity")
+        return False
     if not (ref > 0).any():
-        print("make_torch_reference: FAIL: the reference features are all zero; the check would prove nothing")
-        return 1
+        print(f"make_torch_reference: FAIL: {name}: the reference is all zero; the check would prove nothing")
+        return False
     diff = np.abs(ours.astype(np.float64) - ref)
     worst = np.unravel_index(np.argmax(diff), diff.shape)
-    ok = diff.max() <= args.tolerance
-    print(f"make_torch_reference: {'PASS' if ok else 'FAIL'}: max |deepid - torch| = {diff.max():.3e} at {worst} "
-          f"(tolerance {args.tolerance:g}; feature scale {np.abs(ref).max():.3g}) over {ref.shape[0]} x {ref.shape[1]}")
+    ok = diff.max() <= tolerance
+    print(f"make_torch_reference: {'PASS' if ok else 'FAIL'}: {name}: max |deepid - torch| = {diff.max():.3e} at "
+          f"{worst} (tolerance {tolerance:g}; scale {np.abs(ref).max():.3g}) over {ref.shape[0]} x {ref.shape[1]}")
+    return ok
+
+
+def check(args):
+    reference = pathlib.Path(args.reference)
+    names = (reference / "outputs.txt").read_text().split()
+    stem = pathlib.Path(args.features)
+    ok = True
+    for name in names:
+        ours_path = stem.with_name(f"{stem.stem}.{name}.npy")
+        if not ours_path.exists():
+            print(f"make_torch_reference: FAIL: {ours_path} is missing (run deepid forward with --head all)")
+            ok = False
+            continue
+        ok &= check_one(name, np.load(reference / f"features.{name}.npy"), np.load(ours_path), args.tolerance)
     return 0 if ok else 1
 
 
@@ -100,12 +132,12 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     m = sub.add_parser("make", help="write weights, input and PyTorch's features")
     m.add_argument("--out", required=True)
-    m.add_argument("--sharing", choices=sorted(MODEL_NAMES), default="plain")
+    m.add_argument("--model", choices=MODEL_NAMES, required=True)
     m.add_argument("--seed", type=int, default=7)
     m.add_argument("--batch", type=int, default=8)
-    c = sub.add_parser("check", help="compare deepid's features with PyTorch's")
+    c = sub.add_parser("check", help="compare deepid's outputs with PyTorch's")
     c.add_argument("--reference", required=True)
-    c.add_argument("--features", required=True)
+    c.add_argument("--features", required=True, help="the --output given to deepid forward --head all")
     c.add_argument("--tolerance", type=float, default=1e-4)
     args = parser.parse_args()
     return make(args) if args.command == "make" else check(args)

@@ -8,6 +8,16 @@ deepid and OpenCV dnn while staying warm:
       build the net with the weights deepid wrote to <dir> (<name>.bin, raw
       float32 in PyTorch layout), prepare the variants and answer
       "ok <variant>... maxdiff=<max |torch - deepid| on <dir>/features.bin>"
+  spec <dir> <net> <batch> <threads> <infer|train>
+      the deeper nets (DeepID2+, DeepID3) as torch_deepid.SpecNet from the
+      spec lists that mirror deepid's stacks (<net>: d2plus, d2plus-plain,
+      d3net1, d3net1-plain, d3net2, d3net1-reduced, d3net2-reduced, ...);
+      the weights and the reference outputs of every head (<dir>/out_<name>.bin)
+      come from deepid. "infer" runs the main path only (feature extraction,
+      no heads); "train" supervises all four outputs, each with its own
+      10,000-way nn.Linear classifier (sum of the cross-entropies, SGD with
+      momentum). Answers "ok <variant>... maxdiff=<main output>
+      <name>=<max diff>..." (every output, heads included).
   time <variant> <calls>      run <calls> calls and answer the seconds taken
   quit
 
@@ -29,6 +39,7 @@ LD_LIBRARY_PATH when it is installed (the reference BLAS is 4x slower), and
 import os
 import sys
 import time
+import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 
@@ -39,7 +50,8 @@ try:
 except ImportError:
     sys.exit("torch_bench: numpy or torch is missing; run with Debian's /usr/bin/python3 (python3-torch)")
 
-from torch_deepid import DeepID  # noqa: E402
+from torch_deepid import DeepID, SpecNet, deepid2plus_specs, deepid3_specs  # noqa: E402
+from torch_deepid import DEEPID3_PAPER_WIDTHS, DEEPID3_REDUCED_WIDTHS  # noqa: E402
 
 CLASSES = 10000
 LR, MOMENTUM = 0.01, 0.9
@@ -139,6 +151,133 @@ class Case:
         return loss
 
 
+# ---------------------------------------------------------------- deeper nets
+
+def plain_specs(specs):
+    """The same stack with ordinary convolutions: a locally shared layer
+    becomes conv<maps, k> (no padding, stride 1), a locally connected one
+    conv<maps, k, stride, pad>. One entry for one entry, so deepid's layer
+    indices (the parameter names) do not move."""
+    out = []
+    for spec in specs:
+        kind = spec[0]
+        if kind == "shared":
+            out.append(("conv", spec[1], spec[2], 1, 0))
+        elif kind == "lc":
+            out.append(("conv",) + tuple(spec[1:5]))
+        elif kind == "head":
+            out.append(spec[:3] + (plain_specs(spec[3]),))
+        elif kind == "inception":
+            out.append(("inception", [plain_specs(b) for b in spec[1]]))
+        else:
+            out.append(spec)
+    return out
+
+
+# side_by_side's net keys -> (C, H, W), specs
+SPEC_NETS = {
+    "d2plus": ((3, 55, 47), deepid2plus_specs()),
+    "d2plus-plain": ((3, 55, 47), plain_specs(deepid2plus_specs())),
+    "d3net1": ((3, 55, 47), deepid3_specs(1)),
+    "d3net1-plain": ((3, 55, 47), plain_specs(deepid3_specs(1))),
+    "d3net2": ((3, 55, 47), deepid3_specs(2)),
+    "d3net1-reduced": ((3, 55, 47), deepid3_specs(1, DEEPID3_REDUCED_WIDTHS)),
+    "d3net1-reduced-plain": ((3, 55, 47), plain_specs(deepid3_specs(1, DEEPID3_REDUCED_WIDTHS))),
+    "d3net2-reduced": ((3, 55, 47), deepid3_specs(2, DEEPID3_REDUCED_WIDTHS)),
+}
+
+
+class MainPath(torch.nn.Module):
+    """SpecNet's main path without the heads (what feature extraction runs;
+    SpecNet.forward also runs the heads)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+        self.steps = [s for s in net.program if s[0] != "head"]
+
+    def forward(self, x):
+        return self.net._run(self.steps, x, {}, {}).flatten(1)
+
+
+class AllOutputs(torch.nn.Module):
+    """Every output (heads first, main last) through its own classifier."""
+
+    def __init__(self, net, classifiers):
+        super().__init__()
+        self.net, self.classifiers = net, classifiers
+        self.names = list(net.head_names) + [net.main_name]
+
+    def forward(self, x):
+        outputs = self.net.forward_all(x)
+        return tuple(fc(outputs[name]) for name, fc in zip(self.names, self.classifiers))
+
+
+class SpecCase:
+    def __init__(self, folder, key, batch, threads, kind):
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        shape, specs = SPEC_NETS[key]
+        self.net = SpecNet(shape, specs)
+        with torch.no_grad():
+            for name, p in self.net.deepid_names().items():
+                p.copy_(load(os.path.join(folder, name + ".bin"), p.shape))
+        everything = load(os.path.join(folder, "input.bin"), (-1,) + tuple(shape))
+        names = list(self.net.head_names) + [self.net.main_name]
+        self.diffs = {}
+        # deepid wrote its outputs for the first few samples (out_<name>.bin)
+        n_ref = os.path.getsize(os.path.join(folder, "out_" + self.net.main_name + ".bin")) // (4 * 512)
+        with torch.inference_mode():
+            self.net.eval()
+            outputs = self.net.forward_all(everything[:n_ref])
+            for name in names:
+                ref = torch.from_numpy(np.fromfile(os.path.join(folder, "out_" + name + ".bin"), dtype=np.float32))
+                ref = ref.reshape(-1, outputs[name].shape[1])
+                n = min(ref.shape[0], outputs[name].shape[0])
+                self.diffs[name] = float((outputs[name][:n] - ref[:n]).abs().max())
+            main = MainPath(self.net)(everything[:n_ref])
+            self.diffs["main-path"] = float((main - outputs[self.net.main_name]).abs().max())
+        self.maxdiff = self.diffs[self.net.main_name]
+        self.x = everything[:batch].contiguous()
+        self.run = {}
+        if kind == "infer":
+            self.main = MainPath(self.net).eval()
+            self.run["eager"] = self.infer_eager
+            with torch.no_grad():
+                self.traced = torch.jit.freeze(torch.jit.trace(self.main, self.x))
+            self.run["jit"] = self.infer_jit
+        elif kind == "train":
+            self.net.train()
+            self.fcs = torch.nn.ModuleList([torch.nn.Linear(512, CLASSES) for _ in names])
+            self.y = torch.randint(0, CLASSES, (batch,), generator=torch.Generator().manual_seed(1))
+            self.full = AllOutputs(self.net, self.fcs)
+            params = list(self.net.parameters()) + list(self.fcs.parameters())
+            self.opt = torch.optim.SGD(params, lr=LR, momentum=MOMENTUM)
+            self.traced = torch.jit.trace(self.full, self.x, check_trace=False)
+            self.run["eager"] = lambda: self.train(self.full)
+            self.run["jit"] = lambda: self.train(self.traced)
+        else:
+            raise ValueError("the deeper nets have the cases infer and train")
+        for f in self.run.values():  # warm up (jit profiles its first calls)
+            for _ in range(2 if kind == "train" else 3):
+                f()
+
+    def infer_eager(self):
+        with torch.inference_mode():
+            return self.main(self.x)
+
+    def infer_jit(self):
+        with torch.no_grad():
+            return self.traced(self.x)
+
+    def train(self, module):
+        self.opt.zero_grad(set_to_none=True)
+        loss = sum(F.cross_entropy(logits, self.y) for logits in module(self.x))
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
 def blas_library():
     """The BLAS this process loaded (PyTorch's fully connected layers run on it)."""
     torch.mm(torch.ones(2, 2), torch.ones(2, 2))
@@ -148,29 +287,45 @@ def blas_library():
     return ",".join(real) if real else "unknown"
 
 
+def command(words, state):
+    """Runs one command line; state["case"] is the case being timed."""
+    if words[0] == "case":
+        folder, sharing, h, w, batch, threads, kind = words[1:8]
+        state["case"] = None  # free the previous case's net first
+        state["case"] = Case(folder, sharing, int(h), int(w), int(batch), int(threads), kind)
+        print("ok", " ".join(state["case"].run), "maxdiff=%g" % state["case"].maxdiff, flush=True)
+    elif words[0] == "spec":
+        folder, key, batch, threads, kind = words[1:6]
+        state["case"] = None  # the deeper nets are large
+        case = state["case"] = SpecCase(folder, key, int(batch), int(threads), kind)
+        print("ok", " ".join(case.run), "maxdiff=%g" % case.maxdiff,
+              " ".join("%s=%g" % kv for kv in case.diffs.items()), flush=True)
+    elif words[0] == "time":
+        f, calls = state["case"].run[words[1]], int(words[2])
+        start = time.perf_counter()
+        for _ in range(calls):
+            f()
+        print("%.9f" % (time.perf_counter() - start), flush=True)
+    elif words[0] == "versions":
+        print("torch=%s numpy=%s blas=%s threads=%d" % (torch.__version__, np.__version__, blas_library(),
+                                                      torch.get_num_threads()), flush=True)
+    else:
+        print("error unknown command " + words[0], flush=True)
+
+
 def main():
-    case = None
+    warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+    state = {"case": None}
     for line in sys.stdin:
         words = line.split()
         if not words:
             continue
         if words[0] == "quit":
             break
-        if words[0] == "case":
-            folder, sharing, h, w, batch, threads, kind = words[1:8]
-            case = Case(folder, sharing, int(h), int(w), int(batch), int(threads), kind)
-            print("ok", " ".join(case.run), "maxdiff=%g" % case.maxdiff, flush=True)
-        elif words[0] == "time":
-            f, calls = case.run[words[1]], int(words[2])
-            start = time.perf_counter()
-            for _ in range(calls):
-                f()
-            print("%.9f" % (time.perf_counter() - start), flush=True)
-        elif words[0] == "versions":
-            print("torch=%s numpy=%s blas=%s threads=%d" % (torch.__version__, np.__version__, blas_library(),
-                                                          torch.get_num_threads()), flush=True)
-        else:
-            print("error unknown command " + words[0], flush=True)
+        try:
+            command(words, state)
+        except Exception as e:  # noqa: BLE001 - answer instead of dying; side_by_side reports it
+            print("error %s: %s" % (type(e).__name__, " ".join(str(e).split())[:500]), flush=True)
 
 
 if __name__ == "__main__":

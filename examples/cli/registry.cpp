@@ -1,5 +1,5 @@
 // The registry of named models (the networks themselves are instantiated in
-// registry_deepid1.cpp and registry_deepid2.cpp).
+// the registry_*.cpp files, one per family member).
 #include "registry.hpp"
 
 #include <deepid/core/error.hpp>
@@ -10,6 +10,8 @@ const std::vector<model_entry>& all_models() {
   static const std::vector<model_entry> models = [] {
     auto list = deepid1_models();
     for (auto& e : deepid2_models()) list.push_back(std::move(e));
+    for (auto& e : deepid2plus_models()) list.push_back(std::move(e));
+    for (auto& e : deepid3_models()) list.push_back(std::move(e));
     return list;
   }();
   return models;

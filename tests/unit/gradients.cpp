@@ -17,7 +17,8 @@
 
 namespace dp = deepid;
 using dp::input, dp::stack, dp::conv, dp::locally_shared_conv, dp::locally_connected, dp::regions,
-    dp::max_pool, dp::relu, dp::fully_connected, dp::multi_scale_fc, dp::dropout, dp::tap;
+    dp::max_pool, dp::relu, dp::fully_connected, dp::multi_scale_fc, dp::dropout, dp::tap, dp::rounding,
+    dp::inception, dp::branch, dp::head;
 
 namespace {
 
@@ -157,6 +158,48 @@ TEST_CASE("gradient check: max_pool") {
   SUBCASE("3x3, stride 2 (overlapping windows)") { check_layer<stack<input<2, 7, 7>, max_pool<3, 2>>>(); }
   SUBCASE("2x2, stride 3 (gaps between windows)") { check_layer<stack<input<2, 8, 8>, max_pool<2, 3>>>(); }
   SUBCASE("after a convolution") { check_layer<stack<input<2, 6, 6>, conv<3, 3>, relu, max_pool<2>>>(); }
+}
+
+TEST_CASE("gradient check: max_pool with padding or floor rounding") {
+  SUBCASE("3x3, stride 1, pad 1 (Inception's pool branch)") {
+    check_layer<stack<input<3, 5, 4>, max_pool<3, 1, 1>>>();
+  }
+  SUBCASE("3x3, stride 2, pad 1, floor") {
+    check_layer<stack<input<2, 6, 7>, max_pool<3, 2, 1, rounding::floor>>>();
+  }
+  SUBCASE("2x2 floor on an odd map (DeepID3)") {
+    check_layer<stack<input<3, 7, 5>, conv<4, 3, 1, 1>, relu, max_pool<2, 2, 0, rounding::floor>>>();
+  }
+}
+
+TEST_CASE("gradient check: locally_connected with padding (DeepID3's top layers)") {
+  check_layer<stack<input<3, 4, 3>, locally_connected<4, 3, 1, 1>, relu, locally_connected<5, 3, 1, 1>>>();
+}
+
+TEST_CASE("gradient check: inception") {
+  SUBCASE("the four branch kinds of a module, then a convolution") {
+    using module = inception<branch<conv<3, 1>, relu>, branch<conv<2, 1>, relu, conv<3, 3, 1, 1>, relu>,
+                             branch<conv<2, 1>, relu, conv<2, 5, 1, 2>, relu>, branch<max_pool<3, 1, 1>, conv<2, 1>>>;
+    check_layer<stack<input<3, 5, 6>, module, conv<3, 2>>>();
+  }
+  SUBCASE("two modules in a row, a branch that is only a pool") {
+    using module = inception<branch<conv<2, 1>, relu>, branch<max_pool<3, 1, 1>>>;
+    check_layer<stack<input<2, 4, 5>, module, module, max_pool<2, 2, 0, rounding::floor>>>();
+  }
+}
+
+TEST_CASE("gradient check: heads") {
+  SUBCASE("a head after a pool, the main path goes on (every output in the loss)") {
+    using net = stack<input<2, 6, 6>, conv<3, 3>, relu, max_pool<2>, tap<"pool1">,
+                      head<"fc1", "pool1", fully_connected<4>, relu>, conv<4, 2>, relu, tap<"conv2">,
+                      multi_scale_fc<5, "pool1", "conv2">>;
+    check_layer<net>();
+  }
+  SUBCASE("with dropout in training, two heads on one tap") {
+    using net = stack<input<2, 5, 5>, conv<3, 2>, relu, tap<"c">, head<"a", "c", fully_connected<3>, relu, dropout<0.5>>,
+                      head<"b", "c", conv<2, 2>, relu, fully_connected<2>>, fully_connected<4>>;
+    check_layer<net>(11, dp::mode::training);
+  }
 }
 
 TEST_CASE("gradient check: relu, unfused") {

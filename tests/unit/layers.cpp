@@ -12,7 +12,8 @@
 
 namespace dp = deepid;
 using dp::input, dp::stack, dp::conv, dp::locally_shared_conv, dp::locally_connected, dp::regions,
-    dp::max_pool, dp::relu, dp::fully_connected, dp::multi_scale_fc, dp::dropout, dp::tap;
+    dp::max_pool, dp::relu, dp::fully_connected, dp::multi_scale_fc, dp::dropout, dp::tap, dp::rounding,
+    dp::inception, dp::branch, dp::head, dp::head_pass;
 using values = std::vector<double>;
 
 namespace {
@@ -161,6 +162,137 @@ TEST_CASE("max_pool") {
     // windows at rows/cols {0,1} and {3,4}: maxima x[1][1], x[1][4], x[4][1], x[4][4]
     CHECK(forward(m, iota(25)) == values{7, 10, 22, 25});
   }
+}
+
+TEST_CASE("max_pool: padding and floor rounding") {
+  // x = 1 2 3
+  //     4 5 6   (one channel, 2x3)
+  const values x = iota(6);
+  SUBCASE("3x3, stride 1, pad 1: each output is the maximum of its neighbourhood") {
+    dp::model<stack<input<1, 2, 3>, max_pool<3, 1, 1>>, double> m;
+    CHECK(forward(m, x) == values{5, 6, 6, 5, 6, 6});
+    // Gradients: 5 is the maximum of windows 0 and 3, 6 of the other four.
+    CHECK(backward(m, values{1, 2, 3, 4, 5, 6}) == values{0, 0, 0, 0, 1 + 4, 2 + 3 + 5 + 6});
+  }
+  SUBCASE("padding never wins, even over negative values") {
+    dp::model<stack<input<1, 2, 3>, max_pool<3, 1, 1>>, double> m;
+    values negative(6);
+    for (std::size_t i = 0; i < 6; ++i) negative[i] = -x[i];
+    CHECK(forward(m, negative) == values{-1, -1, -2, -1, -1, -2});
+  }
+  SUBCASE("2x2, stride 2, pad 1: corner windows hold one pixel") {
+    dp::model<stack<input<1, 2, 3>, max_pool<2, 2, 1, rounding::floor>>, double> m;
+    // padded rows -1..2, cols -1..3: windows {-1,0}x{-1,0}, {-1,0}x{1,2}, {1,2}x{-1,0}, {1,2}x{1,2}
+    CHECK(forward(m, x) == values{1, 3, 4, 6});
+  }
+  SUBCASE("floor: the last row and column are left over") {
+    dp::model<stack<input<1, 3, 3>, max_pool<2, 2, 0, rounding::floor>>, double> m;
+    static_assert(decltype(m)::output_shape == dp::shape3{1, 1, 1});
+    CHECK(forward(m, values{1, 9, 100, 3, 4, 100, 100, 100, 100}) == values{9});
+    CHECK(backward(m, values{1}) == values{0, 1, 0, 0, 0, 0, 0, 0, 0});
+  }
+  SUBCASE("DeepID3's pools on 55x47: 27x23, 13x11, 6x5, 3x2") {
+    using pool = max_pool<2, 2, 0, rounding::floor>;
+    using net = stack<input<1, 55, 47>, pool, pool, pool, pool>;
+    dp::model<net, double> m;
+    std::vector<dp::shape3> shapes;
+    for (const auto& row : m.layers()) shapes.push_back(row.out_shape);
+    CHECK(shapes == std::vector<dp::shape3>{{1, 27, 23}, {1, 13, 11}, {1, 6, 5}, {1, 3, 2}});
+  }
+}
+
+TEST_CASE("locally_connected with padding: each position has its own weights over the padded input") {
+  // A 3x3 kernel over a 1x2 map padded by 1 (3x4): a 1x2 output.
+  dp::model<stack<input<1, 1, 2>, locally_connected<1, 3, 1, 1>>, double> m;
+  CHECK(m.parameter_tensors()[0].shape == std::vector<std::size_t>{1, 2, 1, 1, 3, 3});
+  // Position 0 takes its window's centre (x0), position 1 its centre-left (x0) plus 10 x centre (x1).
+  values weight(18, 0.0);
+  weight[4] = 1;
+  weight[9 + 3] = 1;
+  weight[9 + 4] = 10;
+  m.set_parameter("1.weight", weight);
+  m.set_parameter("1.bias", values{0, 0.5});
+  CHECK(forward(m, values{2, 3}) == values{2, 2 + 30 + 0.5});
+  CHECK(backward(m, values{1, 1}) == values{2, 10});
+}
+
+TEST_CASE("inception: branches concatenated along channels, in order") {
+  // x: 1 channel 2x2 = {1, 2, 3, 4}. Branch 1: conv 1x1 (2 maps: 10x, -x);
+  // branch 2: 3x3 max pool (pad 1) = 4 everywhere; branch 3: 2x2 conv pad 1
+  // would change the size, so it is a padded 3x3 conv summing the window.
+  using module = inception<branch<conv<2, 1>>, branch<max_pool<3, 1, 1>>, branch<conv<1, 3, 1, 1>>>;
+  dp::model<stack<input<1, 2, 2>, module>, double> m;
+  static_assert(decltype(m)::output_shape == dp::shape3{4, 2, 2});
+  const auto rows = m.layers();
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[3].name == "concat (3 branches)");
+  CHECK((rows[0].branch == 1 && rows[1].branch == 2 && rows[2].branch == 3 && rows[3].branch == 0));
+  m.set_parameter("1.weight", values{10, -1});
+  m.set_parameter("1.bias", values{0, 0});
+  m.set_parameter("3.weight", values(9, 1.0));
+  m.set_parameter("3.bias", values{100});
+  const values x = iota(4);
+  CHECK(forward(m, x) == values{10, 20, 30, 40, -1, -2, -3, -4, 4, 4, 4, 4, 110, 110, 110, 110});
+  // dL/dx of L = sum of all outputs: 10 - 1 (branch 1), the pool's winner
+  // (x = 4, four windows) and 4 windows of the padded conv each.
+  CHECK(backward(m, values(16, 1.0)) == values{9 + 4, 9 + 4, 9 + 4, 9 + 4 + 4});
+}
+
+TEST_CASE("heads: a side output from a tap; the main path goes on") {
+  // x (3 values) -> tap "x" -> head "h": fc 1 unit (sum of x), main: fc 2 units.
+  using net = stack<input<3, 1, 1>, tap<"x">, head<"h", "x", fully_connected<1>>, fully_connected<2>, tap<"main">>;
+  dp::model<net, double> m;
+  static_assert(decltype(m)::output_count == 2 && decltype(m)::head_count == 1);
+  CHECK(decltype(m)::output_name(0) == "h");
+  CHECK(decltype(m)::output_name(1) == "main");
+  CHECK(decltype(m)::output_index("main") == 1);
+  CHECK_THROWS_AS(decltype(m)::output_index("fc9"), dp::error);
+  CHECK(m.layers()[1].head == "h");
+  CHECK(m.layers()[2].head.empty());
+  m.set_parameter("2.weight", values{1, 1, 1});
+  m.set_parameter("2.bias", values{0.5});
+  m.set_parameter("3.weight", values{1, 0, 0, 0, 0, 2});
+  m.set_parameter("3.bias", values{0, 0});
+  dp::batch4<double> x(std::array<std::size_t, 4>{1, 3, 1, 1});
+  x.data()[0] = 1, x.data()[1] = 2, x.data()[2] = 3;
+  SUBCASE("forward_outputs computes both") {
+    const auto out = m.forward_outputs(x);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0](0, 0) == 6.5);
+    CHECK((out[1](0, 0) == 1 && out[1](0, 1) == 6));
+  }
+  SUBCASE("forward skips the head unless asked") {
+    m.forward(x);
+    CHECK_THROWS_AS(m.output(0), dp::error);
+    CHECK(m.output(1)[1] == 6);
+    const values dhead{1};
+    std::array<const double*, 2> d{dhead.data(), nullptr};
+    CHECK_THROWS_AS(m.backward_outputs(d), dp::error);
+  }
+  SUBCASE("the gradients of both outputs add up at the tap") {
+    m.forward(x.data(), 1, dp::mode::inference, head_pass::run);
+    const values dhead{2}, dmain{1, 1};
+    values dx(3);
+    m.backward_outputs({dhead.data(), dmain.data()}, dx.data());
+    CHECK(dx == values{2 + 1, 2, 2 + 2});
+    CHECK(m.get_gradient("2.weight") == values{2, 4, 6});
+  }
+}
+
+TEST_CASE("a convolution followed by another branch's pool is not pooled in its epilogue") {
+  // Layer list: conv (branch 1), its fused relu, max_pool<1> (branch 2, on
+  // the module's input), concat. The pool follows the convolution two places
+  // on, as in conv -> relu -> pool, but reads another activation, so the
+  // fused conv + pool path must not stand for it.
+  using net = stack<input<8, 4, 4>, inception<branch<conv<8, 3, 1, 1>, relu>, branch<max_pool<1>>>,
+                    fully_connected<4>>;
+  dp::model<net, float> m(dp::init::seed{4});
+  dp::model<net, float> reference = m;
+  std::vector<float> x(2 * 128);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i)));
+  const float* out = m.forward(x.data(), 2, dp::mode::inference);
+  const float* expected = reference.forward_reference(x.data(), 2);
+  for (std::size_t i = 0; i < 8; ++i) CHECK(out[i] == doctest::Approx(expected[i]).epsilon(1e-5));
 }
 
 TEST_CASE("relu") {

@@ -1,0 +1,8 @@
+// expect: head: unknown tag
+#include <deepid/deepid.hpp>
+namespace dp = deepid;
+// "pool2" is defined, but after the head that reads it.
+using net = dp::stack<dp::input<3, 31, 31>, dp::conv<20, 4>, dp::relu, dp::max_pool<2>,
+                      dp::head<"fc2", "pool2", dp::fully_connected<64>>, dp::conv<40, 3>, dp::relu, dp::max_pool<2>,
+                      dp::tap<"pool2">>;
+int main() { return int(dp::net_traits<net>::param_count); }

@@ -1,0 +1,6 @@
+// expect: head: unknown tag
+#include <deepid/deepid.hpp>
+namespace dp = deepid;
+using net = dp::stack<dp::input<3, 31, 31>, dp::conv<20, 4>, dp::relu, dp::max_pool<2>, dp::tap<"pool1">,
+                      dp::head<"fc1", "pool_1", dp::fully_connected<64>, dp::relu>, dp::conv<40, 3>>;
+int main() { return int(dp::net_traits<net>::param_count); }
