@@ -401,131 +401,16 @@ inline int num_threads() {
 DEEPID_NAMESPACE_END
 
 // layers: one spec per header
-// ---- deepid/layers/conv.hpp ----
-// conv<Maps, Kernel, Stride, Pad>: ordinary convolution, Maps output maps of
-// Kernel x Kernel filters over all input channels, one bias per map.
-#include <cstddef>
-#include <string>
-
-// ---- deepid/layers/detail/banked_conv_layer.hpp ----
-// The layer behind conv, locally_shared_conv and locally_connected: a grid of
-// weight banks over the output map (1x1 grid: ordinary convolution).
-//
-// Parameter arena: weights [banks][K][Cout] with K ordered (ky, kx, ci), then
-// biases [banks][Cout]. PyTorch layouts for interop: one bank -> weight OIHW
-// [Cout][Cin][k][k], bias [Cout]; several -> weight [grid rows][grid cols][Cout]
-// [Cin][k][k], bias [grid rows][grid cols][Cout] (see docs/weights.md).
-#include <array>
-#include <cmath>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <vector>
-
-// ---- deepid/core/buffer.hpp ----
-// Cache-line aligned storage for parameter arenas, activations and packed
-// weights, so SIMD loads never straddle a line at the start of a buffer.
-#include <cstddef>
-#include <new>
-#include <vector>
-
-
-DEEPID_NAMESPACE_BEGIN
-
-inline constexpr std::size_t buffer_alignment = 64;
-
-template <class T>
-struct aligned_allocator {
-  using value_type = T;
-  aligned_allocator() = default;
-  template <class U>
-  constexpr aligned_allocator(const aligned_allocator<U>&) noexcept {}
-
-  T* allocate(std::size_t n) {
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{buffer_alignment}));
-  }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{buffer_alignment}); }
-
-  template <class U>
-  bool operator==(const aligned_allocator<U>&) const noexcept { return true; }
-};
-
-template <class T>
-using buffer = std::vector<T, aligned_allocator<T>>;
-
-DEEPID_NAMESPACE_END
-// ---- deepid/kernels/banked_conv.hpp ----
-// The convolution kernels for ordinary, locally shared and locally connected
-// layers (one code path: a layer is a grid of weight banks).
-//
-// Every pass is a direct, register-tiled xsimd kernel on NHWC data (a kernel
-// row is one contiguous run of kernel*Cin values, so no im2col copy is made).
-// A tile is a compile-time rectangle of output positions that share one bank
-// (for a locally connected layer: one position in several samples), so every
-// offset inside it is a constant from one base pointer and the inner loops
-// are loads, broadcasts and FMAs on registers:
-//  - forward: positions x channel vectors, summed over K = (ky, kx, ci);
-//    optionally max-pooled in registers before the store (inference);
-//  - d(weights): a block of K values x channel vectors, summed over positions;
-//  - d(input): positions x vectors of a kernel row, summed over output
-//    channels, then added in place.
-// Tile shapes are chosen at compile time from the geometry and the number of
-// vector registers. Determinism: every value is summed in one fixed order
-// whatever the thread count; d(weights) is summed per fixed chunk of samples
-// and the chunk partials are reduced in chunk order.
+// ---- deepid/layers/concat.hpp ----
+// The layer that joins an Inception module's branches: their outputs, maps of
+// one size, side by side along channels (branch 1's channels first). NHWC
+// makes this a copy of contiguous runs per pixel.
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 
-// ---- deepid/kernels/conv_geometry.hpp ----
-// Geometry of a banked convolution: an ordinary convolution (one bank), a
-// locally shared one (a grid of regions, a bank each) or a locally connected
-// one (a bank per output position). Layout is NHWC per sample; a bank's
-// weights are [K][Cout] with K ordered (ky, kx, ci), its bias [Cout].
-#include <cstddef>
-
-
-DEEPID_NAMESPACE_BEGIN
-namespace kernels {
-
-struct conv_geometry {
-  std::size_t cin = 0, h = 0, w = 0;  // input map
-  std::size_t kernel = 1, stride = 1, pad = 0;
-  std::size_t cout = 0;
-  std::size_t grid_rows = 1, grid_cols = 1;  // region grid over the output map
-
-  constexpr std::size_t padded_h() const { return h + 2 * pad; }
-  constexpr std::size_t padded_w() const { return w + 2 * pad; }
-  constexpr std::size_t out_h() const { return (padded_h() - kernel) / stride + 1; }
-  constexpr std::size_t out_w() const { return (padded_w() - kernel) / stride + 1; }
-  constexpr std::size_t banks() const { return grid_rows * grid_cols; }
-  constexpr std::size_t region_h() const { return out_h() / grid_rows; }
-  constexpr std::size_t region_w() const { return out_w() / grid_cols; }
-  constexpr std::size_t region_positions() const { return region_h() * region_w(); }
-  constexpr std::size_t patch() const { return kernel * kernel * cin; }  // K
-  constexpr std::size_t in_size() const { return cin * h * w; }
-  constexpr std::size_t padded_in_size() const { return cin * padded_h() * padded_w(); }
-  constexpr std::size_t out_size() const { return cout * out_h() * out_w(); }
-  constexpr std::size_t bank_weights() const { return patch() * cout; }
-  constexpr std::size_t weight_count() const { return banks() * bank_weights(); }
-  constexpr std::size_t param_count() const { return weight_count() + banks() * cout; }
-  constexpr std::size_t multiply_adds() const { return out_size() * patch(); }
-
-  // Output position p (0 <= p < region_positions) of region `bank`.
-  constexpr std::size_t out_row(std::size_t bank, std::size_t p) const {
-    return (bank / grid_cols) * region_h() + p / region_w();
-  }
-  constexpr std::size_t out_col(std::size_t bank, std::size_t p) const {
-    return (bank % grid_cols) * region_w() + p % region_w();
-  }
-  constexpr bool operator==(const conv_geometry&) const = default;
-};
-
-}  // namespace kernels
-DEEPID_NAMESPACE_END
-// ---- deepid/kernels/detail/xsimd.hpp ----
-// The one place deepid includes xsimd (its API changed across 7.x-8.x-11.x).
-#include <xsimd/xsimd.hpp>
 // ---- deepid/kernels/parallel.hpp ----
 // parallel_for: the one place deepid's kernels go parallel.
 //
@@ -701,6 +586,292 @@ void parallel_for(std::size_t count, F&& body) {
 
 }  // namespace kernels
 DEEPID_NAMESPACE_END
+// ---- deepid/layers/detail/parameterless.hpp ----
+// Shared pieces of layers that own no parameters.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+// ---- deepid/layers/layer.hpp ----
+// What every layer shares: the pass mode, the binding context a stack walks
+// with (current shape, current activation, taps seen so far), and the concept
+// a bound layer satisfies.
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+// ---- deepid/core/fixed_string.hpp ----
+// A string usable as a template argument: names taps, e.g. tap<"pool3">.
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+template <std::size_t N>
+struct fixed_string {
+  char chars[N]{};
+
+  constexpr fixed_string(const char (&text)[N]) { std::copy_n(text, N, chars); }
+  constexpr std::string_view view() const { return {chars, N - 1}; }
+  constexpr std::size_t size() const { return N - 1; }
+
+  template <std::size_t M>
+  constexpr bool operator==(const fixed_string<M>& other) const {
+    return view() == other.view();
+  }
+};
+
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+
+enum class mode { inference, training };
+
+// A named activation recorded by tap<"name">.
+template <fixed_string Name, std::size_t Act, shape3 Shape>
+struct tap_entry {
+  static constexpr auto name = Name;
+  static constexpr std::size_t act = Act;
+  static constexpr shape3 shape = Shape;
+};
+
+template <class... Entries>
+struct tap_list {
+  template <class Entry>
+  using add = tap_list<Entries..., Entry>;
+  static constexpr std::size_t size = sizeof...(Entries);
+};
+
+// Where a stack stands when it binds the next layer spec: the shape and the
+// activation buffer of the current output, and the taps recorded so far.
+template <shape3 Shape, std::size_t Act, class Taps, std::size_t Index>
+struct bind_context {
+  static constexpr shape3 shape = Shape;
+  static constexpr std::size_t act = Act;
+  static constexpr std::size_t index = Index;  // position of the layer in its stack
+  using taps = Taps;
+};
+
+// Per-call arguments of a layer pass. `inputs` are the activation buffers the
+// layer reads (NHWC per sample), `output` its own buffer.
+template <class T, std::size_t NumInputs>
+struct pass_buffers {
+  std::array<const T*, NumInputs> inputs{};
+  T* output = nullptr;
+  std::size_t batch = 0;
+};
+
+// A layer bound to its input shape and scalar type.
+template <class L>
+concept bound_layer = requires {
+  { L::out_shape } -> std::convertible_to<shape3>;
+  { L::param_count } -> std::convertible_to<std::size_t>;
+  { L::flops } -> std::convertible_to<std::uint64_t>;
+  { L::aliases_input } -> std::convertible_to<bool>;
+  { L::num_inputs } -> std::convertible_to<std::size_t>;
+  { L::name() } -> std::convertible_to<std::string>;
+};
+
+// A layer spec: something a stack can bind to a context.
+template <class S>
+concept layer_spec = requires { typename S::deepid_layer_spec; };
+
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace detail {
+
+template <class T>
+struct parameterless {
+  static constexpr std::size_t param_count = 0;
+  struct tensor_view {
+    std::string name;
+    std::vector<std::size_t> shape;
+  };
+  static std::vector<tensor_view> parameter_tensors() { return {}; }
+  static std::size_t arena_index(std::size_t, std::size_t i) { return i; }
+  void init(T*, rng&) {}
+  void prepare(const T*) {}
+};
+
+}  // namespace detail
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace detail {
+
+template <std::size_t N>
+constexpr std::size_t total_channels(const std::array<shape3, N>& shapes) {
+  std::size_t c = 0;
+  for (const auto& s : shapes) c += s.c;
+  return c;
+}
+
+template <class T, std::size_t N, std::array<std::size_t, N> Acts, std::array<shape3, N> Shapes>
+struct concat_layer : parameterless<T> {
+  static constexpr shape3 out_shape{total_channels(Shapes), Shapes[0].h, Shapes[0].w};
+  static constexpr std::uint64_t flops = 0;
+  static constexpr bool aliases_input = false;
+  static constexpr std::size_t num_inputs = N;
+  static constexpr std::array<std::size_t, N> inputs = Acts;
+  static std::string name() { return "concat (" + std::to_string(N) + " branches)"; }
+
+  void forward(const pass_buffers<T, N>& b, const T*, mode) const {
+    constexpr std::size_t pixels = out_shape.h * out_shape.w;
+    kernels::parallel_for(b.batch, [&](std::size_t s) {
+      for (std::size_t p = s * pixels; p < (s + 1) * pixels; ++p) {
+        T* out = b.output + p * out_shape.c;
+        for (std::size_t k = 0; k < N; ++k) out = std::copy_n(b.inputs[k] + p * Shapes[k].c, Shapes[k].c, out);
+      }
+    });
+  }
+
+  void backward(const pass_buffers<T, N>& b, const T* dout, const std::array<T*, N>& din, const T*, T*) const {
+    constexpr std::size_t pixels = out_shape.h * out_shape.w;
+    kernels::parallel_for(b.batch, [&](std::size_t s) {
+      for (std::size_t p = s * pixels; p < (s + 1) * pixels; ++p) {
+        const T* g = dout + p * out_shape.c;
+        for (std::size_t k = 0; k < N; ++k) {
+          if (din[k])
+            for (std::size_t c = 0; c < Shapes[k].c; ++c) din[k][p * Shapes[k].c + c] += g[c];
+          g += Shapes[k].c;
+        }
+      }
+    });
+  }
+};
+
+}  // namespace detail
+DEEPID_NAMESPACE_END
+// ---- deepid/layers/conv.hpp ----
+// conv<Maps, Kernel, Stride, Pad>: ordinary convolution, Maps output maps of
+// Kernel x Kernel filters over all input channels, one bias per map.
+#include <cstddef>
+#include <string>
+
+// ---- deepid/layers/detail/banked_conv_layer.hpp ----
+// The layer behind conv, locally_shared_conv and locally_connected: a grid of
+// weight banks over the output map (1x1 grid: ordinary convolution).
+//
+// Parameter arena: weights [banks][K][Cout] with K ordered (ky, kx, ci), then
+// biases [banks][Cout]. PyTorch layouts for interop: one bank -> weight OIHW
+// [Cout][Cin][k][k], bias [Cout]; several -> weight [grid rows][grid cols][Cout]
+// [Cin][k][k], bias [grid rows][grid cols][Cout] (see docs/weights.md).
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// ---- deepid/core/buffer.hpp ----
+// Cache-line aligned storage for parameter arenas, activations and packed
+// weights, so SIMD loads never straddle a line at the start of a buffer.
+#include <cstddef>
+#include <new>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+inline constexpr std::size_t buffer_alignment = 64;
+
+template <class T>
+struct aligned_allocator {
+  using value_type = T;
+  aligned_allocator() = default;
+  template <class U>
+  constexpr aligned_allocator(const aligned_allocator<U>&) noexcept {}
+
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{buffer_alignment}));
+  }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{buffer_alignment}); }
+
+  template <class U>
+  bool operator==(const aligned_allocator<U>&) const noexcept { return true; }
+};
+
+template <class T>
+using buffer = std::vector<T, aligned_allocator<T>>;
+
+DEEPID_NAMESPACE_END
+// ---- deepid/kernels/banked_conv.hpp ----
+// The convolution kernels for ordinary, locally shared and locally connected
+// layers (one code path: a layer is a grid of weight banks).
+//
+// Every pass is a direct, register-tiled xsimd kernel on NHWC data (a kernel
+// row is one contiguous run of kernel*Cin values, so no im2col copy is made).
+// A tile is a compile-time rectangle of output positions that share one bank
+// (for a locally connected layer: one position in several samples), so every
+// offset inside it is a constant from one base pointer and the inner loops
+// are loads, broadcasts and FMAs on registers:
+//  - forward: positions x channel vectors, summed over K = (ky, kx, ci);
+//    optionally max-pooled in registers before the store (inference);
+//  - d(weights): a block of K values x channel vectors, summed over positions;
+//  - d(input): positions x vectors of a kernel row, summed over output
+//    channels, then added in place.
+// Tile shapes are chosen at compile time from the geometry and the number of
+// vector registers. Determinism: every value is summed in one fixed order
+// whatever the thread count; d(weights) is summed per fixed chunk of samples
+// and the chunk partials are reduced in chunk order.
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+// ---- deepid/kernels/conv_geometry.hpp ----
+// Geometry of a banked convolution: an ordinary convolution (one bank), a
+// locally shared one (a grid of regions, a bank each) or a locally connected
+// one (a bank per output position). Layout is NHWC per sample; a bank's
+// weights are [K][Cout] with K ordered (ky, kx, ci), its bias [Cout].
+#include <cstddef>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace kernels {
+
+struct conv_geometry {
+  std::size_t cin = 0, h = 0, w = 0;  // input map
+  std::size_t kernel = 1, stride = 1, pad = 0;
+  std::size_t cout = 0;
+  std::size_t grid_rows = 1, grid_cols = 1;  // region grid over the output map
+
+  constexpr std::size_t padded_h() const { return h + 2 * pad; }
+  constexpr std::size_t padded_w() const { return w + 2 * pad; }
+  constexpr std::size_t out_h() const { return (padded_h() - kernel) / stride + 1; }
+  constexpr std::size_t out_w() const { return (padded_w() - kernel) / stride + 1; }
+  constexpr std::size_t banks() const { return grid_rows * grid_cols; }
+  constexpr std::size_t region_h() const { return out_h() / grid_rows; }
+  constexpr std::size_t region_w() const { return out_w() / grid_cols; }
+  constexpr std::size_t region_positions() const { return region_h() * region_w(); }
+  constexpr std::size_t patch() const { return kernel * kernel * cin; }  // K
+  constexpr std::size_t in_size() const { return cin * h * w; }
+  constexpr std::size_t padded_in_size() const { return cin * padded_h() * padded_w(); }
+  constexpr std::size_t out_size() const { return cout * out_h() * out_w(); }
+  constexpr std::size_t bank_weights() const { return patch() * cout; }
+  constexpr std::size_t weight_count() const { return banks() * bank_weights(); }
+  constexpr std::size_t param_count() const { return weight_count() + banks() * cout; }
+  constexpr std::size_t multiply_adds() const { return out_size() * patch(); }
+
+  // Output position p (0 <= p < region_positions) of region `bank`.
+  constexpr std::size_t out_row(std::size_t bank, std::size_t p) const {
+    return (bank / grid_cols) * region_h() + p / region_w();
+  }
+  constexpr std::size_t out_col(std::size_t bank, std::size_t p) const {
+    return (bank % grid_cols) * region_w() + p % region_w();
+  }
+  constexpr bool operator==(const conv_geometry&) const = default;
+};
+
+}  // namespace kernels
+DEEPID_NAMESPACE_END
+// ---- deepid/kernels/detail/xsimd.hpp ----
+// The one place deepid includes xsimd (its API changed across 7.x-8.x-11.x).
+#include <xsimd/xsimd.hpp>
 // ---- deepid/kernels/simd.hpp ----
 // Small SIMD tools shared by the register-tiled kernels: compile-time
 // unrolling (so tile accumulators stay in registers and offsets fold into
@@ -1357,27 +1528,31 @@ void conv_backward(const conv_geometry& g, const T* in, const T* out, const T* d
       }
 }
 
-// Max pooling, NHWC, window `size`, step `stride`; ties go to the first.
+// Max pooling, NHWC, window `size`, step `stride`, `pad` rows and columns of
+// -infinity around the map; ties go to the first.
 template <class T>
 void max_pool_forward(std::size_t c, std::size_t h, std::size_t w, std::size_t size, std::size_t stride,
-                      const T* in, T* out, std::size_t n) {
-  const std::size_t ho = (h - size) / stride + 1, wo = (w - size) / stride + 1;
+                      const T* in, T* out, std::size_t n, std::size_t pad = 0) {
+  const std::size_t ho = (h + 2 * pad - size) / stride + 1, wo = (w + 2 * pad - size) / stride + 1;
   for (std::size_t s = 0; s < n; ++s)
     for (std::size_t y = 0; y < ho; ++y)
       for (std::size_t x = 0; x < wo; ++x)
         for (std::size_t ch = 0; ch < c; ++ch) {
           T best = -std::numeric_limits<T>::infinity();
           for (std::size_t dy = 0; dy < size; ++dy)
-            for (std::size_t dx = 0; dx < size; ++dx)
-              best = std::max(best, in[((s * h + y * stride + dy) * w + x * stride + dx) * c + ch]);
+            for (std::size_t dx = 0; dx < size; ++dx) {
+              const long iy = long(y * stride + dy) - long(pad), ix = long(x * stride + dx) - long(pad);
+              if (iy < 0 || ix < 0 || iy >= long(h) || ix >= long(w)) continue;
+              best = std::max(best, in[((s * h + std::size_t(iy)) * w + std::size_t(ix)) * c + ch]);
+            }
           out[((s * ho + y) * wo + x) * c + ch] = best;
         }
 }
 
 template <class T>
 void max_pool_backward(std::size_t c, std::size_t h, std::size_t w, std::size_t size, std::size_t stride,
-                       const T* in, const T* dout, T* din, std::size_t n) {
-  const std::size_t ho = (h - size) / stride + 1, wo = (w - size) / stride + 1;
+                       const T* in, const T* dout, T* din, std::size_t n, std::size_t pad = 0) {
+  const std::size_t ho = (h + 2 * pad - size) / stride + 1, wo = (w + 2 * pad - size) / stride + 1;
   for (std::size_t s = 0; s < n; ++s)
     for (std::size_t y = 0; y < ho; ++y)
       for (std::size_t x = 0; x < wo; ++x)
@@ -1386,7 +1561,9 @@ void max_pool_backward(std::size_t c, std::size_t h, std::size_t w, std::size_t 
           T best = -std::numeric_limits<T>::infinity();
           for (std::size_t dy = 0; dy < size; ++dy)
             for (std::size_t dx = 0; dx < size; ++dx) {
-              const std::size_t i = ((s * h + y * stride + dy) * w + x * stride + dx) * c + ch;
+              const long iy = long(y * stride + dy) - long(pad), ix = long(x * stride + dx) - long(pad);
+              if (iy < 0 || ix < 0 || iy >= long(h) || ix >= long(w)) continue;
+              const std::size_t i = ((s * h + std::size_t(iy)) * w + std::size_t(ix)) * c + ch;
               if (in[i] > best) { best = in[i]; arg = i; }
             }
           din[arg] += dout[((s * ho + y) * wo + x) * c + ch];
@@ -1422,95 +1599,6 @@ void dense_backward(std::size_t in_size, std::size_t out_size, const T* in, cons
 }
 
 }  // namespace kernels::reference
-DEEPID_NAMESPACE_END
-// ---- deepid/layers/layer.hpp ----
-// What every layer shares: the pass mode, the binding context a stack walks
-// with (current shape, current activation, taps seen so far), and the concept
-// a bound layer satisfies.
-#include <array>
-#include <concepts>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-
-// ---- deepid/core/fixed_string.hpp ----
-// A string usable as a template argument: names taps, e.g. tap<"pool3">.
-#include <algorithm>
-#include <cstddef>
-#include <string_view>
-
-
-DEEPID_NAMESPACE_BEGIN
-
-template <std::size_t N>
-struct fixed_string {
-  char chars[N]{};
-
-  constexpr fixed_string(const char (&text)[N]) { std::copy_n(text, N, chars); }
-  constexpr std::string_view view() const { return {chars, N - 1}; }
-  constexpr std::size_t size() const { return N - 1; }
-
-  template <std::size_t M>
-  constexpr bool operator==(const fixed_string<M>& other) const {
-    return view() == other.view();
-  }
-};
-
-DEEPID_NAMESPACE_END
-
-DEEPID_NAMESPACE_BEGIN
-
-enum class mode { inference, training };
-
-// A named activation recorded by tap<"name">.
-template <fixed_string Name, std::size_t Act, shape3 Shape>
-struct tap_entry {
-  static constexpr auto name = Name;
-  static constexpr std::size_t act = Act;
-  static constexpr shape3 shape = Shape;
-};
-
-template <class... Entries>
-struct tap_list {
-  template <class Entry>
-  using add = tap_list<Entries..., Entry>;
-  static constexpr std::size_t size = sizeof...(Entries);
-};
-
-// Where a stack stands when it binds the next layer spec: the shape and the
-// activation buffer of the current output, and the taps recorded so far.
-template <shape3 Shape, std::size_t Act, class Taps, std::size_t Index>
-struct bind_context {
-  static constexpr shape3 shape = Shape;
-  static constexpr std::size_t act = Act;
-  static constexpr std::size_t index = Index;  // position of the layer in its stack
-  using taps = Taps;
-};
-
-// Per-call arguments of a layer pass. `inputs` are the activation buffers the
-// layer reads (NHWC per sample), `output` its own buffer.
-template <class T, std::size_t NumInputs>
-struct pass_buffers {
-  std::array<const T*, NumInputs> inputs{};
-  T* output = nullptr;
-  std::size_t batch = 0;
-};
-
-// A layer bound to its input shape and scalar type.
-template <class L>
-concept bound_layer = requires {
-  { L::out_shape } -> std::convertible_to<shape3>;
-  { L::param_count } -> std::convertible_to<std::size_t>;
-  { L::flops } -> std::convertible_to<std::uint64_t>;
-  { L::aliases_input } -> std::convertible_to<bool>;
-  { L::num_inputs } -> std::convertible_to<std::size_t>;
-  { L::name() } -> std::convertible_to<std::string>;
-};
-
-// A layer spec: something a stack can bind to a context.
-template <class S>
-concept layer_spec = requires { typename S::deepid_layer_spec; };
-
 DEEPID_NAMESPACE_END
 
 DEEPID_NAMESPACE_BEGIN
@@ -1550,8 +1638,9 @@ class banked_conv_layer {
   // registers, so the full-size output is never written).
   template <class Next>
   static constexpr bool pools_next() {
-    if constexpr (requires { Next::pool_size; Next::pool_stride; })
-      return Relu && Next::pool_size == Next::pool_stride && kernels::can_pool_in_epilogue<T, G, Next::pool_size>;
+    if constexpr (requires { Next::pool_size; Next::pool_stride; Next::pool_pad; })
+      return Relu && Next::pool_size == Next::pool_stride && Next::pool_pad == 0 &&
+             kernels::can_pool_in_epilogue<T, G, Next::pool_size>;
     else
       return false;
   }
@@ -1635,13 +1724,32 @@ struct region_grid_divides_output {
   static constexpr bool ok = GridRows >= 1 && GridCols >= 1 && OutRows % GridRows == 0 && OutCols % GridCols == 0;
 };
 
+// Rows and Cols include the padding on both sides.
 template <std::size_t Size, std::size_t Stride, std::size_t Rows, std::size_t Cols>
 struct pooling_divides_map {
   static_assert(Size >= 1 && Stride >= 1 && Size <= Rows && Size <= Cols && (Rows - Size) % Stride == 0 &&
                     (Cols - Size) % Stride == 0,
-                "max_pool: the pooling window (size, stride) does not tile the input map (rows x cols) exactly");
+                "max_pool: the pooling window (size, stride) does not tile the input map (rows x cols) exactly; "
+                "max_pool<Size, Stride, Pad, rounding::floor> drops the rows and columns left over");
   static constexpr bool ok = Size >= 1 && Stride >= 1 && Size <= Rows && Size <= Cols &&
                              (Rows - Size) % Stride == 0 && (Cols - Size) % Stride == 0;
+};
+
+// Rows and Cols include the padding on both sides.
+template <std::size_t Window, std::size_t Stride, std::size_t Rows, std::size_t Cols>
+struct output_map_not_empty {
+  static_assert(Window <= Rows && Window <= Cols,
+                "the window (first number) with this stride is larger than the padded input map (rows x cols): "
+                "the output map would be empty");
+  static constexpr bool ok = Window <= Rows && Window <= Cols;
+};
+
+template <std::size_t Pad, std::size_t Window>
+struct padding_smaller_than_window {
+  static_assert(Pad < Window,
+                "padding (first number) must be smaller than the kernel or pooling window (second number): "
+                "a wider border makes outputs that see only padding");
+  static constexpr bool ok = Pad < Window;
 };
 
 template <std::size_t Count>
@@ -1652,7 +1760,7 @@ struct positive_maps {
 
 template <std::size_t Stride>
 struct positive_stride {
-  static_assert(Stride > 0, "convolution: the stride must be positive");
+  static_assert(Stride > 0, "convolution or pooling: the stride must be positive");
   static constexpr bool ok = Stride > 0;
 };
 
@@ -1691,6 +1799,7 @@ struct conv {
   template <class Ctx, class T, bool Relu>
   struct binder {
     static_assert(check::positive_maps<Maps>::ok && check::positive_stride<Stride>::ok &&
+                  check::padding_smaller_than_window<Pad, Kernel>::ok &&
                   check::kernel_fits_input<Kernel, Ctx::shape.h + 2 * Pad, Ctx::shape.w + 2 * Pad>::ok);
     using type = detail::banked_conv_layer<conv, Ctx, T, Relu,
                                            detail::base_geometry<Ctx::shape, Maps, Kernel, Stride, Pad>()>;
@@ -1708,31 +1817,6 @@ DEEPID_NAMESPACE_END
 #include <cstdint>
 #include <string>
 
-// ---- deepid/layers/detail/parameterless.hpp ----
-// Shared pieces of layers that own no parameters.
-#include <cstddef>
-#include <string>
-#include <vector>
-
-
-DEEPID_NAMESPACE_BEGIN
-namespace detail {
-
-template <class T>
-struct parameterless {
-  static constexpr std::size_t param_count = 0;
-  struct tensor_view {
-    std::string name;
-    std::vector<std::size_t> shape;
-  };
-  static std::vector<tensor_view> parameter_tensors() { return {}; }
-  static std::size_t arena_index(std::size_t, std::size_t i) { return i; }
-  void init(T*, rng&) {}
-  void prepare(const T*) {}
-};
-
-}  // namespace detail
-DEEPID_NAMESPACE_END
 
 DEEPID_NAMESPACE_BEGIN
 
@@ -2253,30 +2337,33 @@ struct fully_connected {
 
 DEEPID_NAMESPACE_END
 // ---- deepid/layers/locally_connected.hpp ----
-// locally_connected<Maps, Kernel>: "totally unshared" convolution, every
-// output position has its own filters and biases (DeepID1's conv4).
+// locally_connected<Maps, Kernel, Stride, Pad>: "totally unshared"
+// convolution, every output position has its own filters and biases
+// (DeepID1's conv4; DeepID3's top two layers, padded to keep the map size).
 #include <cstddef>
 #include <string>
 
 
 DEEPID_NAMESPACE_BEGIN
 
-template <std::size_t Maps, std::size_t Kernel, std::size_t Stride = 1>
+template <std::size_t Maps, std::size_t Kernel, std::size_t Stride = 1, std::size_t Pad = 0>
 struct locally_connected {
   using deepid_layer_spec = void;
   static constexpr bool fuses_relu = true;
 
   static std::string name() {
-    return "locally_connected<" + std::to_string(Maps) + "," + std::to_string(Kernel) + ">";
+    return "locally_connected<" + std::to_string(Maps) + "," + std::to_string(Kernel) +
+           (Stride != 1 || Pad != 0 ? "," + std::to_string(Stride) + "," + std::to_string(Pad) : "") + ">";
   }
 
   template <class Ctx, class T, bool Relu>
   struct binder {
-    static constexpr auto base = detail::base_geometry<Ctx::shape, Maps, Kernel, Stride, 0>();
+    static constexpr auto base = detail::base_geometry<Ctx::shape, Maps, Kernel, Stride, Pad>();
     static_assert(check::positive_maps<Maps>::ok && check::positive_stride<Stride>::ok &&
-                  check::kernel_fits_input<Kernel, Ctx::shape.h, Ctx::shape.w>::ok);
+                  check::padding_smaller_than_window<Pad, Kernel>::ok &&
+                  check::kernel_fits_input<Kernel, Ctx::shape.h + 2 * Pad, Ctx::shape.w + 2 * Pad>::ok);
     static constexpr kernels::conv_geometry geometry{base.cin,    base.h,      base.w,       base.kernel, base.stride,
-                                                     0,           base.cout,   base.out_h(), base.out_w()};
+                                                     base.pad,    base.cout,   base.out_h(), base.out_w()};
     using type = detail::banked_conv_layer<locally_connected, Ctx, T, Relu, geometry>;
   };
 };
@@ -2327,8 +2414,12 @@ struct locally_shared_conv {
 
 DEEPID_NAMESPACE_END
 // ---- deepid/layers/max_pool.hpp ----
-// max_pool<Size, Stride>: maximum over Size x Size windows, Stride apart
-// (DeepID: 2x2, non-overlapping). The window must tile the map exactly.
+// max_pool<Size, Stride, Pad, Rounding>: maximum over Size x Size windows,
+// Stride apart, over the map with Pad rows and columns of -infinity around
+// it (DeepID: 2x2, non-overlapping; Inception's pool branch: 3x3, stride 1,
+// pad 1). By default the windows must tile the padded map exactly, so a
+// misfit is a compile error; rounding::floor drops the rows and columns left
+// over (DeepID3 on 55x47: 55x47 -> 27x23 -> 13x11 -> 6x5 -> 3x2).
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -2336,15 +2427,94 @@ DEEPID_NAMESPACE_END
 
 // ---- deepid/kernels/pool.hpp ----
 // Max pooling over NHWC maps, vectorised across channels (contiguous in NHWC).
+// Windows that hang over the border (padding) take the maximum of the pixels
+// they cover, as if the border were -infinity. The output has
+// floor((H + 2 Pad - Size) / Stride) + 1 rows; rows left over are not read.
 #include <algorithm>
 #include <cstddef>
+#include <utility>
 
 
 DEEPID_NAMESPACE_BEGIN
 namespace kernels {
 
-template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride>
+template <std::size_t Extent, std::size_t Size, std::size_t Stride, std::size_t Pad>
+inline constexpr std::size_t pooled_extent = (Extent + 2 * Pad - Size) / Stride + 1;
+
+namespace detail {
+
+// The rows (or columns) [first, last) of the input that window `i` covers.
+template <std::size_t Extent, std::size_t Size, std::size_t Stride, std::size_t Pad>
+constexpr std::pair<std::size_t, std::size_t> window_span(std::size_t i) {
+  const std::size_t start = i * Stride;  // in padded coordinates
+  const std::size_t first = start > Pad ? start - Pad : 0;
+  const std::size_t last = std::min(Extent, start + Size - Pad);
+  return {first, last};
+}
+
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride, std::size_t Pad>
+void max_pool_forward_padded(const T* in, T* out, std::size_t n) {
+  using vec = xsimd::batch<T>;
+  constexpr std::size_t ho = pooled_extent<H, Size, Stride, Pad>, wo = pooled_extent<W, Size, Stride, Pad>;
+  constexpr std::size_t vec_end = C / vec::size * vec::size;
+  parallel_for(n * ho, [&](std::size_t item) {
+    const std::size_t s = item / ho, y = item % ho;
+    const auto [r0, r1] = window_span<H, Size, Stride, Pad>(y);
+    for (std::size_t x = 0; x < wo; ++x) {
+      const auto [c0, c1] = window_span<W, Size, Stride, Pad>(x);
+      const T* first = in + ((s * H + r0) * W + c0) * C;
+      T* o = out + ((s * ho + y) * wo + x) * C;
+      for (std::size_t c = 0; c < vec_end; c += vec::size) {
+        vec best = vec::load_unaligned(first + c);
+        for (std::size_t r = r0; r < r1; ++r)
+          for (std::size_t q = c0; q < c1; ++q)
+            best = xsimd::max(best, vec::load_unaligned(in + ((s * H + r) * W + q) * C + c));
+        best.store_unaligned(o + c);
+      }
+      for (std::size_t c = vec_end; c < C; ++c) {
+        T best = first[c];
+        for (std::size_t r = r0; r < r1; ++r)
+          for (std::size_t q = c0; q < c1; ++q) best = std::max(best, in[((s * H + r) * W + q) * C + c]);
+        o[c] = best;
+      }
+    }
+  });
+}
+
+// Windows overlap (padding comes with stride < size in practice): by sample.
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride, std::size_t Pad>
+void max_pool_backward_padded(const T* in, const T* dout, T* din, std::size_t n) {
+  constexpr std::size_t ho = pooled_extent<H, Size, Stride, Pad>, wo = pooled_extent<W, Size, Stride, Pad>;
+  parallel_for(n, [&](std::size_t s) {
+    for (std::size_t y = 0; y < ho; ++y) {
+      const auto [r0, r1] = window_span<H, Size, Stride, Pad>(y);
+      for (std::size_t x = 0; x < wo; ++x) {
+        const auto [c0, c1] = window_span<W, Size, Stride, Pad>(x);
+        const T* g = dout + ((s * ho + y) * wo + x) * C;
+        for (std::size_t c = 0; c < C; ++c) {
+          std::size_t arg = ((s * H + r0) * W + c0) * C + c;
+          T best = in[arg];
+          for (std::size_t r = r0; r < r1; ++r)
+            for (std::size_t q = c0; q < c1; ++q) {
+              const std::size_t i = ((s * H + r) * W + q) * C + c;
+              if (in[i] > best) best = in[i], arg = i;
+            }
+          din[arg] += g[c];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace detail
+
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride,
+          std::size_t Pad = 0>
 void max_pool_forward(const T* in, T* out, std::size_t n) {
+  if constexpr (Pad > 0) {
+    detail::max_pool_forward_padded<T, C, H, W, Size, Stride, Pad>(in, out, n);
+    return;
+  }
   using vec = xsimd::batch<T>;
   constexpr std::size_t ho = (H - Size) / Stride + 1, wo = (W - Size) / Stride + 1;
   constexpr std::size_t vec_end = C / vec::size * vec::size;
@@ -2397,10 +2567,13 @@ template <class T, std::size_t Count, std::size_t Size, std::size_t RowStep, std
 }  // namespace detail
 
 // Routes each output gradient to the first maximum of its window (adds to din).
-template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride>
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride,
+          std::size_t Pad = 0>
 void max_pool_backward(const T* in, const T* dout, T* din, std::size_t n) {
   constexpr std::size_t ho = (H - Size) / Stride + 1, wo = (W - Size) / Stride + 1;
-  if constexpr (Stride >= Size) {
+  if constexpr (Pad > 0) {
+    detail::max_pool_backward_padded<T, C, H, W, Size, Stride, Pad>(in, dout, din, n);
+  } else if constexpr (Stride >= Size) {
     // Windows do not overlap: rows in parallel, channels in vectors.
     constexpr std::size_t width = simd_width<T>, vectors = (C + width - 1) / width;
     parallel_for(n * ho, [&](std::size_t item) {
@@ -2441,42 +2614,61 @@ DEEPID_NAMESPACE_END
 
 DEEPID_NAMESPACE_BEGIN
 
+enum class rounding { exact, floor };
+
 namespace detail {
 
-template <class Spec, class Ctx, class T, std::size_t Size, std::size_t Stride>
+template <class Spec, class Ctx, class T, std::size_t Size, std::size_t Stride, std::size_t Pad>
 struct max_pool_layer : parameterless<T> {
   static constexpr shape3 in_shape = Ctx::shape;
-  static constexpr shape3 out_shape{in_shape.c, (in_shape.h - Size) / Stride + 1, (in_shape.w - Size) / Stride + 1};
+  static constexpr shape3 out_shape{in_shape.c, kernels::pooled_extent<in_shape.h, Size, Stride, Pad>,
+                                    kernels::pooled_extent<in_shape.w, Size, Stride, Pad>};
   static constexpr std::uint64_t flops = 0;
   static constexpr bool aliases_input = false;
   static constexpr std::size_t num_inputs = 1;
   static constexpr std::array<std::size_t, 1> inputs{Ctx::act};
-  static constexpr std::size_t pool_size = Size, pool_stride = Stride;  // for conv + pool fusion
+  // For conv + pool fusion, which handles unpadded windows that tile exactly.
+  static constexpr std::size_t pool_size = Size, pool_stride = Stride, pool_pad = Pad;
+  static constexpr bool pool_tiles = (in_shape.h + 2 * Pad - Size) % Stride == 0 &&
+                                     (in_shape.w + 2 * Pad - Size) % Stride == 0;
   static std::string name() { return Spec::name(); }
 
   void forward(const pass_buffers<T, 1>& b, const T*, mode) const {
-    kernels::max_pool_forward<T, in_shape.c, in_shape.h, in_shape.w, Size, Stride>(b.inputs[0], b.output, b.batch);
+    kernels::max_pool_forward<T, in_shape.c, in_shape.h, in_shape.w, Size, Stride, Pad>(b.inputs[0], b.output,
+                                                                                       b.batch);
   }
   void backward(const pass_buffers<T, 1>& b, const T* dout, const std::array<T*, 1>& din, const T*, T*) const {
     if (din[0])
-      kernels::max_pool_backward<T, in_shape.c, in_shape.h, in_shape.w, Size, Stride>(b.inputs[0], dout, din[0],
-                                                                                     b.batch);
+      kernels::max_pool_backward<T, in_shape.c, in_shape.h, in_shape.w, Size, Stride, Pad>(b.inputs[0], dout,
+                                                                                          din[0], b.batch);
   }
 };
 
 }  // namespace detail
 
-template <std::size_t Size, std::size_t Stride = Size>
+template <std::size_t Size, std::size_t Stride = Size, std::size_t Pad = 0, rounding Rounding = rounding::exact>
 struct max_pool {
   using deepid_layer_spec = void;
   static std::string name() {
-    return "max_pool<" + std::to_string(Size) + (Stride != Size ? "," + std::to_string(Stride) : "") + ">";
+    std::string text = "max_pool<" + std::to_string(Size);
+    if (Stride != Size || Pad != 0 || Rounding != rounding::exact) text += "," + std::to_string(Stride);
+    if (Pad != 0 || Rounding != rounding::exact) text += "," + std::to_string(Pad);
+    if (Rounding == rounding::floor) text += ",floor";
+    return text + ">";
   }
   template <class Ctx, class T, bool>
   struct binder {
-    static_assert(check::pooling_divides_map<Size, Stride, Ctx::shape.h, Ctx::shape.w>::ok);
-    static constexpr bool ok = check::pooling_divides_map<Size, Stride, Ctx::shape.h, Ctx::shape.w>::ok;
-    using type = detail::max_pool_layer<max_pool, Ctx, T, ok ? Size : 1, ok ? Stride : 1>;
+    static constexpr std::size_t rows = Ctx::shape.h + 2 * Pad, cols = Ctx::shape.w + 2 * Pad;
+    static_assert(check::positive_stride<Stride>::ok && check::padding_smaller_than_window<Pad, Size>::ok);
+    static_assert(check::output_map_not_empty<Size, Stride, rows, cols>::ok);
+    static constexpr bool fits = Size >= 1 && Stride >= 1 && Pad < Size && Size <= rows && Size <= cols;
+    static constexpr bool ok = [] {
+      if constexpr (Rounding == rounding::exact && fits)
+        return check::pooling_divides_map<Size, Stride, rows, cols>::ok;
+      else
+        return fits;
+    }();
+    using type = detail::max_pool_layer<max_pool, Ctx, T, ok ? Size : 1, ok ? Stride : 1, ok ? Pad : 0>;
   };
 };
 
@@ -2489,11 +2681,33 @@ DEEPID_NAMESPACE_END
 #include <cstddef>
 #include <string>
 
+// ---- deepid/layers/tap.hpp ----
+// tap<"name">: names the current activation so a later layer can read it
+// (multi_scale_fc<160, "pool3", "conv4">). It computes nothing.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
 
 DEEPID_NAMESPACE_BEGIN
 
 namespace detail {
 
+template <fixed_string Name, class Ctx, class T>
+struct tap_layer : parameterless<T> {
+  static constexpr shape3 in_shape = Ctx::shape, out_shape = Ctx::shape;
+  static constexpr std::uint64_t flops = 0;
+  static constexpr bool aliases_input = true;
+  static constexpr std::size_t num_inputs = 1;
+  static constexpr std::array<std::size_t, 1> inputs{Ctx::act};
+  static std::string name() { return "tap<\"" + std::string(Name.view()) + "\">"; }
+  void forward(const pass_buffers<T, 1>&, const T*, mode) const {}
+  void backward(const pass_buffers<T, 1>&, const T*, const std::array<T*, 1>&, const T*, T*) const {}
+};
+
+// The entry of tap<Tag> in a tap_list: its activation and shape (1x1x1
+// placeholders when absent, so that one readable error is printed).
 template <fixed_string Tag, class Taps>
 struct find_tap;
 
@@ -2523,6 +2737,21 @@ struct find_tap<Tag, tap_list<Entries...>> {
 };
 
 }  // namespace detail
+
+template <fixed_string Name>
+struct tap {
+  using deepid_layer_spec = void;
+  static constexpr auto tag = Name;
+  static std::string name() { return "tap<\"" + std::string(Name.view()) + "\">"; }
+  template <class Ctx, class T, bool>
+  struct binder {
+    using type = detail::tap_layer<Name, Ctx, T>;
+  };
+};
+
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
 
 namespace check {
 template <fixed_string Tag, bool Found>
@@ -2768,53 +2997,15 @@ class softmax_classifier {
 };
 
 DEEPID_NAMESPACE_END
-// ---- deepid/layers/tap.hpp ----
-// tap<"name">: names the current activation so a later layer can read it
-// (multi_scale_fc<160, "pool3", "conv4">). It computes nothing.
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-
-
-DEEPID_NAMESPACE_BEGIN
-
-namespace detail {
-
-template <fixed_string Name, class Ctx, class T>
-struct tap_layer : parameterless<T> {
-  static constexpr shape3 in_shape = Ctx::shape, out_shape = Ctx::shape;
-  static constexpr std::uint64_t flops = 0;
-  static constexpr bool aliases_input = true;
-  static constexpr std::size_t num_inputs = 1;
-  static constexpr std::array<std::size_t, 1> inputs{Ctx::act};
-  static std::string name() { return "tap<\"" + std::string(Name.view()) + "\">"; }
-  void forward(const pass_buffers<T, 1>&, const T*, mode) const {}
-  void backward(const pass_buffers<T, 1>&, const T*, const std::array<T*, 1>&, const T*, T*) const {}
-};
-
-}  // namespace detail
-
-template <fixed_string Name>
-struct tap {
-  using deepid_layer_spec = void;
-  static constexpr auto tag = Name;
-  static std::string name() { return "tap<\"" + std::string(Name.view()) + "\">"; }
-  template <class Ctx, class T, bool>
-  struct binder {
-    using type = detail::tap_layer<Name, Ctx, T>;
-  };
-};
-
-DEEPID_NAMESPACE_END
 
 // net: composition, the model and its gradient check
 // ---- deepid/net/gradient_check.hpp ----
 // check_gradients(model, ...): a numerical gradient check of a whole network,
 // in the spirit of dlib's test_layer. For a model<Net, double>, an input batch
-// x and a random linear loss L = sum_i r_i * output_i, it compares what
-// backward() returns (every parameter tensor and dL/dx) with the central
-// difference (L(v + h) - L(v - h)) / 2h, one coordinate at a time.
+// x and a random linear loss L = sum_i r_i * output_i over every output (each
+// head's and the main one), it compares what backward_outputs() returns
+// (every parameter tensor and dL/dx) with the central difference
+// (L(v + h) - L(v - h)) / 2h, one coordinate at a time.
 //
 //   deepid::model<my_stack, double> m(deepid::init::seed{1});
 //   const auto result = deepid::check_gradients(m);
@@ -2837,6 +3028,7 @@ DEEPID_NAMESPACE_END
 // the analytic pass and all the differences. The model's parameters are left
 // unchanged; its gradients() are those of the analytic pass.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -2850,6 +3042,11 @@ DEEPID_NAMESPACE_END
 // model<Net, T>: a network's parameters (one contiguous arena), activations
 // and passes. Batch size is a run-time value; everything structural is fixed
 // by Net. Activations are NCHW at the API and NHWC inside.
+//
+// Outputs. A stack with heads (head<"fc1", "pool1", ...>) has several: the
+// heads in the order they appear, then the main path's output (named by the
+// last tap on it, else "output"). forward() computes the heads only when
+// asked (head_pass::run); backward_outputs() takes a gradient for each.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -2857,6 +3054,7 @@ DEEPID_NAMESPACE_END
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -2867,11 +3065,133 @@ DEEPID_NAMESPACE_END
 // layer its input shape, its activation buffer, the taps before it and its
 // offset in the parameter arena. A convolution or fully connected layer
 // directly followed by relu absorbs it.
+//
+// Two entries are not single layers: an inception<branch<...>, ...> module
+// and a head<"name", "tag", ...> side branch. Binding flattens both into the
+// same layer list: a module's branches one after another, then their
+// concatenation; a head's layers, marked as belonging to that head, with the
+// main path resuming after them. The model runs the list in order forward and
+// in reverse backward, so every layer's inputs are ready before it runs.
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
+// ---- deepid/net/head.hpp ----
+// head<"name", "tag", specs...>: a supervised side branch (DeepID2+'s FC-1 to
+// FC-3, DeepID3's intermediate heads). It starts at the activation named by
+// tap<"tag"> earlier in the stack, runs its own layer specs, and its output is
+// one of the model's outputs, named "name"; the main path goes on from where
+// it was. For example a 512-d head after pool1:
+//
+//   ..., max_pool<2>, tap<"pool1">, head<"fc1", "pool1", fully_connected<512>, relu, dropout<0.5>>, ...
+//
+// Heads cost nothing at inference unless asked for (model::forward with
+// head_pass::run); training supervises them with their own losses.
+#include <cstddef>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+template <fixed_string Name, fixed_string From, class... Specs>
+struct head {
+  using deepid_head_spec = void;
+  static constexpr auto name = Name;
+  static constexpr auto from = From;
+};
+
+template <class S>
+concept head_spec = requires { typename S::deepid_head_spec; };
+
+// Whether a forward pass also computes the heads.
+enum class head_pass { skip, run };
+
+namespace check {
+template <fixed_string Tag, bool Found>
+struct head_source_is_defined {
+  static_assert(Found, "head: unknown tag; no tap<\"tag\"> with this name comes before the head (a head starts "
+                       "from an earlier activation)");
+  static constexpr bool ok = Found;
+};
+template <std::size_t Layers>
+struct head_has_layers {
+  static_assert(Layers > 0, "head: a head needs at least one layer spec after its name and tag");
+  static constexpr bool ok = Layers > 0;
+};
+template <fixed_string Name, bool Unique>
+struct head_name_unique {
+  static_assert(Unique, "head: this name is already used by an earlier head or tap in the stack");
+  static constexpr bool ok = Unique;
+};
+template <bool Nested>
+struct head_not_nested {
+  static_assert(!Nested, "head: heads cannot be placed inside a head or an inception branch");
+  static constexpr bool ok = !Nested;
+};
+}  // namespace check
+
+DEEPID_NAMESPACE_END
+// ---- deepid/net/inception.hpp ----
+// inception<branch<...>, branch<...>, ...>: an Inception module as one entry
+// of a stack. Each branch is a short chain of layer specs that starts from the
+// module's input; their outputs, which must have the same rows x cols, are
+// concatenated along channels. For example GoogLeNet's module:
+//
+//   inception<branch<conv<64, 1>, relu>,
+//             branch<conv<96, 1>, relu, conv<128, 3, 1, 1>, relu>,
+//             branch<conv<16, 1>, relu, conv<32, 5, 1, 2>, relu>,
+//             branch<max_pool<3, 1, 1>, conv<32, 1>, relu>>
+//
+// The stack places the branches' layers one after another in its flat layer
+// list, followed by the concatenation.
+#include <cstddef>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+template <class... Specs>
+struct branch {
+  using deepid_branch_spec = void;
+  static constexpr std::size_t size = sizeof...(Specs);
+};
+
+template <class... Branches>
+struct inception {
+  using deepid_inception_spec = void;
+  static constexpr std::size_t branches = sizeof...(Branches);
+};
+
+template <class S>
+concept branch_spec = requires { typename S::deepid_branch_spec; };
+template <class S>
+concept inception_spec = requires { typename S::deepid_inception_spec; };
+
+namespace check {
+template <std::size_t Branches>
+struct inception_has_branches {
+  static_assert(Branches >= 2, "inception: a module needs at least two branches");
+  static constexpr bool ok = Branches >= 2;
+};
+template <bool AllBranches>
+struct inception_entries_are_branches {
+  static_assert(AllBranches, "inception: every entry must be branch<layer specs...>");
+  static constexpr bool ok = AllBranches;
+};
+// The output shape {channels, rows, cols} of each branch, in branch order.
+template <shape3... OutputOfEachBranch>
+struct inception_branch_maps_match {
+  static constexpr bool same() {
+    constexpr shape3 all[] = {OutputOfEachBranch...};
+    return ((OutputOfEachBranch.h == all[0].h && OutputOfEachBranch.w == all[0].w) && ...);
+  }
+  static_assert(same(),
+                "inception: the branches' output maps differ in size (each branch's {channels, rows, cols} "
+                "above); pad the convolutions and pools so that every branch keeps its input's rows x cols");
+  static constexpr bool ok = same();
+};
+}  // namespace check
+
+DEEPID_NAMESPACE_END
 
 DEEPID_NAMESPACE_BEGIN
 
@@ -2897,7 +3217,7 @@ struct stack_starts_with_input {
 template <class Spec, bool IsSpec>
 struct entry_is_layer_spec {
   static_assert(IsSpec, "stack: this entry is not a layer spec (conv, locally_shared_conv, locally_connected, "
-                        "max_pool, relu, fully_connected, multi_scale_fc, dropout, tap)");
+                        "max_pool, relu, fully_connected, multi_scale_fc, dropout, tap, inception, head)");
   static constexpr bool ok = IsSpec;
 };
 template <fixed_string Name, bool Unique>
@@ -2914,12 +3234,43 @@ struct type_list {
   static constexpr std::size_t size = sizeof...(L);
 };
 
-// A bound layer with its place in the model.
-template <class Layer, std::size_t OutAct, std::size_t ParamOffset>
+template <class List, class X>
+struct append;
+template <class... L, class X>
+struct append<type_list<L...>, X> {
+  using type = type_list<L..., X>;
+};
+
+// A bound layer with its place in the model: its output activation, its
+// offset in the parameter arena, the head it belongs to (0: the main path,
+// k: the k-th head) and its inception branch (0: none, k: the k-th).
+template <class Layer, std::size_t OutAct, std::size_t ParamOffset, std::size_t Head = 0, std::size_t Branch = 0>
 struct placed {
   using layer = Layer;
   static constexpr std::size_t out_act = OutAct;
   static constexpr std::size_t param_offset = ParamOffset;
+  static constexpr std::size_t head = Head;
+  static constexpr std::size_t branch = Branch;
+};
+
+// One head of a bound stack: its name and output activation.
+template <fixed_string Name, std::size_t Act, shape3 Shape>
+struct head_entry {
+  static constexpr auto name = Name;
+  static constexpr std::size_t act = Act;
+  static constexpr shape3 shape = Shape;
+};
+
+// Everything a walk carries besides the current context: the next free
+// activation, the parameter offset, whether the last layer absorbed a relu,
+// the layers and heads placed so far, and which head / branch is being bound.
+template <std::size_t NextAct, std::size_t Offset, bool PrevFused, class Done, class Heads, std::size_t Head,
+          std::size_t Branch>
+struct walk_state {
+  static constexpr std::size_t next_act = NextAct, offset = Offset, head = Head, branch = Branch;
+  static constexpr bool prev_fused = PrevFused;
+  using done = Done;
+  using heads = Heads;
 };
 
 template <class S>
@@ -2948,38 +3299,165 @@ struct add_tap<tap<Name>, tap_list<E...>, Act, Shape> {
   using type = tap_list<E..., tap_entry<Name, Act, Shape>>;
 };
 
-template <class T, class Ctx, std::size_t NextAct, std::size_t Offset, bool PrevFused, class Done, class... Rest>
-struct walk;
+template <fixed_string Name, class Taps, class Heads>
+struct name_taken;
+template <fixed_string Name, class... E, class... H>
+struct name_taken<Name, tap_list<E...>, type_list<H...>> {
+  static constexpr bool value = ((E::name == Name) || ...) || ((H::name == Name) || ...);
+};
 
-template <class T, class Ctx, std::size_t NextAct, std::size_t Offset, bool PrevFused, class... Done>
-struct walk<T, Ctx, NextAct, Offset, PrevFused, type_list<Done...>> {
-  using layers = type_list<Done...>;
-  static constexpr std::size_t activations = NextAct;
-  static constexpr std::size_t param_count = Offset;
+// The name of the stack's main output: the last tap on its activation.
+template <std::size_t Act, class Taps>
+struct output_name;
+template <std::size_t Act, class... E>
+struct output_name<Act, tap_list<E...>> {
+  static constexpr std::string_view value() {
+    std::string_view name = "output";
+    ((E::act == Act ? (name = E::name.view(), 0) : 0), ...);
+    return name;
+  }
+};
+
+enum class entry_kind { layer, head, inception };
+template <class S>
+constexpr entry_kind kind_of() {
+  if constexpr (head_spec<S>) return entry_kind::head;
+  else if constexpr (inception_spec<S>) return entry_kind::inception;
+  else return entry_kind::layer;
+}
+
+template <class T, class Ctx, class State, class... Rest>
+struct walk;
+template <entry_kind Kind, class T, class Ctx, class State, class S, class... Rest>
+struct walk_step;
+
+// The end of a list: what the walk produced.
+template <class T, class Ctx, class State>
+struct walk<T, Ctx, State> {
+  using layers = typename State::done;
+  using heads = typename State::heads;
+  using taps = typename Ctx::taps;
+  static constexpr std::size_t activations = State::next_act;
+  static constexpr std::size_t param_count = State::offset;
   static constexpr shape3 out_shape = Ctx::shape;
   static constexpr std::size_t out_act = Ctx::act;
 };
 
-template <class T, class Ctx, std::size_t NextAct, std::size_t Offset, bool PrevFused, class... Done, class S,
-          class... Rest>
-struct walk<T, Ctx, NextAct, Offset, PrevFused, type_list<Done...>, S, Rest...> {
+template <class T, class Ctx, class State, class S, class... Rest>
+struct walk<T, Ctx, State, S, Rest...> : walk_step<kind_of<S>(), T, Ctx, State, S, Rest...> {};
+
+// An ordinary layer spec.
+template <class T, class Ctx, class State, class S, class... Rest>
+struct layer_binding {
   static_assert(check::entry_is_layer_spec<S, layer_spec<S>>::ok);
   using spec = std::conditional_t<layer_spec<S>, S, relu>;
   static constexpr bool fuse = fuses_relu<spec>() && next_is_relu<Rest...>();
-  using layer = std::conditional_t<PrevFused && is_relu<spec>(), fused_relu_layer<Ctx, T>,
+  using layer = std::conditional_t<State::prev_fused && is_relu<spec>(), fused_relu_layer<Ctx, T>,
                                    typename spec::template binder<Ctx, T, fuse>::type>;
   static_assert(bound_layer<layer>);
-  static constexpr std::size_t layer_act = layer::aliases_input ? Ctx::act : NextAct;
+  static constexpr std::size_t layer_act = layer::aliases_input ? Ctx::act : State::next_act;
   using taps = typename add_tap<spec, typename Ctx::taps, layer_act, layer::out_shape>::type;
-  using next = walk<T, bind_context<layer::out_shape, layer_act, taps, Ctx::index + 1>,
-                    layer::aliases_input ? NextAct : NextAct + 1, Offset + layer::param_count, fuse,
-                    type_list<Done..., placed<layer, layer_act, Offset>>, Rest...>;
-  using layers = typename next::layers;
-  static constexpr std::size_t activations = next::activations;
-  static constexpr std::size_t param_count = next::param_count;
-  static constexpr shape3 out_shape = next::out_shape;
-  static constexpr std::size_t out_act = next::out_act;
+  using ctx = bind_context<layer::out_shape, layer_act, taps, Ctx::index + 1>;
+  using done = typename append<typename State::done,
+                               placed<layer, layer_act, State::offset, State::head, State::branch>>::type;
+  using state = walk_state<layer::aliases_input ? State::next_act : State::next_act + 1,
+                           State::offset + layer::param_count, fuse, done, typename State::heads, State::head,
+                           State::branch>;
 };
+
+template <class T, class Ctx, class State, class S, class... Rest>
+struct walk_step<entry_kind::layer, T, Ctx, State, S, Rest...>
+    : walk<T, typename layer_binding<T, Ctx, State, S, Rest...>::ctx,
+           typename layer_binding<T, Ctx, State, S, Rest...>::state, Rest...> {};
+
+// A head: its layers bound from the tapped activation, then the main path
+// resumes with the context it had.
+template <class T, class Ctx, class State, class H>
+struct head_binding;
+template <class T, class Ctx, class State, fixed_string Name, fixed_string From, class... Specs>
+struct head_binding<T, Ctx, State, head<Name, From, Specs...>> {
+  static_assert(check::head_not_nested<(State::head != 0 || State::branch != 0)>::ok);
+  static_assert(check::head_has_layers<sizeof...(Specs)>::ok);
+  using source = find_tap<From, typename Ctx::taps>;
+  static_assert(check::head_source_is_defined<From, source::found>::ok);
+  static_assert(check::head_name_unique<Name, !name_taken<Name, typename Ctx::taps, typename State::heads>::value>::ok);
+  static constexpr std::size_t id = State::heads::size + 1;
+  using sub = walk<T, bind_context<source::shape(), source::act(), typename Ctx::taps, Ctx::index + 1>,
+                   walk_state<State::next_act, State::offset, false, typename State::done, typename State::heads, id,
+                              0>,
+                   Specs...>;
+  using heads = typename append<typename State::heads, head_entry<Name, sub::out_act, sub::out_shape>>::type;
+  using state = walk_state<sub::activations, sub::param_count, false, typename sub::layers, heads, State::head,
+                           State::branch>;
+};
+
+template <class T, class Ctx, class State, class S, class... Rest>
+struct walk_step<entry_kind::head, T, Ctx, State, S, Rest...>
+    : walk<T, Ctx, typename head_binding<T, Ctx, State, S>::state, Rest...> {};
+
+// An inception module: each branch bound from the module's input, in order,
+// then the concatenation of their outputs.
+template <std::size_t Act, shape3 Shape>
+struct branch_output {
+  static constexpr std::size_t act = Act;
+  static constexpr shape3 shape = Shape;
+};
+
+template <class B>
+using as_branch = std::conditional_t<branch_spec<B>, B, branch<>>;
+
+template <class T, class Ctx, class State, class Outputs, class... Branches>
+struct branches_binding {
+  using state = State;
+  using outputs = Outputs;
+};
+template <class T, class Ctx, class State, class... Outputs, class... Specs, class... More>
+struct branches_binding<T, Ctx, State, type_list<Outputs...>, branch<Specs...>, More...> {
+  using sub = walk<T, Ctx,
+                   walk_state<State::next_act, State::offset, false, typename State::done, typename State::heads,
+                              State::head, sizeof...(Outputs) + 1>,
+                   Specs...>;
+  using next = branches_binding<T, Ctx,
+                                walk_state<sub::activations, sub::param_count, false, typename sub::layers,
+                                           typename sub::heads, State::head, State::branch>,
+                                type_list<Outputs..., branch_output<sub::out_act, sub::out_shape>>, More...>;
+  using state = typename next::state;
+  using outputs = typename next::outputs;
+};
+
+template <class List>
+struct branch_maps;
+template <class... O>
+struct branch_maps<type_list<O...>> {
+  static constexpr std::size_t count = sizeof...(O);
+  static constexpr bool ok = check::inception_branch_maps_match<O::shape...>::ok;
+  static constexpr std::array<std::size_t, count> acts{O::act...};
+  static constexpr std::array<shape3, count> shapes{O::shape...};
+};
+
+template <class T, class Ctx, class State, class I>
+struct inception_binding;
+template <class T, class Ctx, class State, class... Branches>
+struct inception_binding<T, Ctx, State, inception<Branches...>> {
+  static_assert(check::inception_has_branches<sizeof...(Branches)>::ok);
+  static_assert(check::inception_entries_are_branches<(branch_spec<Branches> && ...)>::ok);
+  using bound = std::conditional_t<(sizeof...(Branches) == 0),
+                                   branches_binding<T, Ctx, State, type_list<>, branch<>>,
+                                   branches_binding<T, Ctx, State, type_list<>, as_branch<Branches>...>>;
+  using facts = branch_maps<typename bound::outputs>;
+  static_assert(facts::ok);
+  using layer = concat_layer<T, facts::count, facts::acts, facts::shapes>;
+  using bs = typename bound::state;
+  using ctx = bind_context<layer::out_shape, bs::next_act, typename Ctx::taps, Ctx::index + 1>;
+  using done = typename append<typename bs::done, placed<layer, bs::next_act, bs::offset, State::head, State::branch>>::type;
+  using state =
+      walk_state<bs::next_act + 1, bs::offset, false, done, typename bs::heads, State::head, State::branch>;
+};
+
+template <class T, class Ctx, class State, class S, class... Rest>
+struct walk_step<entry_kind::inception, T, Ctx, State, S, Rest...>
+    : walk<T, typename inception_binding<T, Ctx, State, S>::ctx, typename inception_binding<T, Ctx, State, S>::state,
+           Rest...> {};
 
 template <class T, class Net>
 struct bind_stack;
@@ -2988,30 +3466,40 @@ template <class T, class First, class... Specs>
 struct bind_stack<T, stack<First, Specs...>> {
   static_assert(check::stack_starts_with_input<First>::ok);
   using in = std::conditional_t<input_spec<First>, First, input<1, 1, 1>>;
-  using walked = walk<T, bind_context<in::shape, 0, tap_list<>, 1>, 1, 0, false, type_list<>,
-                      std::conditional_t<input_spec<First>, Specs, Specs>...>;
+  using walked = walk<T, bind_context<in::shape, 0, tap_list<>, 1>,
+                      walk_state<1, 0, false, type_list<>, type_list<>, 0, 0>, Specs...>;
   static constexpr shape3 in_shape = in::shape;
+  static constexpr std::string_view output_name = detail::output_name<walked::out_act, typename walked::taps>::value();
 };
 
+// Sums over the layers, all of them or those of the main path (Head == 0).
 template <class List>
 struct layer_sums;
 template <class... P>
 struct layer_sums<type_list<P...>> {
   static constexpr std::uint64_t flops = (std::uint64_t(0) + ... + P::layer::flops);
+  static constexpr std::uint64_t main_flops = (std::uint64_t(0) + ... + (P::head == 0 ? P::layer::flops : 0));
+  static constexpr std::size_t main_params = (std::size_t(0) + ... + (P::head == 0 ? P::layer::param_count : 0));
 };
 
 }  // namespace detail
 
 // Compile-time facts of a network: shapes, parameter count, forward FLOPs per
 // sample (2 x multiply-adds of convolutions and fully connected layers).
+// The totals count every layer, heads included (what training runs); the
+// feature_ ones count the main path only (what feature extraction runs).
 template <class Net>
 struct net_traits {
   using bound = detail::bind_stack<float, Net>;
+  using sums = detail::layer_sums<typename bound::walked::layers>;
   static constexpr shape3 input_shape = bound::in_shape;
   static constexpr shape3 output_shape = bound::walked::out_shape;
   static constexpr std::size_t param_count = bound::walked::param_count;
-  static constexpr std::uint64_t flops = detail::layer_sums<typename bound::walked::layers>::flops;
+  static constexpr std::uint64_t flops = sums::flops;
+  static constexpr std::size_t feature_param_count = sums::main_params;
+  static constexpr std::uint64_t feature_flops = sums::main_flops;
   static constexpr std::size_t layer_count = bound::walked::layers::size;
+  static constexpr std::size_t head_count = bound::walked::heads::size;
 };
 
 // Fails to compile, readably, when Net does not take Patch as its input.
@@ -3048,6 +3536,8 @@ struct layer_info {
   shape3 out_shape;
   std::size_t params;
   std::uint64_t flops;
+  std::string head;     // the head the layer belongs to; empty on the main path
+  std::size_t branch;   // its inception branch (1, 2, ...); 0 outside modules
 };
 
 // One parameter tensor in PyTorch layout.
@@ -3082,6 +3572,17 @@ class model {
   template <std::size_t I>
   using placed_at = std::tuple_element_t<I, placed_tuple>;
 
+  template <class List>
+  struct head_facts;
+  template <class... H>
+  struct head_facts<detail::type_list<H...>> {
+    static constexpr std::size_t count = sizeof...(H);
+    static constexpr std::array<std::size_t, count + 1> acts{H::act..., walked::out_act};
+    static constexpr std::array<shape3, count + 1> shapes{H::shape..., walked::out_shape};
+    static constexpr std::array<std::string_view, count + 1> names{H::name.view()..., bound::output_name};
+  };
+  using heads = head_facts<typename walked::heads>;
+
  public:
   using net = Net;
   using scalar = T;
@@ -3089,6 +3590,20 @@ class model {
   static constexpr shape3 output_shape = walked::out_shape;
   static constexpr std::size_t param_count = walked::param_count;
   static constexpr std::uint64_t flops = net_traits<Net>::flops;
+  static constexpr std::size_t head_count = heads::count;
+  static constexpr std::size_t output_count = heads::count + 1;  // the heads, then the main output
+
+  // Name, shape and index of output k (heads first, the main output last).
+  static constexpr std::string_view output_name(std::size_t k) { return heads::names[k]; }
+  static constexpr shape3 output_shape_of(std::size_t k) { return heads::shapes[k]; }
+  static std::size_t output_index(std::string_view name) {
+    std::string known;
+    for (std::size_t k = 0; k < output_count; ++k) {
+      if (heads::names[k] == name) return k;
+      known += (k ? ", " : "") + std::string(heads::names[k]);
+    }
+    throw error("model has no output named '" + std::string(name) + "' (it has " + known + ")");
+  }
 
   explicit model(init::seed s = {}) : params_(param_count), grads_(param_count, T(0)) {
     act_shapes_[0] = input_shape;
@@ -3105,29 +3620,70 @@ class model {
     check_batch(x, "forward");
     const std::size_t n = x.shape()[0];
     const T* out = forward(x.data(), n, mode::inference);
-    return to_api_matrix(out, n);
+    return to_api_matrix(out, n, output_shape);
   }
 
-  // Raw forward: `nchw` holds n samples; returns the output buffer (n x D,
-  // D = output_shape.size(), NHWC order; equal to NCHW when H = W = 1).
-  const T* forward(const T* nchw, std::size_t n, mode m) {
+  // Every output for a batch, heads first (each N x D_k), computing the heads.
+  std::vector<matrix<T>> forward_outputs(const batch4<T>& x) {
+    check_batch(x, "forward_outputs");
+    const std::size_t n = x.shape()[0];
+    forward(x.data(), n, mode::inference, head_pass::run);
+    std::vector<matrix<T>> result;
+    for (std::size_t k = 0; k < output_count; ++k) result.push_back(output_matrix(k));
+    return result;
+  }
+
+  // Raw forward: `nchw` holds n samples; returns the main output buffer
+  // (n x D, D = output_shape.size(), NHWC order; equal to NCHW when H = W =
+  // 1). With head_pass::run the heads are computed too (see output()).
+  const T* forward(const T* nchw, std::size_t n, mode m, head_pass h = head_pass::skip) {
     if (dirty_) prepare();
     allocate(n);
     to_nhwc(nchw, acts_[0].data(), n);
+    heads_ran_ = h == head_pass::run || head_count == 0;
     run_layers(m, m == mode::inference);
     return acts_[walked::out_act].data();
   }
+
+  // Output k of the last forward pass (n x D_k, NHWC); a head's output only
+  // when that pass ran the heads.
+  const T* output(std::size_t k) const {
+    if (k >= output_count) throw error("model::output: there are " + std::to_string(output_count) + " outputs");
+    if (batch_ == 0) throw error("model::output: no forward pass yet");
+    if (k < head_count && !heads_ran_)
+      throw error("model::output: the last forward pass skipped the heads (pass head_pass::run)");
+    return acts_[heads::acts[k]].data();
+  }
+  matrix<T> output_matrix(std::size_t k) const { return to_api_matrix(output(k), batch_, heads::shapes[k]); }
 
   // Gradients of the last forward pass: `doutput` is dLoss/dOutput (n x D,
   // the layout forward returned). Parameter gradients are overwritten in
   // gradients(); dinput (N x C x H x W, may be null) receives dLoss/dInput.
   void backward(const T* doutput, T* dinput_nchw = nullptr) {
+    std::array<const T*, output_count> d{};
+    d[head_count] = doutput;
+    backward_outputs(d, dinput_nchw);
+  }
+
+  // Gradients of the last forward pass w.r.t. every output: doutputs[k] is
+  // dLoss/dOutput k (n x D_k, the layout of output(k)), or null where the
+  // loss does not read that output. Head gradients need a pass that ran the
+  // heads.
+  void backward_outputs(const std::array<const T*, output_count>& doutputs, T* dinput_nchw = nullptr) {
     if (batch_ == 0) throw error("model::backward: no forward pass to differentiate");
+    for (std::size_t k = 0; k < head_count; ++k)
+      if (doutputs[k] && !heads_ran_)
+        throw error("model::backward: a gradient for head '" + std::string(heads::names[k]) +
+                    "', but the last forward pass skipped the heads");
     // An inference pass skips the activations that pooling in a convolution's
     // epilogue makes unnecessary; backward needs them all.
     if (skipped_activations_) run_layers(mode::inference, false);
     for (std::size_t a = 0; a < activation_count; ++a) std::fill_n(dacts_[a].data(), batch_ * act_shapes_[a].size(), T(0));
-    std::copy_n(doutput, batch_ * output_shape.size(), dacts_[walked::out_act].data());
+    for (std::size_t k = 0; k < output_count; ++k) {
+      if (!doutputs[k]) continue;
+      T* d = dacts_[heads::acts[k]].data();
+      for (std::size_t i = 0; i < batch_ * heads::shapes[k].size(); ++i) d[i] += doutputs[k][i];
+    }
     std::fill(grads_.begin(), grads_.end(), T(0));
     want_input_grad_ = dinput_nchw != nullptr;
     backward_from<layer_count>();
@@ -3157,8 +3713,10 @@ class model {
   std::vector<layer_info> layers() const {
     std::vector<layer_info> rows;
     for_each_layer([&]<std::size_t I>(const auto&) {
-      using L = typename placed_at<I>::layer;
-      rows.push_back({I + 1, L::name(), L::out_shape, L::param_count, L::flops});
+      using P = placed_at<I>;
+      using L = typename P::layer;
+      const std::string head = P::head ? std::string(heads::names[P::head - 1]) : std::string();
+      rows.push_back({I + 1, L::name(), L::out_shape, L::param_count, L::flops, head, P::branch});
     });
     return rows;
   }
@@ -3209,6 +3767,7 @@ class model {
   const T* forward_reference(const T* nchw, std::size_t n) {
     allocate(n);
     to_nhwc(nchw, acts_[0].data(), n);
+    heads_ran_ = true;
     for_each_layer([&]<std::size_t I>(auto& layer) {
       using P = placed_at<I>;
       if constexpr (requires { layer.forward_reference(buffers<I>(), params_.data()); })
@@ -3236,8 +3795,28 @@ class model {
     }(std::make_index_sequence<layer_count>{});
   }
 
+  // How many layers compute from activation A (aliases such as a fused relu
+  // or a tap only rename it).
+  static constexpr std::size_t readers_of(std::size_t a) {
+    return []<std::size_t... I>(std::size_t act, std::index_sequence<I...>) {
+      std::size_t count = 0;
+      const auto visit = [&]<class L>(L*) {
+        if (!L::aliases_input)
+          for (std::size_t k = 0; k < L::num_inputs; ++k) count += L::inputs[k] == act;
+      };
+      (visit(static_cast<typename placed_at<I>::layer*>(nullptr)), ...);
+      return count;
+    }(a, std::make_index_sequence<layer_count>{});
+  }
+  static constexpr bool is_output(std::size_t a) {
+    for (const auto act : heads::acts)
+      if (act == a) return true;
+    return false;
+  }
+
   // Layer I is a convolution whose ReLU (I + 1) and max pool (I + 2) run in
-  // its epilogue when fused (inference).
+  // its epilogue when fused (inference): only when the pool is the one layer
+  // that reads the convolution's output.
   template <std::size_t I>
   static constexpr bool pools_in_epilogue() {
     if constexpr (I + 2 >= layer_count) {
@@ -3245,14 +3824,21 @@ class model {
     } else {
       using C = typename placed_at<I>::layer;
       using Next = typename placed_at<I + 2>::layer;
-      if constexpr (requires { C::template pools_next<Next>(); }) return C::template pools_next<Next>();
-      else return false;
+      constexpr std::size_t act = placed_at<I>::out_act;
+      if constexpr (requires { C::template pools_next<Next>(); }) {
+        return C::template pools_next<Next>() && placed_at<I + 1>::layer::aliases_input &&
+               placed_at<I + 1>::out_act == act && Next::inputs[0] == act && readers_of(act) == 1 &&
+               !is_output(act) && placed_at<I>::head == placed_at<I + 2>::head;
+      } else {
+        return false;
+      }
     }
   }
 
   void run_layers(mode m, bool fuse) {
     for_each_layer([&]<std::size_t I>(auto& layer) {
       using P = placed_at<I>;
+      if (P::head != 0 && !heads_ran_) return;
       if (fuse) {
         if constexpr (pools_in_epilogue<I>()) {
           auto b = buffers<I>();
@@ -3292,6 +3878,7 @@ class model {
       constexpr std::size_t I = Remaining - 1;
       using P = placed_at<I>;
       using L = typename P::layer;
+      if (P::head != 0 && !heads_ran_) return backward_from<I>();
       std::array<T*, L::num_inputs> din{};
       for (std::size_t k = 0; k < L::num_inputs; ++k)
         din[k] = (L::inputs[k] == 0 && !want_input_grad_) ? nullptr : dacts_[L::inputs[k]].data();
@@ -3346,10 +3933,10 @@ class model {
         for (std::size_t i = 0; i < s.h * s.w; ++i) out[(b * s.c + c) * s.h * s.w + i] = in[(b * s.h * s.w + i) * s.c + c];
   }
 
-  matrix<T> to_api_matrix(const T* out, std::size_t n) const {
-    matrix<T> result({n, output_shape.size()});
-    if constexpr (output_shape.h * output_shape.w == 1) std::copy_n(out, result.size(), result.data());
-    else to_nchw(out, result.data(), n, output_shape);
+  static matrix<T> to_api_matrix(const T* out, std::size_t n, shape3 shape) {
+    matrix<T> result({n, shape.size()});
+    if (shape.h * shape.w == 1) std::copy_n(out, result.size(), result.data());
+    else to_nchw(out, result.data(), n, shape);
     return result;
   }
 
@@ -3368,6 +3955,7 @@ class model {
   bool dirty_ = true;
   bool want_input_grad_ = true;
   bool skipped_activations_ = false;  // the last forward fused conv + pool (see run_layers)
+  bool heads_ran_ = true;             // the last forward computed the heads
 };
 
 DEEPID_NAMESPACE_END
@@ -3502,12 +4090,21 @@ gradient_check_result check_gradients(model<Net, double>& m, std::span<const dou
   const std::size_t n = input.size() / in_shape.size();
 
   rng gen(mix64(options.seed));
-  std::vector<double> r(n * model_type::output_shape.size());
-  for (auto& w : r) w = gen.normal();
+  constexpr std::size_t outputs = model_type::output_count;
+  std::array<std::vector<double>, outputs> r;
+  std::array<const double*, outputs> dout{};
+  for (std::size_t k = 0; k < outputs; ++k) {
+    r[k].resize(n * model_type::output_shape_of(k).size());
+    for (auto& w : r[k]) w = gen.normal();
+    dout[k] = r[k].data();
+  }
   const auto loss_of = [&](model_type& net, const double* x) {
-    const double* out = net.forward(x, n, options.pass);
+    net.forward(x, n, options.pass, head_pass::run);
     double sum = 0.0;
-    for (std::size_t i = 0; i < r.size(); ++i) sum += r[i] * out[i];
+    for (std::size_t k = 0; k < outputs; ++k) {
+      const double* out = net.output(k);
+      for (std::size_t i = 0; i < r[k].size(); ++i) sum += r[k][i] * out[i];
+    }
     return sum;
   };
 
@@ -3516,7 +4113,7 @@ gradient_check_result check_gradients(model<Net, double>& m, std::span<const dou
   model_type probe = before;
   std::vector<double> dinput(input.size());
   const double loss = loss_of(m, input.data());
-  m.backward(r.data(), dinput.data());
+  m.backward_outputs(dout, dinput.data());
 
   gradient_check_result result;
   result.tolerance = options.tolerance;
@@ -10960,6 +11557,145 @@ using deepid2 = deepid1<Patch, Grid>;
 
 template <class Patch>
 using deepid2_plain = deepid1_plain<Patch>;
+
+DEEPID_NAMESPACE_END
+// ---- deepid/models/deepid2plus.hpp ----
+// DeepID2+ (Sun et al., CVPR 2015): DeepID2's layers widened to 128 maps in
+// all four convolutions, a 512-d feature (FC-4), and supervision at every
+// stage: FC-1, FC-2 and FC-3 are 512-d heads after pool1, pool2 and pool3,
+// each with ReLU and 50% dropout, trained with their own signals and dropped
+// at test time. FC-4 reads conv4 and, by default, pool3 as well (DeepID2's
+// multi-scale input; the paper's figure draws conv4 only: Fc4Skip = false).
+//
+// conv3's weight sharing: reading B (the default) shares over a 2x2 grid of
+// regions; reading A gives each 2x2 block of outputs its own weights
+// (deepid2plus_a: a 5x4 grid on 55x47 patches, 4x4 on 47x47).
+#include <cstddef>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+inline constexpr std::size_t deepid2plus_maps = 128;
+inline constexpr std::size_t deepid2plus_feature_dim = 512;
+
+// A supervised 512-d layer as DeepID2+ attaches it: fully connected, ReLU,
+// dropout 0.5.
+template <fixed_string Name, fixed_string From>
+using deepid2plus_head = head<Name, From, fully_connected<deepid2plus_feature_dim>, relu, dropout<0.5>>;
+
+namespace detail {
+template <bool Skip>
+struct deepid2plus_fc4 {
+  using type = multi_scale_fc<deepid2plus_feature_dim, "pool3", "conv4">;
+};
+template <>
+struct deepid2plus_fc4<false> {
+  using type = multi_scale_fc<deepid2plus_feature_dim, "conv4">;
+};
+}  // namespace detail
+
+template <class Patch, class Grid = regions<2, 2>, bool Fc4Skip = true>
+using deepid2plus =
+    stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
+          conv<deepid2plus_maps, 4>, relu, max_pool<2>, tap<"pool1">, deepid2plus_head<"fc1", "pool1">,
+          conv<deepid2plus_maps, 3>, relu, max_pool<2>, tap<"pool2">, deepid2plus_head<"fc2", "pool2">,
+          locally_shared_conv<deepid2plus_maps, 3, Grid>, relu, max_pool<2>, tap<"pool3">,
+          deepid2plus_head<"fc3", "pool3">,
+          locally_connected<deepid2plus_maps, 2>, relu, tap<"conv4">,
+          typename detail::deepid2plus_fc4<Fc4Skip>::type, relu, dropout<0.5>, tap<"fc4">>;
+
+// Reading A of conv3's sharing: one bank per 2x2 block of its output map.
+template <class Patch>
+struct deepid2plus_reading_a_grid {
+  static constexpr std::size_t conv3_rows = ((Patch::value.h - 3) / 2 - 2) / 2 - 2;
+  static constexpr std::size_t conv3_cols = ((Patch::value.w - 3) / 2 - 2) / 2 - 2;
+  using type = regions<conv3_rows / 2, conv3_cols / 2>;
+};
+
+template <class Patch, bool Fc4Skip = true>
+using deepid2plus_a = deepid2plus<Patch, typename deepid2plus_reading_a_grid<Patch>::type, Fc4Skip>;
+
+DEEPID_NAMESPACE_END
+// ---- deepid/models/deepid3.hpp ----
+// DeepID3 (Sun et al., 2015): two very deep nets. The report does not publish
+// their widths, so they are template parameters (deepid3_widths); the
+// defaults and the reduced variants are justified in docs/design.md.
+//
+// net1 (VGG style): two 3x3 convolutions (padding 1) before each of four 2x2
+// poolings, the top two layers locally connected (also 3x3, padding 1).
+// net2 (Inception): net1's first two stages, then three Inception modules
+// before pool3 and two before pool4.
+//
+// Both: floor pooling (55x47 -> 27x23 -> 13x11 -> 6x5 -> 3x2; 47x47 -> 23 ->
+// 11 -> 5 -> 2), a supervised 512-d head (fully connected, ReLU, dropout 0.5)
+// after pool1, pool2 and pool3, and the 512-d feature FC-4 after pool4, fed
+// by pool3 and pool4 (DeepID2's multi-scale input; Fc4Skip = false: pool4
+// only), with ReLU and dropout 0.5.
+#include <cstddef>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+// Output maps of the four stages.
+template <std::size_t Stage1, std::size_t Stage2, std::size_t Stage3, std::size_t Stage4>
+struct deepid3_widths {
+  static constexpr std::size_t stage1 = Stage1, stage2 = Stage2, stage3 = Stage3, stage4 = Stage4;
+};
+
+// Paper scale: VGG's doubling pattern, capped by the 2x2 to 6x5 maps of the
+// last stages (see docs/design.md).
+using deepid3_paper_widths = deepid3_widths<64, 96, 192, 256>;
+// A quarter of the widths: trainable on a CPU in about an hour per net.
+using deepid3_reduced_widths = deepid3_widths<16, 24, 48, 64>;
+
+// Floor pooling: 2x2 windows, the row or column left over is dropped.
+using deepid3_pool = max_pool<2, 2, 0, rounding::floor>;
+
+// An Inception module with Out output maps: 1x1 (Out/4); 1x1 (Out/4) -> 3x3
+// (3 Out/8); 1x1 (Out/16) -> 5x5 (Out/8); 3x3 max pool -> 1x1 (Out/4).
+// GoogLeNet's proportions; every branch keeps the map size.
+template <std::size_t Out>
+using deepid3_inception =
+    inception<branch<conv<Out / 4, 1>, relu>,
+              branch<conv<Out / 4, 1>, relu, conv<3 * Out / 8, 3, 1, 1>, relu>,
+              branch<conv<Out / 16, 1>, relu, conv<Out / 8, 5, 1, 2>, relu>,
+              branch<max_pool<3, 1, 1>, conv<Out / 4, 1>, relu>>;
+
+namespace detail {
+template <bool Skip>
+struct deepid3_fc4 {
+  using type = multi_scale_fc<deepid2plus_feature_dim, "pool3", "pool4">;
+};
+template <>
+struct deepid3_fc4<false> {
+  using type = multi_scale_fc<deepid2plus_feature_dim, "pool4">;
+};
+}  // namespace detail
+
+template <class Patch, class Widths = deepid3_paper_widths, bool Fc4Skip = true>
+using deepid3_net1 =
+    stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
+          conv<Widths::stage1, 3, 1, 1>, relu, conv<Widths::stage1, 3, 1, 1>, relu, deepid3_pool, tap<"pool1">,
+          deepid2plus_head<"fc1", "pool1">,
+          conv<Widths::stage2, 3, 1, 1>, relu, conv<Widths::stage2, 3, 1, 1>, relu, deepid3_pool, tap<"pool2">,
+          deepid2plus_head<"fc2", "pool2">,
+          conv<Widths::stage3, 3, 1, 1>, relu, conv<Widths::stage3, 3, 1, 1>, relu, deepid3_pool, tap<"pool3">,
+          deepid2plus_head<"fc3", "pool3">,
+          locally_connected<Widths::stage4, 3, 1, 1>, relu, locally_connected<Widths::stage4, 3, 1, 1>, relu,
+          deepid3_pool, tap<"pool4">,
+          typename detail::deepid3_fc4<Fc4Skip>::type, relu, dropout<0.5>, tap<"fc4">>;
+
+template <class Patch, class Widths = deepid3_paper_widths, bool Fc4Skip = true>
+using deepid3_net2 =
+    stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
+          conv<Widths::stage1, 3, 1, 1>, relu, conv<Widths::stage1, 3, 1, 1>, relu, deepid3_pool, tap<"pool1">,
+          deepid2plus_head<"fc1", "pool1">,
+          conv<Widths::stage2, 3, 1, 1>, relu, conv<Widths::stage2, 3, 1, 1>, relu, deepid3_pool, tap<"pool2">,
+          deepid2plus_head<"fc2", "pool2">,
+          deepid3_inception<Widths::stage3>, deepid3_inception<Widths::stage3>, deepid3_inception<Widths::stage3>,
+          deepid3_pool, tap<"pool3">, deepid2plus_head<"fc3", "pool3">,
+          deepid3_inception<Widths::stage4>, deepid3_inception<Widths::stage4>, deepid3_pool, tap<"pool4">,
+          typename detail::deepid3_fc4<Fc4Skip>::type, relu, dropout<0.5>, tap<"fc4">>;
 
 DEEPID_NAMESPACE_END
 

@@ -20,6 +20,13 @@ add_test(NAME cli.help COMMAND deepid_cli help)
 set_tests_properties(cli.help PROPERTIES PASS_REGULAR_EXPRESSION "usage: deepid <command>")
 add_test(NAME cli.help_forward COMMAND deepid_cli forward --help)
 set_tests_properties(cli.help_forward PROPERTIES PASS_REGULAR_EXPRESSION "usage: deepid forward --model NAME")
+# DeepID2+ and DeepID3 are listed with their parameter counts and outputs.
+add_test(NAME cli.info_deeper_nets COMMAND deepid_cli info)
+set_tests_properties(cli.info_deeper_nets PROPERTIES PASS_REGULAR_EXPRESSION
+                     "deepid2plus-47x47x3 +3x47x47 +42297216 +2974080 +243.73 +165.09 +fc1,fc2,fc3,fc4.*deepid3-net2-55x47x3 ")
+add_test(NAME cli.info_deepid2plus_fc1 COMMAND deepid_cli info --model deepid2plus-55x47x3)
+set_tests_properties(cli.info_deepid2plus_fc1 PROPERTIES PASS_REGULAR_EXPRESSION
+                     "5  fully_connected<512> \\+ relu +fc1 +512x1x1 +37487104")
 add_test(NAME cli.info COMMAND deepid_cli info)
 set_tests_properties(cli.info PROPERTIES
   PASS_REGULAR_EXPRESSION "simd: .*threads: .*deepid1-39x31x3 +3x39x31 +216780.*deepid2-47x47x1-plain +1x47x47 +317480")
@@ -58,6 +65,7 @@ cli_error(bad_seed "--seed '-3' is not an integer" ARGS export --model ${m} --ou
 cli_error(help_unknown "no help for unknown command 'nope'" ARGS help nope)
 # Unknown model.
 cli_error(unknown_model "unknown model 'deepid9'" ARGS forward --model deepid9 --weights w --input x.npy --output y.npy)
+cli_error(unknown_head "model has no output named 'fc1' (it has output)" ARGS forward ${ok} --head fc1)
 cli_error(unknown_model_info "unknown model 'deepid1'" ARGS info --model deepid1)
 cli_error(unknown_model_export "unknown model 'deepid3-net1'" ARGS export --model deepid3-net1 --out e)
 # Weights.

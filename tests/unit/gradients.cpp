@@ -124,9 +124,9 @@ TEST_CASE("gradient check: conv") {
   SUBCASE("3x3, stride 2, padding 1 (a row and a column left over)") {
     check_layer<stack<input<3, 7, 6>, conv<4, 3, 2, 1>>>();
   }
-  SUBCASE("2x2, padding 2, fused relu") {
-    using net = stack<input<2, 6, 6>, conv<5, 2, 1, 2>, relu>;
-    CHECK(layer_names<net>() == std::vector<std::string>{"conv<5,2,1,2> + relu", "relu (fused)"});
+  SUBCASE("3x3, padding 2, fused relu") {
+    using net = stack<input<2, 6, 6>, conv<5, 3, 1, 2>, relu>;
+    CHECK(layer_names<net>() == std::vector<std::string>{"conv<5,3,1,2> + relu", "relu (fused)"});
     check_layer<net>();
   }
   SUBCASE("4x4, stride 3, 17 maps (more than one SIMD vector plus a tail)") {
