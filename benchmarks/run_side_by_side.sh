@@ -10,7 +10,15 @@
 # other processes use less than 0.25 of a core, then runs at once. The run
 # prints the other processes' load per case either way.
 # Environment: DEEPID_BENCH_DIR (build folder, default build-bench),
-# DEEPID_BENCH_OUT (output prefix, default <build folder>/side_by_side).
+# DEEPID_BENCH_OUT (output prefix, default <build folder>/side_by_side),
+# DEEPID_BENCH_JOBS (build jobs, default all CPUs), DEEPID_BENCH_NO_BUILD=1
+# (run the side_by_side already built, e.g. while include/ is being edited).
+#
+# PyTorch's fully connected layers need OpenBLAS (the reference BLAS is many
+# times slower). Without libopenblas0-pthread installed, fetch it into the
+# build folder without installing it; side_by_side finds it there:
+#   mkdir -p build-bench/openblas && cd build-bench/openblas &&
+#   apt-get download libopenblas0-pthread && dpkg -x libopenblas0-pthread_*.deb root
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir="${DEEPID_BENCH_DIR:-build-bench}"
@@ -22,8 +30,10 @@ if [ "${1:-}" = "--wait-quiet" ]; then
   shift 2
 fi
 
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build_dir" --target side_by_side -j "$(nproc)"
+if [ "${DEEPID_BENCH_NO_BUILD:-0}" != 1 ]; then
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build_dir" --target side_by_side -j "${DEEPID_BENCH_JOBS:-$(nproc)}"
+fi
 
 # Busy jiffies of the whole machine over 5 s, in cores (nothing of ours runs).
 machine_load() {
@@ -52,6 +62,7 @@ echo "command: $0 $*" | tee "$out.log"
   date -u '+date: %Y-%m-%d %H:%M UTC'
   echo "cpu: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) CPUs)"
   echo "g++: $(g++ -dumpfullversion)"
+  echo "source: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git --no-optional-locks status --porcelain -- include benchmarks 2>/dev/null | grep -q . && echo ' + uncommitted changes in include/ or benchmarks/'); binary built $(date -u -r "$build_dir/benchmarks/side_by_side" '+%Y-%m-%d %H:%M UTC')"
 } | tee -a "$out.log"
 "$build_dir/benchmarks/side_by_side" --markdown "$out.md" "$@" 2>&1 | tee -a "$out.log"
 echo "run_side_by_side: log in $out.log, summary in $out.md"

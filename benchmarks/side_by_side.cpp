@@ -20,9 +20,40 @@
 // weights deepid exports); PyTorch runs in one /usr/bin/python3 subprocess
 // (benchmarks/peers/torch_bench.py) driven over a pipe, so it stays warm.
 //
-//   side_by_side [--rounds 7] [--threads 1,2] [--nets plain39,paper39,plain31,paper31]
+// The deeper nets (55x47x3 patches, 512-d features, three supervised heads):
+//   d2plus           DeepID2+ as in the paper (conv3 locally shared on 2x2
+//                    regions, conv4 locally connected)
+//   d2plus-plain     the same with ordinary convolutions (conv<128,3>, conv<128,2>)
+//   d3net1           DeepID3 net1 (VGG; top two layers locally connected), paper widths
+//   d3net1-plain     the same with conv<256,3,1,1> for the locally connected layers
+//   d3net2           DeepID3 net2 (Inception), paper widths
+//   d3net1-reduced, d3net1-reduced-plain, d3net2-reduced: a quarter of the widths
+// On them inferN is feature extraction: the main path only (deepid
+// head_pass::skip; the peers compute the same path without the heads), and
+// trainN supervises all four outputs: forward in training mode with the
+// heads, a 10,000-way softmax classifier on each output (sum of the four
+// cross-entropies), backward_outputs, SGD with momentum on the net and the
+// four classifiers. OpenCV dnn runs the nets made of ordinary layers (its net
+// is built from deepid's layer table and exported weights); PyTorch all of
+// them (torch_deepid.SpecNet). jointN is for the DeepID1 nets only.
+//
+// The key vgg3x3 (in --nets) measures this machine's GEMM rate (Eigen, and
+// OpenBLAS where found) at 1 and 2 threads and deepid's padded 3x3
+// convolutions of DeepID3 net1 at batch 128 against it
+// (side_by_side_gemm.hpp).
+//
+//   side_by_side [--rounds 7] [--threads 1,2] [--nets plain39,paper39,plain31,paper31,d2plus,...,vgg3x3]
 //                [--cases infer1,infer128,train128,joint128] [--target-ms 200] [--no-torch]
 //                [--no-opencv] [--python /usr/bin/python3] [--torch-blas DIR|auto] [--markdown FILE]
+//                [--layers]
+//
+// --layers: after each deeper net's cases, deepid's training step (batch 128)
+// timed layer by layer (side_by_side_layers.hpp), to see where the time goes.
+//
+// --torch-blas auto looks for OpenBLAS's libblas.so.3 in the system folders
+// and in <build folder>/openblas/root/usr/lib/x86_64-linux-gnu/openblas-pthread
+// (where `apt-get download libopenblas0-pthread && dpkg -x *.deb root`, run
+// in <build folder>/openblas, puts it without installing it).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -54,6 +85,9 @@
 
 #include <deepid/deepid.hpp>
 
+#include "side_by_side_gemm.hpp"
+#include "side_by_side_layers.hpp"
+
 namespace dp = deepid;
 using clock_type = std::chrono::steady_clock;
 
@@ -77,6 +111,7 @@ struct options {
   std::vector<std::string> cases{"infer1", "infer128", "train128", "joint128"};
   double target_s = 0.2;  // length of one measurement
   bool torch = true, opencv = true;
+  bool layers = false;  // --layers: deepid's training step of each deeper net layer by layer
   std::string python = "/usr/bin/python3";
   std::string script = DEEPID_SOURCE_DIR "/benchmarks/peers/torch_bench.py";
   std::string blas_dir = "auto";  // folder with OpenBLAS's libblas.so.3 for the PyTorch peer
@@ -108,6 +143,7 @@ options parse(int argc, char** argv) {
     else if (a == "--target-ms") o.target_s = std::stod(value()) / 1000.0;
     else if (a == "--no-torch") o.torch = false;
     else if (a == "--no-opencv") o.opencv = false;
+    else if (a == "--layers") o.layers = true;
     else if (a == "--python") o.python = value();
     else if (a == "--torch-script") o.script = value();
     else if (a == "--torch-blas") o.blas_dir = value();
@@ -237,6 +273,50 @@ using plain_net = dp::deepid1_plain<dp::patch_shape<3, H, W>>;
 template <std::size_t H, std::size_t W>
 using paper_net = dp::deepid1<dp::patch_shape<3, H, W>>;
 
+// ---------------------------------------------------------------- deeper nets
+
+using patch55 = dp::patch_shape<3, 55, 47>;
+constexpr std::size_t deep_feature_dim = 512;
+constexpr double deep_classifier_flops = 2.0 * deep_feature_dim * classes;  // 10.24 MFLOP per sample and output
+
+// DeepID2+'s supervised 512-d layer: fully connected, ReLU, dropout 0.5.
+template <dp::fixed_string Name, dp::fixed_string From>
+using head512 = dp::head<Name, From, dp::fully_connected<deep_feature_dim>, dp::relu, dp::dropout<0.5>>;
+
+// DeepID2+ with ordinary convolutions: conv3 conv<128,3> instead of locally
+// shared, conv4 conv<128,2> instead of locally connected.
+using d2plus_plain_net =
+    dp::stack<dp::input<3, 55, 47>,
+              dp::conv<128, 4>, dp::relu, dp::max_pool<2>, dp::tap<"pool1">, head512<"fc1", "pool1">,
+              dp::conv<128, 3>, dp::relu, dp::max_pool<2>, dp::tap<"pool2">, head512<"fc2", "pool2">,
+              dp::conv<128, 3>, dp::relu, dp::max_pool<2>, dp::tap<"pool3">, head512<"fc3", "pool3">,
+              dp::conv<128, 2>, dp::relu, dp::tap<"conv4">,
+              dp::multi_scale_fc<deep_feature_dim, "pool3", "conv4">, dp::relu, dp::dropout<0.5>, dp::tap<"fc4">>;
+
+// DeepID3 net1 with ordinary padded 3x3 convolutions for its two locally
+// connected top layers.
+template <class Widths>
+using d3net1_plain_net =
+    dp::stack<dp::input<3, 55, 47>,
+              dp::conv<Widths::stage1, 3, 1, 1>, dp::relu, dp::conv<Widths::stage1, 3, 1, 1>, dp::relu,
+              dp::deepid3_pool, dp::tap<"pool1">, head512<"fc1", "pool1">,
+              dp::conv<Widths::stage2, 3, 1, 1>, dp::relu, dp::conv<Widths::stage2, 3, 1, 1>, dp::relu,
+              dp::deepid3_pool, dp::tap<"pool2">, head512<"fc2", "pool2">,
+              dp::conv<Widths::stage3, 3, 1, 1>, dp::relu, dp::conv<Widths::stage3, 3, 1, 1>, dp::relu,
+              dp::deepid3_pool, dp::tap<"pool3">, head512<"fc3", "pool3">,
+              dp::conv<Widths::stage4, 3, 1, 1>, dp::relu, dp::conv<Widths::stage4, 3, 1, 1>, dp::relu,
+              dp::deepid3_pool, dp::tap<"pool4">,
+              dp::multi_scale_fc<deep_feature_dim, "pool3", "pool4">, dp::relu, dp::dropout<0.5>, dp::tap<"fc4">>;
+
+// Training FLOPs per sample of a net with heads: the forward of every layer
+// (heads included) and of the classifiers on all outputs, times 3 (forward,
+// d(weights), d(input)), less the first layer's d(input), which nobody computes.
+template <class Model>
+double deep_training_flops(const Model& m) {
+  return 3.0 * (double(dp::net_traits<typename Model::net>::flops) + Model::output_count * deep_classifier_flops) -
+         double(m.layers().front().flops);
+}
+
 // Training FLOPs per sample: forward, d(weights) and d(input) each cost the
 // forward's multiply-adds, for the nets and the classifier, except d(input)
 // of the first layer, which nobody computes (25.6 MFLOP for DeepID1 39x31x3).
@@ -336,6 +416,135 @@ cv::dnn::Net opencv_plain_net(const Model& m) {
   return net;
 }
 
+// The integers between '<' and the first '>' of a layer name:
+// "conv<64,3,1,1> + relu" -> 64 3 1 1, "max_pool<2,2,0,floor>" -> 2 2 0.
+std::vector<int> name_numbers(const std::string& name) {
+  std::vector<int> numbers;
+  const auto open = name.find('<'), close = name.find('>');
+  if (open == std::string::npos || close == std::string::npos) return numbers;
+  for (const auto& part : split(name.substr(open + 1, close - open - 1), ','))
+    if (!part.empty() && std::isdigit(static_cast<unsigned char>(part.front()))) numbers.push_back(std::stoi(part));
+  return numbers;
+}
+// The quoted tags of a name: multi_scale_fc<512,"pool3","conv4"> -> pool3 conv4.
+std::vector<std::string> name_tags(const std::string& name) {
+  std::vector<std::string> tags;
+  for (std::size_t open = name.find('"'); open != std::string::npos; open = name.find('"', open)) {
+    const auto close = name.find('"', open + 1);
+    if (close == std::string::npos) break;
+    tags.push_back(name.substr(open + 1, close - open - 1));
+    open = close + 1;
+  }
+  return tags;
+}
+
+// Builds the main path of any deepid stack of ordinary layers in OpenCV dnn,
+// from the model's layer table and its weights in PyTorch layout:
+// Convolution (stride, pad), ReLU, Pooling (max; ceil_mode false, OpenCV's
+// default is ceil), Concat along channels for an Inception module's
+// branches, Flatten + Concat + InnerProduct for a multi-scale fully connected
+// layer. Heads and dropout (inference) are left out. Returns nothing, with
+// the reason in `why`, when the net has a layer OpenCV dnn lacks (locally
+// shared or locally connected).
+template <class Model>
+std::optional<cv::dnn::Net> opencv_net_from_layers(const Model& m, std::string& why) {
+  cv::dnn::Net net;
+  std::map<std::string, std::vector<int>> tensor_shapes;
+  for (const auto& t : m.parameter_tensors()) tensor_shapes[t.name] = std::vector<int>(t.shape.begin(), t.shape.end());
+  auto weights = [&](const std::string& name, std::vector<int> shape) {
+    const std::vector<float> data = m.get_parameter(name);
+    cv::Mat blob(int(shape.size()), shape.data(), CV_32F);
+    std::copy(data.begin(), data.end(), blob.ptr<float>());
+    return blob;
+  };
+  auto add = [&](const std::string& name, const std::string& type, cv::dnn::LayerParams p, std::vector<int> inputs) {
+    p.name = name;
+    p.type = type;
+    const int id = net.addLayer(name, type, p);
+    for (std::size_t k = 0; k < inputs.size(); ++k) net.connect(inputs[k], 0, id, int(k));
+    return id;
+  };
+  int cur = 0, module_input = 0;  // 0: the net's input
+  std::size_t previous_branch = 0;
+  std::vector<int> branch_outputs;
+  std::map<std::string, int> taps;
+  for (const auto& row : m.layers()) {
+    if (!row.head.empty()) continue;
+    const std::string& name = row.name;
+    const std::string id = std::to_string(row.index);
+    const bool relu_after = name.ends_with(" + relu");
+    if (row.branch > 0 && row.branch != previous_branch) {  // an Inception branch starts from the module's input
+      if (previous_branch == 0) {
+        module_input = cur;
+        branch_outputs.clear();
+      } else {
+        branch_outputs.push_back(cur);
+      }
+      cur = module_input;
+    }
+    previous_branch = row.branch;
+    if (name.starts_with("conv<")) {
+      const auto& shape = tensor_shapes.at(id + ".weight");  // [out][in][k][k]
+      const auto numbers = name_numbers(name);
+      cv::dnn::LayerParams p;
+      p.set("kernel_size", shape[2]);
+      p.set("num_output", shape[0]);
+      p.set("stride", numbers.size() >= 3 ? numbers[2] : 1);
+      p.set("pad", numbers.size() >= 4 ? numbers[3] : 0);
+      p.set("bias_term", true);
+      p.blobs = {weights(id + ".weight", shape), weights(id + ".bias", {1, shape[0]})};
+      cur = add("conv" + id, "Convolution", p, {cur});
+    } else if (name.starts_with("max_pool<")) {
+      const auto numbers = name_numbers(name);
+      cv::dnn::LayerParams p;
+      p.set("pool", "max");
+      p.set("kernel_size", numbers.at(0));
+      p.set("stride", numbers.size() >= 2 ? numbers[1] : numbers[0]);
+      p.set("pad", numbers.size() >= 3 ? numbers[2] : 0);
+      p.set("ceil_mode", false);
+      cur = add("pool" + id, "Pooling", p, {cur});
+    } else if (name == "relu") {
+      cur = add("relu" + id, "ReLU", {}, {cur});
+    } else if (name.starts_with("tap<")) {
+      taps[name_tags(name).at(0)] = cur;
+    } else if (name.starts_with("concat")) {
+      branch_outputs.push_back(cur);
+      cv::dnn::LayerParams p;
+      p.set("axis", 1);
+      cur = add("concat" + id, "Concat", p, branch_outputs);
+      branch_outputs.clear();
+    } else if (name.starts_with("multi_scale_fc<") || name.starts_with("fully_connected<")) {
+      const auto& shape = tensor_shapes.at(id + ".weight");  // [out][in]
+      std::vector<int> inputs;
+      for (const auto& tag : name_tags(name)) inputs.push_back(taps.at(tag));
+      if (inputs.empty()) inputs.push_back(cur);
+      std::vector<int> flat;
+      for (std::size_t k = 0; k < inputs.size(); ++k)
+        flat.push_back(add("flat" + id + "_" + std::to_string(k), "Flatten", {}, {inputs[k]}));
+      int joined = flat.front();
+      if (flat.size() > 1) {
+        cv::dnn::LayerParams p;
+        p.set("axis", 1);
+        joined = add("join" + id, "Concat", p, flat);
+      }
+      cv::dnn::LayerParams fc;
+      fc.set("num_output", shape[0]);
+      fc.set("bias_term", true);
+      fc.blobs = {weights(id + ".weight", shape), weights(id + ".bias", {1, shape[0]})};
+      cur = add("fc" + id, "InnerProduct", fc, {joined});
+    } else if (name == "relu (fused)" || name.starts_with("dropout")) {
+      // the ReLU was added after its layer; dropout is the identity at inference
+    } else {
+      why = "no " + name.substr(0, name.find('<')) + " layer in OpenCV dnn";
+      return std::nullopt;
+    }
+    if (relu_after) cur = add("relu" + id, "ReLU", {}, {cur});
+  }
+  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  return net;
+}
+
 cv::Mat opencv_forward(cv::dnn::Net& net, const float* x, std::size_t n, dp::shape3 s) {
   const int shape[] = {int(n), int(s.c), int(s.h), int(s.w)};
   // Wraps the caller's input without a copy (setInput copies into its blob).
@@ -354,6 +563,7 @@ struct case_result {
   std::map<std::string, double> samples_per_s;  // median per engine
   std::map<std::string, double> ratio;          // median of per-round ratios: deepid / peer
   double other_load = 0;
+  bool heads = false;  // a deeper net: training supervises its four outputs
 };
 
 void print_row(const std::string& name, const std::vector<double>& per_call, std::size_t batch, double flops) {
@@ -380,6 +590,8 @@ class bench {
     std::uniform_int_distribution<std::int32_t> label(0, std::int32_t(classes) - 1);
     labels_.resize(128);
     for (auto& l : labels_) l = label(gen);
+    input55_.resize(128 * 3 * 55 * 47);
+    for (auto& v : input55_) v = normal(gen);
     char dir[] = "/tmp/deepid_side_by_side_XXXXXX";
     if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
     folder_ = dir;
@@ -388,16 +600,7 @@ class bench {
         std::printf("PyTorch peer skipped: %s or %s is missing\n", opt_.python.c_str(), opt_.script.c_str());
         opt_.torch = false;
       } else {
-        std::string blas = opt_.blas_dir;
-        if (blas == "auto") {
-          blas.clear();
-          for (const char* dir : {"/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/x86_64-linux-gnu/openblas-openmp",
-                                  "/usr/lib/aarch64-linux-gnu/openblas-pthread"})
-            if (access((std::string(dir) + "/libblas.so.3").c_str(), R_OK) == 0) {
-              blas = dir;
-              break;
-            }
-        }
+        const std::string blas = blas_folder();
         torch_ = std::make_unique<torch_peer>(opt_.python, opt_.script, blas);
         const std::string versions = torch_->ask("versions");
         std::printf("PyTorch peer: %s (%s)\n", versions.c_str(), opt_.python.c_str());
@@ -525,12 +728,204 @@ class bench {
       }
   }
 
+  // A deeper net (DeepID2+, DeepID3): 55x47x3 input, 512-d outputs, three
+  // heads. `key` names it for the PyTorch peer too (torch_bench.SPEC_NETS).
+  template <class Net>
+  void run_deep(const std::string& key, const std::string& label) {
+    using model_type = dp::model<Net, float>;
+    using traits = dp::net_traits<Net>;
+    static_assert(model_type::input_shape == dp::shape3{3, 55, 47});
+    static_assert(model_type::output_count == 4 && model_type::output_shape.size() == deep_feature_dim);
+    constexpr std::size_t outputs = model_type::output_count;
+    const auto started = clock_type::now();
+    struct elapsed_note {  // how long the net took, printed when run_deep returns
+      clock_type::time_point start;
+      std::string key;
+      ~elapsed_note() {
+        std::printf("(%s: %.0f s)\n", key.c_str(), std::chrono::duration<double>(clock_type::now() - start).count());
+      }
+    } note{started, key};
+    net_data d{key, label, "spec", folder_ + "/" + key, 55, 47};
+    std::filesystem::create_directories(d.folder);
+    auto m = std::make_unique<model_type>(dp::init::seed{7});
+    // Small non-zero biases, so a ReLU that never fires cannot hide a difference.
+    for (const auto& t : m->parameter_tensors())
+      if (t.name.ends_with(".bias")) {
+        std::vector<float> b(t.size());
+        for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.01f * float(int(i % 7) - 3);
+        m->set_parameter(t.name, b);
+      }
+    const float* x = input55_.data();
+    // Reference outputs of every head on the first samples (written for the
+    // PyTorch peer) and the main path alone, which must agree with them.
+    const std::size_t n_check = 16;
+    std::array<std::vector<float>, outputs> reference;
+    m->forward(x, n_check, dp::mode::inference, dp::head_pass::run);
+    for (std::size_t k = 0; k < outputs; ++k)
+      reference[k].assign(m->output(k), m->output(k) + n_check * model_type::output_shape_of(k).size());
+    {
+      const float* main = m->forward(x, n_check, dp::mode::inference, dp::head_pass::skip);
+      double diff = 0;
+      for (std::size_t i = 0; i < reference.back().size(); ++i)
+        diff = std::max(diff, double(std::abs(main[i] - reference.back()[i])));
+      if (diff != 0) std::printf("WARNING: deepid's main path alone differs from the pass with heads by %.3g\n", diff);
+    }
+    {
+      auto write = [&](const std::string& name, const float* data, std::size_t count) {
+        std::ofstream f(d.folder + "/" + name + ".bin", std::ios::binary);
+        f.write(reinterpret_cast<const char*>(data), std::streamsize(count * sizeof(float)));
+      };
+      for (const auto& t : m->parameter_tensors()) {
+        const auto v = m->get_parameter(t.name);
+        write(t.name, v.data(), v.size());
+      }
+      write("input", x, 128 * model_type::input_shape.size());
+      for (std::size_t k = 0; k < outputs; ++k)
+        write("out_" + std::string(model_type::output_name(k)), reference[k].data(), reference[k].size());
+    }
+
+    std::printf("\n#### %s: %.1f MFLOP forward of the main path, %.1f MFLOP with the heads, %.1f MFLOP per training "
+                "step with 4 x 10,000-way classifiers (per sample); %.2f M parameters (%.2f M on the main path)\n",
+                d.label.c_str(), double(traits::feature_flops) * 1e-6, double(traits::flops) * 1e-6,
+                deep_training_flops(*m) * 1e-6, double(traits::param_count) * 1e-6,
+                double(traits::feature_param_count) * 1e-6);
+    std::optional<cv::dnn::Net> cvnet;
+    if (opt_.opencv) {
+      std::string why;
+      cvnet = opencv_net_from_layers(*m, why);
+      if (cvnet) {
+        cv::Mat out = opencv_forward(*cvnet, x, n_check, model_type::input_shape);
+        double diff = 0, top = 0;
+        const std::vector<float>& features = reference.back();
+        if (std::size_t(out.total()) != features.size())
+          throw std::runtime_error(key + ": OpenCV dnn's output has " + std::to_string(out.total()) +
+                                   " values, deepid's " + std::to_string(features.size()));
+        for (std::size_t i = 0; i < features.size(); ++i) {
+          diff = std::max(diff, double(std::abs(out.ptr<float>()[i] - features[i])));
+          top = std::max(top, double(std::abs(features[i])));
+        }
+        char text[96];
+        std::snprintf(text, sizeof text, "%.3g (of %.3g)", diff, top);
+        opencv_diff_[key] = text;
+        std::printf("same weights, same %zu inputs: max |deepid - OpenCV dnn| = %.3g (features up to %.3g)\n",
+                    n_check, diff, top);
+      } else {
+        std::printf("OpenCV dnn: %s; not run on this net\n", why.c_str());
+      }
+    }
+
+    for (int threads : opt_.threads)
+      for (const auto& c : opt_.cases) {
+        const std::string kind = c.substr(0, 5);
+        if (kind == "joint") {
+          std::printf("\n(case %s: the joint step is for the DeepID1 nets; skipped on %s)\n", c.c_str(), key.c_str());
+          continue;
+        }
+        if (kind != "infer" && kind != "train")
+          throw std::runtime_error("unknown case " + c + " (inferN, trainN, jointN)");
+        const bool train = kind == "train";
+        const std::size_t batch = std::stoul(c.substr(5));
+        if (batch == 0 || batch > 128) throw std::runtime_error("case " + c + ": batch must be 1..128");
+        dp::set_num_threads(threads);
+        cv::setNumThreads(threads);
+        std::vector<engine> engines;
+        case_result r{key, kind, batch, threads, train ? deep_training_flops(*m) : double(traits::feature_flops),
+                      {}, {}, 0, true};
+        std::vector<std::unique_ptr<dp::softmax_classifier<float>>> cls;
+        std::array<std::vector<float>, outputs> douts, cls_velocity;
+        std::vector<float> velocity;
+        if (!train) {
+          engines.push_back({"deepid", [&, batch](int calls) {
+                               return time_calls(calls, [&] {
+                                 m->forward(x, batch, dp::mode::inference, dp::head_pass::skip);
+                               });
+                             }});
+          if (cvnet)
+            engines.push_back({"opencv-dnn", [&, batch](int calls) {
+                                 return time_calls(calls, [&] { opencv_forward(*cvnet, x, batch, model_type::input_shape); });
+                               }});
+        } else {
+          for (std::size_t k = 0; k < outputs; ++k) {
+            cls.push_back(std::make_unique<dp::softmax_classifier<float>>(deep_feature_dim, classes, 11 + k));
+            douts[k].assign(batch * deep_feature_dim, 0.f);
+            cls_velocity[k].assign(cls[k]->parameters().size(), 0.f);
+          }
+          velocity.assign(m->parameters().size(), 0.f);
+          engines.push_back({"deepid", [&, batch](int calls) {
+                               return time_calls(calls, [&] { deep_train_step(*m, cls, x, batch, douts, velocity, cls_velocity); });
+                             }});
+        }
+        if (torch_) {
+          const std::string reply = torch_->ask("spec " + d.folder + " " + key + " " + std::to_string(batch) + " " +
+                                                std::to_string(threads) + " " + kind);
+          std::string others;
+          for (const auto& word : split(reply, ' ')) {
+            if (word == "ok") continue;
+            if (word.rfind("maxdiff=", 0) == 0) torch_diff_[key] = word.substr(8);
+            else if (word.find('=') != std::string::npos) others += " " + word;
+            else
+              engines.push_back({"torch-" + word, [this, word](int calls) {
+                                   return std::stod(torch_->ask("time " + word + " " + std::to_string(calls)));
+                                 }});
+          }
+          torch_output_diffs_[key] = others;
+        }
+        run_case(engines);
+        const cpu_sample end = sample_cpu(torch_ ? torch_->pid() : -1);
+        r.other_load = other_load(case_start_, end);
+        report(d, r, engines, steal_load(case_start_, end));
+        if (train) check_finite(*m);
+        results_.push_back(r);
+      }
+    if (opt_.layers) {
+      m.reset();  // the profiler holds its own buffers
+      for (int threads : opt_.threads) {
+        dp::set_num_threads(threads);
+        side_by_side_layers::layer_profiler<Net>(128).run(opt_.rounds, d.label);
+      }
+    }
+  }
+
   pid_t torch_pid() const { return torch_ ? torch_->pid() : -1; }
+
+  // The folder with OpenBLAS's libblas.so.3 (and libopenblas.so.0) for the
+  // PyTorch peer and the GEMM reference; empty when there is none.
+  std::string blas_folder() const {
+    if (opt_.blas_dir != "auto") return opt_.blas_dir;
+    std::vector<std::string> dirs{"/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/x86_64-linux-gnu/openblas-openmp",
+                                  "/usr/lib/aarch64-linux-gnu/openblas-pthread"};
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec)  // <build folder>/benchmarks/side_by_side -> <build folder>/openblas/root/usr/lib/...
+      dirs.push_back((exe.parent_path().parent_path() / "openblas/root/usr/lib/x86_64-linux-gnu/openblas-pthread").string());
+    for (const auto& dir : dirs)
+      if (access((dir + "/libblas.so.3").c_str(), R_OK) == 0) return dir;
+    return {};
+  }
+
+  // The GEMM rate and deepid's padded 3x3 convolutions (side_by_side_gemm.hpp).
+  void run_vgg3x3() {
+    side_by_side_gemm::vgg_bench vb(opt_.rounds, opt_.target_s, blas_folder());
+    const cpu_sample start = sample_cpu(torch_pid());
+    vgg_ = vb.run({1, 2});
+    vgg_load_ = other_load(start, sample_cpu(torch_pid()));
+    std::printf("  other processes' CPU load during vgg3x3: %.2f cores\n", vgg_load_);
+  }
 
   void finish() {
     if (!torch_diff_.empty()) {
       std::printf("\nPyTorch vs deepid features, same weights and inputs (max |diff|):");
       for (const auto& [k, v] : torch_diff_) std::printf(" %s %s;", k.c_str(), v.c_str());
+      std::printf("\n");
+    }
+    if (!torch_output_diffs_.empty()) {
+      std::printf("PyTorch vs deepid, every output of the deeper nets (heads included; main-path = PyTorch's "
+                  "main path alone vs its pass with heads):\n");
+      for (const auto& [k, v] : torch_output_diffs_) std::printf("  %s:%s\n", k.c_str(), v.c_str());
+    }
+    if (!opencv_diff_.empty()) {
+      std::printf("OpenCV dnn vs deepid features (max |diff|):");
+      for (const auto& [k, v] : opencv_diff_) std::printf(" %s %s;", k.c_str(), v.c_str());
       std::printf("\n");
     }
     summary();
@@ -591,6 +986,27 @@ class bench {
     sgd<Model>(cls.parameters(), cls.gradients(), cls_velocity);
   }
 
+  // The training step of a net with heads: forward in training mode with
+  // the heads, a 10,000-way softmax classifier on each output (the loss is
+  // the sum of their cross-entropies), backward through every output, SGD
+  // with momentum on the net and the classifiers.
+  template <class Model, std::size_t N>
+  void deep_train_step(Model& m, std::vector<std::unique_ptr<dp::softmax_classifier<float>>>& cls, const float* x,
+                       std::size_t n, std::array<std::vector<float>, N>& douts, std::vector<float>& velocity,
+                       std::array<std::vector<float>, N>& cls_velocity) {
+    m.forward(x, n, dp::mode::training, dp::head_pass::run);
+    const std::span<const std::int32_t> labels(labels_.data(), n);
+    std::array<const float*, N> d{};
+    last_loss_ = 0;
+    for (std::size_t k = 0; k < N; ++k) {
+      last_loss_ += cls[k]->train_step(m.output(k), labels, douts[k].data());
+      d[k] = douts[k].data();
+    }
+    m.backward_outputs(d, nullptr);
+    sgd<Model>(m.parameters(), m.gradients(), velocity);
+    for (std::size_t k = 0; k < N; ++k) sgd<Model>(cls[k]->parameters(), cls[k]->gradients(), cls_velocity[k]);
+  }
+
   template <class Model>
   void check_finite(const Model&) {
     if (!std::isfinite(last_loss_)) std::printf("  WARNING: deepid training loss is %g\n", last_loss_);
@@ -616,8 +1032,11 @@ class bench {
 
   void report(const net_data& d, case_result& r, const std::vector<engine>& engines, double steal) {
     std::printf("\n== %s | %s | batch %zu | %d thread%s ==\n", d.label.c_str(),
-                r.kind == "train"   ? "training step (fwd, 10,000-way softmax CE, bwd, SGD momentum 0.9)"
+                r.kind == "train" && r.heads
+                    ? "training step (fwd with the 3 heads, 4 x 10,000-way softmax CE, bwd, SGD momentum 0.9)"
+                : r.kind == "train" ? "training step (fwd, 10,000-way softmax CE, bwd, SGD momentum 0.9)"
                 : r.kind == "joint" ? "joint training step (pairs, softmax CE + 0.05 x L2 contrastive, bwd, SGD)"
+                : r.heads           ? "inference (feature extraction: main path, no heads)"
                                     : "inference",
                 r.batch, r.threads, r.threads > 1 ? "s" : "");
     std::printf("  %-13s %12s %9s     per round (samples/s)\n", "engine", "samples/s", "GFLOP/s");
@@ -671,7 +1090,11 @@ class bench {
       std::snprintf(gflops, sizeof gflops, "%.1f", r.samples_per_s.at("deepid") * r.flops_per_sample * 1e-9);
       char load[32];
       std::snprintf(load, sizeof load, "%.2f", r.other_load);
-      md << "| " << r.net << " | " << (r.kind == "train" ? "training step" : r.kind == "joint" ? "joint step (pairs)" : "inference") << " | " << r.batch << " | "
+      const char* work = r.kind == "train" ? (r.heads ? "training step (4 outputs)" : "training step")
+                         : r.kind == "joint" ? "joint step (pairs)"
+                         : r.heads           ? "inference (features)"
+                                             : "inference";
+      md << "| " << r.net << " | " << work << " | " << r.batch << " | "
          << r.threads << " | " << get(r.samples_per_s, "deepid", "%.0f") << " | " << gflops << " | "
          << get(r.samples_per_s, "opencv-dnn", "%.0f") << " | " << get(r.samples_per_s, "torch-best", "%.0f")
          << " | " << get(r.ratio, "opencv-dnn", "%.2fx") << " | " << get(r.ratio, "torch-best", "%.2fx") << " | "
@@ -691,11 +1114,84 @@ class bench {
                     r.net.c_str(), r.batch,
                     r.ratio.at("torch-best"), r.ratio.at("torch-best") >= 2.0 ? "met" : "NOT met");
     }
+    bool deep = false;
+    for (const auto& r : results_) deep = deep || r.heads;
+    if (deep) {
+      std::printf("\nTargets on the deeper nets (2 threads): inference >= 1.5x OpenCV dnn on the nets OpenCV dnn runs; "
+                  "training step (all four outputs supervised) >= 2x PyTorch.\n");
+      for (const auto& r : results_) {
+        if (r.threads != 2 || !r.heads) continue;
+        if (r.kind == "infer" && r.ratio.count("opencv-dnn"))
+          std::printf("  inference %s batch %zu: %.2fx OpenCV dnn -> %s\n", r.net.c_str(), r.batch,
+                      r.ratio.at("opencv-dnn"), r.ratio.at("opencv-dnn") >= 1.5 ? "met" : "NOT met");
+        if (r.kind == "train" && r.ratio.count("torch-best"))
+          std::printf("  training %s batch %zu: %.2fx PyTorch -> %s\n", r.net.c_str(), r.batch,
+                      r.ratio.at("torch-best"), r.ratio.at("torch-best") >= 2.0 ? "met" : "NOT met");
+      }
+    }
+    if (vgg_) md << vgg_summary();
     if (!opt_.markdown.empty()) std::ofstream(opt_.markdown) << md.str();
   }
 
+  // The vgg3x3 table and its target (VGG 3x3 convolutions >= 60% of the GEMM
+  // rate: the forward of every padded 3x3 layer of net1 and their sum).
+  std::string vgg_summary() {
+    std::ostringstream md;
+    const auto& items = vgg_->items;
+    md << "\n### GEMM rate and deepid's padded 3x3 convolutions (DeepID3 net1 55x47x3, batch 128)\n\n"
+          "| what | shape / layer | threads | GFLOP/s | % of Eigen GEMM (best shape, same threads) | % of the best GEMM "
+          "(Eigen or OpenBLAS) |\n|---|---|---|---|---|---|\n";
+    char text[256];
+    auto percent = [](double rate, double ref) {
+      return ref > 0 ? std::to_string(int(std::lround(100 * rate / ref))) + "%" : std::string("-");
+    };
+    for (const auto& i : items) {
+      const bool conv = i.group.rfind("conv", 0) == 0;
+      std::snprintf(text, sizeof text, "| %s | %s | %d | %.1f | %s | %s |\n", i.group.c_str(), i.what.c_str(),
+                    i.threads, i.gflops(), conv ? percent(i.gflops(), vgg_->eigen_best(i.threads)).c_str() : "-",
+                    conv ? percent(i.gflops(), vgg_->gemm_best(i.threads)).c_str() : "-");
+      md << text;
+    }
+    std::snprintf(text, sizeof text, "\nother processes' CPU load during these: %.2f cores\n", vgg_load_);
+    md << text;
+    std::printf("\n%s", md.str().c_str());
+    std::printf("\nTarget: deepid's padded 3x3 convolutions of DeepID3 net1 (forward, batch 128, 2 threads) >= 60%% of "
+                "the GEMM rate measured here (Eigen, best shape, same thread count; 1 thread for information).\n");
+    for (int t : {2, 1}) {
+      const double ref = vgg_->eigen_best(t);
+      double flops = 0, seconds = 0, flops6 = 0, seconds6 = 0;
+      std::size_t k = 0;
+      for (const auto& i : items) {
+        if (i.group != "conv-fwd" || i.threads != t) continue;
+        const double sec = side_by_side_gemm::median_of(i.per_call);
+        flops += i.flops;
+        seconds += sec;
+        if (k < 6) {  // net1's own six ordinary 3x3 layers (the top two are locally connected in net1)
+          flops6 += i.flops;
+          seconds6 += sec;
+        }
+        std::printf("  %d thread%s, %-28s %6.1f GFLOP/s = %3.0f%% of %.1f -> %s\n", t, t > 1 ? "s" : "",
+                    i.what.c_str(), i.gflops(), 100 * i.gflops() / ref, ref,
+                    i.gflops() >= 0.6 * ref ? "met" : "NOT met");
+        ++k;
+      }
+      if (seconds6 > 0)
+        std::printf("  %d thread%s, net1's six conv layers together: %.1f GFLOP/s = %.0f%% -> %s\n", t, t > 1 ? "s" : "",
+                    flops6 * 1e-9 / seconds6, 100 * flops6 * 1e-9 / seconds6 / ref,
+                    flops6 * 1e-9 / seconds6 >= 0.6 * ref ? "met" : "NOT met");
+      if (seconds > 0)
+        std::printf("  %d thread%s, with d3net1-plain's two top layers: %.1f GFLOP/s = %.0f%% -> %s\n", t, t > 1 ? "s" : "",
+                    flops * 1e-9 / seconds, 100 * flops * 1e-9 / seconds / ref,
+                    flops * 1e-9 / seconds >= 0.6 * ref ? "met" : "NOT met");
+      if (seconds6 > 0 && vgg_->gemm_best(t) > ref)
+        std::printf("  (%d thread%s: the best GEMM measured, OpenBLAS, is %.1f GFLOP/s; net1's six layers reach %.0f%% of it)\n",
+                    t, t > 1 ? "s" : "", vgg_->gemm_best(t), 100 * flops6 * 1e-9 / seconds6 / vgg_->gemm_best(t));
+    }
+    return md.str();
+  }
+
   options opt_;
-  std::vector<float> input_;
+  std::vector<float> input_, input55_;
   std::vector<std::int32_t> labels_;
   std::string folder_;
   std::unique_ptr<torch_peer> torch_;
@@ -703,6 +1199,9 @@ class bench {
   std::vector<case_result> results_;
   cpu_sample case_start_;
   double last_loss_ = 0;
+  std::optional<side_by_side_gemm::vgg_report> vgg_;
+  double vgg_load_ = 0;
+  std::map<std::string, std::string> opencv_diff_, torch_output_diffs_;
 };
 
 }  // namespace
@@ -729,7 +1228,27 @@ int main(int argc, char** argv) try {
     else if (n == "paper39") b.run_net<39, 31, true>(n);
     else if (n == "plain31") b.run_net<31, 31, false>(n);
     else if (n == "paper31") b.run_net<31, 31, true>(n);
-    else throw std::runtime_error("unknown net " + n + " (plain39, paper39, plain31, paper31)");
+    else if (n == "d2plus")
+      b.run_deep<dp::deepid2plus<patch55>>(n, "DeepID2+ paper (conv3 locally shared 2x2, conv4 locally connected) 55x47x3");
+    else if (n == "d2plus-plain")
+      b.run_deep<d2plus_plain_net>(n, "DeepID2+ plain (ordinary convolutions) 55x47x3");
+    else if (n == "d3net1")
+      b.run_deep<dp::deepid3_net1<patch55>>(n, "DeepID3 net1 (VGG, top two layers locally connected) 55x47x3");
+    else if (n == "d3net1-plain")
+      b.run_deep<d3net1_plain_net<dp::deepid3_paper_widths>>(n, "DeepID3 net1 plain (ordinary 3x3 convolutions) 55x47x3");
+    else if (n == "d3net2")
+      b.run_deep<dp::deepid3_net2<patch55>>(n, "DeepID3 net2 (Inception) 55x47x3");
+    else if (n == "d3net1-reduced")
+      b.run_deep<dp::deepid3_net1<patch55, dp::deepid3_reduced_widths>>(n, "DeepID3 net1 reduced widths 55x47x3");
+    else if (n == "d3net1-reduced-plain")
+      b.run_deep<d3net1_plain_net<dp::deepid3_reduced_widths>>(n, "DeepID3 net1 reduced widths, plain 55x47x3");
+    else if (n == "d3net2-reduced")
+      b.run_deep<dp::deepid3_net2<patch55, dp::deepid3_reduced_widths>>(n, "DeepID3 net2 reduced widths 55x47x3");
+    else if (n == "vgg3x3") b.run_vgg3x3();
+    else
+      throw std::runtime_error("unknown net " + n +
+                               " (plain39, paper39, plain31, paper31, d2plus, d2plus-plain, d3net1, d3net1-plain, "
+                               "d3net2, d3net1-reduced, d3net1-reduced-plain, d3net2-reduced, vgg3x3)");
   }
   b.finish();
   const cpu_sample end = sample_cpu(b.torch_pid());

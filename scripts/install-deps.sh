@@ -10,6 +10,7 @@ packages=(
   doctest-dev libbenchmark-dev
   libomp-dev
   python3 python3-numpy python3-torch python3-opencv
+  libopenblas0-pthread  # the PyTorch peer of the benchmarks runs on OpenBLAS (docs/performance.md)
 )
 optional=(libopenmpi-dev openmpi-bin)
 

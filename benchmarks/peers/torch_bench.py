@@ -258,8 +258,10 @@ class SpecCase:
             self.run["jit"] = lambda: self.train(self.traced)
         else:
             raise ValueError("the deeper nets have the cases infer and train")
-        for f in self.run.values():  # warm up (jit profiles its first calls)
-            for _ in range(2 if kind == "train" else 3):
+        # Warm up (jit profiles its first calls); side_by_side warms up and
+        # calibrates with two more calls of each variant before timing.
+        for f in self.run.values():
+            for _ in range(1 if kind == "train" else 3):
                 f()
 
     def infer_eager(self):
