@@ -147,6 +147,7 @@ constexpr conv_geometry conv3_shared{40, 8, 6, 3, 1, 0, 60, 2, 2};             /
 constexpr conv_geometry shared_strided{3, 9, 9, 3, 2, 0, 5, 2, 1};             // 4x4 output, 2x1 grid
 constexpr conv_geometry conv4_connected{60, 3, 2, 2, 1, 0, 80, 2, 1};          // DeepID1 conv4, 39x31
 constexpr conv_geometry connected_small{1, 5, 5, 2, 1, 0, 3, 4, 4};            // 16 banks, 3 maps
+constexpr conv_geometry connected_padded{20, 4, 3, 3, 1, 1, 24, 4, 3};         // DeepID3's top layers, small
 
 }  // namespace
 
@@ -159,6 +160,9 @@ TEST_CASE("conv kernels match the reference") {
   SUBCASE("locally shared 2x1 grid, stride 2, 3 -> 5 maps") { conv_matches_reference<shared_strided, false>(); }
   SUBCASE("locally connected, 60 -> 80 maps") { conv_matches_reference<conv4_connected, true>(); }
   SUBCASE("locally connected 4x4, 1 -> 3 maps") { conv_matches_reference<connected_small, false>(); }
+  SUBCASE("locally connected 3x3, padding 1, 12 banks, 20 -> 24 maps") {
+    conv_matches_reference<connected_padded, true>();
+  }
 }
 
 // Convolution with the ReLU and a Pool x Pool max pool done in its registers
@@ -384,4 +388,11 @@ TEST_CASE("results do not depend on the thread count (bitwise)") {
   }
   using plain = dp::deepid1_plain<dp::patch_shape<1, 31, 31>>;
   CHECK(forward_backward<plain>(1, 9) == forward_backward<plain>(2, 9));
+  // conv4 locally connected on a 4x3 grid: d(weights) per bank over all
+  // samples, d(input) in tiles of several samples.
+  using deepid2 = dp::deepid2<dp::patch_shape<1, 55, 47>>;
+  for (const std::size_t n : {7, 21}) {
+    INFO("DeepID2, batch " << n);
+    CHECK(forward_backward<deepid2>(1, n) == forward_backward<deepid2>(2, n));
+  }
 }

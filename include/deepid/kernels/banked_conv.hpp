@@ -16,7 +16,8 @@
 // Tile shapes are chosen at compile time from the geometry and the number of
 // vector registers. Determinism: every value is summed in one fixed order
 // whatever the thread count; d(weights) is summed per fixed chunk of samples
-// and the chunk partials are reduced in chunk order.
+// and the chunk partials are reduced in chunk order (layers with many banks:
+// per bank over all samples, see conv_backward).
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -54,7 +55,7 @@ template <class T>
 struct conv_workspace {
   buffer<T> padded, dpadded;  // zero-bordered input and its gradient (layers with padding)
   buffer<T> dz;               // ReLU-masked d(output), channels padded to the SIMD width
-  buffer<T> partial;          // d(weights), d(bias) of each chunk of samples
+  buffer<T> partial;          // d(weights), d(bias) of each chunk of samples (or of each bank)
   buffer<T> wt;               // weights for d(input): [bank][ky][Cout][kernel row, padded]
 };
 
@@ -148,10 +149,15 @@ constexpr std::size_t padded_run(const conv_geometry& g) {
   return padded_channels<T>(g.kernel * g.cin);
 }
 
+// Several samples per tile where a region is too small to fill one (a
+// locally connected layer: one position per bank), so that a bank's weights
+// are read once for the tile's samples, not once per sample.
 template <class T, conv_geometry G>
 constexpr conv_plan input_grad_plan() {
-  return plan(padded_run<T>(G) / simd_width<T>,
-              [](std::size_t limit) { return pick_tile(G.region_h(), G.region_w(), limit, 1, 1); });
+  return plan(padded_run<T>(G) / simd_width<T>, [](std::size_t limit) {
+    const std::size_t samples = G.region_positions() * 2 <= limit ? 8 : 1;
+    return pick_tile(G.region_h(), G.region_w(), limit, 1, samples);
+  });
 }
 
 // Offsets, from a tile's first position, of each position's receptive field
@@ -327,9 +333,9 @@ inline void weight_grad_block(const T* in, const T* dz, T* dw, std::size_t bank,
   unroll<KB>([&](auto k) { unroll<VC>([&](auto v) { acc[k][v].store_aligned(target + k * cp + v * width); }); });
 }
 
-// d(input) of one tile of positions (one sample, one bank), vectors [R0,
-// R0 + VR) of each kernel row: acc = sum_co dz[q][co] * w[ky][co][...],
-// added in place, position after position (a fixed order).
+// d(input) of one tile of positions (one bank; one or several samples),
+// vectors [R0, R0 + VR) of each kernel row: acc = sum_co dz[q][co] *
+// w[ky][co][...], added in place, position after position (a fixed order).
 template <class T, conv_geometry G, conv_tile Tile, std::size_t R0, std::size_t VR>
 inline void input_grad_tile(const T* dz, T* din, const T* wt) {
   using vec = xsimd::batch<T>;
@@ -338,8 +344,10 @@ inline void input_grad_tile(const T* dz, T* din, const T* wt) {
   constexpr auto in_off = tile_input_offsets<G, Tile>();
   constexpr auto dz_off = [] {
     std::array<std::size_t, P> off{};
-    for (std::size_t r = 0; r < Tile.rows; ++r)
-      for (std::size_t c = 0; c < Tile.cols; ++c) off[r * Tile.cols + c] = (r * G.out_w() + c) * cp;
+    std::size_t q = 0;
+    for (std::size_t s = 0; s < Tile.samples; ++s)
+      for (std::size_t r = 0; r < Tile.rows; ++r)
+        for (std::size_t c = 0; c < Tile.cols; ++c) off[q++] = ((s * G.out_h() + r) * G.out_w() + c) * cp;
     return off;
   }();
   for (std::size_t ky = 0; ky < G.kernel; ++ky) {
@@ -404,6 +412,13 @@ inline constexpr bool can_pool_in_epilogue = Pool >= 1 && G.region_h() % Pool ==
 // Adds to dweights/dbias (and din when not null) the gradients of
 // conv_forward. `out` is the forward output (for the fused ReLU mask);
 // `weights` the layer's [banks][K][Cout] weights.
+//
+// d(weights) of a layer with few banks is summed per chunk of samples (work
+// items over samples) and the chunk partials are reduced in chunk order. A
+// layer with many banks (locally connected: one per output position) would
+// need chunks x banks x K x Cout partials, gigabytes for DeepID3's top layers,
+// so there each bank is one work item summing all samples in order. Either
+// way the order of every sum is fixed by the geometry and the batch size.
 template <class T, conv_geometry G, bool Relu>
 void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t n, const T* weights, T* dweights,
                    T* dbias, conv_workspace<T>& ws) {
@@ -418,7 +433,9 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
   constexpr detail::conv_tile itile = iplan.tile;
   static_assert(kb > 0 && itile.positions() > 0);
 
+  constexpr bool by_bank = G.banks() >= 8;
   const std::size_t chunk = detail::chunk_samples(n), chunks = (n + chunk - 1) / chunk;
+  const std::size_t partial_sets = by_bank ? 1 : chunks;
   if constexpr (G.pad > 0) {
     ws.padded.resize(n * G.padded_in_size());
     detail::pad_input(G, in, ws.padded.data(), n);
@@ -427,7 +444,7 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
   }
   T* dinp = G.pad > 0 ? (din ? ws.dpadded.data() : nullptr) : din;
   ws.dz.resize(n * positions * cp);
-  ws.partial.resize(chunks * G.banks() * bank_partial);
+  ws.partial.resize(partial_sets * G.banks() * bank_partial);
   if (dinp) {
     // d(input) reads each bank's weights as [ky][co][kernel row], padded.
     ws.wt.assign(G.banks() * G.kernel * G.cout * rp, T(0));
@@ -439,44 +456,58 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
   }
   T* dz = ws.dz.data();
 
+  // One bank's d(weights) and d(bias) over samples [s0, s1), written to dw.
+  const auto bank_gradients = [&](std::size_t bank, std::size_t s0, std::size_t s1, T* dw) {
+    for (std::size_t ky = 0; ky < G.kernel; ++ky)
+      for (std::size_t j0 = 0; j0 < run; j0 += kb)
+        detail::unroll<wplan.chunks()>([&](auto ck) {
+          constexpr std::size_t c0 = ck * wplan.chunk;
+          constexpr std::size_t vc = ck + 1 == wplan.chunks() ? wplan.last_chunk() : wplan.chunk;
+          detail::weight_grad_block<T, G, kb, c0, vc>(in, dz, dw, bank, s0, s1, ky, j0);
+        });
+    // d(bias): sum of dz over the bank's positions.
+    for (std::size_t v = 0; v < cp / width; ++v) {
+      vec sum(T(0));
+      for (std::size_t s = s0; s < s1; ++s)
+        for (std::size_t p = 0; p < G.region_positions(); ++p) {
+          const std::size_t y = G.out_row(bank, p), x = G.out_col(bank, p);
+          sum += vec::load_aligned(dz + ((s * G.out_h() + y) * G.out_w() + x) * cp + v * width);
+        }
+      sum.store_aligned(dw + k * cp + v * width);
+    }
+  };
+
   parallel_for(chunks, [&](std::size_t c) {
     const std::size_t s0 = c * chunk, s1 = std::min(n, s0 + chunk);
     for (std::size_t i = s0 * positions; i < s1 * positions; ++i)
       detail::mask_gradient<T, G.cout, Relu>(out + i * G.cout, dout + i * G.cout, dz + i * cp);
-    T* partial = ws.partial.data() + c * G.banks() * bank_partial;
-    for (std::size_t bank = 0; bank < G.banks(); ++bank) {
-      T* dw = partial + bank * bank_partial;
-      for (std::size_t ky = 0; ky < G.kernel; ++ky)
-        for (std::size_t j0 = 0; j0 < run; j0 += kb)
-          detail::unroll<wplan.chunks()>([&](auto ck) {
-            constexpr std::size_t c0 = ck * wplan.chunk;
-            constexpr std::size_t vc = ck + 1 == wplan.chunks() ? wplan.last_chunk() : wplan.chunk;
-            detail::weight_grad_block<T, G, kb, c0, vc>(in, dz, dw, bank, s0, s1, ky, j0);
-          });
-      // d(bias): sum of dz over the bank's positions.
-      for (std::size_t v = 0; v < cp / width; ++v) {
-        vec sum(T(0));
-        for (std::size_t s = s0; s < s1; ++s)
-          for (std::size_t p = 0; p < G.region_positions(); ++p) {
-            const std::size_t y = G.out_row(bank, p), x = G.out_col(bank, p);
-            sum += vec::load_aligned(dz + ((s * G.out_h() + y) * G.out_w() + x) * cp + v * width);
-          }
-        sum.store_aligned(dw + k * cp + v * width);
-      }
+    if constexpr (!by_bank) {
+      T* partial = ws.partial.data() + c * G.banks() * bank_partial;
+      for (std::size_t bank = 0; bank < G.banks(); ++bank) bank_gradients(bank, s0, s1, partial + bank * bank_partial);
     }
     if (!dinp) return;
+    // Groups of itile.samples samples, then the rest one by one; each
+    // sample's d(input) is summed in the same order either way.
+    constexpr detail::conv_tile single{1, itile.rows, itile.cols};
     constexpr std::size_t tile_cols = G.region_w() / itile.cols, tiles = (G.region_h() / itile.rows) * tile_cols;
-    for (std::size_t s = s0; s < s1; ++s)
+    for (std::size_t s = s0; s < s1;) {
+      const bool group = s + itile.samples <= s1;
       for (std::size_t bank = 0; bank < G.banks(); ++bank)
         for (std::size_t t = 0; t < tiles; ++t) {
           const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * itile.rows;
           const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * itile.cols;
-          detail::input_grad_tile_all<T, G, itile, iplan>(
-              dz + ((s * G.out_h() + y) * G.out_w() + x) * cp,
-              dinp + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin,
-              ws.wt.data() + bank * G.kernel * G.cout * rp);
+          const T* d = dz + ((s * G.out_h() + y) * G.out_w() + x) * cp;
+          T* target = dinp + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+          const T* w = ws.wt.data() + bank * G.kernel * G.cout * rp;
+          if (itile.samples == 1 || group) detail::input_grad_tile_all<T, G, itile, iplan>(d, target, w);
+          else detail::input_grad_tile_all<T, G, single, iplan>(d, target, w);
         }
+      s += group ? itile.samples : 1;
+    }
   });
+
+  if constexpr (by_bank)
+    parallel_for(G.banks(), [&](std::size_t bank) { bank_gradients(bank, 0, n, ws.partial.data() + bank * bank_partial); });
 
   // Fixed-order reduction of the chunk partials, parallel over rows of K.
   constexpr std::size_t rows = G.banks() * (k + 1), block = 16;
@@ -484,7 +515,7 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
     for (std::size_t row = b * block; row < std::min(rows, b * block + block); ++row) {
       const std::size_t bank = row / (k + 1), i = row % (k + 1);
       T* target = i < k ? dweights + (bank * k + i) * G.cout : dbias + bank * G.cout;
-      for (std::size_t c = 0; c < chunks; ++c) {
+      for (std::size_t c = 0; c < partial_sets; ++c) {
         const T* src = ws.partial.data() + (c * G.banks() + bank) * bank_partial + i * cp;
         for (std::size_t co = 0; co < G.cout; ++co) target[co] += src[co];
       }
