@@ -11602,6 +11602,7 @@ DEEPID_NAMESPACE_END
 // regions; reading A gives each 2x2 block of outputs its own weights
 // (deepid2plus_a: a 5x4 grid on 55x47 patches, 4x4 on 47x47).
 #include <cstddef>
+#include <type_traits>
 
 
 DEEPID_NAMESPACE_BEGIN
@@ -11614,16 +11615,12 @@ inline constexpr std::size_t deepid2plus_feature_dim = 512;
 template <fixed_string Name, fixed_string From>
 using deepid2plus_head = head<Name, From, fully_connected<deepid2plus_feature_dim>, relu, dropout<0.5>>;
 
-namespace detail {
-template <bool Skip>
-struct deepid2plus_fc4 {
-  using type = multi_scale_fc<deepid2plus_feature_dim, "pool3", "conv4">;
-};
-template <>
-struct deepid2plus_fc4<false> {
-  using type = multi_scale_fc<deepid2plus_feature_dim, "conv4">;
-};
-}  // namespace detail
+// The 512-d feature layer on Tag, also fed by SkipTag when Skip (DeepID2's
+// multi-scale input). DeepID3 uses it too.
+template <bool Skip, fixed_string SkipTag, fixed_string Tag>
+using deepid2plus_feature_layer =
+    std::conditional_t<Skip, multi_scale_fc<deepid2plus_feature_dim, SkipTag, Tag>,
+                       multi_scale_fc<deepid2plus_feature_dim, Tag>>;
 
 template <class Patch, class Grid = regions<2, 2>, bool Fc4Skip = true>
 using deepid2plus =
@@ -11633,7 +11630,7 @@ using deepid2plus =
           locally_shared_conv<deepid2plus_maps, 3, Grid>, relu, max_pool<2>, tap<"pool3">,
           deepid2plus_head<"fc3", "pool3">,
           locally_connected<deepid2plus_maps, 2>, relu, tap<"conv4">,
-          typename detail::deepid2plus_fc4<Fc4Skip>::type, relu, dropout<0.5>, tap<"fc4">>;
+          deepid2plus_feature_layer<Fc4Skip, "pool3", "conv4">, relu, dropout<0.5>, tap<"fc4">>;
 
 // Reading A of conv3's sharing: one bank per 2x2 block of its output map.
 template <class Patch>
@@ -11692,17 +11689,6 @@ using deepid3_inception =
               branch<conv<Out / 16, 1>, relu, conv<Out / 8, 5, 1, 2>, relu>,
               branch<max_pool<3, 1, 1>, conv<Out / 4, 1>, relu>>;
 
-namespace detail {
-template <bool Skip>
-struct deepid3_fc4 {
-  using type = multi_scale_fc<deepid2plus_feature_dim, "pool3", "pool4">;
-};
-template <>
-struct deepid3_fc4<false> {
-  using type = multi_scale_fc<deepid2plus_feature_dim, "pool4">;
-};
-}  // namespace detail
-
 template <class Patch, class Widths = deepid3_paper_widths, bool Fc4Skip = true>
 using deepid3_net1 =
     stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
@@ -11714,7 +11700,7 @@ using deepid3_net1 =
           deepid2plus_head<"fc3", "pool3">,
           locally_connected<Widths::stage4, 3, 1, 1>, relu, locally_connected<Widths::stage4, 3, 1, 1>, relu,
           deepid3_pool, tap<"pool4">,
-          typename detail::deepid3_fc4<Fc4Skip>::type, relu, dropout<0.5>, tap<"fc4">>;
+          deepid2plus_feature_layer<Fc4Skip, "pool3", "pool4">, relu, dropout<0.5>, tap<"fc4">>;
 
 template <class Patch, class Widths = deepid3_paper_widths, bool Fc4Skip = true>
 using deepid3_net2 =
@@ -11726,7 +11712,7 @@ using deepid3_net2 =
           deepid3_inception<Widths::stage3>, deepid3_inception<Widths::stage3>, deepid3_inception<Widths::stage3>,
           deepid3_pool, tap<"pool3">, deepid2plus_head<"fc3", "pool3">,
           deepid3_inception<Widths::stage4>, deepid3_inception<Widths::stage4>, deepid3_pool, tap<"pool4">,
-          typename detail::deepid3_fc4<Fc4Skip>::type, relu, dropout<0.5>, tap<"fc4">>;
+          deepid2plus_feature_layer<Fc4Skip, "pool3", "pool4">, relu, dropout<0.5>, tap<"fc4">>;
 
 DEEPID_NAMESPACE_END
 

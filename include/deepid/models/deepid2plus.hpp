@@ -10,6 +10,7 @@
 // regions; reading A gives each 2x2 block of outputs its own weights
 // (deepid2plus_a: a 5x4 grid on 55x47 patches, 4x4 on 47x47).
 #include <cstddef>
+#include <type_traits>
 
 #include "deepid/core/shape.hpp"
 #include "deepid/layers/conv.hpp"
@@ -34,16 +35,12 @@ inline constexpr std::size_t deepid2plus_feature_dim = 512;
 template <fixed_string Name, fixed_string From>
 using deepid2plus_head = head<Name, From, fully_connected<deepid2plus_feature_dim>, relu, dropout<0.5>>;
 
-namespace detail {
-template <bool Skip>
-struct deepid2plus_fc4 {
-  using type = multi_scale_fc<deepid2plus_feature_dim, "pool3", "conv4">;
-};
-template <>
-struct deepid2plus_fc4<false> {
-  using type = multi_scale_fc<deepid2plus_feature_dim, "conv4">;
-};
-}  // namespace detail
+// The 512-d feature layer on Tag, also fed by SkipTag when Skip (DeepID2's
+// multi-scale input). DeepID3 uses it too.
+template <bool Skip, fixed_string SkipTag, fixed_string Tag>
+using deepid2plus_feature_layer =
+    std::conditional_t<Skip, multi_scale_fc<deepid2plus_feature_dim, SkipTag, Tag>,
+                       multi_scale_fc<deepid2plus_feature_dim, Tag>>;
 
 template <class Patch, class Grid = regions<2, 2>, bool Fc4Skip = true>
 using deepid2plus =
@@ -53,7 +50,7 @@ using deepid2plus =
           locally_shared_conv<deepid2plus_maps, 3, Grid>, relu, max_pool<2>, tap<"pool3">,
           deepid2plus_head<"fc3", "pool3">,
           locally_connected<deepid2plus_maps, 2>, relu, tap<"conv4">,
-          typename detail::deepid2plus_fc4<Fc4Skip>::type, relu, dropout<0.5>, tap<"fc4">>;
+          deepid2plus_feature_layer<Fc4Skip, "pool3", "conv4">, relu, dropout<0.5>, tap<"fc4">>;
 
 // Reading A of conv3's sharing: one bank per 2x2 block of its output map.
 template <class Patch>

@@ -56,17 +56,6 @@ using deepid3_inception =
               branch<conv<Out / 16, 1>, relu, conv<Out / 8, 5, 1, 2>, relu>,
               branch<max_pool<3, 1, 1>, conv<Out / 4, 1>, relu>>;
 
-namespace detail {
-template <bool Skip>
-struct deepid3_fc4 {
-  using type = multi_scale_fc<deepid2plus_feature_dim, "pool3", "pool4">;
-};
-template <>
-struct deepid3_fc4<false> {
-  using type = multi_scale_fc<deepid2plus_feature_dim, "pool4">;
-};
-}  // namespace detail
-
 template <class Patch, class Widths = deepid3_paper_widths, bool Fc4Skip = true>
 using deepid3_net1 =
     stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
@@ -78,7 +67,7 @@ using deepid3_net1 =
           deepid2plus_head<"fc3", "pool3">,
           locally_connected<Widths::stage4, 3, 1, 1>, relu, locally_connected<Widths::stage4, 3, 1, 1>, relu,
           deepid3_pool, tap<"pool4">,
-          typename detail::deepid3_fc4<Fc4Skip>::type, relu, dropout<0.5>, tap<"fc4">>;
+          deepid2plus_feature_layer<Fc4Skip, "pool3", "pool4">, relu, dropout<0.5>, tap<"fc4">>;
 
 template <class Patch, class Widths = deepid3_paper_widths, bool Fc4Skip = true>
 using deepid3_net2 =
@@ -90,6 +79,6 @@ using deepid3_net2 =
           deepid3_inception<Widths::stage3>, deepid3_inception<Widths::stage3>, deepid3_inception<Widths::stage3>,
           deepid3_pool, tap<"pool3">, deepid2plus_head<"fc3", "pool3">,
           deepid3_inception<Widths::stage4>, deepid3_inception<Widths::stage4>, deepid3_pool, tap<"pool4">,
-          typename detail::deepid3_fc4<Fc4Skip>::type, relu, dropout<0.5>, tap<"fc4">>;
+          deepid2plus_feature_layer<Fc4Skip, "pool3", "pool4">, relu, dropout<0.5>, tap<"fc4">>;
 
 DEEPID_NAMESPACE_END
