@@ -3,8 +3,7 @@
 #pragma once
 // ---- deepid/deepid.hpp ----
 // deepid: the DeepID face-recognition family as header-only C++20 templates.
-// This umbrella is the map of the library; optional backends (CUDA, MPI) are
-// included separately.
+// This umbrella is the map of the library.
 
 // core: shapes, tensors, errors, random numbers, threads
 // ---- deepid/core/config.hpp ----
