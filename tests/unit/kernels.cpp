@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
@@ -253,8 +254,9 @@ TEST_CASE("max pooling kernels match the reference exactly") {
 namespace {
 
 template <class T>
-void dense_matches_reference(std::size_t in_size, std::size_t out_size) {
-  for (const std::size_t n : {1, 3, 13}) {
+void dense_matches_reference(std::size_t in_size, std::size_t out_size,
+                             std::initializer_list<std::size_t> batches = {1, 3, 13}) {
+  for (const std::size_t n : batches) {
     dp::rng gen(n + in_size);
     const auto in = random_values<T>(n * in_size, gen);
     const auto weights = random_values<T>(in_size * out_size, gen);
@@ -299,6 +301,29 @@ TEST_CASE("dense kernels match the reference") {
   dense_matches_reference<double>(520, 160);
   dense_matches_reference<float>(7, 3);
   dense_matches_reference<double>(33, 17);
+  // Several blocks of K and of rows, ragged last blocks, a tail of columns
+  // past the last vector in every pass (d(input)'s columns are the 1,300
+  // inputs), and batches that split the rows into groups.
+  dense_matches_reference<float>(1300, 700, {2, 70});
+  dense_matches_reference<double>(300, 45, {50});
+}
+
+TEST_CASE("dense kernels do not depend on the thread count (bitwise)") {
+  const std::size_t I = 1300, O = 700, n = 70;
+  dp::rng gen(3);
+  const auto in = random_values<float>(n * I, gen), weights = random_values<float>(I * O, gen);
+  const auto bias = random_values<float>(O, gen), dz = random_values<float>(n * O, gen);
+  const auto run = [&](int threads) {
+    const int before = dp::num_threads();
+    dp::set_num_threads(threads);
+    std::vector<float> out(n * O), din(n * I, 0.5f), dw(I * O, 0.25f), db(O, 0.0f);
+    kn::dense_forward(I, O, in.data(), out.data(), n, weights.data(), bias.data(), false);
+    kn::dense_backward(I, O, in.data(), dz.data(), din.data(), n, weights.data(), dw.data(), db.data());
+    dp::set_num_threads(before);
+    return std::vector<std::vector<float>>{out, din, dw, db};
+  };
+  CHECK(run(1) == run(2));
+  CHECK(run(1) == run(3));
 }
 
 // ------------------------------------------------------------ whole nets

@@ -24,6 +24,7 @@
 
 #include "deepid/core/buffer.hpp"
 #include "deepid/kernels/conv_geometry.hpp"
+#include "deepid/kernels/detail/transpose.hpp"
 #include "deepid/kernels/detail/xsimd.hpp"
 #include "deepid/kernels/parallel.hpp"
 #include "deepid/kernels/simd.hpp"
@@ -244,6 +245,11 @@ void pad_input(const conv_geometry& g, const T* in, T* padded, std::size_t n) {
   });
 }
 
+// Samples per work item where a tile spans several samples (forward and
+// d(input) of layers with tiny regions): large enough that a bank's weights
+// are read from memory a few times per batch, small enough to share out.
+inline constexpr std::size_t forward_sample_block = 64;
+
 template <class T, conv_geometry G, std::size_t Pool, bool Relu>
 void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed,
                        conv_workspace<T>& ws) {
@@ -266,6 +272,40 @@ void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_wei
   const T* weights = packed.weights.data();
   const T* bias = packed.bias.data();
 
+  if constexpr (tile.samples > 1) {
+    // Regions of a position or two (locally connected): a bank's weights
+    // (K x Cout, 1.8 MB for DeepID3's top layers) outgrow the L2, so an item
+    // is a bank over a block of samples, and it walks the channel chunks
+    // outside the samples: each chunk's slice of the weights is read from
+    // memory once per block and from cache for the block's samples.
+    const std::size_t blocks = (n + forward_sample_block - 1) / forward_sample_block;
+    parallel_for(blocks * G.banks(), [&](std::size_t item) {
+      const std::size_t bank = item % G.banks(), s0 = (item / G.banks()) * forward_sample_block;
+      const std::size_t s1 = std::min(n, s0 + forward_sample_block);
+      const T* w = weights + bank * G.patch() * cp;
+      const T* b = bias + bank * cp;
+      unroll<plan.chunks()>([&](auto k) {
+        constexpr std::size_t c0 = k * plan.chunk;
+        constexpr std::size_t vc = k + 1 == plan.chunks() ? plan.last_chunk() : plan.chunk;
+        for (std::size_t t = 0; t < tiles; ++t) {
+          const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * tile.rows;
+          const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * tile.cols;
+          for (std::size_t s = s0; s < s1;) {
+            const T* src = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+            T* dst = out + ((s * oh + y) * ow + x) * G.cout;
+            if (s + tile.samples <= s1) {
+              forward_tile<T, G, tile, c0, vc, 1, Relu>(src, dst, w, b);
+              s += tile.samples;
+            } else {
+              forward_tile<T, G, single, c0, vc, 1, Relu>(src, dst, w, b);
+              ++s;
+            }
+          }
+        }
+      });
+    });
+    return;
+  }
   parallel_for(groups * G.banks() * tiles, [&](std::size_t item) {
     const std::size_t group = item / (G.banks() * tiles), bank = (item / tiles) % G.banks();
     const std::size_t t = item % tiles;
@@ -304,20 +344,24 @@ template <class T, std::size_t Cout, bool Relu>
   });
 }
 
-// d(weights) of one bank over the positions of samples [s0, s1), for the
-// block of K values [j0, j0 + KB) of kernel row ky and channel vectors
-// [C0, C0 + VC); written (not added) to `dw` ([K][Cout padded]).
+// d(weights) of one bank over rows [r0, r1) of its region in samples
+// [s0, s1), for the block of K values [j0, j0 + KB) of kernel row ky and
+// channel vectors [C0, C0 + VC); written to `dw` ([K][Cout padded]), or
+// added to it when `accumulate`.
 template <class T, conv_geometry G, std::size_t KB, std::size_t C0, std::size_t VC>
 inline void weight_grad_block(const T* in, const T* dz, T* dw, std::size_t bank, std::size_t s0, std::size_t s1,
-                              std::size_t ky, std::size_t j0) {
+                              std::size_t r0, std::size_t r1, std::size_t ky, std::size_t j0, bool accumulate) {
   using vec = xsimd::batch<T>;
   constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout);
+  T* target = dw + (ky * G.kernel * G.cin + j0) * cp + C0 * width;
   vec acc[KB][VC];
-  unroll<KB>([&](auto k) { unroll<VC>([&](auto v) { acc[k][v] = vec(T(0)); }); });
+  unroll<KB>([&](auto k) {
+    unroll<VC>([&](auto v) { acc[k][v] = accumulate ? vec::load_aligned(target + k * cp + v * width) : vec(T(0)); });
+  });
   const std::size_t y0 = (bank / G.grid_cols) * G.region_h(), x0 = (bank % G.grid_cols) * G.region_w();
   const std::size_t shift = ky * G.padded_w() * G.cin + j0;
   for (std::size_t s = s0; s < s1; ++s)
-    for (std::size_t y = y0; y < y0 + G.region_h(); ++y)
+    for (std::size_t y = y0 + r0; y < y0 + r1; ++y)
       for (std::size_t x = x0; x < x0 + G.region_w(); ++x) {
         const T* a = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin + shift;
         const T* d = dz + ((s * G.out_h() + y) * G.out_w() + x) * cp + C0 * width;
@@ -329,7 +373,6 @@ inline void weight_grad_block(const T* in, const T* dz, T* dw, std::size_t bank,
           unroll<VC>([&](auto v) { acc[k][v] = xsimd::fma(av, dv[v], acc[k][v]); });
         });
       }
-  T* target = dw + (ky * G.kernel * G.cin + j0) * cp + C0 * width;
   unroll<KB>([&](auto k) { unroll<VC>([&](auto v) { acc[k][v].store_aligned(target + k * cp + v * width); }); });
 }
 
@@ -447,24 +490,40 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
   ws.partial.resize(partial_sets * G.banks() * bank_partial);
   if (dinp) {
     // d(input) reads each bank's weights as [ky][co][kernel row], padded.
-    ws.wt.assign(G.banks() * G.kernel * G.cout * rp, T(0));
-    for (std::size_t b = 0; b < G.banks(); ++b)
-      for (std::size_t ky = 0; ky < G.kernel; ++ky)
-        for (std::size_t j = 0; j < run; ++j)
-          for (std::size_t co = 0; co < G.cout; ++co)
-            ws.wt[((b * G.kernel + ky) * G.cout + co) * rp + j] = weights[(b * k + ky * run + j) * G.cout + co];
+    // The padding lanes stay zero from the first call (same geometry).
+    if (ws.wt.size() != G.banks() * G.kernel * G.cout * rp) ws.wt.assign(G.banks() * G.kernel * G.cout * rp, T(0));
+    parallel_for(G.banks() * G.kernel, [&](std::size_t item) {
+      const std::size_t b = item / G.kernel, ky = item % G.kernel;
+      detail::transpose_into(weights + (b * k + ky * run) * G.cout, G.cout, G.cout, run,
+                             ws.wt.data() + item * G.cout * rp, rp);
+    });
   }
   T* dz = ws.dz.data();
 
   // One bank's d(weights) and d(bias) over samples [s0, s1), written to dw.
+  // Large regions go a few rows at a time, every block of K values over
+  // those rows before the next rows: their d(output) stays in L1 for all the
+  // passes instead of streaming from memory once per pass. The partial sums
+  // wait in dw between row blocks, so each sum keeps its order.
+  constexpr std::size_t block_rows = std::clamp<std::size_t>(64 / G.region_w(), 1, G.region_h());
+  constexpr bool row_blocks = G.region_positions() > 64;
   const auto bank_gradients = [&](std::size_t bank, std::size_t s0, std::size_t s1, T* dw) {
-    for (std::size_t ky = 0; ky < G.kernel; ++ky)
-      for (std::size_t j0 = 0; j0 < run; j0 += kb)
-        detail::unroll<wplan.chunks()>([&](auto ck) {
-          constexpr std::size_t c0 = ck * wplan.chunk;
-          constexpr std::size_t vc = ck + 1 == wplan.chunks() ? wplan.last_chunk() : wplan.chunk;
-          detail::weight_grad_block<T, G, kb, c0, vc>(in, dz, dw, bank, s0, s1, ky, j0);
-        });
+    const auto rows_of = [&](std::size_t sa, std::size_t sb, std::size_t r0, std::size_t r1, bool accumulate) {
+      for (std::size_t ky = 0; ky < G.kernel; ++ky)
+        for (std::size_t j0 = 0; j0 < run; j0 += kb)
+          detail::unroll<wplan.chunks()>([&](auto ck) {
+            constexpr std::size_t c0 = ck * wplan.chunk;
+            constexpr std::size_t vc = ck + 1 == wplan.chunks() ? wplan.last_chunk() : wplan.chunk;
+            detail::weight_grad_block<T, G, kb, c0, vc>(in, dz, dw, bank, sa, sb, r0, r1, ky, j0, accumulate);
+          });
+    };
+    if constexpr (row_blocks) {
+      for (std::size_t s = s0; s < s1; ++s)
+        for (std::size_t r = 0; r < G.region_h(); r += block_rows)
+          rows_of(s, s + 1, r, std::min(G.region_h(), r + block_rows), s != s0 || r != 0);
+    } else {
+      rows_of(s0, s1, 0, G.region_h(), false);
+    }
     // d(bias): sum of dz over the bank's positions.
     for (std::size_t v = 0; v < cp / width; ++v) {
       vec sum(T(0));
@@ -485,7 +544,7 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
       T* partial = ws.partial.data() + c * G.banks() * bank_partial;
       for (std::size_t bank = 0; bank < G.banks(); ++bank) bank_gradients(bank, s0, s1, partial + bank * bank_partial);
     }
-    if (!dinp) return;
+    if (!dinp || itile.samples > 1) return;
     // Groups of itile.samples samples, then the rest one by one; each
     // sample's d(input) is summed in the same order either way.
     constexpr detail::conv_tile single{1, itile.rows, itile.cols};
@@ -505,6 +564,43 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
       s += group ? itile.samples : 1;
     }
   });
+
+  // d(input) of layers with tiny regions, as in the forward pass: an item is
+  // a block of samples, walking each bank's weights a chunk of vectors at a
+  // time with the block's samples inside. Each sample's sums keep the order
+  // of the loop above (bank after bank, all output channels per tile).
+  if constexpr (itile.samples > 1) {
+    if (dinp) {
+      constexpr detail::conv_tile single{1, itile.rows, itile.cols};
+      constexpr std::size_t tile_cols = G.region_w() / itile.cols, tiles = (G.region_h() / itile.rows) * tile_cols;
+      constexpr std::size_t block = detail::forward_sample_block;
+      parallel_for((n + block - 1) / block, [&](std::size_t item) {
+        const std::size_t s0 = item * block, s1 = std::min(n, s0 + block);
+        for (std::size_t bank = 0; bank < G.banks(); ++bank) {
+          const T* w = ws.wt.data() + bank * G.kernel * G.cout * rp;
+          detail::unroll<iplan.chunks()>([&](auto ck) {
+            constexpr std::size_t r0 = ck * iplan.chunk;
+            constexpr std::size_t vr = ck + 1 == iplan.chunks() ? iplan.last_chunk() : iplan.chunk;
+            for (std::size_t t = 0; t < tiles; ++t) {
+              const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * itile.rows;
+              const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * itile.cols;
+              for (std::size_t s = s0; s < s1;) {
+                const T* d = dz + ((s * G.out_h() + y) * G.out_w() + x) * cp;
+                T* target = dinp + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+                if (s + itile.samples <= s1) {
+                  detail::input_grad_tile<T, G, itile, r0, vr>(d, target, w);
+                  s += itile.samples;
+                } else {
+                  detail::input_grad_tile<T, G, single, r0, vr>(d, target, w);
+                  ++s;
+                }
+              }
+            }
+          });
+        }
+      });
+    }
+  }
 
   if constexpr (by_bank)
     parallel_for(G.banks(), [&](std::size_t bank) { bank_gradients(bank, 0, n, ws.partial.data() + bank * bank_partial); });
