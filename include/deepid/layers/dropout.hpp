@@ -2,7 +2,8 @@
 // dropout<Rate>: in training, zeroes each value with probability Rate and
 // scales the rest by 1/(1-Rate) (inverted dropout), so inference is the
 // identity. Masks come from a counter-based hash of (seed, call, index):
-// the same seed gives the same masks whatever the thread count.
+// the same seed gives the same masks whatever the thread count, and
+// set_random_stream replaces the seed.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,10 @@ class dropout_layer : public parameterless<T> {
   static std::string name() { return Spec::name(); }
 
   void init(T*, rng& gen) { seed_ = gen.next(); }
+  // The masks of the next training passes follow from `key` alone (not the
+  // initialisation seed, which a checkpoint does not hold): a trainer keys
+  // them by its position so that a resumed run draws the same masks.
+  void set_random_stream(std::uint64_t key) { seed_ = key, calls_ = 0; }
 
   void forward(const pass_buffers<T, 1>& b, const T*, mode m) {
     const std::size_t count = b.batch * out_shape.size();

@@ -204,6 +204,16 @@ class model {
     if (dinput_nchw) to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape);
   }
 
+  // Re-keys the random draws of the layers that have them (dropout masks):
+  // the next training passes draw from (key, layer index) only. A trainer
+  // keys them by (epoch, batch), so a resumed run draws what an
+  // uninterrupted one would have.
+  void set_random_stream(std::uint64_t key) {
+    for_each_layer([&]<std::size_t I>(auto& layer) {
+      if constexpr (requires { layer.set_random_stream(key); }) layer.set_random_stream(mix64(key ^ mix64(I + 1)));
+    });
+  }
+
   // Frees the activation buffers, which grow to the largest batch seen; the
   // next forward allocates them again. For models kept after training (an
   // ensemble holds one per patch type).

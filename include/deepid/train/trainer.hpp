@@ -5,18 +5,24 @@
 // every N pairs, validation on 10% of each identity's images with the best
 // epoch kept (reference 1.5), checkpoints and a clean stop on SIGINT.
 //
+// A model with supervision heads (DeepID2+, DeepID3) has that signal on every
+// output at once: each output k has its own softmax classifier, margin and
+// re-fit window, and the loss is sum_k w_k (Ident_k + lambda Verif_k), w_k = 1
+// by default; the auxiliary heads' weights may decay by a factor per epoch.
+// The best epoch is chosen by the main output's validation error.
+//
 // Loss normalisation: the batch loss is the SUM over its B pairs divided by
 // B, both terms alike, so lambda keeps the meaning of P2 Table 1 (per-pair
 // summed losses).
 //
 // Determinism: every random choice (split, epoch order, partners, flips) is
-// drawn from a generator seeded by (seed, epoch, batch), and the kernels do
-// not depend on the thread count, so the same seed gives bitwise the same
-// weights for any thread count, and a run resumed from a checkpoint continues
-// exactly as an uninterrupted one. (Nets with dropout draw masks from a
-// per-model counter that a checkpoint does not hold: resumed runs of such
-// nets differ in their masks.)
+// drawn from a generator seeded by (seed, epoch, batch), dropout masks from
+// a stream keyed by (epoch, batch), and the kernels do not depend on the
+// thread count, so the same seed gives bitwise the same weights for any
+// thread count, and a run resumed from a checkpoint continues exactly as an
+// uninterrupted one.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <span>
@@ -70,6 +76,10 @@ struct options {
   progress_style progress = progress_style::automatic;
   std::string architecture = "model";  // stored in and checked against checkpoints
   long stop_after_batches = -1;        // stop (as on SIGINT) after this many batches; for tests
+  // Loss weight of each output (the model's heads in order, then the main
+  // output); empty: 1 for every output.
+  std::vector<double> output_weights;
+  double head_decay = 1.0;  // the heads' weights are multiplied by this once per epoch
 };
 
 
@@ -99,40 +109,67 @@ inline void split_validation(const std::vector<int>& labels, double fraction, st
 
 template <class Net>
 class trainer {
+  using model_type = model<Net, float>;
+  static constexpr std::size_t outputs = model_type::output_count;
+  static constexpr std::size_t heads = model_type::head_count;  // outputs [0, heads) are the heads
+  static constexpr std::size_t main = heads;
+
  public:
-  trainer(model<Net, float>& m, std::size_t identities, options o)
-      : model_(m), o_(std::move(o)), classifier_(model<Net, float>::output_shape.size(), identities, mix64(o_.seed ^ 0xc1a55)),
-        model_state_(model<Net, float>::param_count), classifier_state_(classifier_.parameters().size()),
-        refit_(o_.margin_window), lr_(o_.schedule) {
+  trainer(model_type& m, std::size_t identities, options o)
+      : model_(m), o_(std::move(o)), model_state_(model_type::param_count), lr_(o_.schedule) {
     if (identities < 2) throw error("trainer: need at least two identities to train on");
+    if (!o_.output_weights.empty() && o_.output_weights.size() != outputs)
+      throw error("trainer: " + std::to_string(o_.output_weights.size()) + " output weights for a model with " +
+                  std::to_string(outputs) + " outputs");
+    for (double w : o_.output_weights)
+      if (!std::isfinite(w) || w < 0) throw error("trainer: an output weight is negative or not finite");
+    if (!std::isfinite(o_.head_decay) || o_.head_decay < 0 || o_.head_decay > 1)
+      throw error("trainer: the head weight decay must be in [0, 1]");
+    for (std::size_t k = 0; k < outputs; ++k) {
+      // The main output's classifier keeps the seed it had before heads existed.
+      const std::uint64_t seed = k == main ? mix64(o_.seed ^ 0xc1a55) : mix64(o_.seed ^ 0xc1a55 ^ mix64(k + 1));
+      outs_.emplace_back(model_type::output_shape_of(k).size(), identities, seed, o_.margin_window);
+    }
   }
 
-  softmax_classifier<float>& classifier() { return classifier_; }
-  double margin() const { return margin_; }
+  // The main output's classifier (the one a single-output net has).
+  softmax_classifier<float>& classifier() { return outs_[main].classifier; }
+  softmax_classifier<float>& classifier(std::size_t output) { return outs_.at(output).classifier; }
+  double margin() const { return outs_[main].margin; }
+  double margin(std::size_t output) const { return outs_.at(output).margin; }
+  // Loss weight of output k in epoch `epoch` (0-based).
+  double output_weight(std::size_t k, int epoch) const {
+    const double base = o_.output_weights.empty() ? 1.0 : o_.output_weights[k];
+    return k == main ? base : base * std::pow(o_.head_decay, double(epoch));
+  }
   // The next fit() stops (as on SIGINT) after this many batches; -1: runs to
   // the last epoch. For tests and benchmarks that step a run in pieces.
   void stop_after(long batches) { o_.stop_after_batches = batches; }
 
   // Continues from a checkpoint written by this trainer's configuration.
   void resume(const std::filesystem::path& path) {
-    checkpoint_state s = read_checkpoint(path, o_.architecture, model<Net, float>::param_count);
+    checkpoint_state s = read_checkpoint(path, o_.architecture, model_type::param_count);
+    if (s.head_names.size() != heads)
+      throw error(path.string() + ": written for " + std::to_string(s.head_names.size()) +
+                  " supervised heads, this model has " + std::to_string(heads));
+    for (std::size_t k = 0; k < heads; ++k)
+      if (s.head_names[k] != model_type::output_name(k))
+        throw error(path.string() + ": head " + std::to_string(k) + " is '" + s.head_names[k] + "', this model's is '" +
+                    std::string(model_type::output_name(k)) + "'");
     std::copy(s.params.begin(), s.params.end(), model_.parameters().begin());
-    if (s.classifier.size() != classifier_.parameters().size())
-      throw error(path.string() + ": the classifier has " + std::to_string(s.classifier.size()) +
-                  " parameters, this run's has " + std::to_string(classifier_.parameters().size()) +
-                  " (a different number of identities?)");
-    std::copy(s.classifier.begin(), s.classifier.end(), classifier_.parameters().begin());
     std::copy(s.velocity.begin(), s.velocity.end(), model_state_.velocity().begin());
-    std::copy(s.classifier_velocity.begin(), s.classifier_velocity.end(), classifier_state_.velocity().begin());
+    head_checkpoint main_state{std::move(s.classifier), std::move(s.classifier_velocity), std::move(s.best_classifier),
+                               s.margin, s.cos_w, s.cos_b, s.vel_w, s.vel_b, std::move(s.refit_distances),
+                               std::move(s.refit_same), s.refit_seen};
+    for (std::size_t k = 0; k < outputs; ++k) outs_[k].restore(k == main ? main_state : s.heads[k], path);
     best_params_ = s.best_params;
-    best_classifier_ = s.best_classifier;
     position_ = s.position;
     lr_.lr = s.lr, lr_.best_error = s.lr_best_error, lr_.since_best = s.lr_since_best;
-    margin_ = s.margin, cos_w_ = s.cos_w, cos_b_ = s.cos_b, vel_w_ = s.vel_w, vel_b_ = s.vel_b;
-    refit_ = loss::margin_refitter(o_.margin_window);
-    refit_.restore(s.refit_distances, s.refit_same, s.refit_seen);
     history_ = s.history;
     partial_ = s.partial;
+    for (const auto& e : history_)
+      if (e.heads.size() != heads) throw error(path.string() + ": the training history has the wrong number of heads");
+    if (partial_.heads.size() != 3 * heads) partial_.heads.assign(3 * heads, 0.0);
     margin_ready_ = true;
   }
 
@@ -142,17 +179,16 @@ class trainer {
     split_validation(data.labels, o_.validation_fraction, o_.seed, train, validation);
     same_id_.clear();
     for (auto i : train) same_id_[data.labels[i]].push_back(i);
-    const shape3 in = model<Net, float>::input_shape;
-    const std::size_t sample = in.size(), dim = model<Net, float>::output_shape.size(), b = o_.batch_pairs;
+    const std::size_t sample = model_type::input_shape.size(), b = o_.batch_pairs;
     const std::size_t batches = std::max<std::size_t>(1, train.size() / b);
 
-    if (!margin_ready_) initial_margin(data, train);
+    if (!margin_ready_) initial_margins(data, train);
+    if (partial_.heads.size() != 3 * heads) partial_.heads.assign(3 * heads, 0.0);
     result out;
     out.epochs = history_;
     out.best_epoch = best_epoch_from(history_);
     out.best_validation_error = out.best_epoch >= 0 ? history_[std::size_t(out.best_epoch)].validation_error : 1.0;
-    std::vector<float> input(2 * b * sample), dfeat(2 * b * dim), dident(2 * b * dim), gv(2 * b * dim);
-    std::vector<float> cgrad(classifier_.parameters().size());
+    std::vector<float> input(2 * b * sample);
     std::vector<std::int32_t> labels(2 * b);
     std::vector<bool> same(b);
     long batches_run = 0;
@@ -180,49 +216,28 @@ class trainer {
           labels[k] = data.labels[a];
           labels[b + k] = data.labels[p];
         }
-        const float* f = model_.forward(input.data(), 2 * b, mode::training);
-        std::size_t correct = 0;
-        const double ident = classifier_.train_step(f, labels, dident.data(), &correct);
-        // d/d f of (1/B) sum over pairs: the classifier's mean over 2B samples, times 2.
-        for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] = 2 * dident[i];
-        double verif = 0, dw = 0, db = 0;
-        std::fill(gv.begin(), gv.end(), 0.0f);
-        for (std::size_t k = 0; k < b; ++k) {
-          double measure = 0;
-          verif += loss::verification_pair(o_.verification, f + k * dim, f + (b + k) * dim, dim, same[k], margin_,
-                                           gv.data() + k * dim, gv.data() + (b + k) * dim, cos_w_, cos_b_, &dw, &db,
-                                           &measure);
-          if (o_.verification != loss::verification_kind::cosine) {
-            refit_.add(measure, same[k]);
-            if (refit_.due()) margin_ = refit_.refit();
-          }
-        }
-        const double scale = lambda / double(b);
-        for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] += float(scale * gv[i]);
-        model_.backward(dfeat.data());
+        const std::uint64_t key = mix64((std::uint64_t(epoch) << 32) + batch + 0xd409);
+        evaluate(input.data(), labels, same, lambda, epoch, key, sums_);
+        for (std::size_t k = 0; k < outputs; ++k)
+          if (!std::isfinite(sums_[k].ident) || !std::isfinite(sums_[k].verif))
+            throw error("trainer: the loss of output '" + std::string(model_type::output_name(k)) + "' became " +
+                        std::to_string(sums_[k].ident + sums_[k].verif) + " at epoch " + std::to_string(epoch + 1) +
+                        " batch " + std::to_string(batch + 1) + " (learning rate " + std::to_string(lr_.lr) +
+                        " too high?)");
+        const auto& sums = sums_;
         model_state_.step(o_.optimiser, lr_.lr, model_.parameters(), model_.gradients());
-        const auto cg = classifier_.gradients();
-        for (std::size_t i = 0; i < cgrad.size(); ++i) cgrad[i] = 2 * cg[i];
-        classifier_state_.step(o_.optimiser, lr_.lr, classifier_.parameters(), cgrad);
-        if (o_.verification == loss::verification_kind::cosine) {
-          vel_w_ = o_.optimiser.momentum * vel_w_ - lr_.lr * scale * dw;
-          vel_b_ = o_.optimiser.momentum * vel_b_ - lr_.lr * scale * db;
-          cos_w_ += vel_w_, cos_b_ += vel_b_;
+        for (auto& s : outs_) s.step(o_.optimiser, lr_.lr, o_.verification);
+        partial_.ident += sums[main].ident;
+        partial_.verif += sums[main].verif;
+        partial_.errors += sums[main].errors;
+        for (std::size_t k = 0; k < heads; ++k) {
+          partial_.heads[3 * k] += sums[k].ident;
+          partial_.heads[3 * k + 1] += sums[k].verif;
+          partial_.heads[3 * k + 2] += sums[k].errors;
         }
-        if (!std::isfinite(ident) || !std::isfinite(verif))
-          throw error("trainer: the loss became " + std::to_string(ident + verif) + " at epoch " +
-                      std::to_string(epoch + 1) + " batch " + std::to_string(batch + 1) +
-                      " (learning rate " + std::to_string(lr_.lr) + " too high?)");
-        partial_.ident += 2 * ident;
-        partial_.verif += verif / double(b);
-        partial_.errors += double(2 * b - correct);
         partial_.samples += double(2 * b);
         partial_.batches += 1;
-        char status[160];
-        std::snprintf(status, sizeof status, "ident %.3f verif %.4f top-1 err %.1f%% m %.3g",
-                      partial_.ident / partial_.batches, partial_.verif / partial_.batches,
-                      100 * partial_.errors / partial_.samples, margin_);
-        bar.set_status(status);
+        bar.set_status(status_line());
         bar.update((batch + 1) * b);
         ++batches_run;
         if (interrupt_requested() || (o_.stop_after_batches >= 0 && batches_run >= o_.stop_after_batches)) {
@@ -236,14 +251,22 @@ class trainer {
       }
       bar.finish();
       // End of epoch: validation, best model, schedule, logs, checkpoint.
+      const std::vector<double> errors = validation.empty() ? std::vector<double>{} : top1_errors(data, validation);
+      const double batches_done = std::max(1.0, partial_.batches), samples = std::max(1.0, partial_.samples);
       epoch_log log;
       log.epoch = epoch + 1;
       log.lr = lr_.lr;
-      log.ident_loss = partial_.ident / std::max(1.0, partial_.batches);
-      log.verif_loss = partial_.verif / std::max(1.0, partial_.batches);
-      log.train_error = partial_.errors / std::max(1.0, partial_.samples);
-      log.validation_error = validation.empty() ? log.train_error : top1_error(data, validation);
-      log.margin = margin_;
+      log.ident_loss = partial_.ident / batches_done;
+      log.verif_loss = partial_.verif / batches_done;
+      log.train_error = partial_.errors / samples;
+      log.validation_error = validation.empty() ? log.train_error : errors[main];
+      log.margin = outs_[main].margin;
+      for (std::size_t k = 0; k < heads; ++k) {
+        head_log h{partial_.heads[3 * k] / batches_done, partial_.heads[3 * k + 1] / batches_done,
+                   partial_.heads[3 * k + 2] / samples, 0.0, outs_[k].margin};
+        h.validation_error = validation.empty() ? h.train_error : errors[k];
+        log.heads.push_back(h);
+      }
       log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() + partial_.seconds;
       log.samples_per_second = partial_.samples / std::max(log.seconds, 1e-9);
       history_.push_back(log);
@@ -252,14 +275,21 @@ class trainer {
         out.best_epoch = int(history_.size()) - 1;
         out.best_validation_error = log.validation_error;
         best_params_.assign(model_.parameters().begin(), model_.parameters().end());
-        best_classifier_.assign(classifier_.parameters().begin(), classifier_.parameters().end());
+        for (auto& s : outs_) s.best.assign(s.classifier.parameters().begin(), s.classifier.parameters().end());
       }
       lr_.end_epoch(epoch, log.validation_error);
-      if (o_.progress != progress_style::silent)
+      if (o_.progress != progress_style::silent) {
         std::fprintf(stderr, "epoch %d: ident %.4f verif %.4f train err %.2f%% val err %.2f%% lr %.3g margin %.4g %.0f samples/s\n",
-                   log.epoch, log.ident_loss, log.verif_loss, 100 * log.train_error, 100 * log.validation_error, log.lr,
-                   log.margin, log.samples_per_second);
+                     log.epoch, log.ident_loss, log.verif_loss, 100 * log.train_error, 100 * log.validation_error, log.lr,
+                     log.margin, log.samples_per_second);
+        for (std::size_t k = 0; k < heads; ++k)
+          std::fprintf(stderr, "  head %s (weight %.3g): ident %.4f verif %.4f train err %.2f%% val err %.2f%% margin %.4g\n",
+                       std::string(model_type::output_name(k)).c_str(), output_weight(k, epoch), log.heads[k].ident_loss,
+                       log.heads[k].verif_loss, 100 * log.heads[k].train_error, 100 * log.heads[k].validation_error,
+                       log.heads[k].margin);
+      }
       partial_ = {};
+      partial_.heads.assign(3 * heads, 0.0);
       position_ = {epoch + 1, 0};
       write_csv();
       save_checkpoint_if_set();
@@ -267,37 +297,183 @@ class trainer {
     // Keep the epoch with the lowest validation error.
     if (!best_params_.empty()) {
       std::copy(best_params_.begin(), best_params_.end(), model_.parameters().begin());
-      std::copy(best_classifier_.begin(), best_classifier_.end(), classifier_.parameters().begin());
+      for (auto& s : outs_)
+        if (!s.best.empty()) std::copy(s.best.begin(), s.best.end(), s.classifier.parameters().begin());
     }
     return out;
   }
 
-  // Top-1 identification error of the current model on rows `rows`.
+  // The loss a training step descends on one batch of B pairs (`input`:
+  // anchors, then partners; labels likewise), sum_k w_k (Ident_k + lambda
+  // Verif_k) with the weights of `epoch`, and its gradients: the model's in
+  // gradients(), each classifier's in classifier(k).gradients(). `key`
+  // keys the dropout masks. The margins' re-fit windows see the pairs.
+  double batch_loss(const float* input, std::span<const std::int32_t> labels, const std::vector<bool>& same,
+                    double lambda, int epoch, std::uint64_t key) {
+    if (labels.size() != 2 * same.size()) throw error("trainer::batch_loss: labels must be twice the pairs");
+    evaluate(input, labels, same, lambda, epoch, key, sums_);
+    double total = 0;
+    for (std::size_t k = 0; k < outputs; ++k)
+      total += output_weight(k, epoch) * (sums_[k].ident + lambda * sums_[k].verif);
+    return total;
+  }
+
+  // Top-1 identification error of the main output on rows `rows`.
   double top1_error(const identity_patches& data, const std::vector<std::size_t>& rows) {
-    const shape3 in = model<Net, float>::input_shape;
-    const std::size_t chunk = 256, classes = classifier_.classes();
+    return top1_errors(data, rows)[main];
+  }
+
+  // Top-1 identification error of every output (its own classifier) on rows `rows`.
+  std::vector<double> top1_errors(const identity_patches& data, const std::vector<std::size_t>& rows) {
+    const shape3 in = model_type::input_shape;
+    const std::size_t chunk = 256;
     std::vector<float> input, logits;
-    std::size_t wrong = 0;
+    std::vector<std::size_t> wrong(outputs, 0);
     for (std::size_t start = 0; start < rows.size(); start += chunk) {
       const std::size_t n = std::min(chunk, rows.size() - start);
       input.resize(n * in.size());
       for (std::size_t k = 0; k < n; ++k)
         std::copy_n(data.original.data() + rows[start + k] * in.size(), in.size(), input.data() + k * in.size());
-      const float* f = model_.forward(input.data(), n, mode::inference);
-      logits.resize(n * classes);
-      classifier_.logits(f, n, logits.data());
-      for (std::size_t k = 0; k < n; ++k) {
-        const float* z = logits.data() + k * classes;
-        wrong += std::size_t(std::max_element(z, z + classes) - z) != std::size_t(data.labels[rows[start + k]]);
+      model_.forward(input.data(), n, mode::inference, heads > 0 ? head_pass::run : head_pass::skip);
+      for (std::size_t o = 0; o < outputs; ++o) {
+        auto& c = outs_[o].classifier;
+        const std::size_t classes = c.classes();
+        logits.resize(n * classes);
+        c.logits(model_.output(o), n, logits.data());
+        for (std::size_t k = 0; k < n; ++k) {
+          const float* z = logits.data() + k * classes;
+          wrong[o] += std::size_t(std::max_element(z, z + classes) - z) != std::size_t(data.labels[rows[start + k]]);
+        }
       }
     }
-    return rows.empty() ? 0.0 : double(wrong) / double(rows.size());
+    std::vector<double> errors(outputs, 0.0);
+    for (std::size_t o = 0; o < outputs && !rows.empty(); ++o) errors[o] = double(wrong[o]) / double(rows.size());
+    return errors;
   }
 
  private:
+  struct batch_sums {
+    double ident = 0, verif = 0, errors = 0;  // this batch's mean losses (pair-summed) and misclassified samples
+  };
+
+  // One supervised output: classifier, its optimiser state, margin, re-fit
+  // window, the cosine loss's scale and shift, and the batch's gradients.
+  struct supervised {
+    softmax_classifier<float> classifier;
+    sgd_state<float> state;
+    loss::margin_refitter refit;
+    double margin = 1.0, cos_w = 5.0, cos_b = -2.5, vel_w = 0, vel_b = 0;
+    std::vector<float> best;  // the classifier at the best epoch
+    std::vector<float> dfeat, dident, gv, cgrad;
+    double weight = 1, scale = 0, dw = 0, db = 0;  // this batch's weight, lambda / B and cosine gradients
+
+    supervised(std::size_t dim, std::size_t classes, std::uint64_t seed, std::size_t window)
+        : classifier(dim, classes, seed), state(classifier.parameters().size()), refit(window),
+          cgrad(classifier.parameters().size()) {}
+
+    void reserve(std::size_t n) {
+      if (dfeat.size() == n * classifier.dim()) return;
+      dfeat.resize(n * classifier.dim());
+      dident.resize(n * classifier.dim());
+      gv.resize(n * classifier.dim());
+    }
+
+    // The weighted joint signal on features f (the 2B samples of B pairs:
+    // anchors, then partners); leaves d(loss)/d(f) in dfeat.
+    batch_sums signal(const float* f, std::span<const std::int32_t> labels, const std::vector<bool>& same, double lambda,
+                      double w, loss::verification_kind kind) {
+      const std::size_t b = same.size(), dim = classifier.dim();
+      weight = w;
+      std::size_t correct = 0;
+      const double ident = classifier.train_step(f, labels, dident.data(), &correct);
+      double verif = 0;
+      dw = db = 0;
+      std::fill(gv.begin(), gv.end(), 0.0f);
+      for (std::size_t k = 0; k < b; ++k) {
+        double measure = 0;
+        verif += loss::verification_pair(kind, f + k * dim, f + (b + k) * dim, dim, same[k], margin,
+                                         gv.data() + k * dim, gv.data() + (b + k) * dim, cos_w, cos_b, &dw, &db,
+                                         &measure);
+        if (kind != loss::verification_kind::cosine) {
+          refit.add(measure, same[k]);
+          if (refit.due()) margin = refit.refit();
+        }
+      }
+      // d/d f of (1/B) sum over pairs: the classifier's mean over 2B samples, times 2.
+      scale = lambda / double(b);
+      for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] = float(w * (2 * dident[i] + scale * gv[i]));
+      return {2 * ident, verif / double(b), double(2 * b - correct)};
+    }
+
+    void step(const sgd& optimiser, double lr, loss::verification_kind kind) {
+      const auto g = classifier.gradients();
+      for (std::size_t i = 0; i < cgrad.size(); ++i) cgrad[i] = float(2 * weight) * g[i];
+      state.step(optimiser, lr, classifier.parameters(), cgrad);
+      if (kind == loss::verification_kind::cosine) {
+        vel_w = optimiser.momentum * vel_w - lr * weight * scale * dw;
+        vel_b = optimiser.momentum * vel_b - lr * weight * scale * db;
+        cos_w += vel_w, cos_b += vel_b;
+      }
+    }
+
+    head_checkpoint snapshot() const {
+      head_checkpoint c;
+      c.classifier.assign(classifier.parameters().begin(), classifier.parameters().end());
+      c.classifier_velocity.assign(state.velocity().begin(), state.velocity().end());
+      c.best_classifier = best;
+      c.margin = margin, c.cos_w = cos_w, c.cos_b = cos_b, c.vel_w = vel_w, c.vel_b = vel_b;
+      refit.snapshot(c.refit_distances, c.refit_same, c.refit_seen);
+      return c;
+    }
+
+    void restore(const head_checkpoint& c, const std::filesystem::path& path) {
+      if (c.classifier.size() != classifier.parameters().size())
+        throw error(path.string() + ": a classifier has " + std::to_string(c.classifier.size()) +
+                    " parameters, this run's has " + std::to_string(classifier.parameters().size()) +
+                    " (a different number of identities?)");
+      if (!c.best_classifier.empty() && c.best_classifier.size() != c.classifier.size())
+        throw error(path.string() + ": the best epoch's classifier has the wrong size");
+      std::copy(c.classifier.begin(), c.classifier.end(), classifier.parameters().begin());
+      std::copy(c.classifier_velocity.begin(), c.classifier_velocity.end(), state.velocity().begin());
+      best = c.best_classifier;
+      margin = c.margin, cos_w = c.cos_w, cos_b = c.cos_b, vel_w = c.vel_w, vel_b = c.vel_b;
+      refit = loss::margin_refitter(refit.window());
+      refit.restore(c.refit_distances, c.refit_same, c.refit_seen);
+    }
+  };
+
+  // Forward (heads included), the joint signal on every output, backward.
+  void evaluate(const float* input, std::span<const std::int32_t> labels, const std::vector<bool>& same, double lambda,
+                int epoch, std::uint64_t key, std::array<batch_sums, outputs>& sums) {
+    model_.set_random_stream(key);
+    model_.forward(input, labels.size(), mode::training, head_pass::run);
+    std::array<const float*, outputs> douts{};
+    for (std::size_t k = 0; k < outputs; ++k) {
+      outs_[k].reserve(labels.size());
+      sums[k] = outs_[k].signal(model_.output(k), labels, same, lambda, output_weight(k, epoch), o_.verification);
+      douts[k] = outs_[k].dfeat.data();
+    }
+    model_.backward_outputs(douts);
+  }
+
+  std::string status_line() const {
+    const double batches_done = std::max(1.0, partial_.batches), samples = std::max(1.0, partial_.samples);
+    char text[160];
+    std::snprintf(text, sizeof text, "ident %.3f verif %.4f top-1 err %.1f%% m %.3g", partial_.ident / batches_done,
+                  partial_.verif / batches_done, 100 * partial_.errors / samples, outs_[main].margin);
+    std::string line = text;
+    for (std::size_t k = 0; k < heads; ++k) {
+      std::snprintf(text, sizeof text, " | %s %.3f %.1f%%", std::string(model_type::output_name(k)).c_str(),
+                    partial_.heads[3 * k] / batches_done, 100 * partial_.heads[3 * k + 2] / samples);
+      line += text;
+    }
+    return line;
+  }
+
   void validate(const identity_patches& data) const {
-    const shape3 in = model<Net, float>::input_shape;
+    const shape3 in = model_type::input_shape;
     const auto& s = data.original.shape();
+    const std::size_t classes = outs_[main].classifier.classes();
     if (s[1] != in.c || s[2] != in.h || s[3] != in.w)
       throw error("trainer: patches are " + shape_string(s) + ", the model takes Nx" + in.str());
     if (data.labels.size() != s[0])
@@ -305,9 +481,8 @@ class trainer {
     if (o_.flips && data.flipped.size() != data.original.size())
       throw error("trainer: flips are on but no flipped patches were given");
     for (int label : data.labels)
-      if (label < 0 || std::size_t(label) >= classifier_.classes())
-        throw error("trainer: label " + std::to_string(label) + " is outside [0, " +
-                    std::to_string(classifier_.classes()) + ")");
+      if (label < 0 || std::size_t(label) >= classes)
+        throw error("trainer: label " + std::to_string(label) + " is outside [0, " + std::to_string(classes) + ")");
     for (std::size_t i = 0; i < data.original.size(); ++i)
       if (!std::isfinite(data.original.data()[i]))
         throw error("trainer: patch " + std::to_string(i / in.size()) + " holds a value that is not finite");
@@ -328,16 +503,16 @@ class trainer {
   }
 
   void gather(const identity_patches& data, std::size_t row, float* out, rng& gen) const {
-    const std::size_t size = model<Net, float>::input_shape.size();
+    const std::size_t size = model_type::input_shape.size();
     const bool flip = o_.flips && gen.uniform() < 0.5;
     std::copy_n((flip ? data.flipped : data.original).data() + row * size, size, out);
   }
 
-  // The first margin: the error-minimising threshold on pairs of the freshly
-  // initialised network (reference 4.3).
-  void initial_margin(const identity_patches& data, const std::vector<std::size_t>& train) {
+  // The first margin of each output: the error-minimising threshold on pairs
+  // of the freshly initialised network (reference 4.3).
+  void initial_margins(const identity_patches& data, const std::vector<std::size_t>& train) {
     const std::size_t pairs = std::min<std::size_t>(512, train.size());
-    const std::size_t sample = model<Net, float>::input_shape.size(), dim = model<Net, float>::output_shape.size();
+    const std::size_t sample = model_type::input_shape.size();
     std::vector<float> input(2 * pairs * sample);
     std::vector<bool> same(pairs);
     rng gen(mix64(o_.seed ^ 0x3a7u));
@@ -347,18 +522,21 @@ class trainer {
       std::copy_n(data.original.data() + a * sample, sample, input.data() + k * sample);
       std::copy_n(data.original.data() + p * sample, sample, input.data() + (pairs + k) * sample);
     }
-    const float* f = model_.forward(input.data(), 2 * pairs, mode::inference);
-    loss::margin_refitter first(pairs);
-    for (std::size_t k = 0; k < pairs; ++k) {
-      double d = 0;
+    model_.forward(input.data(), 2 * pairs, mode::inference, heads > 0 ? head_pass::run : head_pass::skip);
+    const auto kind = o_.verification == loss::verification_kind::cosine ? loss::verification_kind::l2 : o_.verification;
+    for (std::size_t o = 0; o < outputs; ++o) {
+      const float* f = model_.output(o);
+      const std::size_t dim = model_type::output_shape_of(o).size();
+      loss::margin_refitter first(pairs);
       std::vector<float> g(dim);
-      loss::verification_pair(o_.verification == loss::verification_kind::cosine ? loss::verification_kind::l2
-                                                                                  : o_.verification,
-                              f + k * dim, f + (pairs + k) * dim, dim, same[k], 0.0, g.data(), g.data(), 1, 0,
-                              nullptr, nullptr, &d);
-      first.add(d, same[k]);
+      for (std::size_t k = 0; k < pairs; ++k) {
+        double d = 0;
+        loss::verification_pair(kind, f + k * dim, f + (pairs + k) * dim, dim, same[k], 0.0, g.data(), g.data(), 1, 0,
+                                nullptr, nullptr, &d);
+        first.add(d, same[k]);
+      }
+      outs_[o].margin = first.refit();
     }
-    margin_ = first.refit();
     margin_ready_ = true;
   }
 
@@ -371,12 +549,24 @@ class trainer {
 
   void write_csv() const {
     if (o_.csv_log.empty()) return;
-    std::string text = "epoch,lr,ident_loss,verif_loss,train_top1_error,validation_top1_error,margin,samples_per_s,seconds\n";
+    std::string text = "epoch,lr,ident_loss,verif_loss,train_top1_error,validation_top1_error,margin,samples_per_s,seconds";
+    for (std::size_t k = 0; k < heads; ++k) {
+      const std::string n(model_type::output_name(k));
+      text += "," + n + "_ident_loss," + n + "_verif_loss," + n + "_train_top1_error," + n +
+              "_validation_top1_error," + n + "_margin";
+    }
+    text += "\n";
     char line[256];
     for (const auto& e : history_) {
-      std::snprintf(line, sizeof line, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6g,%.1f,%.2f\n", e.epoch, e.lr, e.ident_loss,
+      std::snprintf(line, sizeof line, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6g,%.1f,%.2f", e.epoch, e.lr, e.ident_loss,
                     e.verif_loss, e.train_error, e.validation_error, e.margin, e.samples_per_second, e.seconds);
       text += line;
+      for (const auto& h : e.heads) {
+        std::snprintf(line, sizeof line, ",%.6f,%.6f,%.6f,%.6f,%.6g", h.ident_loss, h.verif_loss, h.train_error,
+                      h.validation_error, h.margin);
+        text += line;
+      }
+      text += "\n";
     }
     io::atomic_file f(o_.csv_log);
     f.write(text);
@@ -389,34 +579,39 @@ class trainer {
     s.architecture = o_.architecture;
     s.params.assign(model_.parameters().begin(), model_.parameters().end());
     s.velocity.assign(model_state_.velocity().begin(), model_state_.velocity().end());
-    s.classifier.assign(classifier_.parameters().begin(), classifier_.parameters().end());
-    s.classifier_dims = {classifier_.dim(), classifier_.classes()};
-    s.classifier_velocity.assign(classifier_state_.velocity().begin(), classifier_state_.velocity().end());
+    head_checkpoint m = outs_[main].snapshot();
+    s.classifier = std::move(m.classifier);
+    s.classifier_dims = {outs_[main].classifier.dim(), outs_[main].classifier.classes()};
+    s.classifier_velocity = std::move(m.classifier_velocity);
     s.best_params = best_params_;
-    s.best_classifier = best_classifier_;
+    s.best_classifier = std::move(m.best_classifier);
     s.position = position_;
     s.lr = lr_.lr, s.lr_best_error = lr_.best_error, s.lr_since_best = lr_.since_best;
-    s.margin = margin_, s.cos_w = cos_w_, s.cos_b = cos_b_, s.vel_w = vel_w_, s.vel_b = vel_b_;
-    refit_.snapshot(s.refit_distances, s.refit_same, s.refit_seen);
+    s.margin = m.margin, s.cos_w = m.cos_w, s.cos_b = m.cos_b, s.vel_w = m.vel_w, s.vel_b = m.vel_b;
+    s.refit_distances = std::move(m.refit_distances);
+    s.refit_same = std::move(m.refit_same);
+    s.refit_seen = m.refit_seen;
     s.history = history_;
     s.partial = partial_;
+    for (std::size_t k = 0; k < heads; ++k) {
+      s.head_names.emplace_back(model_type::output_name(k));
+      s.heads.push_back(outs_[k].snapshot());
+    }
     write_checkpoint(o_.checkpoint, s);
   }
 
-  model<Net, float>& model_;
+  model_type& model_;
   options o_;
-  softmax_classifier<float> classifier_;
-  sgd_state<float> model_state_, classifier_state_;
-  loss::margin_refitter refit_;
+  sgd_state<float> model_state_;
+  std::vector<supervised> outs_;  // one per output: the heads, then the main output
+  std::array<batch_sums, outputs> sums_{};
   lr_tracker lr_;
-  double margin_ = 1.0, cos_w_ = 5.0, cos_b_ = -2.5, vel_w_ = 0, vel_b_ = 0;
   bool margin_ready_ = false;
   training_position position_{};
-  std::vector<float> best_params_, best_classifier_;
+  std::vector<float> best_params_;
   std::vector<epoch_log> history_;
   epoch_progress partial_{};
   std::map<int, std::vector<std::size_t>> same_id_;
-
 };
 
 }  // namespace train
