@@ -7,6 +7,7 @@
 #include <deepid/train/trainer.hpp>
 
 #include <filesystem>
+#include <span>
 #include <fstream>
 
 namespace dp = deepid;
@@ -103,6 +104,7 @@ TEST_CASE("trainer: a run resumed from a checkpoint ends bitwise where an uninte
     CHECK(t.fit(patches()).interrupted);
   }
   REQUIRE(std::filesystem::exists(o.checkpoint));
+  std::filesystem::copy_file(o.checkpoint, dir / "mid.ckpt", std::filesystem::copy_options::overwrite_existing);
   o.stop_after_batches = -1;
   dp::model<small_net> m(dp::init::seed{99});  // different start: the checkpoint must override it
   tr::trainer<small_net> t(m, patches().identities, o);
@@ -112,6 +114,34 @@ TEST_CASE("trainer: a run resumed from a checkpoint ends bitwise where an uninte
   CHECK(r.epochs.size() == 3);
   const std::vector<float> resumed(m.parameters().begin(), m.parameters().end());
   CHECK(resumed == uninterrupted);
+
+  SUBCASE("a version 1 checkpoint (before heads existed) still resumes exactly") {
+    // The interrupted run's state re-written as version 1: its sections
+    // without the heads'. Resumed, it ends where the uninterrupted run does.
+    const deepid::io::record_reader v2(dir / "mid.ckpt", "checkpoint", tr::checkpoint_version);
+    deepid::io::record_writer v1("checkpoint", 1);
+    v1.add_text("architecture", v2.text("architecture"));
+    v1.add_scalar("param_count", v2.scalar("param_count"));
+    for (const char* name : {"params", "velocity", "classifier", "classifier_velocity", "best_params", "best_classifier"}) {
+      const auto values = v2.f32(name);
+      v1.add(name, std::span<const float>(values));
+    }
+    for (const char* name : {"classifier_dims", "refit_same"}) {
+      const auto values = v2.i64(name);
+      v1.add(name, std::span<const std::int64_t>(values));
+    }
+    for (const char* name : {"state", "refit_distances", "history"}) {
+      const auto values = v2.f64(name);
+      v1.add(name, std::span<const double>(values));
+    }
+    v1.save(dir / "v1.ckpt");
+    auto o1 = small_options(3);
+    dp::model<small_net> m1(dp::init::seed{42});
+    tr::trainer<small_net> t1(m1, patches().identities, o1);
+    t1.resume(dir / "v1.ckpt");
+    t1.fit(patches());
+    CHECK(std::vector<float>(m1.parameters().begin(), m1.parameters().end()) == uninterrupted);
+  }
 
   SUBCASE("bad checkpoints are refused with the file named") {
     auto wrong = small_options(3);

@@ -7,10 +7,14 @@
 //
 // The nets differ in input shape (39x31 or 31x31, RGB or gray, ...), so the
 // ensemble holds them behind a small interface (patch_net); make_patch_net
-// picks the compiled net type for a scheme's patch index.
+// picks the compiled net type for a scheme's patch index from a net family
+// (deepid1_nets here; DeepID2+ and DeepID3 in features/net_families.hpp).
+// Nets with supervision heads give features from any output: the ensemble
+// extracts the same output of every net.
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -38,34 +42,73 @@ inline std::string architecture_name(shape3 s, bool paper_sharing = true) {
          std::to_string(s.c) + (paper_sharing ? "" : "-plain");
 }
 
+// "55x47x3": a patch shape as the model names spell it.
+inline std::string shape_label(shape3 s) {
+  return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
+}
+
+// A net family: the net type for each patch shape (`net<Patch>`), whether it
+// is built for that shape (`supports<Patch>`), and the architecture name
+// stored in model files and checkpoints.
+template <class F>
+concept net_family = requires(shape3 s) {
+  { F::name } -> std::convertible_to<std::string_view>;
+  { F::architecture(s) } -> std::convertible_to<std::string>;
+  { F::template supports<patch_shape<1, 31, 31>> } -> std::convertible_to<bool>;
+};
+
+// DeepID1's net (DeepID2's at 55x47 and 47x47): conv3 locally shared on a
+// 2x2 grid, conv4 locally connected.
+struct deepid1_nets {
+  static constexpr std::string_view name = "deepid1";
+  template <class Patch>
+  using net = deepid1<Patch>;
+  template <class Patch>
+  static constexpr bool supports = true;
+  static std::string architecture(shape3 s) { return architecture_name(s); }
+};
+
 // One trained net of an ensemble, whatever its input shape.
 class patch_net {
  public:
   virtual ~patch_net() = default;
   virtual shape3 input_shape() const = 0;
-  virtual std::size_t feature_dim() const = 0;
   virtual std::string architecture() const = 0;
-  // Features of n normalised patches (NCHW) into out (n x feature_dim).
-  virtual void features(const float* nchw, std::size_t n, float* out) = 0;
+  // Outputs: the supervised heads in the model's order, then the main output.
+  virtual std::size_t output_count() const = 0;
+  virtual std::string output_name(std::size_t k) const = 0;
+  virtual std::size_t output_dim(std::size_t k) const = 0;
+  std::size_t main_output() const { return output_count() - 1; }
+  std::size_t feature_dim() const { return output_dim(main_output()); }
+  // Output k (the main output by default) of n normalised patches (NCHW)
+  // into out (n x output_dim(k)).
+  virtual void features(const float* nchw, std::size_t n, float* out, std::size_t k) = 0;
+  void features(const float* nchw, std::size_t n, float* out) { features(nchw, n, out, main_output()); }
   virtual train::result train(const train::identity_patches& data, const train::options& o) = 0;
   virtual std::vector<float> parameters() const = 0;
   virtual void set_parameters(const std::vector<float>& values, const std::string& source) = 0;
 };
 
-template <class Net>
+template <class Net, net_family Family = deepid1_nets>
 class typed_patch_net final : public patch_net {
+  using model_type = model<Net, float>;
+
  public:
   explicit typed_patch_net(std::uint64_t seed) : model_(init::seed{seed}) {}
-  shape3 input_shape() const override { return model<Net, float>::input_shape; }
-  std::size_t feature_dim() const override { return model<Net, float>::output_shape.size(); }
-  std::string architecture() const override { return architecture_name(input_shape()); }
-  void features(const float* nchw, std::size_t n, float* out) override {
+  shape3 input_shape() const override { return model_type::input_shape; }
+  std::string architecture() const override { return Family::architecture(input_shape()); }
+  std::size_t output_count() const override { return model_type::output_count; }
+  std::string output_name(std::size_t k) const override { return std::string(model_type::output_name(k)); }
+  std::size_t output_dim(std::size_t k) const override { return model_type::output_shape_of(k).size(); }
+  void features(const float* nchw, std::size_t n, float* out, std::size_t k) override {
+    if (k >= model_type::output_count) throw error("patch_net: output " + std::to_string(k) + " is outside the model");
     constexpr std::size_t chunk = 256;
-    const std::size_t in = input_shape().size(), dim = feature_dim();
+    const std::size_t in = input_shape().size(), dim = output_dim(k);
+    const head_pass heads = k < model_type::head_count ? head_pass::run : head_pass::skip;
     for (std::size_t start = 0; start < n; start += chunk) {
       const std::size_t m = std::min(chunk, n - start);
-      const float* f = model_.forward(nchw + start * in, m, mode::inference);
-      std::copy_n(f, m * dim, out + start * dim);
+      model_.forward(nchw + start * in, m, mode::inference, heads);
+      std::copy_n(model_.output(k), m * dim, out + start * dim);
     }
     model_.release_buffers();
   }
@@ -90,20 +133,26 @@ class typed_patch_net final : public patch_net {
   model<Net, float> model_;
 };
 
-// The paper's net (conv3 locally shared on a 2x2 grid, conv4 locally
-// connected) for patch `index` of scheme S.
-template <face::patch_scheme S>
+// The family's net for patch `index` of scheme S.
+template <face::patch_scheme S, net_family Family = deepid1_nets>
 std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed) {
+  if (index >= S::patches.size()) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
   std::unique_ptr<patch_net> net;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((index == I ? (net = std::make_unique<typed_patch_net<deepid1<face::scheme_patch_shape<S, I>>>>(seed), 0) : 0),
-     ...);
+    const auto make = [&]<std::size_t J>() {
+      using patch = face::scheme_patch_shape<S, J>;
+      if constexpr (Family::template supports<patch>)
+        net = std::make_unique<typed_patch_net<typename Family::template net<patch>, Family>>(seed);
+    };
+    ((index == I ? (make.template operator()<I>(), 0) : 0), ...);
   }(std::make_index_sequence<S::patches.size()>{});
-  if (!net) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
+  if (!net)
+    throw error("patch " + std::string(S::patches[index].label()) + " (" + shape_label(S::patches[index].shape()) +
+                ") has no " + std::string(Family::name) + " net: the family is built for other patch shapes");
   return net;
 }
 
-template <face::patch_scheme S>
+template <face::patch_scheme S, net_family Family = deepid1_nets>
 class ensemble {
  public:
   static constexpr std::uint32_t file_version = 1;
@@ -112,18 +161,37 @@ class ensemble {
   ensemble(std::vector<std::size_t> types, std::uint64_t seed) : types_(std::move(types)) {
     if (types_.empty()) throw error("ensemble: no patch types chosen");
     for (std::size_t k = 0; k < types_.size(); ++k) {
-      nets_.push_back(make_patch_net<S>(types_[k], mix64(seed + types_[k])));
+      nets_.push_back(make_patch_net<S, Family>(types_[k], mix64(seed + types_[k])));
       norms_.emplace_back();
     }
   }
 
   const std::vector<std::size_t>& types() const { return types_; }
-  std::size_t dim() const {
+  // The width of output `output` (default: the main one) for a face.
+  std::size_t dim(std::size_t output) const {
     std::size_t d = 0;
-    for (const auto& n : nets_) d += 2 * n->feature_dim();
+    for (const auto& n : nets_) d += 2 * n->output_dim(output);
     return d;
   }
+  std::size_t dim() const { return dim(main_output()); }
   patch_net& net(std::size_t k) { return *nets_[k]; }
+
+  // Every net of an ensemble has the same outputs (one family).
+  std::size_t output_count() const { return nets_.front()->output_count(); }
+  std::size_t main_output() const { return nets_.front()->main_output(); }
+  std::vector<std::string> output_names() const {
+    std::vector<std::string> names;
+    for (std::size_t k = 0; k < output_count(); ++k) names.push_back(nets_.front()->output_name(k));
+    return names;
+  }
+  std::size_t output_index(const std::string& name) const {
+    const auto names = output_names();
+    for (std::size_t k = 0; k < names.size(); ++k)
+      if (names[k] == name) return k;
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw error("the nets have no output '" + name + "' (they have " + known + ")");
+  }
 
   // Trains every net on `set` (identity-labelled faces): patches cut once
   // per type, normalisation learnt from them, then the trainer. `on_net`
@@ -161,22 +229,28 @@ class ensemble {
     return true;
   }
 
-  // Features of every face of `source`: rows x dim(), rows = faces kept.
+  // Features of every face of `source`: rows x dim(output), rows = faces
+  // kept; `output` indexes the nets' outputs (default: the main one).
   face::patch_batch extract(const face::face_source& source, matrix<float>& out,
                             face::on_bad_item policy = face::on_bad_item::fail) {
+    return extract(source, out, policy, main_output());
+  }
+  face::patch_batch extract(const face::face_source& source, matrix<float>& out, face::on_bad_item policy,
+                            std::size_t output) {
+    if (output >= output_count()) throw error("ensemble: output " + std::to_string(output) + " is outside the nets");
     auto batch = face::extract_patches<S>(source, types_, true, policy);
-    const std::size_t n = batch.faces.size();
-    out = matrix<float>::from_shape({n, dim()});
+    const std::size_t n = batch.faces.size(), width = dim(output);
+    out = matrix<float>::from_shape({n, width});
     std::size_t column = 0;
     std::vector<float> part;
     for (std::size_t k = 0; k < types_.size(); ++k) {
-      const std::size_t fd = nets_[k]->feature_dim();
+      const std::size_t fd = nets_[k]->output_dim(output);
       for (int flipped = 0; flipped < 2; ++flipped) {
         auto& patches = flipped ? batch.flipped[k] : batch.original[k];
         norms_[k].apply(patches);
         part.resize(n * fd);
-        nets_[k]->features(patches.data(), n, part.data());
-        for (std::size_t i = 0; i < n; ++i) std::copy_n(part.data() + i * fd, fd, out.data() + i * dim() + column);
+        nets_[k]->features(patches.data(), n, part.data(), output);
+        for (std::size_t i = 0; i < n; ++i) std::copy_n(part.data() + i * fd, fd, out.data() + i * width + column);
         column += fd;
       }
     }
