@@ -40,6 +40,7 @@
 #include "deepid/face/landmark_list.hpp"
 #include "deepid/face/landmarks.hpp"
 #include "deepid/face/lfw.hpp"
+#include "deepid/face/occlusion.hpp"
 #include "deepid/face/patch_batch.hpp"
 #include "deepid/face/patch_scheme.hpp"
 #include "deepid/face/patches.hpp"
@@ -53,8 +54,10 @@
 #include "deepid/features/hog.hpp"
 #include "deepid/features/lbp.hpp"
 
-// features: the ensemble of patch nets (DeepID features of a face)
+// features: the ensemble of patch nets (DeepID features of a face, any
+// output), and the DeepID2+ / DeepID3 families of nets it can hold
 #include "deepid/features/ensemble.hpp"
+#include "deepid/features/net_families.hpp"
 
 // loss and train: verification signals, SGD, the trainer, checkpoints
 #include "deepid/loss/verification.hpp"
@@ -72,12 +75,16 @@
 #include "deepid/verify/pca.hpp"
 #include "deepid/verify/verifier.hpp"
 
-// eval: thresholds, ROC, the ten-fold protocol, reports
+// eval: thresholds, ROC, the ten-fold protocol, reports, sparsity, identification
+#include "deepid/eval/identification.hpp"
 #include "deepid/eval/lfw.hpp"
+#include "deepid/eval/lfw_identification.hpp"
 #include "deepid/eval/pairs.hpp"
 #include "deepid/eval/protocol.hpp"
 #include "deepid/eval/report.hpp"
 #include "deepid/eval/roc.hpp"
+#include "deepid/eval/sparsity.hpp"
+#include "deepid/eval/sparsity_plot.hpp"
 #include "deepid/eval/threshold.hpp"
 
 // models: the papers' nets
@@ -86,9 +93,10 @@
 #include "deepid/models/deepid2plus.hpp"
 #include "deepid/models/deepid3.hpp"
 
-// io: NumPy .npy files, interop weights (docs/weights.md), atomic writes
+// io: NumPy .npy files, interop weights (docs/weights.md), atomic writes, feature files (real or packed bits)
 #include "deepid/io/atomic_file.hpp"
 #include "deepid/io/npy.hpp"
 #include "deepid/io/feature_file.hpp"
+#include "deepid/io/packed_bits.hpp"
 #include "deepid/io/record_file.hpp"
 #include "deepid/io/weights.hpp"

@@ -2,8 +2,16 @@
 // Feature files: an N x D float32 .npy (one face per row) and, beside it, the
 // index of image names, one per line, in row order: features.npy +
 // features.names.txt. NumPy reads the matrix as is.
+//
+// Binary feature files (save_binary_features) hold bits instead: a uint8 .npy
+// of N x ceil(D / 8) bytes in numpy.packbits order (io/packed_bits.hpp), bit
+// = feature > 0, with the same names index. load_features reads both kinds;
+// a binary file comes back as 0/1 floats, N x 8 ceil(D / 8), so every
+// verifier (Joint Bayesian on 0/1 vectors, the Hamming verifier) takes it.
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,13 +19,15 @@
 #include "deepid/core/tensor.hpp"
 #include "deepid/io/atomic_file.hpp"
 #include "deepid/io/npy.hpp"
+#include "deepid/io/packed_bits.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace io {
 
 struct feature_file {
-  matrix<float> features;          // N x D
+  matrix<float> features;          // N x D (binary files: 0/1, D = 8 x bytes per row)
   std::vector<std::string> names;  // N image names
+  bool binary = false;             // read from a packed-bit (uint8) file
 };
 
 inline std::filesystem::path feature_names_path(const std::filesystem::path& npy) {
@@ -26,25 +36,68 @@ inline std::filesystem::path feature_names_path(const std::filesystem::path& npy
   return p;
 }
 
-inline void save_features(const std::filesystem::path& npy, const matrix<float>& features,
-                          const std::vector<std::string>& names) {
-  if (names.size() != features.shape()[0])
-    throw error(npy.string() + ": " + std::to_string(names.size()) + " names for " +
-                std::to_string(features.shape()[0]) + " feature rows");
+namespace detail {
+
+// The names index as text, one name a line; checks the count against the rows.
+inline std::string names_text(const std::filesystem::path& npy, std::size_t rows, const std::vector<std::string>& names) {
+  if (names.size() != rows)
+    throw error(npy.string() + ": " + std::to_string(names.size()) + " names for " + std::to_string(rows) +
+                " feature rows");
   std::string text;
   for (const auto& n : names) {
     if (n.find('\n') != std::string::npos) throw error(npy.string() + ": an image name contains a newline");
     text += n + "\n";
   }
-  write_npy(npy, features);
+  return text;
+}
+
+// Writes the matrix with `write_matrix`, the names index staged beforehand and
+// committed right after it: a failure before the matrix is complete leaves
+// both files as they were.
+template <class WriteMatrix>
+void save_with_names(const std::filesystem::path& npy, std::size_t rows, const std::vector<std::string>& names,
+                     WriteMatrix write_matrix) {
+  const std::string text = names_text(npy, rows, names);
   atomic_file index(feature_names_path(npy));
   index.write(text);
+  write_matrix();
   index.commit();
+}
+
+}  // namespace detail
+
+inline void save_features(const std::filesystem::path& npy, const matrix<float>& features,
+                          const std::vector<std::string>& names) {
+  detail::save_with_names(npy, features.shape()[0], names, [&] { write_npy(npy, features); });
+}
+
+// Writes bit = feature > 0 of every value, packed (see the top of this file).
+inline void save_binary_features(const std::filesystem::path& npy, const matrix<float>& features,
+                                 const std::vector<std::string>& names) {
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes = pack_positive_bits(features);
+  } catch (const error& e) {
+    throw error(npy.string() + ": " + e.what());
+  }
+  const std::size_t shape[2] = {features.shape()[0], packed_row_bytes(features.shape()[1])};
+  detail::save_with_names(npy, features.shape()[0], names,
+                          [&] { write_npy<std::uint8_t>(npy, bytes, std::span<const std::size_t>(shape)); });
 }
 
 inline feature_file load_features(const std::filesystem::path& npy) {
   feature_file f;
-  f.features = read_npy_tensor<float, 2>(npy, npy_expect{std::nullopt, true});
+  const npy_header header = read_npy_header(npy);
+  if (header.dtype == npy_dtype::uint8) {
+    if (header.shape.size() != 2)
+      throw error(npy.string() + ": a binary feature file holds N x ceil(D/8) bytes (2 axes), found shape " +
+                  shape_text(header.shape));
+    const auto packed = read_npy_bytes(npy, npy_expect{std::vector<std::size_t>{any_extent, any_extent}});
+    f.features = unpack_bits(packed.values, packed.shape[0], packed.shape[1]);
+    f.binary = true;
+  } else {
+    f.features = read_npy_tensor<float, 2>(npy, npy_expect{std::nullopt, true});
+  }
   const auto index = feature_names_path(npy);
   std::ifstream in(index);
   if (!in) throw error(index.string() + ": cannot open the image-name index of " + npy.string());

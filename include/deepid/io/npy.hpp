@@ -1,6 +1,7 @@
 #pragma once
-// NumPy .npy files: float32 / float64 arrays in C order, little-endian, format
-// versions 1.0, 2.0 and 3.0 (the header's only difference is its length field
+// NumPy .npy files: float32 / float64 arrays in C order, little-endian, and
+// uint8 arrays (packed bit codes, io/packed_bits.hpp), format versions 1.0,
+// 2.0 and 3.0 (the header's only difference is its length field
 // and encoding). Reads validate everything a damaged or foreign file can get
 // wrong, and every error names the file: missing or unreadable file, bad
 // magic, unsupported version, malformed header, unsupported dtype, Fortran
@@ -36,15 +37,21 @@
 DEEPID_NAMESPACE_BEGIN
 namespace io {
 
-enum class npy_dtype { float32, float64 };
+enum class npy_dtype { float32, float64, uint8 };
 
-inline const char* dtype_name(npy_dtype t) { return t == npy_dtype::float32 ? "float32" : "float64"; }
-inline std::size_t dtype_size(npy_dtype t) { return t == npy_dtype::float32 ? 4 : 8; }
+inline const char* dtype_name(npy_dtype t) {
+  return t == npy_dtype::float32 ? "float32" : t == npy_dtype::float64 ? "float64" : "uint8";
+}
+inline std::size_t dtype_size(npy_dtype t) { return t == npy_dtype::float32 ? 4 : t == npy_dtype::float64 ? 8 : 1; }
+inline const char* dtype_descr(npy_dtype t) {
+  return t == npy_dtype::float32 ? "<f4" : t == npy_dtype::float64 ? "<f8" : "|u1";
+}
 
 template <class T>
 constexpr npy_dtype dtype_of() {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "npy: deepid reads and writes float and double only");
-  return std::is_same_v<T, float> ? npy_dtype::float32 : npy_dtype::float64;
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::uint8_t>,
+                "npy: deepid reads and writes float, double and uint8 (packed bits) only");
+  return std::is_same_v<T, float> ? npy_dtype::float32 : std::is_same_v<T, double> ? npy_dtype::float64 : npy_dtype::uint8;
 }
 
 // An axis of any length in an expected shape (printed as "N").
@@ -230,11 +237,13 @@ class npy_header_parser {
 };
 
 inline npy_dtype parse_descr(const std::string& descr, bool is_string, const std::filesystem::path& file) {
-  const std::string supported = " (deepid reads float32 '<f4' and float64 '<f8')";
+  const std::string supported = " (deepid reads float32 '<f4', float64 '<f8' and uint8 '|u1')";
   if (!is_string) throw npy_error(file, "unsupported dtype: structured arrays are not supported" + supported);
   constexpr bool little = std::endian::native == std::endian::little;
   if (descr == "<f4" || (little && descr == "=f4")) return npy_dtype::float32;
   if (descr == "<f8" || (little && descr == "=f8")) return npy_dtype::float64;
+  // One byte has no byte order: NumPy writes '|u1', but any prefix means the same.
+  if (descr == "|u1" || descr == "<u1" || descr == ">u1" || descr == "=u1") return npy_dtype::uint8;
   if (descr == ">f4" || descr == ">f8")
     throw npy_error(file, "unsupported dtype '" + descr + "': big-endian data" + supported);
   throw npy_error(file, "unsupported dtype '" + descr + "'" + supported);
@@ -418,6 +427,8 @@ npy_array<T> read_npy(const std::filesystem::path& file, const npy_expect& expec
   std::uintmax_t size = 0;
   auto in = detail::open_for_reading(file, size);
   const npy_header h = detail::read_header(in, size, file);
+  if (h.dtype == npy_dtype::uint8)
+    throw detail::npy_error(file, "unsupported dtype 'uint8' here: expected float32 '<f4' or float64 '<f8'");
   if (expect.shape && !detail::shape_matches(h.shape, *expect.shape))
     throw detail::npy_error(file, "expected shape " + shape_text(*expect.shape) + ", found " + shape_text(h.shape));
   npy_array<T> result;
@@ -428,6 +439,24 @@ npy_array<T> read_npy(const std::filesystem::path& file, const npy_expect& expec
   if (h.dtype == npy_dtype::float32) detail::read_values<T, float>(in, result.values.data(), h.count(), file);
   else detail::read_values<T, double>(in, result.values.data(), h.count(), file);
   if (expect.finite) require_finite<T>(result.values, result.shape, file);
+  return result;
+}
+
+// Reads a uint8 file as bytes (a float file is an error: no silent conversion).
+inline npy_array<std::uint8_t> read_npy_bytes(const std::filesystem::path& file, const npy_expect& expect = {}) {
+  std::uintmax_t size = 0;
+  auto in = detail::open_for_reading(file, size);
+  const npy_header h = detail::read_header(in, size, file);
+  if (h.dtype != npy_dtype::uint8)
+    throw detail::npy_error(file, std::string("unsupported dtype '") + dtype_name(h.dtype) + "' here: expected uint8 '|u1'");
+  if (expect.shape && !detail::shape_matches(h.shape, *expect.shape))
+    throw detail::npy_error(file, "expected shape " + shape_text(*expect.shape) + ", found " + shape_text(h.shape));
+  npy_array<std::uint8_t> result;
+  result.shape = h.shape;
+  result.values.resize(h.count());
+  in.clear();
+  in.seekg(std::streamoff(h.data_offset));
+  detail::read_values<std::uint8_t, std::uint8_t>(in, result.values.data(), h.count(), file);
   return result;
 }
 
@@ -452,8 +481,7 @@ struct npy_write_options {
 // The bytes of a .npy header (magic, version, length, dict, padding to 64).
 template <class T>
 std::string npy_header_bytes(std::span<const std::size_t> shape, npy_write_options options = {}) {
-  std::string dict = std::string("{'descr': '") + (dtype_of<T>() == npy_dtype::float32 ? "<f4" : "<f8") +
-                     "', 'fortran_order': False, 'shape': (";
+  std::string dict = std::string("{'descr': '") + dtype_descr(dtype_of<T>()) + "', 'fortran_order': False, 'shape': (";
   for (std::size_t a = 0; a < shape.size(); ++a) {
     if (a) dict += ", ";
     dict += std::to_string(shape[a]);
