@@ -1,6 +1,6 @@
 #pragma once
-// Patch-net ensembles of the tool's two schemes, behind one interface so the
-// nets are compiled once (ensembles.cpp) for every subcommand that uses them.
+// Patch-net ensembles of the tool's schemes, behind one interface so the nets
+// are compiled once (ensembles*.cpp) for every subcommand that uses them.
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -19,17 +19,35 @@ class ensemble_handle {
   virtual std::string scheme() const = 0;
   virtual std::vector<std::string> patch_names() const = 0;
   virtual std::size_t dim() const = 0;
+  // The nets' outputs: supervised heads (DeepID2+, DeepID3), then the main one.
+  virtual std::vector<std::string> output_names() const = 0;
   // Trains every net; prints one line per net; false when interrupted.
   virtual bool train(const deepid::face::face_set& set, const deepid::train::options& o) = 0;
+  // Features of every face from output `output` of each net ("": the main one).
   virtual deepid::matrix<float> extract(const deepid::face::face_source& faces, deepid::face::on_bad_item policy,
-                                        std::vector<std::size_t>& kept, std::vector<std::string>& problems) = 0;
+                                        std::vector<std::size_t>& kept, std::vector<std::string>& problems,
+                                        const std::string& output = "") = 0;
   virtual void save(const std::filesystem::path& dir) const = 0;
 };
 
-// scheme: "deepid1" (60 patches, 39x31 / 31x31) or "deepid2" (200 candidates, 55x47 / 47x47).
+// scheme: "deepid1" (60 patches, 39x31 / 31x31), "deepid2" (200 candidates,
+// 55x47 / 47x47), or a deeper family on DeepID2's candidates: "deepid2plus",
+// "deepid3-net1", "deepid3-net2" and their "-reduced" widths.
 std::unique_ptr<ensemble_handle> make_ensemble(const std::string& scheme, const std::vector<std::size_t>& types,
                                                std::uint64_t seed);
 std::unique_ptr<ensemble_handle> load_ensemble(const std::filesystem::path& dir);
+bool deep_scheme(const std::string& scheme);
+
+// The deeper families, one translation unit each.
+std::unique_ptr<ensemble_handle> make_deepid2plus_ensemble(const std::string& scheme,
+                                                           const std::vector<std::size_t>& types, std::uint64_t seed);
+std::unique_ptr<ensemble_handle> load_deepid2plus_ensemble(const std::string& scheme, const std::filesystem::path& dir);
+std::unique_ptr<ensemble_handle> make_deepid3_net1_ensemble(const std::string& scheme,
+                                                            const std::vector<std::size_t>& types, std::uint64_t seed);
+std::unique_ptr<ensemble_handle> load_deepid3_net1_ensemble(const std::string& scheme, const std::filesystem::path& dir);
+std::unique_ptr<ensemble_handle> make_deepid3_net2_ensemble(const std::string& scheme,
+                                                            const std::vector<std::size_t>& types, std::uint64_t seed);
+std::unique_ptr<ensemble_handle> load_deepid3_net2_ensemble(const std::string& scheme, const std::filesystem::path& dir);
 
 // "all", a count N (N types spread over regions, RGB first), or a list of
 // indices or names ("0,7,face.s1.rgb").

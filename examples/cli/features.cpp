@@ -1,5 +1,7 @@
-// deepid features: a feature file for every image of LFW (or of a synthetic
-// set) from a classic extractor (LBP, HOG) or, later, a trained ensemble.
+// deepid features: a feature file for every image of LFW from a classic
+// extractor (LBP, HOG) or a trained ensemble (any output of its nets), as
+// floats or as packed bits.
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,8 +20,8 @@
 namespace deepid_cli {
 
 const char* const features_usage =
-    "usage: deepid features (--extractor lbp|lbp-multiscale|hog | --models DIR) --lfw DIR --out F.npy\n"
-    "                       [--threads N]\n"
+    "usage: deepid features (--extractor lbp|lbp-multiscale|hog | --models DIR [--head NAME]) --lfw DIR\n"
+    "                       --out F.npy [--binary] [--threads N]\n"
     "\n"
     "Computes features for all images of an LFW folder (docs/faces.md), aligned with the\n"
     "folder's landmark list, and writes F.npy (N x D float32, one row per image in\n"
@@ -27,12 +29,26 @@ const char* const features_usage =
     "  lbp             uniform LBP histograms on a 6x7 grid of the aligned face (2,478-d)\n"
     "  lbp-multiscale  uniform LBP at 4 scales around the five landmarks (18,880-d)\n"
     "  hog             HOG, 8 px cells, 2x2 blocks, 9 orientations (5,148-d)\n"
-    "  --models DIR    a trained ensemble ('deepid train'): 2 x 160 values per patch net\n"
-    "                  (the patch and its flipped counterpart), concatenated\n";
+    "  --models DIR    a trained ensemble ('deepid train'): the feature layer of every patch\n"
+    "                  net for the patch and its flipped counterpart, concatenated (2 x 160\n"
+    "                  values per DeepID1/DeepID2 net, 2 x 512 per DeepID2+/DeepID3 net)\n"
+    "  --head NAME     with --models: that output of the nets instead (fc1, fc2, fc3 of\n"
+    "                  DeepID2+ and DeepID3; fc4 is their feature layer)\n"
+    "  --binary        write bits (value > 0) packed 8 per byte: F.npy is uint8 N x ceil(D/8),\n"
+    "                  read back as 0/1 values by eval-lfw and the verifiers\n";
 
 namespace {
+void save(const std::string& out, const deepid::matrix<float>& features, const std::vector<std::string>& names,
+          bool binary) {
+  if (binary) deepid::io::save_binary_features(out, features, names);
+  else deepid::io::save_features(out, features, names);
+  std::cout << "wrote " << out << " (" << features.shape()[0] << " x " << features.shape()[1]
+            << (binary ? " bits" : "") << ") and " << deepid::io::feature_names_path(out).string() << "\n";
+}
+
 template <class E>
-void compute(const E& extractor, const deepid::face::lfw_dataset& lfw, const std::string& out, const std::string& name) {
+void compute(const E& extractor, const deepid::face::lfw_dataset& lfw, const std::string& out, const std::string& name,
+             bool binary) {
   const auto names = lfw.image_names();
   deepid::face::face_source source{[&](std::size_t i) { return std::pair{lfw.load(names[i]), lfw.landmarks().at(names[i]).points}; },
                                    [&](std::size_t i) { return names[i]; }, names.size()};
@@ -41,21 +57,31 @@ void compute(const E& extractor, const deepid::face::lfw_dataset& lfw, const std
   deepid::progress_bar bar(name + " features", names.size(), po);
   const auto batch = deepid::features::extract_all(extractor, source, bar.callback());
   bar.finish();
-  deepid::io::save_features(out, batch.features, names);
-  std::cout << "wrote " << out << " (" << batch.features.shape()[0] << " x " << batch.features.shape()[1]
-            << ") and " << deepid::io::feature_names_path(out).string() << "\n";
+  save(out, batch.features, names, binary);
 }
 }  // namespace
 
 int run_features(arguments args) {
-  const auto o = parse_options("features", args, {"extractor", "models", "lfw", "out", "threads"});
+  const auto o = parse_options("features", args, {"extractor", "models", "head", "lfw", "out", "binary", "threads"}, {},
+                               {"binary"});
   if (o.help) return std::cout << features_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
   if (o.has("extractor") == o.has("models")) throw usage_error("'deepid features' needs one of --extractor or --models");
+  if (o.has("head") && !o.has("models")) throw usage_error("--head needs --models (an ensemble's nets have heads)");
   const std::string out = o.required("out");
-  const auto lfw = deepid::face::lfw_dataset::open(o.required("lfw"));
+  const bool binary = o.has("binary");
   if (o.has("models")) {
     auto ensemble = load_ensemble(o.required("models"));
+    const std::string head = o.has("head") ? o.required("head") : "";
+    if (!head.empty()) {
+      const auto outputs = ensemble->output_names();
+      if (std::find(outputs.begin(), outputs.end(), head) == outputs.end()) {
+        std::string known;
+        for (const auto& n : outputs) known += (known.empty() ? "" : ", ") + n;
+        throw usage_error("--head '" + head + "': the nets of " + o.required("models") + " have the outputs " + known);
+      }
+    }
+    const auto lfw = deepid::face::lfw_dataset::open(o.required("lfw"));
     const auto names = lfw.image_names();
     deepid::face::face_source source{
         [&](std::size_t i) { return std::pair{lfw.load(names[i]), lfw.landmarks().at(names[i]).points}; },
@@ -63,15 +89,15 @@ int run_features(arguments args) {
     std::vector<std::size_t> kept;
     std::vector<std::string> problems;
     std::cout << "features of " << names.size() << " LFW images from " << ensemble->patch_names().size() << " nets\n";
-    const auto features = ensemble->extract(source, deepid::face::on_bad_item::fail, kept, problems);
-    deepid::io::save_features(out, features, names);
-    std::cout << "wrote " << out << " (" << features.shape()[0] << " x " << features.shape()[1] << ")\n";
+    const auto features = ensemble->extract(source, deepid::face::on_bad_item::fail, kept, problems, head);
+    save(out, features, names, binary);
     return 0;
   }
+  const auto lfw = deepid::face::lfw_dataset::open(o.required("lfw"));
   const std::string extractor = o.required("extractor");
-  if (extractor == "lbp") compute(deepid::features::lbp_grid{}, lfw, out, extractor);
-  else if (extractor == "lbp-multiscale") compute(deepid::features::lbp_multiscale{}, lfw, out, extractor);
-  else if (extractor == "hog") compute(deepid::features::hog{}, lfw, out, extractor);
+  if (extractor == "lbp") compute(deepid::features::lbp_grid{}, lfw, out, extractor, binary);
+  else if (extractor == "lbp-multiscale") compute(deepid::features::lbp_multiscale{}, lfw, out, extractor, binary);
+  else if (extractor == "hog") compute(deepid::features::hog{}, lfw, out, extractor, binary);
   else throw usage_error("unknown --extractor '" + extractor + "' (lbp, lbp-multiscale or hog)");
   return 0;
 }

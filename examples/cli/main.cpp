@@ -13,6 +13,7 @@
 #include <deepid/core/error.hpp>
 
 #include "commands.hpp"
+#include "studies.hpp"
 #include "verifiers.hpp"
 
 namespace {
@@ -33,12 +34,18 @@ const char* const general_usage =
     "  patches (--image F --landmarks \"x1 y1 ... x5 y5\" | --lfw DIR --name NAME | --synthetic I:S)\n"
     "          --out SHEET.png [--scheme deepid1|deepid1-100|deepid2]\n"
     "                         contact sheet: aligned face, regions and all patches with flips\n"
-    "  features --extractor lbp|lbp-multiscale|hog --lfw DIR --out F.npy [--threads N]\n"
-    "                         features of every LFW image: F.npy (N x D) + F.names.txt\n"
+    "  features (--extractor lbp|lbp-multiscale|hog | --models DIR [--head NAME]) --lfw DIR\n"
+    "           --out F.npy [--binary] [--threads N]\n"
+    "                         features of every LFW image: F.npy (N x D, or packed bits) + F.names.txt\n"
     "  eval-lfw --features F.npy --verifier NAME[,NAME...] --out DIR [--lfw DIR] [--pca K]\n"
     "                         LFW View 2 ten-fold protocol: accuracy, s.e., AUC, EER, ROC\n"
-    "  train --scheme deepid1|deepid2 --patches SPEC --out DIR (--celeba DIR | --synthetic I:N | ...)\n"
-    "                         train one net per patch type (identification + verification)\n"
+    "  stats --features F.npy [--out DIR]\n"
+    "                         sparsity: active neurons per image, images per neuron, histograms\n"
+    "  identify-lfw --features F.npy [--far 0.01] [--out DIR]\n"
+    "                         LFW identification: closed-set rank-1, open-set DIR at a FAR\n"
+    "  train --scheme SCHEME --patches SPEC --out DIR (--celeba DIR | --synthetic I:N | ...)\n"
+    "                         train one net per patch type (identification + verification on\n"
+    "                         every output): deepid1, deepid2, deepid2plus, deepid3-net1|net2[-reduced]\n"
     "  quickstart [--out DIR] the whole pipeline on built-in synthetic identities\n"
     "  verify --models DIR --verifier FILE A.jpg B.jpg (--landmarks LIST | --landmarks-a ...)\n"
     "                         score, threshold and decision for two face images\n"
@@ -71,6 +78,8 @@ int help(std::string_view topic) {
   else if (topic == "quickstart") std::cout << quickstart_usage;
   else if (topic == "verify") std::cout << verify_usage;
   else if (topic == "eval-lfw") std::cout << eval_lfw_usage << deepid_cli::verifier_names_help;
+  else if (topic == "stats") std::cout << stats_usage;
+  else if (topic == "identify-lfw") std::cout << identify_lfw_usage;
   else throw usage_error("no help for unknown command '" + std::string(topic) + "' (see 'deepid help')");
   return 0;
 }
@@ -97,6 +106,8 @@ int dispatch(int argc, char** argv) {
   if (command == "train") return run_train(rest);
   if (command == "quickstart") return run_quickstart(rest);
   if (command == "verify") return run_verify(rest);
+  if (command == "stats") return run_stats(rest);
+  if (command == "identify-lfw") return run_identify_lfw(rest);
   if (!command.empty() && command[0] == '-')
     throw usage_error("unknown option '" + std::string(command) + "' (see 'deepid help')");
   throw usage_error("unknown command '" + std::string(command) + "' (see 'deepid help')");

@@ -1,5 +1,6 @@
 // deepid train: one ConvNet per chosen patch type of a scheme, trained with
-// the identification signal and (lambda > 0) the verification signal.
+// the identification signal and (lambda > 0) the verification signal, on
+// every output of the nets that have supervised heads.
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -15,23 +16,32 @@
 namespace deepid_cli {
 
 const char* const train_usage =
-    "usage: deepid train --scheme deepid1|deepid2 --patches SPEC --out DIR\n"
+    "usage: deepid train --scheme SCHEME --patches SPEC --out DIR\n"
     "                    (--celeba DIR | --folders ROOT --landmarks TSV | --synthetic IDS:IMAGES)\n"
     "                    [--epochs 10] [--batch 64] [--lr 0.01] [--weight-decay 0.0005]\n"
-    "                    [--lambda 0.05] [--warmup 0]\n"
+    "                    [--lambda L] [--warmup 0]\n"
     "                    [--verification l2|l2+|l2-|l1|cosine] [--margin-every 200000]\n"
     "                    [--schedule constant|step:E|plateau:P] [--seed 1] [--threads N] [--skip-bad]\n"
+    "                    [--output-weights W1,W2,...] [--head-decay F]\n"
     "\n"
     "Trains one net per patch type and writes DIR (the ensemble 'deepid features --models'\n"
     "reads), DIR/checkpoints/patch_<i>.ckpt (resumed when present) and DIR/logs/patch_<i>.csv.\n"
     "Ctrl-C finishes the current batch, writes a checkpoint and stops; run the same command\n"
     "again to continue exactly where it stopped.\n"
+    "  --scheme SCHEME  deepid1 (60 patches, DeepID1 nets), deepid2 (DeepID2's 200 candidate\n"
+    "                   patches, DeepID2 nets), or on those candidates: deepid2plus, deepid3-net1,\n"
+    "                   deepid3-net2, deepid3-net1-reduced, deepid3-net2-reduced (nets with\n"
+    "                   supervised heads FC-1..FC-3 besides the feature layer FC-4)\n"
     "  --patches SPEC   'all', a count N (spread over regions), or indices/names: 0,face.s1.rgb\n"
     "  --celeba DIR     a CelebA-style folder (identity.txt, landmarks, images; docs/faces.md)\n"
     "  --folders ROOT   ROOT/<identity>/<image> with --landmarks TSV\n"
     "  --synthetic I:N  I built-in synthetic identities with N images each\n"
-    "  --lambda L       weight of the verification signal (0: identification only)\n"
-    "  --warmup E       first E epochs with lambda = 0\n";
+    "  --lambda L       weight of the verification signal (0: identification only); default\n"
+    "                   0.05 for deepid1 and deepid2, 0.005 for the deeper schemes, whose 512-d\n"
+    "                   outputs give verification gradients about ten times larger\n"
+    "  --warmup E       first E epochs with lambda = 0\n"
+    "  --output-weights loss weight of each output, heads first (fc1,fc2,fc3,fc4); default 1 each\n"
+    "  --head-decay F   the heads' weights are multiplied by F after every epoch (default 1)\n";
 
 namespace {
 deepid::loss::verification_kind parse_verification(const std::string& v) {
@@ -78,7 +88,7 @@ deepid::train::options training_options(const options& o) {
   deepid::train::options t;
   t.epochs = int(o.integer("epochs", 10, 1, 100000));
   t.batch_pairs = o.integer("batch", 64, 2, 100000);
-  t.lambda = real(o, "lambda", 0.05);
+  t.lambda = real(o, "lambda", deep_scheme(o.has("scheme") ? o.required("scheme") : "deepid1") ? 0.005 : 0.05);
   t.warmup_epochs = int(o.integer("warmup", 0, 0, 100000));
   if (o.has("verification")) t.verification = parse_verification(o.required("verification"));
   t.margin_window = o.integer("margin-every", 200000, 2, std::uint64_t(1) << 40);
@@ -92,6 +102,17 @@ deepid::train::options training_options(const options& o) {
     else if (s != "constant") throw usage_error("--schedule '" + s + "' is not constant, step:E or plateau:P");
   }
   t.seed = o.integer("seed", 1, 0, ~std::uint64_t(0));
+  if (o.has("output-weights")) {
+    std::stringstream list(o.required("output-weights"));
+    for (std::string item; std::getline(list, item, ',');) {
+      options one;
+      one.command = o.command;
+      one.values["output-weights"] = item;
+      t.output_weights.push_back(real(one, "output-weights", 1.0));
+    }
+  }
+  t.head_decay = real(o, "head-decay", 1.0);
+  if (t.head_decay > 1) throw usage_error("--head-decay " + o.required("head-decay") + " is above 1");
   return t;
 }
 
@@ -99,7 +120,7 @@ int run_train(arguments args) {
   const auto o = parse_options("train", args,
                                {"scheme", "patches", "out", "celeba", "folders", "landmarks", "synthetic", "epochs", "batch",
                                 "lr", "weight-decay", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
-                                "skip-bad"},
+                                "skip-bad", "output-weights", "head-decay"},
                                {}, {"skip-bad"});
   if (o.help) return std::cout << train_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
@@ -108,6 +129,14 @@ int run_train(arguments args) {
   const auto types = parse_patch_list(scheme, o.has("patches") ? o.required("patches") : "1");
   const auto policy = o.has("skip-bad") ? deepid::face::on_bad_item::skip : deepid::face::on_bad_item::fail;
   auto t = training_options(o);
+  auto ensemble = make_ensemble(scheme, types, t.seed);
+  const auto outputs = ensemble->output_names();
+  if (!t.output_weights.empty() && t.output_weights.size() != outputs.size()) {
+    std::string names;
+    for (const auto& n : outputs) names += (names.empty() ? "" : ",") + n;
+    throw usage_error("--output-weights: " + std::to_string(t.output_weights.size()) + " weights for the " +
+                      std::to_string(outputs.size()) + " outputs of a " + scheme + " net (" + names + ")");
+  }
   const auto set = load_training_set(o, policy);
   for (const auto& p : set.problems) std::cerr << "deepid: skipped: " << p << "\n";
   std::cout << "training " << types.size() << " " << scheme << " net(s) on " << set.faces.size() << " faces of "
@@ -115,7 +144,6 @@ int run_train(arguments args) {
   t.checkpoint = out / "checkpoints";
   t.csv_log = out / "logs";
   deepid::train::install_interrupt_handler();
-  auto ensemble = make_ensemble(scheme, types, t.seed);
   if (!ensemble->train(set, t)) {
     std::cout << "interrupted: checkpoints are in " << t.checkpoint.string() << "; run the same command to continue\n";
     return 130;

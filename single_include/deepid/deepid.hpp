@@ -869,6 +869,38 @@ struct conv_geometry {
 
 }  // namespace kernels
 DEEPID_NAMESPACE_END
+// ---- deepid/kernels/detail/transpose.hpp ----
+// Transposed copies for the kernels' packing steps, in 16 x 16 blocks so that
+// both sides stay in L1 (a plain pair of loops writes to as many cache lines
+// as the destination has rows, for every source row).
+#include <algorithm>
+#include <cstddef>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace kernels::detail {
+
+// dst[k * dst_stride + c] = src[c * src_stride + k] for k < kn, c < cn.
+template <class T>
+void transpose_into(const T* src, std::size_t src_stride, std::size_t kn, std::size_t cn, T* dst,
+                    std::size_t dst_stride) {
+  constexpr std::size_t b = 16;
+  for (std::size_t c0 = 0; c0 < cn; c0 += b)
+    for (std::size_t k0 = 0; k0 < kn; k0 += b) {
+      const std::size_t c1 = std::min(cn, c0 + b), k1 = std::min(kn, k0 + b);
+      if (c1 - c0 == b && k1 - k0 == b) {
+        // Fixed trip counts: the compiler unrolls and vectorises the block.
+        for (std::size_t c = 0; c < b; ++c)
+          for (std::size_t k = 0; k < b; ++k) dst[(k0 + k) * dst_stride + c0 + c] = src[(c0 + c) * src_stride + k0 + k];
+      } else {
+        for (std::size_t c = c0; c < c1; ++c)
+          for (std::size_t k = k0; k < k1; ++k) dst[k * dst_stride + c] = src[c * src_stride + k];
+      }
+    }
+}
+
+}  // namespace kernels::detail
+DEEPID_NAMESPACE_END
 // ---- deepid/kernels/detail/xsimd.hpp ----
 // The one place deepid includes xsimd (its API changed across 7.x-8.x-11.x).
 #include <xsimd/xsimd.hpp>
@@ -1177,6 +1209,11 @@ void pad_input(const conv_geometry& g, const T* in, T* padded, std::size_t n) {
   });
 }
 
+// Samples per work item where a tile spans several samples (forward and
+// d(input) of layers with tiny regions): large enough that a bank's weights
+// are read from memory a few times per batch, small enough to share out.
+inline constexpr std::size_t forward_sample_block = 64;
+
 template <class T, conv_geometry G, std::size_t Pool, bool Relu>
 void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_weights<T>& packed,
                        conv_workspace<T>& ws) {
@@ -1199,6 +1236,40 @@ void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_wei
   const T* weights = packed.weights.data();
   const T* bias = packed.bias.data();
 
+  if constexpr (tile.samples > 1) {
+    // Regions of a position or two (locally connected): a bank's weights
+    // (K x Cout, 1.8 MB for DeepID3's top layers) outgrow the L2, so an item
+    // is a bank over a block of samples, and it walks the channel chunks
+    // outside the samples: each chunk's slice of the weights is read from
+    // memory once per block and from cache for the block's samples.
+    const std::size_t blocks = (n + forward_sample_block - 1) / forward_sample_block;
+    parallel_for(blocks * G.banks(), [&](std::size_t item) {
+      const std::size_t bank = item % G.banks(), s0 = (item / G.banks()) * forward_sample_block;
+      const std::size_t s1 = std::min(n, s0 + forward_sample_block);
+      const T* w = weights + bank * G.patch() * cp;
+      const T* b = bias + bank * cp;
+      unroll<plan.chunks()>([&](auto k) {
+        constexpr std::size_t c0 = k * plan.chunk;
+        constexpr std::size_t vc = k + 1 == plan.chunks() ? plan.last_chunk() : plan.chunk;
+        for (std::size_t t = 0; t < tiles; ++t) {
+          const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * tile.rows;
+          const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * tile.cols;
+          for (std::size_t s = s0; s < s1;) {
+            const T* src = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+            T* dst = out + ((s * oh + y) * ow + x) * G.cout;
+            if (s + tile.samples <= s1) {
+              forward_tile<T, G, tile, c0, vc, 1, Relu>(src, dst, w, b);
+              s += tile.samples;
+            } else {
+              forward_tile<T, G, single, c0, vc, 1, Relu>(src, dst, w, b);
+              ++s;
+            }
+          }
+        }
+      });
+    });
+    return;
+  }
   parallel_for(groups * G.banks() * tiles, [&](std::size_t item) {
     const std::size_t group = item / (G.banks() * tiles), bank = (item / tiles) % G.banks();
     const std::size_t t = item % tiles;
@@ -1237,20 +1308,24 @@ template <class T, std::size_t Cout, bool Relu>
   });
 }
 
-// d(weights) of one bank over the positions of samples [s0, s1), for the
-// block of K values [j0, j0 + KB) of kernel row ky and channel vectors
-// [C0, C0 + VC); written (not added) to `dw` ([K][Cout padded]).
+// d(weights) of one bank over rows [r0, r1) of its region in samples
+// [s0, s1), for the block of K values [j0, j0 + KB) of kernel row ky and
+// channel vectors [C0, C0 + VC); written to `dw` ([K][Cout padded]), or
+// added to it when `accumulate`.
 template <class T, conv_geometry G, std::size_t KB, std::size_t C0, std::size_t VC>
 inline void weight_grad_block(const T* in, const T* dz, T* dw, std::size_t bank, std::size_t s0, std::size_t s1,
-                              std::size_t ky, std::size_t j0) {
+                              std::size_t r0, std::size_t r1, std::size_t ky, std::size_t j0, bool accumulate) {
   using vec = xsimd::batch<T>;
   constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout);
+  T* target = dw + (ky * G.kernel * G.cin + j0) * cp + C0 * width;
   vec acc[KB][VC];
-  unroll<KB>([&](auto k) { unroll<VC>([&](auto v) { acc[k][v] = vec(T(0)); }); });
+  unroll<KB>([&](auto k) {
+    unroll<VC>([&](auto v) { acc[k][v] = accumulate ? vec::load_aligned(target + k * cp + v * width) : vec(T(0)); });
+  });
   const std::size_t y0 = (bank / G.grid_cols) * G.region_h(), x0 = (bank % G.grid_cols) * G.region_w();
   const std::size_t shift = ky * G.padded_w() * G.cin + j0;
   for (std::size_t s = s0; s < s1; ++s)
-    for (std::size_t y = y0; y < y0 + G.region_h(); ++y)
+    for (std::size_t y = y0 + r0; y < y0 + r1; ++y)
       for (std::size_t x = x0; x < x0 + G.region_w(); ++x) {
         const T* a = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin + shift;
         const T* d = dz + ((s * G.out_h() + y) * G.out_w() + x) * cp + C0 * width;
@@ -1262,7 +1337,6 @@ inline void weight_grad_block(const T* in, const T* dz, T* dw, std::size_t bank,
           unroll<VC>([&](auto v) { acc[k][v] = xsimd::fma(av, dv[v], acc[k][v]); });
         });
       }
-  T* target = dw + (ky * G.kernel * G.cin + j0) * cp + C0 * width;
   unroll<KB>([&](auto k) { unroll<VC>([&](auto v) { acc[k][v].store_aligned(target + k * cp + v * width); }); });
 }
 
@@ -1380,24 +1454,40 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
   ws.partial.resize(partial_sets * G.banks() * bank_partial);
   if (dinp) {
     // d(input) reads each bank's weights as [ky][co][kernel row], padded.
-    ws.wt.assign(G.banks() * G.kernel * G.cout * rp, T(0));
-    for (std::size_t b = 0; b < G.banks(); ++b)
-      for (std::size_t ky = 0; ky < G.kernel; ++ky)
-        for (std::size_t j = 0; j < run; ++j)
-          for (std::size_t co = 0; co < G.cout; ++co)
-            ws.wt[((b * G.kernel + ky) * G.cout + co) * rp + j] = weights[(b * k + ky * run + j) * G.cout + co];
+    // The padding lanes stay zero from the first call (same geometry).
+    if (ws.wt.size() != G.banks() * G.kernel * G.cout * rp) ws.wt.assign(G.banks() * G.kernel * G.cout * rp, T(0));
+    parallel_for(G.banks() * G.kernel, [&](std::size_t item) {
+      const std::size_t b = item / G.kernel, ky = item % G.kernel;
+      detail::transpose_into(weights + (b * k + ky * run) * G.cout, G.cout, G.cout, run,
+                             ws.wt.data() + item * G.cout * rp, rp);
+    });
   }
   T* dz = ws.dz.data();
 
   // One bank's d(weights) and d(bias) over samples [s0, s1), written to dw.
+  // Large regions go a few rows at a time, every block of K values over
+  // those rows before the next rows: their d(output) stays in L1 for all the
+  // passes instead of streaming from memory once per pass. The partial sums
+  // wait in dw between row blocks, so each sum keeps its order.
+  constexpr std::size_t block_rows = std::clamp<std::size_t>(64 / G.region_w(), 1, G.region_h());
+  constexpr bool row_blocks = G.region_positions() > 64;
   const auto bank_gradients = [&](std::size_t bank, std::size_t s0, std::size_t s1, T* dw) {
-    for (std::size_t ky = 0; ky < G.kernel; ++ky)
-      for (std::size_t j0 = 0; j0 < run; j0 += kb)
-        detail::unroll<wplan.chunks()>([&](auto ck) {
-          constexpr std::size_t c0 = ck * wplan.chunk;
-          constexpr std::size_t vc = ck + 1 == wplan.chunks() ? wplan.last_chunk() : wplan.chunk;
-          detail::weight_grad_block<T, G, kb, c0, vc>(in, dz, dw, bank, s0, s1, ky, j0);
-        });
+    const auto rows_of = [&](std::size_t sa, std::size_t sb, std::size_t r0, std::size_t r1, bool accumulate) {
+      for (std::size_t ky = 0; ky < G.kernel; ++ky)
+        for (std::size_t j0 = 0; j0 < run; j0 += kb)
+          detail::unroll<wplan.chunks()>([&](auto ck) {
+            constexpr std::size_t c0 = ck * wplan.chunk;
+            constexpr std::size_t vc = ck + 1 == wplan.chunks() ? wplan.last_chunk() : wplan.chunk;
+            detail::weight_grad_block<T, G, kb, c0, vc>(in, dz, dw, bank, sa, sb, r0, r1, ky, j0, accumulate);
+          });
+    };
+    if constexpr (row_blocks) {
+      for (std::size_t s = s0; s < s1; ++s)
+        for (std::size_t r = 0; r < G.region_h(); r += block_rows)
+          rows_of(s, s + 1, r, std::min(G.region_h(), r + block_rows), s != s0 || r != 0);
+    } else {
+      rows_of(s0, s1, 0, G.region_h(), false);
+    }
     // d(bias): sum of dz over the bank's positions.
     for (std::size_t v = 0; v < cp / width; ++v) {
       vec sum(T(0));
@@ -1418,7 +1508,7 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
       T* partial = ws.partial.data() + c * G.banks() * bank_partial;
       for (std::size_t bank = 0; bank < G.banks(); ++bank) bank_gradients(bank, s0, s1, partial + bank * bank_partial);
     }
-    if (!dinp) return;
+    if (!dinp || itile.samples > 1) return;
     // Groups of itile.samples samples, then the rest one by one; each
     // sample's d(input) is summed in the same order either way.
     constexpr detail::conv_tile single{1, itile.rows, itile.cols};
@@ -1438,6 +1528,43 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
       s += group ? itile.samples : 1;
     }
   });
+
+  // d(input) of layers with tiny regions, as in the forward pass: an item is
+  // a block of samples, walking each bank's weights a chunk of vectors at a
+  // time with the block's samples inside. Each sample's sums keep the order
+  // of the loop above (bank after bank, all output channels per tile).
+  if constexpr (itile.samples > 1) {
+    if (dinp) {
+      constexpr detail::conv_tile single{1, itile.rows, itile.cols};
+      constexpr std::size_t tile_cols = G.region_w() / itile.cols, tiles = (G.region_h() / itile.rows) * tile_cols;
+      constexpr std::size_t block = detail::forward_sample_block;
+      parallel_for((n + block - 1) / block, [&](std::size_t item) {
+        const std::size_t s0 = item * block, s1 = std::min(n, s0 + block);
+        for (std::size_t bank = 0; bank < G.banks(); ++bank) {
+          const T* w = ws.wt.data() + bank * G.kernel * G.cout * rp;
+          detail::unroll<iplan.chunks()>([&](auto ck) {
+            constexpr std::size_t r0 = ck * iplan.chunk;
+            constexpr std::size_t vr = ck + 1 == iplan.chunks() ? iplan.last_chunk() : iplan.chunk;
+            for (std::size_t t = 0; t < tiles; ++t) {
+              const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * itile.rows;
+              const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * itile.cols;
+              for (std::size_t s = s0; s < s1;) {
+                const T* d = dz + ((s * G.out_h() + y) * G.out_w() + x) * cp;
+                T* target = dinp + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+                if (s + itile.samples <= s1) {
+                  detail::input_grad_tile<T, G, itile, r0, vr>(d, target, w);
+                  s += itile.samples;
+                } else {
+                  detail::input_grad_tile<T, G, single, r0, vr>(d, target, w);
+                  ++s;
+                }
+              }
+            }
+          });
+        }
+      });
+    }
+  }
 
   if constexpr (by_bank)
     parallel_for(G.banks(), [&](std::size_t bank) { bank_gradients(bank, 0, n, ws.partial.data() + bank * bank_partial); });
@@ -1841,7 +1968,8 @@ DEEPID_NAMESPACE_END
 // dropout<Rate>: in training, zeroes each value with probability Rate and
 // scales the rest by 1/(1-Rate) (inverted dropout), so inference is the
 // identity. Masks come from a counter-based hash of (seed, call, index):
-// the same seed gives the same masks whatever the thread count.
+// the same seed gives the same masks whatever the thread count, and
+// set_random_stream replaces the seed.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -1872,6 +2000,10 @@ class dropout_layer : public parameterless<T> {
   static std::string name() { return Spec::name(); }
 
   void init(T*, rng& gen) { seed_ = gen.next(); }
+  // The masks of the next training passes follow from `key` alone (not the
+  // initialisation seed, which a checkpoint does not hold): a trainer keys
+  // them by its position so that a resumed run draws the same masks.
+  void set_random_stream(std::uint64_t key) { seed_ = key, calls_ = 0; }
 
   void forward(const pass_buffers<T, 1>& b, const T*, mode m) {
     const std::size_t count = b.batch * out_shape.size();
@@ -1971,19 +2103,21 @@ void relu_backward(const T* out, const T* dout, T* din, std::size_t count) {
 }  // namespace kernels
 DEEPID_NAMESPACE_END
 // ---- deepid/kernels/dense.hpp ----
-// Fully connected kernels: register-tiled xsimd GEMMs on row-major data.
+// Fully connected kernels: one register-tiled, cache-blocked xsimd GEMM on
+// row-major data, used for all three passes:
+//  - forward    out[n x O] (+)= in[n x I] * W[I x O]
+//  - d(weights) dW[I x O]  += in^T * dz
+//  - d(input)   din[n x I] += dz * W^T
+// Operands are read through strided views, so the transposes are never made
+// whole: a block of the transposed operand is packed into a panel when a
+// tile needs it.
 //
 // deepid's own rather than Eigen's because Eigen picks its K blocking from
 // the thread count (kc is capped at 320 when it runs threaded), so its sums,
-// and hence every feature, changed with the thread count. Here each output
-// value is summed in one fixed order, and work is split into fixed blocks.
-//  - forward   out[n x O] (+)= in[n x I] * W[I x O]: tiles of 4 rows x a few
-//    vectors of O, summed over I with broadcasts of `in`;
-//  - d(weights) dW[I x O] += in^T dz: tiles of 4 rows of I x vectors of O,
-//    summed over the samples;
-//  - d(input) din[n x I] += dz W^T: tiles of 4 samples x Q rows of W, summed
-//    over O as vector dot products, in fixed blocks of O (cache-sized),
-//    each block's lanes reduced then added.
+// and hence every feature, changed with the thread count. Here every output
+// value is one FMA chain over k = 0 .. K-1 in order: blocking over K stores
+// and reloads the partial sum, which changes nothing, so the results are the
+// same for any blocking and any thread count.
 #include <algorithm>
 #include <cstddef>
 
@@ -2010,18 +2144,24 @@ inline void use_eigen_threads() {
 
 namespace detail {
 
-// Tiles of forward and d(weights): rows x vectors of O, chosen so that the
-// accumulators fill the registers and a column block of W over I ~ 160
-// stays in L1.
-inline constexpr std::size_t dense_rows = simd_registers == 32 ? 6 : 3;
-inline constexpr std::size_t dense_vectors = simd_registers == 32 ? 4 : 3;
-inline constexpr std::size_t dense_row_group = 24;  // rows per work item
-// d(input) tiles: 4 samples x Q rows of W, one vector accumulator per
-// output summed along O, its lanes added once per block of O. (Not
-// xsimd::haddp: in xsimd 8.1 it permutes lanes on AVX-512.)
-inline constexpr std::size_t dot_rows = 4;
-inline constexpr std::size_t dot_cols = simd_registers == 32 ? 5 : 2;
-inline constexpr std::size_t dot_block = 1024;  // O values per block: the tile's rows stay in L1
+// Register tile: rows x vectors of columns, so that the accumulators, one
+// row of B's vectors and a broadcast fill the registers.
+inline constexpr std::size_t gemm_rows = simd_registers == 32 ? 6 : 3;
+inline constexpr std::size_t gemm_vectors = simd_registers == 32 ? 4 : 3;
+// K block: a packed panel of kc x (up to gemm_panel_bytes) stays in L2 while
+// every row tile of a work item streams it.
+inline constexpr std::size_t gemm_kc = 256;
+inline constexpr std::size_t gemm_panel_bytes = 256 * 1024;
+// Rows per work item when A has to be packed (it is read transposed).
+inline constexpr std::size_t gemm_packed_rows = 32 * gemm_rows;
+
+// Element (i, j) of a matrix at data[i * row + j * col].
+template <class T>
+struct matrix_view {
+  const T* data;
+  std::size_t row, col;
+  const T& operator()(std::size_t i, std::size_t j) const { return data[i * row + j * col]; }
+};
 
 // Calls f.template operator()<V>() with V = v, for 1 <= v <= Max.
 template <std::size_t Max, class F>
@@ -2031,98 +2171,138 @@ template <std::size_t Max, class F>
   });
 }
 
-// out rows [0, P) x vectors [0, V) (+)= in * w; `in` has row stride I, `out`
-// row stride O, `w` w_stride. Initial value: out (accumulate), else bias, else 0.
+// out rows [0, P) x vectors [0, V) (+)= a * b over k in [0, K); `a` has row
+// stride a_row (k contiguous), `b` row stride b_row, `out` row stride
+// out_row. Initial value: out (accumulate), else bias, else 0.
 template <class T, std::size_t P, std::size_t V>
-inline void dense_tile(std::size_t I, std::size_t O, const T* in, T* out, const T* w, std::size_t w_stride,
-                       const T* bias, bool accumulate) {
+inline void gemm_tile(std::size_t K, const T* a, std::size_t a_row, const T* b, std::size_t b_row, T* out,
+                      std::size_t out_row, const T* bias, bool accumulate) {
   using vec = xsimd::batch<T>;
   constexpr std::size_t width = simd_width<T>;
   vec acc[P][V];
   unroll<P>([&](auto q) {
     unroll<V>([&](auto v) {
-      acc[q][v] = accumulate ? vec::load_unaligned(out + q * O + v * width)
+      acc[q][v] = accumulate ? vec::load_unaligned(out + q * out_row + v * width)
                              : (bias ? vec::load_unaligned(bias + v * width) : vec(T(0)));
     });
   });
-  for (std::size_t k = 0; k < I; ++k) {
-    vec wv[V];
-    unroll<V>([&](auto v) { wv[v] = vec::load_unaligned(w + k * w_stride + v * width); });
+  for (std::size_t k = 0; k < K; ++k) {
+    vec bv[V];
+    unroll<V>([&](auto v) { bv[v] = vec::load_unaligned(b + k * b_row + v * width); });
     unroll<P>([&](auto q) {
-      const vec a(in[q * I + k]);
-      unroll<V>([&](auto v) { acc[q][v] = xsimd::fma(a, wv[v], acc[q][v]); });
+      const vec av(a[q * a_row + k]);
+      unroll<V>([&](auto v) { acc[q][v] = xsimd::fma(av, bv[v], acc[q][v]); });
     });
   }
-  unroll<P>([&](auto q) { unroll<V>([&](auto v) { acc[q][v].store_unaligned(out + q * O + v * width); }); });
-}
-
-// dW rows [0, P) x vectors [0, V) += sum_s in[s][row] * dz[s][...]; `in`
-// points at column `row 0` (row stride I), dz (row stride dz_stride) and dw
-// (row stride O) at the first column.
-template <class T, std::size_t P, std::size_t V>
-inline void weight_grad_tile(std::size_t I, std::size_t O, std::size_t n, const T* in, const T* dz,
-                             std::size_t dz_stride, T* dw) {
-  using vec = xsimd::batch<T>;
-  constexpr std::size_t width = simd_width<T>;
-  vec acc[P][V];
-  unroll<P>([&](auto p) { unroll<V>([&](auto v) { acc[p][v] = vec(T(0)); }); });
-  for (std::size_t s = 0; s < n; ++s) {
-    vec d[V];
-    unroll<V>([&](auto v) { d[v] = vec::load_unaligned(dz + s * dz_stride + v * width); });
-    unroll<P>([&](auto p) {
-      const vec a(in[s * I + p]);
-      unroll<V>([&](auto v) { acc[p][v] = xsimd::fma(a, d[v], acc[p][v]); });
-    });
-  }
-  unroll<P>([&](auto p) {
-    unroll<V>([&](auto v) {
-      T* target = dw + p * O + v * width;
-      (vec::load_unaligned(target) + acc[p][v]).store_unaligned(target);
-    });
+  unroll<P>([&](auto q) {
+    unroll<V>([&](auto v) { acc[q][v].store_unaligned(out + q * out_row + v * width); });
   });
 }
 
-// din[s][i] += sum_o dz[s][o] * w[i][o] over o in [0, count) (count a
-// multiple of the width), for P samples x Q rows of w.
-template <class T, std::size_t P, std::size_t Q>
-inline void input_grad_tile(std::size_t I, std::size_t O, std::size_t count, const T* dz, const T* w, T* din) {
-  using vec = xsimd::batch<T>;
-  constexpr std::size_t width = simd_width<T>;
-  vec acc[P * Q];
-  unroll<P * Q>([&](auto i) { acc[i] = vec(T(0)); });
-  for (std::size_t o = 0; o < count; o += width) {
-    vec d[P];
-    unroll<P>([&](auto p) { d[p] = vec::load_unaligned(dz + p * O + o); });
-    unroll<Q>([&](auto q) {
-      const vec wv = vec::load_unaligned(w + q * O + o);
-      unroll<P>([&](auto p) { acc[p * Q + q] = xsimd::fma(d[p], wv, acc[p * Q + q]); });
-    });
-  }
-  unroll<P * Q>([&](auto i) { din[(i / Q) * I + i % Q] += xsimd::hadd(acc[i]); });
-}
-
-// Per-thread scratch memory, kept between calls.
-template <class T>
+// Per-thread scratch memory, kept between calls; `slot` keeps two panels of
+// one thread apart.
+template <class T, int Slot>
 T* scratch(std::size_t count) {
   thread_local buffer<T> memory;
   if (memory.size() < count) memory.resize(count);
   return memory.data();
 }
 
-// Copies columns [0, cols) of `rows` rows (stride `stride`) into a contiguous
-// panel. Rows of a large matrix are pages apart, so a tile reading them in
-// place spends its time in TLB misses; a panel is read sequentially.
+// out[rows x cols] (+)= A[rows x K] * B[K x cols] over the columns that fill
+// whole vectors; `bias` (may be null) initialises out when not accumulating.
 template <class T>
-const T* pack_panel(const T* src, std::size_t rows, std::size_t stride, std::size_t cols) {
-  T* panel = scratch<T>(rows * cols);
-  for (std::size_t r = 0; r < rows; ++r) std::copy_n(src + r * stride, cols, panel + r * cols);
-  return panel;
+void gemm(std::size_t rows, std::size_t cols, std::size_t K, matrix_view<T> A, matrix_view<T> B, T* out,
+          std::size_t out_row, const T* bias, bool accumulate) {
+  constexpr std::size_t width = simd_width<T>, P = gemm_rows, V = gemm_vectors, block_cols = V * width;
+  const std::size_t vectors = cols / width;
+  if (vectors == 0 || rows == 0) return;
+  if (K == 0) {
+    if (!accumulate)
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < vectors * width; ++c) out[r * out_row + c] = bias ? bias[c] : T(0);
+    return;
+  }
+  const std::size_t col_blocks = (vectors + V - 1) / V;
+  const std::size_t kc = std::min(K, gemm_kc);
+  // A is packed when it is read transposed (k not contiguous); B whenever
+  // several row tiles read it or it is read transposed.
+  const bool pack_a = A.col != 1;
+  const std::size_t threads = std::size_t(num_threads());
+  std::size_t group = pack_a ? std::min(rows, gemm_packed_rows) : rows;
+  std::size_t row_groups = (rows + group - 1) / group;
+  // Column blocks per item: as many as the panel budget allows while there
+  // are at least two items per thread.
+  const std::size_t max_blocks = std::max<std::size_t>(1, gemm_panel_bytes / (kc * block_cols * sizeof(T)));
+  std::size_t span = max_blocks;
+  while (span > 1 && row_groups * ((col_blocks + span - 1) / span) < 2 * threads) span /= 2;
+  std::size_t spans = (col_blocks + span - 1) / span;
+  if (row_groups * spans < 2 * threads && !pack_a && rows >= 8 * P) {
+    group = std::max<std::size_t>(4 * P, (rows / (2 * threads) + P - 1) / P * P);
+    row_groups = (rows + group - 1) / group;
+  }
+
+  parallel_for(row_groups * spans, [&](std::size_t item) {
+    const std::size_t r0 = (item / spans) * group, r1 = std::min(rows, r0 + group);
+    const std::size_t cb0 = (item % spans) * span, cb1 = std::min(col_blocks, cb0 + span);
+    const bool b_packed = B.col != 1 || r1 - r0 >= 2 * P;
+    T* b_panel = b_packed ? scratch<T, 0>(kc * (cb1 - cb0) * block_cols) : nullptr;
+    T* a_panel = pack_a ? scratch<T, 1>(group * kc) : nullptr;
+    for (std::size_t k0 = 0; k0 < K; k0 += kc) {
+      const std::size_t kn = std::min(kc, K - k0);
+      const bool first = k0 == 0;
+      if (pack_a)
+        for (std::size_t k = 0; k < kn; ++k)
+          for (std::size_t r = r0; r < r1; ++r) a_panel[(r - r0) * kn + k] = A(r, k0 + k);
+      // Panel of column block cb: kn rows of its (up to V) vectors.
+      const auto vectors_of = [&](std::size_t cb) { return std::min(V, vectors - cb * V); };
+      if (b_packed)
+        for (std::size_t cb = cb0; cb < cb1; ++cb) {
+          const std::size_t c0 = cb * block_cols, cw = vectors_of(cb) * width;
+          T* panel = b_panel + (cb - cb0) * kc * block_cols;
+          if (B.col == 1)
+            for (std::size_t k = 0; k < kn; ++k) std::copy_n(&B(k0 + k, c0), cw, panel + k * cw);
+          else
+            transpose_into(&B(k0, c0), B.col, kn, cw, panel, cw);
+        }
+      for (std::size_t r = r0; r < r1;) {
+        const bool full = r + P <= r1;
+        const T* a = pack_a ? a_panel + (r - r0) * kn : &A(r, k0);
+        const std::size_t a_row = pack_a ? kn : A.row;
+        for (std::size_t cb = cb0; cb < cb1; ++cb) {
+          const std::size_t c0 = cb * block_cols, v = vectors_of(cb);
+          const T* b = b_packed ? b_panel + (cb - cb0) * kc * block_cols : &B(k0, c0);
+          const std::size_t b_row = b_packed ? v * width : B.row;
+          const T* init = first && bias ? bias + c0 : nullptr;
+          const bool acc = accumulate || !first;
+          dispatch_vectors<V>(v, [&]<std::size_t Vs>() {
+            if (full) gemm_tile<T, P, Vs>(kn, a, a_row, b, b_row, out + r * out_row + c0, out_row, init, acc);
+            else gemm_tile<T, 1, Vs>(kn, a, a_row, b, b_row, out + r * out_row + c0, out_row, init, acc);
+          });
+        }
+        r += full ? P : 1;
+      }
+    }
+  });
 }
 
-// Rows per work item: all rows (one panel per column block) when there are
-// enough column blocks to share out, else groups (more items, small panels).
-inline std::size_t dense_group_rows(std::size_t rows, std::size_t col_blocks) {
-  return col_blocks >= 8 ? std::max<std::size_t>(rows, 1) : dense_row_group;
+// The columns past the last whole vector (none for DeepID's sizes), in the
+// same order of k.
+template <class T>
+void gemm_tail(std::size_t rows, std::size_t cols, std::size_t K, matrix_view<T> A, matrix_view<T> B, T* out,
+               std::size_t out_row, const T* bias, bool accumulate) {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = cols / simd_width<T> * simd_width<T>; c < cols; ++c) {
+      T acc = accumulate ? out[r * out_row + c] : (bias ? bias[c] : T(0));
+      for (std::size_t k = 0; k < K; ++k) acc += A(r, k) * B(k, c);
+      out[r * out_row + c] = acc;
+    }
+}
+
+template <class T>
+void gemm_all(std::size_t rows, std::size_t cols, std::size_t K, matrix_view<T> A, matrix_view<T> B, T* out,
+              std::size_t out_row, const T* bias, bool accumulate) {
+  gemm(rows, cols, K, A, B, out, out_row, bias, accumulate);
+  gemm_tail(rows, cols, K, A, B, out, out_row, bias, accumulate);
 }
 
 }  // namespace detail
@@ -2132,35 +2312,8 @@ inline std::size_t dense_group_rows(std::size_t rows, std::size_t col_blocks) {
 template <class T>
 void dense_forward(std::size_t in_size, std::size_t out_size, const T* in, T* out, std::size_t n, const T* weights,
                    const T* bias, bool accumulate) {
-  constexpr std::size_t width = simd_width<T>, P = detail::dense_rows, V = detail::dense_vectors;
-  const std::size_t I = in_size, O = out_size, vectors = O / width;
-  const std::size_t col_blocks = (vectors + V - 1) / V;
-  const std::size_t group = detail::dense_group_rows(n, col_blocks), row_groups = (n + group - 1) / group;
-  parallel_for(col_blocks * row_groups, [&](std::size_t item) {
-    const std::size_t cb = item / row_groups, rg = item % row_groups;
-    const std::size_t c = cb * V * width, v = std::min(V, vectors - cb * V);
-    const std::size_t r0 = rg * group, r1 = std::min(n, r0 + group);
-    const T* b = bias ? bias + c : nullptr;
-    // Several tiles read this block of W: pack it once.
-    const bool pack = r1 - r0 >= 2 * P;
-    const T* w = pack ? detail::pack_panel(weights + c, I, O, v * width) : weights + c;
-    const std::size_t w_stride = pack ? v * width : O;
-    for (std::size_t r = r0; r < r1;) {
-      const bool full = r + P <= r1;
-      detail::dispatch_vectors<V>(v, [&]<std::size_t Vs>() {
-        if (full) detail::dense_tile<T, P, Vs>(I, O, in + r * I, out + r * O + c, w, w_stride, b, accumulate);
-        else detail::dense_tile<T, 1, Vs>(I, O, in + r * I, out + r * O + c, w, w_stride, b, accumulate);
-      });
-      r += full ? P : 1;
-    }
-  });
-  // Columns past the last full vector (none for DeepID's sizes).
-  for (std::size_t s = 0; s < n; ++s)
-    for (std::size_t o = vectors * width; o < O; ++o) {
-      T acc = accumulate ? out[s * O + o] : (bias ? bias[o] : T(0));
-      for (std::size_t k = 0; k < I; ++k) acc += in[s * I + k] * weights[k * O + o];
-      out[s * O + o] = acc;
-    }
+  detail::gemm_all<T>(n, out_size, in_size, {in, in_size, 1}, {weights, out_size, 1}, out, out_size, bias,
+                      accumulate);
 }
 
 // Adds dweights += in^T dz, dbias += colsum(dz) (when not null), din += dz
@@ -2169,79 +2322,22 @@ template <class T>
 void dense_backward(std::size_t in_size, std::size_t out_size, const T* in, const T* dz, T* din, std::size_t n,
                     const T* weights, T* dweights, T* dbias) {
   using vec = xsimd::batch<T>;
-  constexpr std::size_t width = simd_width<T>, P = detail::dense_rows, V = detail::dense_vectors;
-  const std::size_t I = in_size, O = out_size, vectors = O / width, main = vectors * width;
-  const std::size_t col_blocks = (vectors + V - 1) / V;
-  const std::size_t group = detail::dense_group_rows(I, col_blocks), row_groups = (I + group - 1) / group;
-
-  // d(weights): tiles over (rows of I) x (vectors of O), summed over samples;
-  // the block of dz they all read is packed once per item.
-  parallel_for(col_blocks * row_groups, [&](std::size_t item) {
-    const std::size_t cb = item / row_groups, rg = item % row_groups;
-    const std::size_t c = cb * V * width, v = std::min(V, vectors - cb * V);
-    const std::size_t k0 = rg * group, k1 = std::min(I, k0 + group);
-    const bool pack = k1 - k0 >= 2 * P;
-    const T* d = pack ? detail::pack_panel(dz + c, n, O, v * width) : dz + c;
-    const std::size_t d_stride = pack ? v * width : O;
-    for (std::size_t k = k0; k < k1;) {
-      const bool full = k + P <= k1;
-      detail::dispatch_vectors<V>(v, [&]<std::size_t Vs>() {
-        if (full) detail::weight_grad_tile<T, P, Vs>(I, O, n, in + k, d, d_stride, dweights + k * O + c);
-        else detail::weight_grad_tile<T, 1, Vs>(I, O, n, in + k, d, d_stride, dweights + k * O + c);
-      });
-      k += full ? P : 1;
-    }
-    if (dbias && rg == 0)
-      for (std::size_t j = 0; j < v; ++j) {
+  constexpr std::size_t width = simd_width<T>;
+  const std::size_t I = in_size, O = out_size;
+  detail::gemm_all<T>(I, O, n, {in, 1, I}, {dz, O, 1}, dweights, O, nullptr, true);
+  if (dbias) {
+    const std::size_t vectors = O / width;
+    parallel_for((vectors + 15) / 16, [&](std::size_t item) {
+      for (std::size_t j = item * 16; j < std::min(vectors, item * 16 + 16); ++j) {
         vec sum(T(0));
-        for (std::size_t s = 0; s < n; ++s) sum += vec::load_unaligned(dz + s * O + c + j * width);
-        (vec::load_unaligned(dbias + c + j * width) + sum).store_unaligned(dbias + c + j * width);
+        for (std::size_t s = 0; s < n; ++s) sum += vec::load_unaligned(dz + s * O + j * width);
+        (vec::load_unaligned(dbias + j * width) + sum).store_unaligned(dbias + j * width);
       }
-  });
-  for (std::size_t k = 0; k < I; ++k)
-    for (std::size_t o = main; o < O; ++o) {
-      T acc = T(0);
-      for (std::size_t s = 0; s < n; ++s) acc += in[s * I + k] * dz[s * O + o];
-      dweights[k * O + o] += acc;
-    }
-  if (dbias)
-    for (std::size_t o = main; o < O; ++o)
+    });
+    for (std::size_t o = vectors * width; o < O; ++o)
       for (std::size_t s = 0; s < n; ++s) dbias[o] += dz[s * O + o];
-  if (!din) return;
-
-  // d(input): items are groups of samples x groups of rows of W; each walks
-  // O in fixed blocks so its rows stay in cache.
-  constexpr std::size_t DP = detail::dot_rows, Q = detail::dot_cols, sample_group = 32, w_group = 16 * Q;
-  const std::size_t sample_groups = (n + sample_group - 1) / sample_group;
-  const std::size_t w_groups = (I + w_group - 1) / w_group;
-  parallel_for(sample_groups * w_groups, [&](std::size_t item) {
-    const std::size_t s0 = (item / w_groups) * sample_group, s1 = std::min(n, s0 + sample_group);
-    const std::size_t i0 = (item % w_groups) * w_group, i1 = std::min(I, i0 + w_group);
-    for (std::size_t o = 0; o < main; o += detail::dot_block) {
-      const std::size_t count = std::min(detail::dot_block, main - o);
-      for (std::size_t s = s0; s < s1;) {
-        const std::size_t p = s + DP <= s1 ? DP : 1;
-        for (std::size_t i = i0; i < i1;) {
-          const std::size_t q = i + Q <= i1 ? Q : 1;
-          const T* d = dz + s * O + o;
-          const T* w = weights + i * O + o;
-          T* target = din + s * I + i;
-          if (p == DP && q == Q) detail::input_grad_tile<T, DP, Q>(I, O, count, d, w, target);
-          else if (p == DP) detail::input_grad_tile<T, DP, 1>(I, O, count, d, w, target);
-          else if (q == Q) detail::input_grad_tile<T, 1, Q>(I, O, count, d, w, target);
-          else detail::input_grad_tile<T, 1, 1>(I, O, count, d, w, target);
-          i += q;
-        }
-        s += p;
-      }
-    }
-    for (std::size_t s = s0; s < s1; ++s)
-      for (std::size_t i = i0; i < i1; ++i) {
-        T acc = T(0);
-        for (std::size_t o = main; o < O; ++o) acc += dz[s * O + o] * weights[i * O + o];
-        din[s * I + i] += acc;
-      }
-  });
+  }
+  if (din) detail::gemm_all<T>(n, I, O, {dz, O, 1}, {weights, 1, O}, din, I, nullptr, true);
 }
 
 }  // namespace kernels
@@ -3718,6 +3814,16 @@ class model {
     want_input_grad_ = dinput_nchw != nullptr;
     backward_from<layer_count>();
     if (dinput_nchw) to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape);
+  }
+
+  // Re-keys the random draws of the layers that have them (dropout masks):
+  // the next training passes draw from (key, layer index) only. A trainer
+  // keys them by (epoch, batch), so a resumed run draws what an
+  // uninterrupted one would have.
+  void set_random_stream(std::uint64_t key) {
+    for_each_layer([&]<std::size_t I>(auto& layer) {
+      if constexpr (requires { layer.set_random_stream(key); }) layer.set_random_stream(mix64(key ^ mix64(I + 1)));
+    });
   }
 
   // Frees the activation buffers, which grow to the largest batch seen; the
@@ -5570,6 +5676,68 @@ class lfw_dataset {
 
 }  // namespace face
 DEEPID_NAMESPACE_END
+// ---- deepid/face/occlusion.hpp ----
+// Test-time occlusion of the aligned face (the DeepID2+ robustness study):
+// a black bar over the bottom part of the face, or one black n x n block at
+// a random position. Both are defined on the canonical canvas of the
+// alignment template (96 x 112 pixels, face/alignment.hpp) and applied to the
+// original image through the face's alignment, so every patch cut from the
+// image afterwards sees the same occluded face, whatever its scale.
+//
+// - bottom bar, fraction f: every pixel whose canonical y lies in the bottom
+//   ceil(f * 112) rows of the canvas or below it (the bar runs across the
+//   whole width, so large patches that reach past the canvas see it too);
+// - block of n pixels: the canvas square [x0, x0 + n) x [y0, y0 + n), x0 and
+//   y0 uniform over the positions that keep it inside the canvas.
+// A pixel is occluded when its centre maps into the region.
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+// A rectangle of the canonical canvas, [x0, x1) x [y0, y1); y1 may be
+// unbounded (a bar to the bottom).
+struct canvas_region {
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  bool contains(point2 p) const { return p.x >= x0 && p.x < x1 && p.y >= y0 && p.y < y1; }
+};
+
+// The bottom bar covering `fraction` (0..1) of the canvas height.
+inline canvas_region bottom_bar(double fraction, const alignment_template& t = {}) {
+  if (!(fraction >= 0 && fraction <= 1)) throw error("occlusion: the bar's fraction must lie in [0, 1]");
+  const double rows = std::ceil(fraction * t.height - 1e-9);
+  return {-1e300, double(t.height) - rows, 1e300, 1e300};
+}
+
+// One `size` x `size` block at a position drawn from `gen`, inside the canvas.
+inline canvas_region random_block(int size, rng& gen, const alignment_template& t = {}) {
+  if (size < 1 || size > t.width || size > t.height)
+    throw error("occlusion: a block of " + std::to_string(size) + " pixels does not fit the " +
+                std::to_string(t.width) + "x" + std::to_string(t.height) + " aligned face");
+  const int x0 = int(gen.next() % std::uint64_t(t.width - size + 1));
+  const int y0 = int(gen.next() % std::uint64_t(t.height - size + 1));
+  return {double(x0), double(y0), double(x0 + size), double(y0 + size)};
+}
+
+// Blacks out (in place) the pixels of `image` whose centres the face's
+// alignment maps into `region`.
+inline void occlude(cv::Mat& image, const landmarks5& l, const canvas_region& region, const alignment_template& t = {}) {
+  if (image.empty() || image.depth() != CV_8U) throw error("occlusion: the image must be 8-bit and not empty");
+  const similarity to_canvas = alignment_transform(l, t);
+  const int channels = image.channels();
+  for (int y = 0; y < image.rows; ++y) {
+    std::uint8_t* row = image.ptr<std::uint8_t>(y);
+    for (int x = 0; x < image.cols; ++x)
+      if (region.contains(to_canvas(point2{double(x), double(y)})))
+        for (int c = 0; c < channels; ++c) row[x * channels + c] = 0;
+  }
+}
+
+}  // namespace face
+DEEPID_NAMESPACE_END
 // ---- deepid/face/patch_batch.hpp ----
 // Batches of patches for the ConvNets: for each patch type of a scheme, an
 // N x C x H x W tensor over N faces (and the same for the flipped
@@ -6808,7 +6976,8 @@ static_assert(feature_extractor<lbp_multiscale>);
 }  // namespace features
 DEEPID_NAMESPACE_END
 
-// features: the ensemble of patch nets (DeepID features of a face)
+// features: the ensemble of patch nets (DeepID features of a face, any
+// output), and the DeepID2+ / DeepID3 families of nets it can hold
 // ---- deepid/features/ensemble.hpp ----
 // The DeepID feature of a face: a patch scheme plus one trained ConvNet per
 // patch type. Each net sees its patch and the patch's flipped counterpart
@@ -6818,10 +6987,14 @@ DEEPID_NAMESPACE_END
 //
 // The nets differ in input shape (39x31 or 31x31, RGB or gray, ...), so the
 // ensemble holds them behind a small interface (patch_net); make_patch_net
-// picks the compiled net type for a scheme's patch index.
+// picks the compiled net type for a scheme's patch index from a net family
+// (deepid1_nets here; DeepID2+ and DeepID3 in features/net_families.hpp).
+// Nets with supervision heads give features from any output: the ensemble
+// extracts the same output of every net.
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -7086,18 +7259,24 @@ DEEPID_NAMESPACE_END
 // every N pairs, validation on 10% of each identity's images with the best
 // epoch kept (reference 1.5), checkpoints and a clean stop on SIGINT.
 //
+// A model with supervision heads (DeepID2+, DeepID3) has that signal on every
+// output at once: each output k has its own softmax classifier, margin and
+// re-fit window, and the loss is sum_k w_k (Ident_k + lambda Verif_k), w_k = 1
+// by default; the auxiliary heads' weights may decay by a factor per epoch.
+// The best epoch is chosen by the main output's validation error.
+//
 // Loss normalisation: the batch loss is the SUM over its B pairs divided by
 // B, both terms alike, so lambda keeps the meaning of P2 Table 1 (per-pair
 // summed losses).
 //
 // Determinism: every random choice (split, epoch order, partners, flips) is
-// drawn from a generator seeded by (seed, epoch, batch), and the kernels do
-// not depend on the thread count, so the same seed gives bitwise the same
-// weights for any thread count, and a run resumed from a checkpoint continues
-// exactly as an uninterrupted one. (Nets with dropout draw masks from a
-// per-model counter that a checkpoint does not hold: resumed runs of such
-// nets differ in their masks.)
+// drawn from a generator seeded by (seed, epoch, batch), dropout masks from
+// a stream keyed by (epoch, batch), and the kernels do not depend on the
+// thread count, so the same seed gives bitwise the same weights for any
+// thread count, and a run resumed from a checkpoint continues exactly as an
+// uninterrupted one.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <span>
@@ -7288,6 +7467,8 @@ DEEPID_NAMESPACE_END
 // state, the classifier head, the best epoch so far, the margin and its
 // re-fit window, the learning-rate schedule state, the log and the position
 // (epoch, batch) — everything a resumed run needs to continue exactly.
+// Version 2 adds the same state for each supervised head of a model with
+// several outputs (DeepID2+, DeepID3); version 1 files (no heads) still read.
 // Written atomically; a file for another architecture, a truncated or a
 // corrupt one is refused with a message naming the file and what differs.
 #include <cstdint>
@@ -7304,15 +7485,36 @@ struct training_position {
   long batch = 0;  // next batch within it
 };
 
+// One supervised head's figures for an epoch.
+struct head_log {
+  double ident_loss = 0, verif_loss = 0, train_error = 0, validation_error = 0, margin = 0;
+};
+inline constexpr std::size_t head_log_values = 5;
+
+// The top-level figures are the main output's; `heads` holds the other
+// outputs' (a model's heads, in its order), empty for single-output nets.
 struct epoch_log {
   int epoch = 0;
   double lr = 0, ident_loss = 0, verif_loss = 0, train_error = 0, validation_error = 0, margin = 0;
   double samples_per_second = 0, seconds = 0;
+  std::vector<head_log> heads;
 };
 
-// Sums over the batches of an epoch that is under way.
+// Sums over the batches of an epoch that is under way: the main output's,
+// then (ident, verif, errors) of each head.
 struct epoch_progress {
   double ident = 0, verif = 0, errors = 0, samples = 0, batches = 0, seconds = 0;
+  std::vector<double> heads;
+};
+
+// The training state of one supervised head: its classifier and optimiser
+// state, the classifier at the best epoch, its margin and re-fit window.
+struct head_checkpoint {
+  std::vector<float> classifier, classifier_velocity, best_classifier;
+  double margin = 1, cos_w = 0, cos_b = 0, vel_w = 0, vel_b = 0;
+  std::vector<double> refit_distances;
+  std::vector<std::int64_t> refit_same;
+  std::uint64_t refit_seen = 0;
 };
 
 struct checkpoint_state {
@@ -7327,9 +7529,11 @@ struct checkpoint_state {
   std::uint64_t refit_seen = 0;
   std::vector<epoch_log> history;
   epoch_progress partial;
+  std::vector<std::string> head_names;  // the supervised heads, in the model's order
+  std::vector<head_checkpoint> heads;
 };
 
-inline constexpr std::uint32_t checkpoint_version = 1;
+inline constexpr std::uint32_t checkpoint_version = 2;
 
 inline void write_checkpoint(const std::filesystem::path& path, const checkpoint_state& s) {
   io::record_writer w("checkpoint", checkpoint_version);
@@ -7355,6 +7559,26 @@ inline void write_checkpoint(const std::filesystem::path& path, const checkpoint
     history.insert(history.end(), {double(e.epoch), e.lr, e.ident_loss, e.verif_loss, e.train_error,
                                    e.validation_error, e.margin, e.samples_per_second, e.seconds});
   w.add("history", std::span<const double>(history));
+  std::string names;
+  for (const auto& n : s.head_names) names += (names.empty() ? "" : ",") + n;
+  w.add_text("head_names", names);
+  for (std::size_t h = 0; h < s.heads.size(); ++h) {
+    const head_checkpoint& c = s.heads[h];
+    const std::string p = "head" + std::to_string(h) + ".";
+    w.add(p + "classifier", std::span<const float>(c.classifier));
+    w.add(p + "classifier_velocity", std::span<const float>(c.classifier_velocity));
+    w.add(p + "best_classifier", std::span<const float>(c.best_classifier));
+    const std::vector<double> state{c.margin, c.cos_w, c.cos_b, c.vel_w, c.vel_b, double(c.refit_seen)};
+    w.add(p + "state", std::span<const double>(state));
+    w.add(p + "refit_distances", std::span<const double>(c.refit_distances));
+    w.add(p + "refit_same", std::span<const std::int64_t>(c.refit_same));
+  }
+  w.add("partial_heads", std::span<const double>(s.partial.heads));
+  std::vector<double> head_history;
+  for (const auto& e : s.history)
+    for (const auto& h : e.heads)
+      head_history.insert(head_history.end(), {h.ident_loss, h.verif_loss, h.train_error, h.validation_error, h.margin});
+  w.add("history_heads", std::span<const double>(head_history));
   w.save(path);
 }
 
@@ -7381,14 +7605,42 @@ inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const
   s.lr = state[2], s.lr_best_error = state[3], s.lr_since_best = int(state[4]);
   s.margin = state[5], s.cos_w = state[6], s.cos_b = state[7], s.vel_w = state[8], s.vel_b = state[9];
   s.refit_seen = std::uint64_t(state[10]);
-  s.partial = {state[11], state[12], state[13], state[14], state[15], state[16]};
+  s.partial = {state[11], state[12], state[13], state[14], state[15], state[16], {}};
   s.refit_distances = r.f64("refit_distances");
   s.refit_same = r.i64("refit_same", s.refit_distances.size());
   const auto history = r.f64("history");
   if (history.size() % 9) throw error(path.string() + ": corrupt training history");
   for (std::size_t i = 0; i < history.size(); i += 9)
     s.history.push_back({int(history[i]), history[i + 1], history[i + 2], history[i + 3], history[i + 4],
-                         history[i + 5], history[i + 6], history[i + 7], history[i + 8]});
+                         history[i + 5], history[i + 6], history[i + 7], history[i + 8], {}});
+  if (r.version() >= 2) {
+    const std::string names = r.text("head_names");
+    for (std::size_t start = 0; start < names.size();) {
+      const std::size_t comma = std::min(names.find(',', start), names.size());
+      s.head_names.push_back(names.substr(start, comma - start));
+      start = comma + 1;
+    }
+    for (std::size_t h = 0; h < s.head_names.size(); ++h) {
+      head_checkpoint c;
+      const std::string p = "head" + std::to_string(h) + ".";
+      c.classifier = r.f32(p + "classifier");
+      c.classifier_velocity = r.f32(p + "classifier_velocity", c.classifier.size());
+      c.best_classifier = r.f32(p + "best_classifier");
+      const auto state = r.f64(p + "state", 6);
+      c.margin = state[0], c.cos_w = state[1], c.cos_b = state[2], c.vel_w = state[3], c.vel_b = state[4];
+      c.refit_seen = std::uint64_t(state[5]);
+      c.refit_distances = r.f64(p + "refit_distances");
+      c.refit_same = r.i64(p + "refit_same", c.refit_distances.size());
+      s.heads.push_back(std::move(c));
+    }
+    const std::size_t heads = s.heads.size();
+    s.partial.heads = r.f64("partial_heads", 3 * heads);
+    const auto head_history = r.f64("history_heads", s.history.size() * heads * head_log_values);
+    for (std::size_t e = 0, i = 0; e < s.history.size(); ++e)
+      for (std::size_t h = 0; h < heads; ++h, i += head_log_values)
+        s.history[e].heads.push_back({head_history[i], head_history[i + 1], head_history[i + 2],
+                                      head_history[i + 3], head_history[i + 4]});
+  }
   for (float v : s.params)
     if (!std::isfinite(v)) throw error(path.string() + ": the parameters hold a value that is not finite");
   return s;
@@ -7555,6 +7807,10 @@ struct options {
   progress_style progress = progress_style::automatic;
   std::string architecture = "model";  // stored in and checked against checkpoints
   long stop_after_batches = -1;        // stop (as on SIGINT) after this many batches; for tests
+  // Loss weight of each output (the model's heads in order, then the main
+  // output); empty: 1 for every output.
+  std::vector<double> output_weights;
+  double head_decay = 1.0;  // the heads' weights are multiplied by this once per epoch
 };
 
 
@@ -7584,40 +7840,67 @@ inline void split_validation(const std::vector<int>& labels, double fraction, st
 
 template <class Net>
 class trainer {
+  using model_type = model<Net, float>;
+  static constexpr std::size_t outputs = model_type::output_count;
+  static constexpr std::size_t heads = model_type::head_count;  // outputs [0, heads) are the heads
+  static constexpr std::size_t main = heads;
+
  public:
-  trainer(model<Net, float>& m, std::size_t identities, options o)
-      : model_(m), o_(std::move(o)), classifier_(model<Net, float>::output_shape.size(), identities, mix64(o_.seed ^ 0xc1a55)),
-        model_state_(model<Net, float>::param_count), classifier_state_(classifier_.parameters().size()),
-        refit_(o_.margin_window), lr_(o_.schedule) {
+  trainer(model_type& m, std::size_t identities, options o)
+      : model_(m), o_(std::move(o)), model_state_(model_type::param_count), lr_(o_.schedule) {
     if (identities < 2) throw error("trainer: need at least two identities to train on");
+    if (!o_.output_weights.empty() && o_.output_weights.size() != outputs)
+      throw error("trainer: " + std::to_string(o_.output_weights.size()) + " output weights for a model with " +
+                  std::to_string(outputs) + " outputs");
+    for (double w : o_.output_weights)
+      if (!std::isfinite(w) || w < 0) throw error("trainer: an output weight is negative or not finite");
+    if (!std::isfinite(o_.head_decay) || o_.head_decay < 0 || o_.head_decay > 1)
+      throw error("trainer: the head weight decay must be in [0, 1]");
+    for (std::size_t k = 0; k < outputs; ++k) {
+      // The main output's classifier keeps the seed it had before heads existed.
+      const std::uint64_t seed = k == main ? mix64(o_.seed ^ 0xc1a55) : mix64(o_.seed ^ 0xc1a55 ^ mix64(k + 1));
+      outs_.emplace_back(model_type::output_shape_of(k).size(), identities, seed, o_.margin_window);
+    }
   }
 
-  softmax_classifier<float>& classifier() { return classifier_; }
-  double margin() const { return margin_; }
+  // The main output's classifier (the one a single-output net has).
+  softmax_classifier<float>& classifier() { return outs_[main].classifier; }
+  softmax_classifier<float>& classifier(std::size_t output) { return outs_.at(output).classifier; }
+  double margin() const { return outs_[main].margin; }
+  double margin(std::size_t output) const { return outs_.at(output).margin; }
+  // Loss weight of output k in epoch `epoch` (0-based).
+  double output_weight(std::size_t k, int epoch) const {
+    const double base = o_.output_weights.empty() ? 1.0 : o_.output_weights[k];
+    return k == main ? base : base * std::pow(o_.head_decay, double(epoch));
+  }
   // The next fit() stops (as on SIGINT) after this many batches; -1: runs to
   // the last epoch. For tests and benchmarks that step a run in pieces.
   void stop_after(long batches) { o_.stop_after_batches = batches; }
 
   // Continues from a checkpoint written by this trainer's configuration.
   void resume(const std::filesystem::path& path) {
-    checkpoint_state s = read_checkpoint(path, o_.architecture, model<Net, float>::param_count);
+    checkpoint_state s = read_checkpoint(path, o_.architecture, model_type::param_count);
+    if (s.head_names.size() != heads)
+      throw error(path.string() + ": written for " + std::to_string(s.head_names.size()) +
+                  " supervised heads, this model has " + std::to_string(heads));
+    for (std::size_t k = 0; k < heads; ++k)
+      if (s.head_names[k] != model_type::output_name(k))
+        throw error(path.string() + ": head " + std::to_string(k) + " is '" + s.head_names[k] + "', this model's is '" +
+                    std::string(model_type::output_name(k)) + "'");
     std::copy(s.params.begin(), s.params.end(), model_.parameters().begin());
-    if (s.classifier.size() != classifier_.parameters().size())
-      throw error(path.string() + ": the classifier has " + std::to_string(s.classifier.size()) +
-                  " parameters, this run's has " + std::to_string(classifier_.parameters().size()) +
-                  " (a different number of identities?)");
-    std::copy(s.classifier.begin(), s.classifier.end(), classifier_.parameters().begin());
     std::copy(s.velocity.begin(), s.velocity.end(), model_state_.velocity().begin());
-    std::copy(s.classifier_velocity.begin(), s.classifier_velocity.end(), classifier_state_.velocity().begin());
+    head_checkpoint main_state{std::move(s.classifier), std::move(s.classifier_velocity), std::move(s.best_classifier),
+                               s.margin, s.cos_w, s.cos_b, s.vel_w, s.vel_b, std::move(s.refit_distances),
+                               std::move(s.refit_same), s.refit_seen};
+    for (std::size_t k = 0; k < outputs; ++k) outs_[k].restore(k == main ? main_state : s.heads[k], path);
     best_params_ = s.best_params;
-    best_classifier_ = s.best_classifier;
     position_ = s.position;
     lr_.lr = s.lr, lr_.best_error = s.lr_best_error, lr_.since_best = s.lr_since_best;
-    margin_ = s.margin, cos_w_ = s.cos_w, cos_b_ = s.cos_b, vel_w_ = s.vel_w, vel_b_ = s.vel_b;
-    refit_ = loss::margin_refitter(o_.margin_window);
-    refit_.restore(s.refit_distances, s.refit_same, s.refit_seen);
     history_ = s.history;
     partial_ = s.partial;
+    for (const auto& e : history_)
+      if (e.heads.size() != heads) throw error(path.string() + ": the training history has the wrong number of heads");
+    if (partial_.heads.size() != 3 * heads) partial_.heads.assign(3 * heads, 0.0);
     margin_ready_ = true;
   }
 
@@ -7627,17 +7910,16 @@ class trainer {
     split_validation(data.labels, o_.validation_fraction, o_.seed, train, validation);
     same_id_.clear();
     for (auto i : train) same_id_[data.labels[i]].push_back(i);
-    const shape3 in = model<Net, float>::input_shape;
-    const std::size_t sample = in.size(), dim = model<Net, float>::output_shape.size(), b = o_.batch_pairs;
+    const std::size_t sample = model_type::input_shape.size(), b = o_.batch_pairs;
     const std::size_t batches = std::max<std::size_t>(1, train.size() / b);
 
-    if (!margin_ready_) initial_margin(data, train);
+    if (!margin_ready_) initial_margins(data, train);
+    if (partial_.heads.size() != 3 * heads) partial_.heads.assign(3 * heads, 0.0);
     result out;
     out.epochs = history_;
     out.best_epoch = best_epoch_from(history_);
     out.best_validation_error = out.best_epoch >= 0 ? history_[std::size_t(out.best_epoch)].validation_error : 1.0;
-    std::vector<float> input(2 * b * sample), dfeat(2 * b * dim), dident(2 * b * dim), gv(2 * b * dim);
-    std::vector<float> cgrad(classifier_.parameters().size());
+    std::vector<float> input(2 * b * sample);
     std::vector<std::int32_t> labels(2 * b);
     std::vector<bool> same(b);
     long batches_run = 0;
@@ -7665,49 +7947,28 @@ class trainer {
           labels[k] = data.labels[a];
           labels[b + k] = data.labels[p];
         }
-        const float* f = model_.forward(input.data(), 2 * b, mode::training);
-        std::size_t correct = 0;
-        const double ident = classifier_.train_step(f, labels, dident.data(), &correct);
-        // d/d f of (1/B) sum over pairs: the classifier's mean over 2B samples, times 2.
-        for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] = 2 * dident[i];
-        double verif = 0, dw = 0, db = 0;
-        std::fill(gv.begin(), gv.end(), 0.0f);
-        for (std::size_t k = 0; k < b; ++k) {
-          double measure = 0;
-          verif += loss::verification_pair(o_.verification, f + k * dim, f + (b + k) * dim, dim, same[k], margin_,
-                                           gv.data() + k * dim, gv.data() + (b + k) * dim, cos_w_, cos_b_, &dw, &db,
-                                           &measure);
-          if (o_.verification != loss::verification_kind::cosine) {
-            refit_.add(measure, same[k]);
-            if (refit_.due()) margin_ = refit_.refit();
-          }
-        }
-        const double scale = lambda / double(b);
-        for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] += float(scale * gv[i]);
-        model_.backward(dfeat.data());
+        const std::uint64_t key = mix64((std::uint64_t(epoch) << 32) + batch + 0xd409);
+        evaluate(input.data(), labels, same, lambda, epoch, key, sums_);
+        for (std::size_t k = 0; k < outputs; ++k)
+          if (!std::isfinite(sums_[k].ident) || !std::isfinite(sums_[k].verif))
+            throw error("trainer: the loss of output '" + std::string(model_type::output_name(k)) + "' became " +
+                        std::to_string(sums_[k].ident + sums_[k].verif) + " at epoch " + std::to_string(epoch + 1) +
+                        " batch " + std::to_string(batch + 1) + " (learning rate " + std::to_string(lr_.lr) +
+                        " too high?)");
+        const auto& sums = sums_;
         model_state_.step(o_.optimiser, lr_.lr, model_.parameters(), model_.gradients());
-        const auto cg = classifier_.gradients();
-        for (std::size_t i = 0; i < cgrad.size(); ++i) cgrad[i] = 2 * cg[i];
-        classifier_state_.step(o_.optimiser, lr_.lr, classifier_.parameters(), cgrad);
-        if (o_.verification == loss::verification_kind::cosine) {
-          vel_w_ = o_.optimiser.momentum * vel_w_ - lr_.lr * scale * dw;
-          vel_b_ = o_.optimiser.momentum * vel_b_ - lr_.lr * scale * db;
-          cos_w_ += vel_w_, cos_b_ += vel_b_;
+        for (auto& s : outs_) s.step(o_.optimiser, lr_.lr, o_.verification);
+        partial_.ident += sums[main].ident;
+        partial_.verif += sums[main].verif;
+        partial_.errors += sums[main].errors;
+        for (std::size_t k = 0; k < heads; ++k) {
+          partial_.heads[3 * k] += sums[k].ident;
+          partial_.heads[3 * k + 1] += sums[k].verif;
+          partial_.heads[3 * k + 2] += sums[k].errors;
         }
-        if (!std::isfinite(ident) || !std::isfinite(verif))
-          throw error("trainer: the loss became " + std::to_string(ident + verif) + " at epoch " +
-                      std::to_string(epoch + 1) + " batch " + std::to_string(batch + 1) +
-                      " (learning rate " + std::to_string(lr_.lr) + " too high?)");
-        partial_.ident += 2 * ident;
-        partial_.verif += verif / double(b);
-        partial_.errors += double(2 * b - correct);
         partial_.samples += double(2 * b);
         partial_.batches += 1;
-        char status[160];
-        std::snprintf(status, sizeof status, "ident %.3f verif %.4f top-1 err %.1f%% m %.3g",
-                      partial_.ident / partial_.batches, partial_.verif / partial_.batches,
-                      100 * partial_.errors / partial_.samples, margin_);
-        bar.set_status(status);
+        bar.set_status(status_line());
         bar.update((batch + 1) * b);
         ++batches_run;
         if (interrupt_requested() || (o_.stop_after_batches >= 0 && batches_run >= o_.stop_after_batches)) {
@@ -7721,14 +7982,22 @@ class trainer {
       }
       bar.finish();
       // End of epoch: validation, best model, schedule, logs, checkpoint.
+      const std::vector<double> errors = validation.empty() ? std::vector<double>{} : top1_errors(data, validation);
+      const double batches_done = std::max(1.0, partial_.batches), samples = std::max(1.0, partial_.samples);
       epoch_log log;
       log.epoch = epoch + 1;
       log.lr = lr_.lr;
-      log.ident_loss = partial_.ident / std::max(1.0, partial_.batches);
-      log.verif_loss = partial_.verif / std::max(1.0, partial_.batches);
-      log.train_error = partial_.errors / std::max(1.0, partial_.samples);
-      log.validation_error = validation.empty() ? log.train_error : top1_error(data, validation);
-      log.margin = margin_;
+      log.ident_loss = partial_.ident / batches_done;
+      log.verif_loss = partial_.verif / batches_done;
+      log.train_error = partial_.errors / samples;
+      log.validation_error = validation.empty() ? log.train_error : errors[main];
+      log.margin = outs_[main].margin;
+      for (std::size_t k = 0; k < heads; ++k) {
+        head_log h{partial_.heads[3 * k] / batches_done, partial_.heads[3 * k + 1] / batches_done,
+                   partial_.heads[3 * k + 2] / samples, 0.0, outs_[k].margin};
+        h.validation_error = validation.empty() ? h.train_error : errors[k];
+        log.heads.push_back(h);
+      }
       log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() + partial_.seconds;
       log.samples_per_second = partial_.samples / std::max(log.seconds, 1e-9);
       history_.push_back(log);
@@ -7737,14 +8006,21 @@ class trainer {
         out.best_epoch = int(history_.size()) - 1;
         out.best_validation_error = log.validation_error;
         best_params_.assign(model_.parameters().begin(), model_.parameters().end());
-        best_classifier_.assign(classifier_.parameters().begin(), classifier_.parameters().end());
+        for (auto& s : outs_) s.best.assign(s.classifier.parameters().begin(), s.classifier.parameters().end());
       }
       lr_.end_epoch(epoch, log.validation_error);
-      if (o_.progress != progress_style::silent)
+      if (o_.progress != progress_style::silent) {
         std::fprintf(stderr, "epoch %d: ident %.4f verif %.4f train err %.2f%% val err %.2f%% lr %.3g margin %.4g %.0f samples/s\n",
-                   log.epoch, log.ident_loss, log.verif_loss, 100 * log.train_error, 100 * log.validation_error, log.lr,
-                   log.margin, log.samples_per_second);
+                     log.epoch, log.ident_loss, log.verif_loss, 100 * log.train_error, 100 * log.validation_error, log.lr,
+                     log.margin, log.samples_per_second);
+        for (std::size_t k = 0; k < heads; ++k)
+          std::fprintf(stderr, "  head %s (weight %.3g): ident %.4f verif %.4f train err %.2f%% val err %.2f%% margin %.4g\n",
+                       std::string(model_type::output_name(k)).c_str(), output_weight(k, epoch), log.heads[k].ident_loss,
+                       log.heads[k].verif_loss, 100 * log.heads[k].train_error, 100 * log.heads[k].validation_error,
+                       log.heads[k].margin);
+      }
       partial_ = {};
+      partial_.heads.assign(3 * heads, 0.0);
       position_ = {epoch + 1, 0};
       write_csv();
       save_checkpoint_if_set();
@@ -7752,37 +8028,183 @@ class trainer {
     // Keep the epoch with the lowest validation error.
     if (!best_params_.empty()) {
       std::copy(best_params_.begin(), best_params_.end(), model_.parameters().begin());
-      std::copy(best_classifier_.begin(), best_classifier_.end(), classifier_.parameters().begin());
+      for (auto& s : outs_)
+        if (!s.best.empty()) std::copy(s.best.begin(), s.best.end(), s.classifier.parameters().begin());
     }
     return out;
   }
 
-  // Top-1 identification error of the current model on rows `rows`.
+  // The loss a training step descends on one batch of B pairs (`input`:
+  // anchors, then partners; labels likewise), sum_k w_k (Ident_k + lambda
+  // Verif_k) with the weights of `epoch`, and its gradients: the model's in
+  // gradients(), each classifier's in classifier(k).gradients(). `key`
+  // keys the dropout masks. The margins' re-fit windows see the pairs.
+  double batch_loss(const float* input, std::span<const std::int32_t> labels, const std::vector<bool>& same,
+                    double lambda, int epoch, std::uint64_t key) {
+    if (labels.size() != 2 * same.size()) throw error("trainer::batch_loss: labels must be twice the pairs");
+    evaluate(input, labels, same, lambda, epoch, key, sums_);
+    double total = 0;
+    for (std::size_t k = 0; k < outputs; ++k)
+      total += output_weight(k, epoch) * (sums_[k].ident + lambda * sums_[k].verif);
+    return total;
+  }
+
+  // Top-1 identification error of the main output on rows `rows`.
   double top1_error(const identity_patches& data, const std::vector<std::size_t>& rows) {
-    const shape3 in = model<Net, float>::input_shape;
-    const std::size_t chunk = 256, classes = classifier_.classes();
+    return top1_errors(data, rows)[main];
+  }
+
+  // Top-1 identification error of every output (its own classifier) on rows `rows`.
+  std::vector<double> top1_errors(const identity_patches& data, const std::vector<std::size_t>& rows) {
+    const shape3 in = model_type::input_shape;
+    const std::size_t chunk = 256;
     std::vector<float> input, logits;
-    std::size_t wrong = 0;
+    std::vector<std::size_t> wrong(outputs, 0);
     for (std::size_t start = 0; start < rows.size(); start += chunk) {
       const std::size_t n = std::min(chunk, rows.size() - start);
       input.resize(n * in.size());
       for (std::size_t k = 0; k < n; ++k)
         std::copy_n(data.original.data() + rows[start + k] * in.size(), in.size(), input.data() + k * in.size());
-      const float* f = model_.forward(input.data(), n, mode::inference);
-      logits.resize(n * classes);
-      classifier_.logits(f, n, logits.data());
-      for (std::size_t k = 0; k < n; ++k) {
-        const float* z = logits.data() + k * classes;
-        wrong += std::size_t(std::max_element(z, z + classes) - z) != std::size_t(data.labels[rows[start + k]]);
+      model_.forward(input.data(), n, mode::inference, heads > 0 ? head_pass::run : head_pass::skip);
+      for (std::size_t o = 0; o < outputs; ++o) {
+        auto& c = outs_[o].classifier;
+        const std::size_t classes = c.classes();
+        logits.resize(n * classes);
+        c.logits(model_.output(o), n, logits.data());
+        for (std::size_t k = 0; k < n; ++k) {
+          const float* z = logits.data() + k * classes;
+          wrong[o] += std::size_t(std::max_element(z, z + classes) - z) != std::size_t(data.labels[rows[start + k]]);
+        }
       }
     }
-    return rows.empty() ? 0.0 : double(wrong) / double(rows.size());
+    std::vector<double> errors(outputs, 0.0);
+    for (std::size_t o = 0; o < outputs && !rows.empty(); ++o) errors[o] = double(wrong[o]) / double(rows.size());
+    return errors;
   }
 
  private:
+  struct batch_sums {
+    double ident = 0, verif = 0, errors = 0;  // this batch's mean losses (pair-summed) and misclassified samples
+  };
+
+  // One supervised output: classifier, its optimiser state, margin, re-fit
+  // window, the cosine loss's scale and shift, and the batch's gradients.
+  struct supervised {
+    softmax_classifier<float> classifier;
+    sgd_state<float> state;
+    loss::margin_refitter refit;
+    double margin = 1.0, cos_w = 5.0, cos_b = -2.5, vel_w = 0, vel_b = 0;
+    std::vector<float> best;  // the classifier at the best epoch
+    std::vector<float> dfeat, dident, gv, cgrad;
+    double weight = 1, scale = 0, dw = 0, db = 0;  // this batch's weight, lambda / B and cosine gradients
+
+    supervised(std::size_t dim, std::size_t classes, std::uint64_t seed, std::size_t window)
+        : classifier(dim, classes, seed), state(classifier.parameters().size()), refit(window),
+          cgrad(classifier.parameters().size()) {}
+
+    void reserve(std::size_t n) {
+      if (dfeat.size() == n * classifier.dim()) return;
+      dfeat.resize(n * classifier.dim());
+      dident.resize(n * classifier.dim());
+      gv.resize(n * classifier.dim());
+    }
+
+    // The weighted joint signal on features f (the 2B samples of B pairs:
+    // anchors, then partners); leaves d(loss)/d(f) in dfeat.
+    batch_sums signal(const float* f, std::span<const std::int32_t> labels, const std::vector<bool>& same, double lambda,
+                      double w, loss::verification_kind kind) {
+      const std::size_t b = same.size(), dim = classifier.dim();
+      weight = w;
+      std::size_t correct = 0;
+      const double ident = classifier.train_step(f, labels, dident.data(), &correct);
+      double verif = 0;
+      dw = db = 0;
+      std::fill(gv.begin(), gv.end(), 0.0f);
+      for (std::size_t k = 0; k < b; ++k) {
+        double measure = 0;
+        verif += loss::verification_pair(kind, f + k * dim, f + (b + k) * dim, dim, same[k], margin,
+                                         gv.data() + k * dim, gv.data() + (b + k) * dim, cos_w, cos_b, &dw, &db,
+                                         &measure);
+        if (kind != loss::verification_kind::cosine) {
+          refit.add(measure, same[k]);
+          if (refit.due()) margin = refit.refit();
+        }
+      }
+      // d/d f of (1/B) sum over pairs: the classifier's mean over 2B samples, times 2.
+      scale = lambda / double(b);
+      for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] = float(w * (2 * dident[i] + scale * gv[i]));
+      return {2 * ident, verif / double(b), double(2 * b - correct)};
+    }
+
+    void step(const sgd& optimiser, double lr, loss::verification_kind kind) {
+      const auto g = classifier.gradients();
+      for (std::size_t i = 0; i < cgrad.size(); ++i) cgrad[i] = float(2 * weight) * g[i];
+      state.step(optimiser, lr, classifier.parameters(), cgrad);
+      if (kind == loss::verification_kind::cosine) {
+        vel_w = optimiser.momentum * vel_w - lr * weight * scale * dw;
+        vel_b = optimiser.momentum * vel_b - lr * weight * scale * db;
+        cos_w += vel_w, cos_b += vel_b;
+      }
+    }
+
+    head_checkpoint snapshot() const {
+      head_checkpoint c;
+      c.classifier.assign(classifier.parameters().begin(), classifier.parameters().end());
+      c.classifier_velocity.assign(state.velocity().begin(), state.velocity().end());
+      c.best_classifier = best;
+      c.margin = margin, c.cos_w = cos_w, c.cos_b = cos_b, c.vel_w = vel_w, c.vel_b = vel_b;
+      refit.snapshot(c.refit_distances, c.refit_same, c.refit_seen);
+      return c;
+    }
+
+    void restore(const head_checkpoint& c, const std::filesystem::path& path) {
+      if (c.classifier.size() != classifier.parameters().size())
+        throw error(path.string() + ": a classifier has " + std::to_string(c.classifier.size()) +
+                    " parameters, this run's has " + std::to_string(classifier.parameters().size()) +
+                    " (a different number of identities?)");
+      if (!c.best_classifier.empty() && c.best_classifier.size() != c.classifier.size())
+        throw error(path.string() + ": the best epoch's classifier has the wrong size");
+      std::copy(c.classifier.begin(), c.classifier.end(), classifier.parameters().begin());
+      std::copy(c.classifier_velocity.begin(), c.classifier_velocity.end(), state.velocity().begin());
+      best = c.best_classifier;
+      margin = c.margin, cos_w = c.cos_w, cos_b = c.cos_b, vel_w = c.vel_w, vel_b = c.vel_b;
+      refit = loss::margin_refitter(refit.window());
+      refit.restore(c.refit_distances, c.refit_same, c.refit_seen);
+    }
+  };
+
+  // Forward (heads included), the joint signal on every output, backward.
+  void evaluate(const float* input, std::span<const std::int32_t> labels, const std::vector<bool>& same, double lambda,
+                int epoch, std::uint64_t key, std::array<batch_sums, outputs>& sums) {
+    model_.set_random_stream(key);
+    model_.forward(input, labels.size(), mode::training, head_pass::run);
+    std::array<const float*, outputs> douts{};
+    for (std::size_t k = 0; k < outputs; ++k) {
+      outs_[k].reserve(labels.size());
+      sums[k] = outs_[k].signal(model_.output(k), labels, same, lambda, output_weight(k, epoch), o_.verification);
+      douts[k] = outs_[k].dfeat.data();
+    }
+    model_.backward_outputs(douts);
+  }
+
+  std::string status_line() const {
+    const double batches_done = std::max(1.0, partial_.batches), samples = std::max(1.0, partial_.samples);
+    char text[160];
+    std::snprintf(text, sizeof text, "ident %.3f verif %.4f top-1 err %.1f%% m %.3g", partial_.ident / batches_done,
+                  partial_.verif / batches_done, 100 * partial_.errors / samples, outs_[main].margin);
+    std::string line = text;
+    for (std::size_t k = 0; k < heads; ++k) {
+      std::snprintf(text, sizeof text, " | %s %.3f %.1f%%", std::string(model_type::output_name(k)).c_str(),
+                    partial_.heads[3 * k] / batches_done, 100 * partial_.heads[3 * k + 2] / samples);
+      line += text;
+    }
+    return line;
+  }
+
   void validate(const identity_patches& data) const {
-    const shape3 in = model<Net, float>::input_shape;
+    const shape3 in = model_type::input_shape;
     const auto& s = data.original.shape();
+    const std::size_t classes = outs_[main].classifier.classes();
     if (s[1] != in.c || s[2] != in.h || s[3] != in.w)
       throw error("trainer: patches are " + shape_string(s) + ", the model takes Nx" + in.str());
     if (data.labels.size() != s[0])
@@ -7790,9 +8212,8 @@ class trainer {
     if (o_.flips && data.flipped.size() != data.original.size())
       throw error("trainer: flips are on but no flipped patches were given");
     for (int label : data.labels)
-      if (label < 0 || std::size_t(label) >= classifier_.classes())
-        throw error("trainer: label " + std::to_string(label) + " is outside [0, " +
-                    std::to_string(classifier_.classes()) + ")");
+      if (label < 0 || std::size_t(label) >= classes)
+        throw error("trainer: label " + std::to_string(label) + " is outside [0, " + std::to_string(classes) + ")");
     for (std::size_t i = 0; i < data.original.size(); ++i)
       if (!std::isfinite(data.original.data()[i]))
         throw error("trainer: patch " + std::to_string(i / in.size()) + " holds a value that is not finite");
@@ -7813,16 +8234,16 @@ class trainer {
   }
 
   void gather(const identity_patches& data, std::size_t row, float* out, rng& gen) const {
-    const std::size_t size = model<Net, float>::input_shape.size();
+    const std::size_t size = model_type::input_shape.size();
     const bool flip = o_.flips && gen.uniform() < 0.5;
     std::copy_n((flip ? data.flipped : data.original).data() + row * size, size, out);
   }
 
-  // The first margin: the error-minimising threshold on pairs of the freshly
-  // initialised network (reference 4.3).
-  void initial_margin(const identity_patches& data, const std::vector<std::size_t>& train) {
+  // The first margin of each output: the error-minimising threshold on pairs
+  // of the freshly initialised network (reference 4.3).
+  void initial_margins(const identity_patches& data, const std::vector<std::size_t>& train) {
     const std::size_t pairs = std::min<std::size_t>(512, train.size());
-    const std::size_t sample = model<Net, float>::input_shape.size(), dim = model<Net, float>::output_shape.size();
+    const std::size_t sample = model_type::input_shape.size();
     std::vector<float> input(2 * pairs * sample);
     std::vector<bool> same(pairs);
     rng gen(mix64(o_.seed ^ 0x3a7u));
@@ -7832,18 +8253,21 @@ class trainer {
       std::copy_n(data.original.data() + a * sample, sample, input.data() + k * sample);
       std::copy_n(data.original.data() + p * sample, sample, input.data() + (pairs + k) * sample);
     }
-    const float* f = model_.forward(input.data(), 2 * pairs, mode::inference);
-    loss::margin_refitter first(pairs);
-    for (std::size_t k = 0; k < pairs; ++k) {
-      double d = 0;
+    model_.forward(input.data(), 2 * pairs, mode::inference, heads > 0 ? head_pass::run : head_pass::skip);
+    const auto kind = o_.verification == loss::verification_kind::cosine ? loss::verification_kind::l2 : o_.verification;
+    for (std::size_t o = 0; o < outputs; ++o) {
+      const float* f = model_.output(o);
+      const std::size_t dim = model_type::output_shape_of(o).size();
+      loss::margin_refitter first(pairs);
       std::vector<float> g(dim);
-      loss::verification_pair(o_.verification == loss::verification_kind::cosine ? loss::verification_kind::l2
-                                                                                  : o_.verification,
-                              f + k * dim, f + (pairs + k) * dim, dim, same[k], 0.0, g.data(), g.data(), 1, 0,
-                              nullptr, nullptr, &d);
-      first.add(d, same[k]);
+      for (std::size_t k = 0; k < pairs; ++k) {
+        double d = 0;
+        loss::verification_pair(kind, f + k * dim, f + (pairs + k) * dim, dim, same[k], 0.0, g.data(), g.data(), 1, 0,
+                                nullptr, nullptr, &d);
+        first.add(d, same[k]);
+      }
+      outs_[o].margin = first.refit();
     }
-    margin_ = first.refit();
     margin_ready_ = true;
   }
 
@@ -7856,12 +8280,24 @@ class trainer {
 
   void write_csv() const {
     if (o_.csv_log.empty()) return;
-    std::string text = "epoch,lr,ident_loss,verif_loss,train_top1_error,validation_top1_error,margin,samples_per_s,seconds\n";
+    std::string text = "epoch,lr,ident_loss,verif_loss,train_top1_error,validation_top1_error,margin,samples_per_s,seconds";
+    for (std::size_t k = 0; k < heads; ++k) {
+      const std::string n(model_type::output_name(k));
+      text += "," + n + "_ident_loss," + n + "_verif_loss," + n + "_train_top1_error," + n +
+              "_validation_top1_error," + n + "_margin";
+    }
+    text += "\n";
     char line[256];
     for (const auto& e : history_) {
-      std::snprintf(line, sizeof line, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6g,%.1f,%.2f\n", e.epoch, e.lr, e.ident_loss,
+      std::snprintf(line, sizeof line, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6g,%.1f,%.2f", e.epoch, e.lr, e.ident_loss,
                     e.verif_loss, e.train_error, e.validation_error, e.margin, e.samples_per_second, e.seconds);
       text += line;
+      for (const auto& h : e.heads) {
+        std::snprintf(line, sizeof line, ",%.6f,%.6f,%.6f,%.6f,%.6g", h.ident_loss, h.verif_loss, h.train_error,
+                      h.validation_error, h.margin);
+        text += line;
+      }
+      text += "\n";
     }
     io::atomic_file f(o_.csv_log);
     f.write(text);
@@ -7874,34 +8310,39 @@ class trainer {
     s.architecture = o_.architecture;
     s.params.assign(model_.parameters().begin(), model_.parameters().end());
     s.velocity.assign(model_state_.velocity().begin(), model_state_.velocity().end());
-    s.classifier.assign(classifier_.parameters().begin(), classifier_.parameters().end());
-    s.classifier_dims = {classifier_.dim(), classifier_.classes()};
-    s.classifier_velocity.assign(classifier_state_.velocity().begin(), classifier_state_.velocity().end());
+    head_checkpoint m = outs_[main].snapshot();
+    s.classifier = std::move(m.classifier);
+    s.classifier_dims = {outs_[main].classifier.dim(), outs_[main].classifier.classes()};
+    s.classifier_velocity = std::move(m.classifier_velocity);
     s.best_params = best_params_;
-    s.best_classifier = best_classifier_;
+    s.best_classifier = std::move(m.best_classifier);
     s.position = position_;
     s.lr = lr_.lr, s.lr_best_error = lr_.best_error, s.lr_since_best = lr_.since_best;
-    s.margin = margin_, s.cos_w = cos_w_, s.cos_b = cos_b_, s.vel_w = vel_w_, s.vel_b = vel_b_;
-    refit_.snapshot(s.refit_distances, s.refit_same, s.refit_seen);
+    s.margin = m.margin, s.cos_w = m.cos_w, s.cos_b = m.cos_b, s.vel_w = m.vel_w, s.vel_b = m.vel_b;
+    s.refit_distances = std::move(m.refit_distances);
+    s.refit_same = std::move(m.refit_same);
+    s.refit_seen = m.refit_seen;
     s.history = history_;
     s.partial = partial_;
+    for (std::size_t k = 0; k < heads; ++k) {
+      s.head_names.emplace_back(model_type::output_name(k));
+      s.heads.push_back(outs_[k].snapshot());
+    }
     write_checkpoint(o_.checkpoint, s);
   }
 
-  model<Net, float>& model_;
+  model_type& model_;
   options o_;
-  softmax_classifier<float> classifier_;
-  sgd_state<float> model_state_, classifier_state_;
-  loss::margin_refitter refit_;
+  sgd_state<float> model_state_;
+  std::vector<supervised> outs_;  // one per output: the heads, then the main output
+  std::array<batch_sums, outputs> sums_{};
   lr_tracker lr_;
-  double margin_ = 1.0, cos_w_ = 5.0, cos_b_ = -2.5, vel_w_ = 0, vel_b_ = 0;
   bool margin_ready_ = false;
   training_position position_{};
-  std::vector<float> best_params_, best_classifier_;
+  std::vector<float> best_params_;
   std::vector<epoch_log> history_;
   epoch_progress partial_{};
   std::map<int, std::vector<std::size_t>> same_id_;
-
 };
 
 }  // namespace train
@@ -7916,34 +8357,73 @@ inline std::string architecture_name(shape3 s, bool paper_sharing = true) {
          std::to_string(s.c) + (paper_sharing ? "" : "-plain");
 }
 
+// "55x47x3": a patch shape as the model names spell it.
+inline std::string shape_label(shape3 s) {
+  return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
+}
+
+// A net family: the net type for each patch shape (`net<Patch>`), whether it
+// is built for that shape (`supports<Patch>`), and the architecture name
+// stored in model files and checkpoints.
+template <class F>
+concept net_family = requires(shape3 s) {
+  { F::name } -> std::convertible_to<std::string_view>;
+  { F::architecture(s) } -> std::convertible_to<std::string>;
+  { F::template supports<patch_shape<1, 31, 31>> } -> std::convertible_to<bool>;
+};
+
+// DeepID1's net (DeepID2's at 55x47 and 47x47): conv3 locally shared on a
+// 2x2 grid, conv4 locally connected.
+struct deepid1_nets {
+  static constexpr std::string_view name = "deepid1";
+  template <class Patch>
+  using net = deepid1<Patch>;
+  template <class Patch>
+  static constexpr bool supports = true;
+  static std::string architecture(shape3 s) { return architecture_name(s); }
+};
+
 // One trained net of an ensemble, whatever its input shape.
 class patch_net {
  public:
   virtual ~patch_net() = default;
   virtual shape3 input_shape() const = 0;
-  virtual std::size_t feature_dim() const = 0;
   virtual std::string architecture() const = 0;
-  // Features of n normalised patches (NCHW) into out (n x feature_dim).
-  virtual void features(const float* nchw, std::size_t n, float* out) = 0;
+  // Outputs: the supervised heads in the model's order, then the main output.
+  virtual std::size_t output_count() const = 0;
+  virtual std::string output_name(std::size_t k) const = 0;
+  virtual std::size_t output_dim(std::size_t k) const = 0;
+  std::size_t main_output() const { return output_count() - 1; }
+  std::size_t feature_dim() const { return output_dim(main_output()); }
+  // Output k (the main output by default) of n normalised patches (NCHW)
+  // into out (n x output_dim(k)).
+  virtual void features(const float* nchw, std::size_t n, float* out, std::size_t k) = 0;
+  void features(const float* nchw, std::size_t n, float* out) { features(nchw, n, out, main_output()); }
   virtual train::result train(const train::identity_patches& data, const train::options& o) = 0;
   virtual std::vector<float> parameters() const = 0;
   virtual void set_parameters(const std::vector<float>& values, const std::string& source) = 0;
 };
 
-template <class Net>
+template <class Net, net_family Family = deepid1_nets>
 class typed_patch_net final : public patch_net {
+  using model_type = model<Net, float>;
+
  public:
   explicit typed_patch_net(std::uint64_t seed) : model_(init::seed{seed}) {}
-  shape3 input_shape() const override { return model<Net, float>::input_shape; }
-  std::size_t feature_dim() const override { return model<Net, float>::output_shape.size(); }
-  std::string architecture() const override { return architecture_name(input_shape()); }
-  void features(const float* nchw, std::size_t n, float* out) override {
+  shape3 input_shape() const override { return model_type::input_shape; }
+  std::string architecture() const override { return Family::architecture(input_shape()); }
+  std::size_t output_count() const override { return model_type::output_count; }
+  std::string output_name(std::size_t k) const override { return std::string(model_type::output_name(k)); }
+  std::size_t output_dim(std::size_t k) const override { return model_type::output_shape_of(k).size(); }
+  void features(const float* nchw, std::size_t n, float* out, std::size_t k) override {
+    if (k >= model_type::output_count) throw error("patch_net: output " + std::to_string(k) + " is outside the model");
     constexpr std::size_t chunk = 256;
-    const std::size_t in = input_shape().size(), dim = feature_dim();
+    const std::size_t in = input_shape().size(), dim = output_dim(k);
+    const head_pass heads = k < model_type::head_count ? head_pass::run : head_pass::skip;
     for (std::size_t start = 0; start < n; start += chunk) {
       const std::size_t m = std::min(chunk, n - start);
-      const float* f = model_.forward(nchw + start * in, m, mode::inference);
-      std::copy_n(f, m * dim, out + start * dim);
+      model_.forward(nchw + start * in, m, mode::inference, heads);
+      std::copy_n(model_.output(k), m * dim, out + start * dim);
     }
     model_.release_buffers();
   }
@@ -7968,20 +8448,26 @@ class typed_patch_net final : public patch_net {
   model<Net, float> model_;
 };
 
-// The paper's net (conv3 locally shared on a 2x2 grid, conv4 locally
-// connected) for patch `index` of scheme S.
-template <face::patch_scheme S>
+// The family's net for patch `index` of scheme S.
+template <face::patch_scheme S, net_family Family = deepid1_nets>
 std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed) {
+  if (index >= S::patches.size()) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
   std::unique_ptr<patch_net> net;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((index == I ? (net = std::make_unique<typed_patch_net<deepid1<face::scheme_patch_shape<S, I>>>>(seed), 0) : 0),
-     ...);
+    const auto make = [&]<std::size_t J>() {
+      using patch = face::scheme_patch_shape<S, J>;
+      if constexpr (Family::template supports<patch>)
+        net = std::make_unique<typed_patch_net<typename Family::template net<patch>, Family>>(seed);
+    };
+    ((index == I ? (make.template operator()<I>(), 0) : 0), ...);
   }(std::make_index_sequence<S::patches.size()>{});
-  if (!net) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
+  if (!net)
+    throw error("patch " + std::string(S::patches[index].label()) + " (" + shape_label(S::patches[index].shape()) +
+                ") has no " + std::string(Family::name) + " net: the family is built for other patch shapes");
   return net;
 }
 
-template <face::patch_scheme S>
+template <face::patch_scheme S, net_family Family = deepid1_nets>
 class ensemble {
  public:
   static constexpr std::uint32_t file_version = 1;
@@ -7990,18 +8476,37 @@ class ensemble {
   ensemble(std::vector<std::size_t> types, std::uint64_t seed) : types_(std::move(types)) {
     if (types_.empty()) throw error("ensemble: no patch types chosen");
     for (std::size_t k = 0; k < types_.size(); ++k) {
-      nets_.push_back(make_patch_net<S>(types_[k], mix64(seed + types_[k])));
+      nets_.push_back(make_patch_net<S, Family>(types_[k], mix64(seed + types_[k])));
       norms_.emplace_back();
     }
   }
 
   const std::vector<std::size_t>& types() const { return types_; }
-  std::size_t dim() const {
+  // The width of output `output` (default: the main one) for a face.
+  std::size_t dim(std::size_t output) const {
     std::size_t d = 0;
-    for (const auto& n : nets_) d += 2 * n->feature_dim();
+    for (const auto& n : nets_) d += 2 * n->output_dim(output);
     return d;
   }
+  std::size_t dim() const { return dim(main_output()); }
   patch_net& net(std::size_t k) { return *nets_[k]; }
+
+  // Every net of an ensemble has the same outputs (one family).
+  std::size_t output_count() const { return nets_.front()->output_count(); }
+  std::size_t main_output() const { return nets_.front()->main_output(); }
+  std::vector<std::string> output_names() const {
+    std::vector<std::string> names;
+    for (std::size_t k = 0; k < output_count(); ++k) names.push_back(nets_.front()->output_name(k));
+    return names;
+  }
+  std::size_t output_index(const std::string& name) const {
+    const auto names = output_names();
+    for (std::size_t k = 0; k < names.size(); ++k)
+      if (names[k] == name) return k;
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw error("the nets have no output '" + name + "' (they have " + known + ")");
+  }
 
   // Trains every net on `set` (identity-labelled faces): patches cut once
   // per type, normalisation learnt from them, then the trainer. `on_net`
@@ -8039,22 +8544,28 @@ class ensemble {
     return true;
   }
 
-  // Features of every face of `source`: rows x dim(), rows = faces kept.
+  // Features of every face of `source`: rows x dim(output), rows = faces
+  // kept; `output` indexes the nets' outputs (default: the main one).
   face::patch_batch extract(const face::face_source& source, matrix<float>& out,
                             face::on_bad_item policy = face::on_bad_item::fail) {
+    return extract(source, out, policy, main_output());
+  }
+  face::patch_batch extract(const face::face_source& source, matrix<float>& out, face::on_bad_item policy,
+                            std::size_t output) {
+    if (output >= output_count()) throw error("ensemble: output " + std::to_string(output) + " is outside the nets");
     auto batch = face::extract_patches<S>(source, types_, true, policy);
-    const std::size_t n = batch.faces.size();
-    out = matrix<float>::from_shape({n, dim()});
+    const std::size_t n = batch.faces.size(), width = dim(output);
+    out = matrix<float>::from_shape({n, width});
     std::size_t column = 0;
     std::vector<float> part;
     for (std::size_t k = 0; k < types_.size(); ++k) {
-      const std::size_t fd = nets_[k]->feature_dim();
+      const std::size_t fd = nets_[k]->output_dim(output);
       for (int flipped = 0; flipped < 2; ++flipped) {
         auto& patches = flipped ? batch.flipped[k] : batch.original[k];
         norms_[k].apply(patches);
         part.resize(n * fd);
-        nets_[k]->features(patches.data(), n, part.data());
-        for (std::size_t i = 0; i < n; ++i) std::copy_n(part.data() + i * fd, fd, out.data() + i * dim() + column);
+        nets_[k]->features(patches.data(), n, part.data(), output);
+        for (std::size_t i = 0; i < n; ++i) std::copy_n(part.data() + i * fd, fd, out.data() + i * width + column);
         column += fd;
       }
     }
@@ -8129,6 +8640,176 @@ class ensemble {
   std::vector<std::unique_ptr<patch_net>> nets_;
   std::vector<face::patch_normalisation> norms_;
 };
+
+}  // namespace features
+DEEPID_NAMESPACE_END
+// ---- deepid/features/net_families.hpp ----
+// The deeper nets as ensemble families (features/ensemble.hpp): DeepID2+
+// and the two DeepID3 nets (paper or reduced widths) for every patch shape of
+// DeepID2's candidate pool. Their heads (FC-1..FC-3) are outputs too, so an
+// ensemble gives the features of any of them.
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+// ---- deepid/models/deepid2plus.hpp ----
+// DeepID2+ (Sun et al., CVPR 2015): DeepID2's layers widened to 128 maps in
+// all four convolutions, a 512-d feature (FC-4), and supervision at every
+// stage: FC-1, FC-2 and FC-3 are 512-d heads after pool1, pool2 and pool3,
+// each with ReLU and 50% dropout, trained with their own signals and dropped
+// at test time. FC-4 reads conv4 and, by default, pool3 as well (DeepID2's
+// multi-scale input; the paper's figure draws conv4 only: Fc4Skip = false).
+//
+// conv3's weight sharing: reading B (the default) shares over a 2x2 grid of
+// regions; reading A gives each 2x2 block of outputs its own weights
+// (deepid2plus_a: a 5x4 grid on 55x47 patches, 4x4 on 47x47).
+#include <cstddef>
+#include <type_traits>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+inline constexpr std::size_t deepid2plus_maps = 128;
+inline constexpr std::size_t deepid2plus_feature_dim = 512;
+
+// A supervised 512-d layer as DeepID2+ attaches it: fully connected, ReLU,
+// dropout 0.5.
+template <fixed_string Name, fixed_string From>
+using deepid2plus_head = head<Name, From, fully_connected<deepid2plus_feature_dim>, relu, dropout<0.5>>;
+
+// The 512-d feature layer on Tag, also fed by SkipTag when Skip (DeepID2's
+// multi-scale input). DeepID3 uses it too.
+template <bool Skip, fixed_string SkipTag, fixed_string Tag>
+using deepid2plus_feature_layer =
+    std::conditional_t<Skip, multi_scale_fc<deepid2plus_feature_dim, SkipTag, Tag>,
+                       multi_scale_fc<deepid2plus_feature_dim, Tag>>;
+
+template <class Patch, class Grid = regions<2, 2>, bool Fc4Skip = true>
+using deepid2plus =
+    stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
+          conv<deepid2plus_maps, 4>, relu, max_pool<2>, tap<"pool1">, deepid2plus_head<"fc1", "pool1">,
+          conv<deepid2plus_maps, 3>, relu, max_pool<2>, tap<"pool2">, deepid2plus_head<"fc2", "pool2">,
+          locally_shared_conv<deepid2plus_maps, 3, Grid>, relu, max_pool<2>, tap<"pool3">,
+          deepid2plus_head<"fc3", "pool3">,
+          locally_connected<deepid2plus_maps, 2>, relu, tap<"conv4">,
+          deepid2plus_feature_layer<Fc4Skip, "pool3", "conv4">, relu, dropout<0.5>, tap<"fc4">>;
+
+// Reading A of conv3's sharing: one bank per 2x2 block of its output map.
+template <class Patch>
+struct deepid2plus_reading_a_grid {
+  static constexpr std::size_t conv3_rows = ((Patch::value.h - 3) / 2 - 2) / 2 - 2;
+  static constexpr std::size_t conv3_cols = ((Patch::value.w - 3) / 2 - 2) / 2 - 2;
+  using type = regions<conv3_rows / 2, conv3_cols / 2>;
+};
+
+template <class Patch, bool Fc4Skip = true>
+using deepid2plus_a = deepid2plus<Patch, typename deepid2plus_reading_a_grid<Patch>::type, Fc4Skip>;
+
+DEEPID_NAMESPACE_END
+// ---- deepid/models/deepid3.hpp ----
+// DeepID3 (Sun et al., 2015): two very deep nets. The report does not publish
+// their widths, so they are template parameters (deepid3_widths); the
+// defaults and the reduced variants are justified in docs/design.md.
+//
+// net1 (VGG style): two 3x3 convolutions (padding 1) before each of four 2x2
+// poolings, the top two layers locally connected (also 3x3, padding 1).
+// net2 (Inception): net1's first two stages, then three Inception modules
+// before pool3 and two before pool4.
+//
+// Both: floor pooling (55x47 -> 27x23 -> 13x11 -> 6x5 -> 3x2; 47x47 -> 23 ->
+// 11 -> 5 -> 2), a supervised 512-d head (fully connected, ReLU, dropout 0.5)
+// after pool1, pool2 and pool3, and the 512-d feature FC-4 after pool4, fed
+// by pool3 and pool4 (DeepID2's multi-scale input; Fc4Skip = false: pool4
+// only), with ReLU and dropout 0.5.
+#include <cstddef>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+// Output maps of the four stages.
+template <std::size_t Stage1, std::size_t Stage2, std::size_t Stage3, std::size_t Stage4>
+struct deepid3_widths {
+  static constexpr std::size_t stage1 = Stage1, stage2 = Stage2, stage3 = Stage3, stage4 = Stage4;
+};
+
+// Paper scale: VGG's doubling pattern, capped by the 2x2 to 6x5 maps of the
+// last stages (see docs/design.md).
+using deepid3_paper_widths = deepid3_widths<64, 96, 192, 256>;
+// A quarter of the widths: trainable on a CPU in about an hour per net.
+using deepid3_reduced_widths = deepid3_widths<16, 24, 48, 64>;
+
+// Floor pooling: 2x2 windows, the row or column left over is dropped.
+using deepid3_pool = max_pool<2, 2, 0, rounding::floor>;
+
+// An Inception module with Out output maps: 1x1 (Out/4); 1x1 (Out/4) -> 3x3
+// (3 Out/8); 1x1 (Out/16) -> 5x5 (Out/8); 3x3 max pool -> 1x1 (Out/4).
+// GoogLeNet's proportions; every branch keeps the map size.
+template <std::size_t Out>
+using deepid3_inception =
+    inception<branch<conv<Out / 4, 1>, relu>,
+              branch<conv<Out / 4, 1>, relu, conv<3 * Out / 8, 3, 1, 1>, relu>,
+              branch<conv<Out / 16, 1>, relu, conv<Out / 8, 5, 1, 2>, relu>,
+              branch<max_pool<3, 1, 1>, conv<Out / 4, 1>, relu>>;
+
+template <class Patch, class Widths = deepid3_paper_widths, bool Fc4Skip = true>
+using deepid3_net1 =
+    stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
+          conv<Widths::stage1, 3, 1, 1>, relu, conv<Widths::stage1, 3, 1, 1>, relu, deepid3_pool, tap<"pool1">,
+          deepid2plus_head<"fc1", "pool1">,
+          conv<Widths::stage2, 3, 1, 1>, relu, conv<Widths::stage2, 3, 1, 1>, relu, deepid3_pool, tap<"pool2">,
+          deepid2plus_head<"fc2", "pool2">,
+          conv<Widths::stage3, 3, 1, 1>, relu, conv<Widths::stage3, 3, 1, 1>, relu, deepid3_pool, tap<"pool3">,
+          deepid2plus_head<"fc3", "pool3">,
+          locally_connected<Widths::stage4, 3, 1, 1>, relu, locally_connected<Widths::stage4, 3, 1, 1>, relu,
+          deepid3_pool, tap<"pool4">,
+          deepid2plus_feature_layer<Fc4Skip, "pool3", "pool4">, relu, dropout<0.5>, tap<"fc4">>;
+
+template <class Patch, class Widths = deepid3_paper_widths, bool Fc4Skip = true>
+using deepid3_net2 =
+    stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
+          conv<Widths::stage1, 3, 1, 1>, relu, conv<Widths::stage1, 3, 1, 1>, relu, deepid3_pool, tap<"pool1">,
+          deepid2plus_head<"fc1", "pool1">,
+          conv<Widths::stage2, 3, 1, 1>, relu, conv<Widths::stage2, 3, 1, 1>, relu, deepid3_pool, tap<"pool2">,
+          deepid2plus_head<"fc2", "pool2">,
+          deepid3_inception<Widths::stage3>, deepid3_inception<Widths::stage3>, deepid3_inception<Widths::stage3>,
+          deepid3_pool, tap<"pool3">, deepid2plus_head<"fc3", "pool3">,
+          deepid3_inception<Widths::stage4>, deepid3_inception<Widths::stage4>, deepid3_pool, tap<"pool4">,
+          deepid2plus_feature_layer<Fc4Skip, "pool3", "pool4">, relu, dropout<0.5>, tap<"fc4">>;
+
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace features {
+
+// DeepID2+ (reading B of conv3's sharing, FC-4 fed by pool3 and conv4).
+struct deepid2plus_nets {
+  static constexpr std::string_view name = "deepid2plus";
+  template <class Patch>
+  using net = deepid2plus<Patch>;
+  template <class Patch>
+  static constexpr bool supports = true;
+  static std::string architecture(shape3 s) { return "deepid2plus-" + shape_label(s); }
+};
+
+// DeepID3 net1 (VGG) or net2 (Inception) at the widths W.
+template <bool Inception, class Widths>
+struct deepid3_nets {
+  static constexpr bool reduced = std::is_same_v<Widths, deepid3_reduced_widths>;
+  static constexpr std::string_view name = Inception ? (reduced ? "deepid3-net2-reduced" : "deepid3-net2")
+                                                     : (reduced ? "deepid3-net1-reduced" : "deepid3-net1");
+  template <class Patch>
+  using net = std::conditional_t<Inception, deepid3_net2<Patch, Widths>, deepid3_net1<Patch, Widths>>;
+  template <class Patch>
+  static constexpr bool supports = true;
+  static std::string architecture(shape3 s) {
+    return std::string(Inception ? "deepid3-net2-" : "deepid3-net1-") + shape_label(s) + (reduced ? "-reduced" : "");
+  }
+};
+
+using deepid3_net1_nets = deepid3_nets<false, deepid3_paper_widths>;
+using deepid3_net2_nets = deepid3_nets<true, deepid3_paper_widths>;
+using deepid3_net1_reduced_nets = deepid3_nets<false, deepid3_reduced_widths>;
+using deepid3_net2_reduced_nets = deepid3_nets<true, deepid3_reduced_widths>;
 
 }  // namespace features
 DEEPID_NAMESPACE_END
@@ -11167,7 +11848,209 @@ class with_pca {
 }  // namespace verify
 DEEPID_NAMESPACE_END
 
-// eval: thresholds, ROC, the ten-fold protocol, reports
+// eval: thresholds, ROC, the ten-fold protocol, reports, sparsity, identification
+// ---- deepid/eval/identification.hpp ----
+// Identification on precomputed features, the two measures DeepID2+ reports
+// on LFW: every probe is compared with every gallery entry, one entry per
+// gallery person.
+//
+//   closed set   rank-1 identification rate: the fraction of probes whose
+//                person's gallery entry (the mate) scores highest; the CMC
+//                curve gives the fraction within the top k for every k.
+//   open set     detection and identification rate at a false-alarm rate
+//                (DIR@FAR): the threshold is set so that FAR of the impostor
+//                probes (people not in the gallery) have a top-1 score above
+//                it; DIR is the fraction of genuine probes whose top-1 match
+//                is their mate AND scores above the threshold.
+//
+// Scores are similarities (higher = more alike): the cosine of two feature
+// vectors, or any fitted verifier's score. Ties count against the probe: a
+// mate's rank is 1 + the number of other gallery entries scoring at least as
+// high, so a mate tied for first place is not a rank-1 identification.
+// The LFW gallery/probe split is in eval/lfw_identification.hpp.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+// Which feature rows form the gallery and the probes.
+struct identification_split {
+  static constexpr std::ptrdiff_t impostor = -1;
+  std::vector<std::size_t> gallery;  // feature rows, one per gallery person
+  std::vector<std::size_t> probes;   // feature rows
+  std::vector<std::ptrdiff_t> mate;  // per probe: index into `gallery` of its person, or `impostor`
+
+  std::size_t genuine_probes() const {
+    return std::size_t(std::count_if(mate.begin(), mate.end(), [](std::ptrdiff_t m) { return m != impostor; }));
+  }
+  std::size_t impostor_probes() const { return probes.size() - genuine_probes(); }
+};
+
+// What one probe's scores against the gallery say.
+struct probe_ranking {
+  double top_score = 0;       // the best score over the gallery
+  std::size_t mate_rank = 0;  // 1 = identified; 0 for an impostor probe
+};
+
+// Ranks one probe from its scores against every gallery entry.
+inline probe_ranking rank_probe(std::span<const double> scores, std::ptrdiff_t mate) {
+  if (scores.empty()) throw error("identification: the gallery is empty");
+  if (mate != identification_split::impostor && (mate < 0 || std::size_t(mate) >= scores.size()))
+    throw error("identification: mate " + std::to_string(mate) + " outside a gallery of " + std::to_string(scores.size()));
+  probe_ranking r;
+  r.top_score = *std::max_element(scores.begin(), scores.end());
+  if (mate == identification_split::impostor) return r;
+  const double own = scores[std::size_t(mate)];
+  r.mate_rank = 1;
+  for (std::size_t g = 0; g < scores.size(); ++g) r.mate_rank += g != std::size_t(mate) && scores[g] >= own;
+  return r;
+}
+
+// Scores of probes [first, first + count) against the whole gallery, probe
+// after probe (count x gallery values).
+using block_scorer = std::function<void(std::size_t first, std::size_t count, std::vector<double>& out)>;
+
+// Ranks every probe, scoring a block of probes at a time.
+inline std::vector<probe_ranking> rank_probes(const identification_split& split, const block_scorer& score,
+                                              std::size_t pairs_per_block = std::size_t(1) << 21) {
+  if (split.gallery.empty()) throw error("identification: the gallery is empty");
+  if (split.mate.size() != split.probes.size())
+    throw error("identification: " + std::to_string(split.mate.size()) + " mates for " +
+                std::to_string(split.probes.size()) + " probes");
+  const std::size_t g = split.gallery.size();
+  const std::size_t block = std::max<std::size_t>(1, pairs_per_block / g);
+  std::vector<probe_ranking> out;
+  out.reserve(split.probes.size());
+  std::vector<double> scores;
+  for (std::size_t first = 0; first < split.probes.size(); first += block) {
+    const std::size_t count = std::min(block, split.probes.size() - first);
+    scores.assign(count * g, 0.0);
+    score(first, count, scores);
+    for (std::size_t p = 0; p < count; ++p)
+      out.push_back(rank_probe(std::span<const double>(scores.data() + p * g, g), split.mate[first + p]));
+  }
+  return out;
+}
+
+// Cosine similarity: rows normalised once, then one matrix product per block.
+// A zero row has no direction; its cosine with anything is 0.
+inline std::vector<probe_ranking> rank_probes_cosine(const matrix<float>& x, const identification_split& split) {
+  const std::size_t d = x.shape()[1];
+  auto normalised = [&](std::span<const std::size_t> rows) {
+    verify::dmatrix m(Eigen::Index(rows.size()), Eigen::Index(d));
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      if (rows[r] >= x.shape()[0])
+        throw error("identification: row " + std::to_string(rows[r]) + " of a " + std::to_string(x.shape()[0]) +
+                    "-row feature matrix");
+      const float* src = x.data() + rows[r] * d;
+      double norm = 0;
+      for (std::size_t j = 0; j < d; ++j) {
+        if (!std::isfinite(src[j]))
+          throw error("identification: feature " + std::to_string(j) + " of row " + std::to_string(rows[r]) +
+                      " is not finite");
+        norm += double(src[j]) * src[j];
+      }
+      const double scale = norm > 0 ? 1 / std::sqrt(norm) : 0.0;
+      for (std::size_t j = 0; j < d; ++j) m(Eigen::Index(r), Eigen::Index(j)) = src[j] * scale;
+    }
+    return m;
+  };
+  const verify::dmatrix gallery = normalised(split.gallery);
+  const verify::dmatrix probes = normalised(split.probes);
+  return rank_probes(split, [&](std::size_t first, std::size_t count, std::vector<double>& out) {
+    Eigen::Map<verify::dmatrix> block(out.data(), Eigen::Index(count), gallery.rows());
+    block.noalias() = probes.middleRows(Eigen::Index(first), Eigen::Index(count)) * gallery.transpose();
+  });
+}
+
+// Any fitted verifier's scores (verify/verifier.hpp), through its batched scores().
+template <verify::verifier V>
+std::vector<probe_ranking> rank_probes_with(const V& verifier, const matrix<float>& x, const identification_split& split) {
+  std::vector<verify::labelled_pair> pairs;
+  return rank_probes(split, [&](std::size_t first, std::size_t count, std::vector<double>& out) {
+    pairs.clear();
+    for (std::size_t p = first; p < first + count; ++p)
+      for (const std::size_t g : split.gallery) pairs.push_back({split.probes[p], g, false});
+    out = verifier.scores(x, pairs);
+  });
+}
+
+struct closed_set_result {
+  std::size_t gallery = 0, probes = 0;
+  double rank1 = 0;         // fraction of probes identified at rank 1
+  std::vector<double> cmc;  // cmc[k - 1]: fraction with rank <= k, k = 1 .. gallery
+};
+
+// Closed-set identification of the genuine probes (impostor probes, if any, are left out).
+inline closed_set_result closed_set_metrics(std::span<const probe_ranking> rankings, std::size_t gallery_size) {
+  closed_set_result r;
+  r.gallery = gallery_size;
+  std::vector<std::size_t> at_rank(gallery_size + 1, 0);
+  for (const auto& p : rankings) {
+    if (p.mate_rank == 0) continue;
+    if (p.mate_rank > gallery_size)
+      throw error("identification: rank " + std::to_string(p.mate_rank) + " in a gallery of " +
+                  std::to_string(gallery_size));
+    ++at_rank[p.mate_rank];
+    ++r.probes;
+  }
+  if (r.probes == 0) throw error("identification: no probe has a mate in the gallery");
+  std::size_t within = 0;
+  for (std::size_t k = 1; k <= gallery_size; ++k) {
+    within += at_rank[k];
+    r.cmc.push_back(double(within) / double(r.probes));
+  }
+  r.rank1 = r.cmc.empty() ? 0.0 : r.cmc[0];
+  return r;
+}
+
+struct open_set_result {
+  std::size_t genuine = 0, impostors = 0;
+  double far_requested = 0;
+  double threshold = 0;              // accepted: top-1 score > threshold
+  std::size_t impostors_above = 0;   // false alarms at the threshold
+  double far = 0;                    // impostors_above / impostors (at most far_requested)
+  std::size_t genuine_detected = 0;  // top-1 is the mate and above the threshold
+  double dir = 0;                    // genuine_detected / genuine
+};
+
+// DIR at a false-alarm rate in (0, 1). With m impostors, the threshold is the
+// (k+1)-th highest impostor top-1 score, k = floor(far m), so at most k of
+// them (fewer when scores tie there) score above it.
+inline open_set_result open_set_metrics(std::span<const probe_ranking> rankings, double far) {
+  if (!(far > 0 && far < 1))
+    throw error("identification: the false-alarm rate must lie strictly between 0 and 1, got " + std::to_string(far));
+  open_set_result r;
+  r.far_requested = far;
+  std::vector<double> impostor_top;
+  for (const auto& p : rankings) {
+    if (p.mate_rank == 0) impostor_top.push_back(p.top_score);
+    else ++r.genuine;
+  }
+  r.impostors = impostor_top.size();
+  if (r.impostors == 0) throw error("identification: the open set has no impostor probes");
+  if (r.genuine == 0) throw error("identification: the open set has no genuine probes");
+  std::sort(impostor_top.begin(), impostor_top.end(), std::greater<>());
+  // The small epsilon keeps far * m = 3 from flooring to 2 through rounding.
+  const auto allowed = std::min(std::size_t(std::floor(far * double(r.impostors) + 1e-9)), r.impostors - 1);
+  r.threshold = impostor_top[allowed];
+  r.impostors_above = std::size_t(std::count_if(impostor_top.begin(), impostor_top.end(),
+                                                [&](double s) { return s > r.threshold; }));
+  r.far = double(r.impostors_above) / double(r.impostors);
+  for (const auto& p : rankings) r.genuine_detected += p.mate_rank == 1 && p.top_score > r.threshold;
+  r.dir = double(r.genuine_detected) / double(r.genuine);
+  return r;
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END
 // ---- deepid/eval/lfw.hpp ----
 // Binding the LFW View 2 pairs to the rows of a feature file: each pair's
 // two image names become row indices, each row gets an identity label from
@@ -11409,6 +12292,130 @@ inline bound_pairs bind_pairs(std::span<const std::string> row_names, std::span<
 
 }  // namespace eval
 DEEPID_NAMESPACE_END
+// ---- deepid/eval/lfw_identification.hpp ----
+// The LFW gallery/probe split for identification (eval/identification.hpp),
+// made from the image names of a feature file ("Name/Name_0001.jpg", as
+// `deepid features` writes them). People are taken in name order and each
+// person's images in file-name order; docs/identification.md states the
+// protocol and where it differs from the published one.
+//
+//   closed set   every person with two or more images: the first image in
+//                the gallery, the others are probes.
+//   open set     `gallery_people` people drawn (seeded) from those with two
+//                or more images: the first image in the gallery, the others
+//                are genuine probes; every image of everyone else (people
+//                with one image included) is an impostor probe.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+// "Name/Name_0003.jpg" -> person "Name", number 3; anything else -> nothing.
+struct lfw_image_id {
+  std::string person;
+  int number = 0;
+};
+
+inline std::optional<lfw_image_id> parse_lfw_image_name(std::string_view name) {
+  const auto slash = name.find('/');
+  if (slash == 0 || slash == std::string_view::npos) return std::nullopt;
+  const std::string_view person = name.substr(0, slash), file = name.substr(slash + 1);
+  const std::string_view file_person = file.substr(0, person.size());
+  // The file is the person's name, '_', at least four digits, ".jpg".
+  if (file_person != person || file.size() < person.size() + 9 || file[person.size()] != '_' ||
+      file.substr(file.size() - 4) != ".jpg")
+    return std::nullopt;
+  const std::string_view digits = file.substr(person.size() + 1, file.size() - person.size() - 5);
+  if (digits.size() < 4 || digits.size() > 9) return std::nullopt;
+  int number = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    number = number * 10 + (c - '0');
+  }
+  if (number < 1) return std::nullopt;
+  return lfw_image_id{std::string(person), number};
+}
+
+namespace detail {
+
+// Feature rows by person (name order), each person's rows in file-name order.
+inline std::map<std::string, std::vector<std::pair<std::string, std::size_t>>> rows_by_person(
+    std::span<const std::string> names, const std::string& source) {
+  std::map<std::string, std::vector<std::pair<std::string, std::size_t>>> people;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto id = parse_lfw_image_name(names[i]);
+    if (!id)
+      throw error(source + ": row " + std::to_string(i) + " is named '" + names[i] +
+                  "', not an LFW image (expected Name/Name_0001.jpg)");
+    people[id->person].emplace_back(names[i], i);
+  }
+  for (auto& [person, images] : people) {
+    std::sort(images.begin(), images.end());
+    for (std::size_t k = 1; k < images.size(); ++k)
+      if (images[k].first == images[k - 1].first) throw error(source + ": image '" + images[k].first + "' appears twice");
+  }
+  return people;
+}
+
+}  // namespace detail
+
+inline identification_split closed_set_split(std::span<const std::string> names, const std::string& source) {
+  identification_split s;
+  for (const auto& [person, images] : detail::rows_by_person(names, source)) {
+    if (images.size() < 2) continue;
+    const auto mate = std::ptrdiff_t(s.gallery.size());
+    s.gallery.push_back(images[0].second);
+    for (std::size_t k = 1; k < images.size(); ++k) s.probes.push_back(images[k].second), s.mate.push_back(mate);
+  }
+  if (s.gallery.empty())
+    throw error(source + ": no person has two or more images, so the closed-set gallery is empty");
+  return s;
+}
+
+inline identification_split open_set_split(std::span<const std::string> names, std::size_t gallery_people,
+                                           std::uint64_t seed, const std::string& source) {
+  const auto people = detail::rows_by_person(names, source);
+  std::vector<const std::string*> eligible;
+  for (const auto& [person, images] : people)
+    if (images.size() >= 2) eligible.push_back(&person);
+  if (gallery_people == 0) throw error(source + ": the open-set gallery is empty (0 people asked for)");
+  if (gallery_people > eligible.size())
+    throw error(source + ": the open-set gallery needs " + std::to_string(gallery_people) +
+                " people with two or more images, the file has " + std::to_string(eligible.size()));
+  // A seeded partial Fisher-Yates shuffle: the first gallery_people entries are the draw.
+  rng draw(mix64(seed));
+  for (std::size_t i = 0; i < gallery_people; ++i)
+    std::swap(eligible[i], eligible[i + std::size_t(draw.next() % (eligible.size() - i))]);
+  std::map<std::string, bool> in_gallery;
+  for (std::size_t i = 0; i < gallery_people; ++i) in_gallery[*eligible[i]] = true;
+
+  identification_split s;
+  for (const auto& [person, images] : people) {
+    if (!in_gallery.count(person)) {
+      for (const auto& image : images) s.probes.push_back(image.second), s.mate.push_back(identification_split::impostor);
+      continue;
+    }
+    const auto mate = std::ptrdiff_t(s.gallery.size());
+    s.gallery.push_back(images[0].second);
+    for (std::size_t k = 1; k < images.size(); ++k) s.probes.push_back(images[k].second), s.mate.push_back(mate);
+  }
+  if (s.impostor_probes() == 0)
+    throw error(source + ": the open set has no impostor probes (every person is in the gallery)");
+  return s;
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END
 // ---- deepid/eval/pairs.hpp ----
 // LFW-style pair lists for any identity-labelled set: `folds` folds of
 // `per_half` matched and `per_half` mismatched pairs, the identities of
@@ -11573,6 +12580,198 @@ inline void plot_roc_png(const std::filesystem::path& path, std::span<const prot
 
 }  // namespace eval
 DEEPID_NAMESPACE_END
+// ---- deepid/eval/sparsity.hpp ----
+// Sparsity of features, as the DeepID2+ paper measures it: a neuron is active
+// on an image when its value is positive. For an N x D feature matrix:
+//   - active neurons per image (of D): mean, standard deviation, histogram;
+//   - images that activate each neuron (of N): mean, standard deviation,
+//     histogram.
+// The paper reports 292 +- 34 of 512 for DeepID2+'s FC-4. Standard deviations
+// here describe the measured population (divided by the count, not count - 1).
+// Plot and CSV: eval/sparsity_plot.hpp.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+// Counts that range over 0 .. max_value, in bins of bin_width consecutive
+// values: bin k holds the values k w .. k w + w - 1.
+struct count_histogram {
+  std::size_t max_value = 0, bin_width = 1;
+  std::vector<std::size_t> counts;
+  std::size_t bin_first(std::size_t k) const { return k * bin_width; }
+  std::size_t bin_last(std::size_t k) const { return std::min(k * bin_width + bin_width - 1, max_value); }
+};
+
+// At most max_bins bins of equal width cover 0 .. max_value.
+inline count_histogram histogram_of(std::span<const std::size_t> values, std::size_t max_value, std::size_t max_bins) {
+  if (max_bins == 0) throw error("histogram: needs at least one bin");
+  count_histogram h;
+  h.max_value = max_value;
+  h.bin_width = (max_value + max_bins) / max_bins;  // ceil((max_value + 1) / max_bins)
+  h.counts.assign(max_value / h.bin_width + 1, 0);
+  for (const std::size_t v : values) {
+    if (v > max_value)
+      throw error("histogram: value " + std::to_string(v) + " above the maximum " + std::to_string(max_value));
+    ++h.counts[v / h.bin_width];
+  }
+  return h;
+}
+
+struct mean_sd {
+  double mean = 0, sd = 0;
+};
+
+inline mean_sd mean_and_sd(std::span<const std::size_t> values) {
+  mean_sd m;
+  if (values.empty()) return m;
+  for (const std::size_t v : values) m.mean += double(v);
+  m.mean /= double(values.size());
+  for (const std::size_t v : values) m.sd += (double(v) - m.mean) * (double(v) - m.mean);
+  m.sd = std::sqrt(m.sd / double(values.size()));
+  return m;
+}
+
+struct sparsity_stats {
+  std::size_t images = 0, neurons = 0;
+  std::vector<std::size_t> active_per_image;   // N counts, each of D
+  std::vector<std::size_t> images_per_neuron;  // D counts, each of N
+  mean_sd active, activating;                  // of the two lists above
+  count_histogram active_histogram, activating_histogram;
+};
+
+inline sparsity_stats sparsity(const matrix<float>& x, std::size_t max_bins = 50) {
+  const std::size_t n = x.shape()[0], d = x.shape()[1];
+  if (n == 0 || d == 0)
+    throw error("sparsity: the features are empty (" + std::to_string(n) + " x " + std::to_string(d) + ")");
+  sparsity_stats s;
+  s.images = n;
+  s.neurons = d;
+  s.active_per_image.assign(n, 0);
+  s.images_per_neuron.assign(d, 0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < d; ++j) {
+      const float v = x.data()[i * d + j];
+      if (!std::isfinite(v))
+        throw error("sparsity: feature " + std::to_string(j) + " of row " + std::to_string(i) + " is not finite");
+      if (v > 0) ++s.active_per_image[i], ++s.images_per_neuron[j];
+    }
+  s.active = mean_and_sd(s.active_per_image);
+  s.activating = mean_and_sd(s.images_per_neuron);
+  s.active_histogram = histogram_of(s.active_per_image, d, max_bins);
+  s.activating_histogram = histogram_of(s.images_per_neuron, n, max_bins);
+  return s;
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END
+// ---- deepid/eval/sparsity_plot.hpp ----
+// Writing sparsity statistics (eval/sparsity.hpp): both histograms as CSV and
+// as a PNG of two bar charts side by side, each with its mean marked.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace eval {
+
+// "histogram,first,last,count": one row per bin, values first..last inclusive.
+inline void write_sparsity_csv(const std::filesystem::path& path, const sparsity_stats& s) {
+  std::string text = "histogram,first,last,count\n";
+  char line[160];
+  auto rows = [&](const char* name, const count_histogram& h) {
+    for (std::size_t k = 0; k < h.counts.size(); ++k) {
+      std::snprintf(line, sizeof line, "%s,%zu,%zu,%zu\n", name, h.bin_first(k), h.bin_last(k), h.counts[k]);
+      text += line;
+    }
+  };
+  rows("active_neurons_per_image", s.active_histogram);
+  rows("images_per_neuron", s.activating_histogram);
+  io::atomic_file file(path);
+  file.write(text);
+  file.commit();
+}
+
+namespace detail {
+
+// The smallest of 1, 2, 5 x 10^k at least `raw` (and at least 1): a tick spacing.
+inline std::size_t tick_step(double raw) {
+  std::size_t step = 1;
+  for (;;) {
+    for (const std::size_t m : {1, 2, 5})
+      if (double(step * m) >= raw) return step * m;
+    step *= 10;
+  }
+}
+
+// One bar chart in `area` of `img`: counts up, values along x, where value v
+// takes the unit interval [v, v + 1) and a bin of width w spans w of them.
+inline void draw_count_histogram(cv::Mat& img, cv::Rect area, const count_histogram& h, const mean_sd& m,
+                                 const std::string& title, const std::string& x_label, const std::string& caption) {
+  const cv::Scalar grid(225, 225, 225), ink(40, 40, 40), bar(200, 130, 60), mean_ink(40, 40, 200);
+  const int left = area.x + 70, top = area.y + 50, pw = area.width - 100, ph = area.height - 140;
+  const std::size_t highest = *std::max_element(h.counts.begin(), h.counts.end());
+  const std::size_t y_step = tick_step(double(highest) / 5);
+  const std::size_t y_top = std::max<std::size_t>(1, (highest + y_step - 1) / y_step) * y_step;
+  const double span = double(h.counts.size() * h.bin_width);
+  auto x_of = [&](double value) { return left + int(value / span * pw); };
+  auto y_of = [&](double count) { return top + ph - int(count / double(y_top) * ph); };
+  char label[64];
+  for (std::size_t count = 0; count <= y_top; count += y_step) {
+    cv::line(img, cv::Point(left, y_of(double(count))), cv::Point(left + pw, y_of(double(count))), grid, 1);
+    std::snprintf(label, sizeof label, "%zu", count);
+    cv::putText(img, label, cv::Point(left - 60, y_of(double(count)) + 5), cv::FONT_HERSHEY_SIMPLEX, 0.45, ink, 1,
+                cv::LINE_AA);
+  }
+  for (std::size_t value = 0, step = tick_step(double(h.max_value) / 5); value <= h.max_value; value += step) {
+    std::snprintf(label, sizeof label, "%zu", value);
+    cv::putText(img, label, cv::Point(x_of(double(value) + 0.5) - 4 * int(std::strlen(label)), top + ph + 20),
+                cv::FONT_HERSHEY_SIMPLEX, 0.45, ink, 1, cv::LINE_AA);
+  }
+  for (std::size_t k = 0; k < h.counts.size(); ++k) {
+    if (h.counts[k] == 0) continue;
+    const int x0 = x_of(double(h.bin_first(k))), x1 = std::max(x0 + 1, x_of(double(h.bin_first(k) + h.bin_width)) - 1);
+    cv::rectangle(img, cv::Point(x0, y_of(double(h.counts[k]))), cv::Point(x1, top + ph), bar, cv::FILLED);
+  }
+  const int mean_x = x_of(m.mean + 0.5);
+  cv::line(img, cv::Point(mean_x, top), cv::Point(mean_x, top + ph), mean_ink, 2, cv::LINE_AA);
+  cv::rectangle(img, cv::Point(left, top), cv::Point(left + pw, top + ph), ink, 1);
+  cv::putText(img, title, cv::Point(left, area.y + 30), cv::FONT_HERSHEY_SIMPLEX, 0.55, ink, 1, cv::LINE_AA);
+  cv::putText(img, x_label, cv::Point(left, top + ph + 46), cv::FONT_HERSHEY_SIMPLEX, 0.5, ink, 1, cv::LINE_AA);
+  cv::putText(img, caption, cv::Point(left, top + ph + 70), cv::FONT_HERSHEY_SIMPLEX, 0.45, mean_ink, 1, cv::LINE_AA);
+}
+
+}  // namespace detail
+
+inline void plot_sparsity_png(const std::filesystem::path& path, const sparsity_stats& s, const std::string& title) {
+  const int panel_w = 620, panel_h = 520, top = 40;
+  cv::Mat img(panel_h + top, 2 * panel_w, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::putText(img, title, cv::Point(20, 28), cv::FONT_HERSHEY_SIMPLEX, 0.65, cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
+  char text[160];
+  std::snprintf(text, sizeof text, "active neurons per image: %.1f +- %.1f of %zu", s.active.mean, s.active.sd, s.neurons);
+  char mean_text[96];
+  std::snprintf(mean_text, sizeof mean_text, "images per bar (red line: the mean, %.1f)", s.active.mean);
+  detail::draw_count_histogram(img, cv::Rect(0, top, panel_w, panel_h), s.active_histogram, s.active, text,
+                               "active (positive) neurons of an image", mean_text);
+  std::snprintf(text, sizeof text, "images activating each neuron: %.1f +- %.1f of %zu", s.activating.mean,
+                s.activating.sd, s.images);
+  std::snprintf(mean_text, sizeof mean_text, "neurons per bar (red line: the mean, %.1f)", s.activating.mean);
+  detail::draw_count_histogram(img, cv::Rect(panel_w, top, panel_w, panel_h), s.activating_histogram, s.activating, text,
+                               "images on which a neuron is positive", mean_text);
+  face::save_image(path, img);
+}
+
+}  // namespace eval
+DEEPID_NAMESPACE_END
 
 // models: the papers' nets
 // ---- deepid/models/deepid2.hpp ----
@@ -11589,136 +12788,12 @@ template <class Patch>
 using deepid2_plain = deepid1_plain<Patch>;
 
 DEEPID_NAMESPACE_END
-// ---- deepid/models/deepid2plus.hpp ----
-// DeepID2+ (Sun et al., CVPR 2015): DeepID2's layers widened to 128 maps in
-// all four convolutions, a 512-d feature (FC-4), and supervision at every
-// stage: FC-1, FC-2 and FC-3 are 512-d heads after pool1, pool2 and pool3,
-// each with ReLU and 50% dropout, trained with their own signals and dropped
-// at test time. FC-4 reads conv4 and, by default, pool3 as well (DeepID2's
-// multi-scale input; the paper's figure draws conv4 only: Fc4Skip = false).
-//
-// conv3's weight sharing: reading B (the default) shares over a 2x2 grid of
-// regions; reading A gives each 2x2 block of outputs its own weights
-// (deepid2plus_a: a 5x4 grid on 55x47 patches, 4x4 on 47x47).
-#include <cstddef>
-#include <type_traits>
 
-
-DEEPID_NAMESPACE_BEGIN
-
-inline constexpr std::size_t deepid2plus_maps = 128;
-inline constexpr std::size_t deepid2plus_feature_dim = 512;
-
-// A supervised 512-d layer as DeepID2+ attaches it: fully connected, ReLU,
-// dropout 0.5.
-template <fixed_string Name, fixed_string From>
-using deepid2plus_head = head<Name, From, fully_connected<deepid2plus_feature_dim>, relu, dropout<0.5>>;
-
-// The 512-d feature layer on Tag, also fed by SkipTag when Skip (DeepID2's
-// multi-scale input). DeepID3 uses it too.
-template <bool Skip, fixed_string SkipTag, fixed_string Tag>
-using deepid2plus_feature_layer =
-    std::conditional_t<Skip, multi_scale_fc<deepid2plus_feature_dim, SkipTag, Tag>,
-                       multi_scale_fc<deepid2plus_feature_dim, Tag>>;
-
-template <class Patch, class Grid = regions<2, 2>, bool Fc4Skip = true>
-using deepid2plus =
-    stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
-          conv<deepid2plus_maps, 4>, relu, max_pool<2>, tap<"pool1">, deepid2plus_head<"fc1", "pool1">,
-          conv<deepid2plus_maps, 3>, relu, max_pool<2>, tap<"pool2">, deepid2plus_head<"fc2", "pool2">,
-          locally_shared_conv<deepid2plus_maps, 3, Grid>, relu, max_pool<2>, tap<"pool3">,
-          deepid2plus_head<"fc3", "pool3">,
-          locally_connected<deepid2plus_maps, 2>, relu, tap<"conv4">,
-          deepid2plus_feature_layer<Fc4Skip, "pool3", "conv4">, relu, dropout<0.5>, tap<"fc4">>;
-
-// Reading A of conv3's sharing: one bank per 2x2 block of its output map.
-template <class Patch>
-struct deepid2plus_reading_a_grid {
-  static constexpr std::size_t conv3_rows = ((Patch::value.h - 3) / 2 - 2) / 2 - 2;
-  static constexpr std::size_t conv3_cols = ((Patch::value.w - 3) / 2 - 2) / 2 - 2;
-  using type = regions<conv3_rows / 2, conv3_cols / 2>;
-};
-
-template <class Patch, bool Fc4Skip = true>
-using deepid2plus_a = deepid2plus<Patch, typename deepid2plus_reading_a_grid<Patch>::type, Fc4Skip>;
-
-DEEPID_NAMESPACE_END
-// ---- deepid/models/deepid3.hpp ----
-// DeepID3 (Sun et al., 2015): two very deep nets. The report does not publish
-// their widths, so they are template parameters (deepid3_widths); the
-// defaults and the reduced variants are justified in docs/design.md.
-//
-// net1 (VGG style): two 3x3 convolutions (padding 1) before each of four 2x2
-// poolings, the top two layers locally connected (also 3x3, padding 1).
-// net2 (Inception): net1's first two stages, then three Inception modules
-// before pool3 and two before pool4.
-//
-// Both: floor pooling (55x47 -> 27x23 -> 13x11 -> 6x5 -> 3x2; 47x47 -> 23 ->
-// 11 -> 5 -> 2), a supervised 512-d head (fully connected, ReLU, dropout 0.5)
-// after pool1, pool2 and pool3, and the 512-d feature FC-4 after pool4, fed
-// by pool3 and pool4 (DeepID2's multi-scale input; Fc4Skip = false: pool4
-// only), with ReLU and dropout 0.5.
-#include <cstddef>
-
-
-DEEPID_NAMESPACE_BEGIN
-
-// Output maps of the four stages.
-template <std::size_t Stage1, std::size_t Stage2, std::size_t Stage3, std::size_t Stage4>
-struct deepid3_widths {
-  static constexpr std::size_t stage1 = Stage1, stage2 = Stage2, stage3 = Stage3, stage4 = Stage4;
-};
-
-// Paper scale: VGG's doubling pattern, capped by the 2x2 to 6x5 maps of the
-// last stages (see docs/design.md).
-using deepid3_paper_widths = deepid3_widths<64, 96, 192, 256>;
-// A quarter of the widths: trainable on a CPU in about an hour per net.
-using deepid3_reduced_widths = deepid3_widths<16, 24, 48, 64>;
-
-// Floor pooling: 2x2 windows, the row or column left over is dropped.
-using deepid3_pool = max_pool<2, 2, 0, rounding::floor>;
-
-// An Inception module with Out output maps: 1x1 (Out/4); 1x1 (Out/4) -> 3x3
-// (3 Out/8); 1x1 (Out/16) -> 5x5 (Out/8); 3x3 max pool -> 1x1 (Out/4).
-// GoogLeNet's proportions; every branch keeps the map size.
-template <std::size_t Out>
-using deepid3_inception =
-    inception<branch<conv<Out / 4, 1>, relu>,
-              branch<conv<Out / 4, 1>, relu, conv<3 * Out / 8, 3, 1, 1>, relu>,
-              branch<conv<Out / 16, 1>, relu, conv<Out / 8, 5, 1, 2>, relu>,
-              branch<max_pool<3, 1, 1>, conv<Out / 4, 1>, relu>>;
-
-template <class Patch, class Widths = deepid3_paper_widths, bool Fc4Skip = true>
-using deepid3_net1 =
-    stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
-          conv<Widths::stage1, 3, 1, 1>, relu, conv<Widths::stage1, 3, 1, 1>, relu, deepid3_pool, tap<"pool1">,
-          deepid2plus_head<"fc1", "pool1">,
-          conv<Widths::stage2, 3, 1, 1>, relu, conv<Widths::stage2, 3, 1, 1>, relu, deepid3_pool, tap<"pool2">,
-          deepid2plus_head<"fc2", "pool2">,
-          conv<Widths::stage3, 3, 1, 1>, relu, conv<Widths::stage3, 3, 1, 1>, relu, deepid3_pool, tap<"pool3">,
-          deepid2plus_head<"fc3", "pool3">,
-          locally_connected<Widths::stage4, 3, 1, 1>, relu, locally_connected<Widths::stage4, 3, 1, 1>, relu,
-          deepid3_pool, tap<"pool4">,
-          deepid2plus_feature_layer<Fc4Skip, "pool3", "pool4">, relu, dropout<0.5>, tap<"fc4">>;
-
-template <class Patch, class Widths = deepid3_paper_widths, bool Fc4Skip = true>
-using deepid3_net2 =
-    stack<input<Patch::value.c, Patch::value.h, Patch::value.w>,
-          conv<Widths::stage1, 3, 1, 1>, relu, conv<Widths::stage1, 3, 1, 1>, relu, deepid3_pool, tap<"pool1">,
-          deepid2plus_head<"fc1", "pool1">,
-          conv<Widths::stage2, 3, 1, 1>, relu, conv<Widths::stage2, 3, 1, 1>, relu, deepid3_pool, tap<"pool2">,
-          deepid2plus_head<"fc2", "pool2">,
-          deepid3_inception<Widths::stage3>, deepid3_inception<Widths::stage3>, deepid3_inception<Widths::stage3>,
-          deepid3_pool, tap<"pool3">, deepid2plus_head<"fc3", "pool3">,
-          deepid3_inception<Widths::stage4>, deepid3_inception<Widths::stage4>, deepid3_pool, tap<"pool4">,
-          deepid2plus_feature_layer<Fc4Skip, "pool3", "pool4">, relu, dropout<0.5>, tap<"fc4">>;
-
-DEEPID_NAMESPACE_END
-
-// io: NumPy .npy files, interop weights (docs/weights.md), atomic writes
+// io: NumPy .npy files, interop weights (docs/weights.md), atomic writes, feature files (real or packed bits)
 // ---- deepid/io/npy.hpp ----
-// NumPy .npy files: float32 / float64 arrays in C order, little-endian, format
-// versions 1.0, 2.0 and 3.0 (the header's only difference is its length field
+// NumPy .npy files: float32 / float64 arrays in C order, little-endian, and
+// uint8 arrays (packed bit codes, io/packed_bits.hpp), format versions 1.0,
+// 2.0 and 3.0 (the header's only difference is its length field
 // and encoding). Reads validate everything a damaged or foreign file can get
 // wrong, and every error names the file: missing or unreadable file, bad
 // magic, unsupported version, malformed header, unsupported dtype, Fortran
@@ -11750,15 +12825,21 @@ DEEPID_NAMESPACE_END
 DEEPID_NAMESPACE_BEGIN
 namespace io {
 
-enum class npy_dtype { float32, float64 };
+enum class npy_dtype { float32, float64, uint8 };
 
-inline const char* dtype_name(npy_dtype t) { return t == npy_dtype::float32 ? "float32" : "float64"; }
-inline std::size_t dtype_size(npy_dtype t) { return t == npy_dtype::float32 ? 4 : 8; }
+inline const char* dtype_name(npy_dtype t) {
+  return t == npy_dtype::float32 ? "float32" : t == npy_dtype::float64 ? "float64" : "uint8";
+}
+inline std::size_t dtype_size(npy_dtype t) { return t == npy_dtype::float32 ? 4 : t == npy_dtype::float64 ? 8 : 1; }
+inline const char* dtype_descr(npy_dtype t) {
+  return t == npy_dtype::float32 ? "<f4" : t == npy_dtype::float64 ? "<f8" : "|u1";
+}
 
 template <class T>
 constexpr npy_dtype dtype_of() {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "npy: deepid reads and writes float and double only");
-  return std::is_same_v<T, float> ? npy_dtype::float32 : npy_dtype::float64;
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::uint8_t>,
+                "npy: deepid reads and writes float, double and uint8 (packed bits) only");
+  return std::is_same_v<T, float> ? npy_dtype::float32 : std::is_same_v<T, double> ? npy_dtype::float64 : npy_dtype::uint8;
 }
 
 // An axis of any length in an expected shape (printed as "N").
@@ -11944,11 +13025,13 @@ class npy_header_parser {
 };
 
 inline npy_dtype parse_descr(const std::string& descr, bool is_string, const std::filesystem::path& file) {
-  const std::string supported = " (deepid reads float32 '<f4' and float64 '<f8')";
+  const std::string supported = " (deepid reads float32 '<f4', float64 '<f8' and uint8 '|u1')";
   if (!is_string) throw npy_error(file, "unsupported dtype: structured arrays are not supported" + supported);
   constexpr bool little = std::endian::native == std::endian::little;
   if (descr == "<f4" || (little && descr == "=f4")) return npy_dtype::float32;
   if (descr == "<f8" || (little && descr == "=f8")) return npy_dtype::float64;
+  // One byte has no byte order: NumPy writes '|u1', but any prefix means the same.
+  if (descr == "|u1" || descr == "<u1" || descr == ">u1" || descr == "=u1") return npy_dtype::uint8;
   if (descr == ">f4" || descr == ">f8")
     throw npy_error(file, "unsupported dtype '" + descr + "': big-endian data" + supported);
   throw npy_error(file, "unsupported dtype '" + descr + "'" + supported);
@@ -12132,6 +13215,8 @@ npy_array<T> read_npy(const std::filesystem::path& file, const npy_expect& expec
   std::uintmax_t size = 0;
   auto in = detail::open_for_reading(file, size);
   const npy_header h = detail::read_header(in, size, file);
+  if (h.dtype == npy_dtype::uint8)
+    throw detail::npy_error(file, "unsupported dtype 'uint8' here: expected float32 '<f4' or float64 '<f8'");
   if (expect.shape && !detail::shape_matches(h.shape, *expect.shape))
     throw detail::npy_error(file, "expected shape " + shape_text(*expect.shape) + ", found " + shape_text(h.shape));
   npy_array<T> result;
@@ -12142,6 +13227,24 @@ npy_array<T> read_npy(const std::filesystem::path& file, const npy_expect& expec
   if (h.dtype == npy_dtype::float32) detail::read_values<T, float>(in, result.values.data(), h.count(), file);
   else detail::read_values<T, double>(in, result.values.data(), h.count(), file);
   if (expect.finite) require_finite<T>(result.values, result.shape, file);
+  return result;
+}
+
+// Reads a uint8 file as bytes (a float file is an error: no silent conversion).
+inline npy_array<std::uint8_t> read_npy_bytes(const std::filesystem::path& file, const npy_expect& expect = {}) {
+  std::uintmax_t size = 0;
+  auto in = detail::open_for_reading(file, size);
+  const npy_header h = detail::read_header(in, size, file);
+  if (h.dtype != npy_dtype::uint8)
+    throw detail::npy_error(file, std::string("unsupported dtype '") + dtype_name(h.dtype) + "' here: expected uint8 '|u1'");
+  if (expect.shape && !detail::shape_matches(h.shape, *expect.shape))
+    throw detail::npy_error(file, "expected shape " + shape_text(*expect.shape) + ", found " + shape_text(h.shape));
+  npy_array<std::uint8_t> result;
+  result.shape = h.shape;
+  result.values.resize(h.count());
+  in.clear();
+  in.seekg(std::streamoff(h.data_offset));
+  detail::read_values<std::uint8_t, std::uint8_t>(in, result.values.data(), h.count(), file);
   return result;
 }
 
@@ -12166,8 +13269,7 @@ struct npy_write_options {
 // The bytes of a .npy header (magic, version, length, dict, padding to 64).
 template <class T>
 std::string npy_header_bytes(std::span<const std::size_t> shape, npy_write_options options = {}) {
-  std::string dict = std::string("{'descr': '") + (dtype_of<T>() == npy_dtype::float32 ? "<f4" : "<f8") +
-                     "', 'fortran_order': False, 'shape': (";
+  std::string dict = std::string("{'descr': '") + dtype_descr(dtype_of<T>()) + "', 'fortran_order': False, 'shape': (";
   for (std::size_t a = 0; a < shape.size(); ++a) {
     if (a) dict += ", ";
     dict += std::to_string(shape[a]);
@@ -12225,8 +13327,32 @@ DEEPID_NAMESPACE_END
 // Feature files: an N x D float32 .npy (one face per row) and, beside it, the
 // index of image names, one per line, in row order: features.npy +
 // features.names.txt. NumPy reads the matrix as is.
+//
+// Binary feature files (save_binary_features) hold bits instead: a uint8 .npy
+// of N x ceil(D / 8) bytes in numpy.packbits order (io/packed_bits.hpp), bit
+// = feature > 0, with the same names index. load_features reads both kinds;
+// a binary file comes back as 0/1 floats, N x 8 ceil(D / 8), so every
+// verifier (Joint Bayesian on 0/1 vectors, the Hamming verifier) takes it.
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <span>
+#include <string>
+#include <vector>
+
+// ---- deepid/io/packed_bits.hpp ----
+// Binary feature codes as bytes, in NumPy's numpy.packbits layout (bitorder
+// 'big'): bit d of a row is bit 7 - d % 8 of byte d / 8, a row takes
+// ceil(D / 8) bytes and the unused low bits of its last byte are zero. This
+// is how binary feature files store DeepID2+'s codes (bit = activation > 0);
+// numpy.unpackbits reads them back as they are.
+//
+// verify::binary_codes packs into 64-bit words instead, for fast Hamming
+// distances in memory; this layout is the one other tools read.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12234,9 +13360,49 @@ DEEPID_NAMESPACE_END
 DEEPID_NAMESPACE_BEGIN
 namespace io {
 
+// Bytes that hold `bits` bits.
+constexpr std::size_t packed_row_bytes(std::size_t bits) { return (bits + 7) / 8; }
+
+// Packs every row of x (N x D): bit = x > 0. Returns N x ceil(D / 8) bytes,
+// row after row. Throws on a value that is not finite (it has no sign to keep).
+inline std::vector<std::uint8_t> pack_positive_bits(const matrix<float>& x) {
+  const std::size_t n = x.shape()[0], d = x.shape()[1], row_bytes = packed_row_bytes(d);
+  std::vector<std::uint8_t> bytes(n * row_bytes, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* row = x.data() + i * d;
+    std::uint8_t* out = bytes.data() + i * row_bytes;
+    for (std::size_t j = 0; j < d; ++j) {
+      if (!std::isfinite(row[j]))
+        throw error("pack_positive_bits: feature " + std::to_string(j) + " of row " + std::to_string(i) + " is not finite");
+      if (row[j] > 0.0f) out[j / 8] |= std::uint8_t(0x80u >> (j % 8));
+    }
+  }
+  return bytes;
+}
+
+// Unpacks rows of `row_bytes` bytes into 0/1 floats: rows x (8 row_bytes).
+// The file does not record D, so the padding bits come back as zero columns.
+inline matrix<float> unpack_bits(std::span<const std::uint8_t> bytes, std::size_t rows, std::size_t row_bytes) {
+  if (bytes.size() != rows * row_bytes)
+    throw error("unpack_bits: " + std::to_string(bytes.size()) + " bytes for " + std::to_string(rows) + " rows of " +
+                std::to_string(row_bytes) + " bytes");
+  matrix<float> x({rows, 8 * row_bytes});
+  float* out = x.data();
+  for (std::size_t k = 0; k < bytes.size(); ++k)
+    for (std::size_t b = 0; b < 8; ++b) out[8 * k + b] = float((bytes[k] >> (7 - b)) & 1u);
+  return x;
+}
+
+}  // namespace io
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
 struct feature_file {
-  matrix<float> features;          // N x D
+  matrix<float> features;          // N x D (binary files: 0/1, D = 8 x bytes per row)
   std::vector<std::string> names;  // N image names
+  bool binary = false;             // read from a packed-bit (uint8) file
 };
 
 inline std::filesystem::path feature_names_path(const std::filesystem::path& npy) {
@@ -12245,25 +13411,68 @@ inline std::filesystem::path feature_names_path(const std::filesystem::path& npy
   return p;
 }
 
-inline void save_features(const std::filesystem::path& npy, const matrix<float>& features,
-                          const std::vector<std::string>& names) {
-  if (names.size() != features.shape()[0])
-    throw error(npy.string() + ": " + std::to_string(names.size()) + " names for " +
-                std::to_string(features.shape()[0]) + " feature rows");
+namespace detail {
+
+// The names index as text, one name a line; checks the count against the rows.
+inline std::string names_text(const std::filesystem::path& npy, std::size_t rows, const std::vector<std::string>& names) {
+  if (names.size() != rows)
+    throw error(npy.string() + ": " + std::to_string(names.size()) + " names for " + std::to_string(rows) +
+                " feature rows");
   std::string text;
   for (const auto& n : names) {
     if (n.find('\n') != std::string::npos) throw error(npy.string() + ": an image name contains a newline");
     text += n + "\n";
   }
-  write_npy(npy, features);
+  return text;
+}
+
+// Writes the matrix with `write_matrix`, the names index staged beforehand and
+// committed right after it: a failure before the matrix is complete leaves
+// both files as they were.
+template <class WriteMatrix>
+void save_with_names(const std::filesystem::path& npy, std::size_t rows, const std::vector<std::string>& names,
+                     WriteMatrix write_matrix) {
+  const std::string text = names_text(npy, rows, names);
   atomic_file index(feature_names_path(npy));
   index.write(text);
+  write_matrix();
   index.commit();
+}
+
+}  // namespace detail
+
+inline void save_features(const std::filesystem::path& npy, const matrix<float>& features,
+                          const std::vector<std::string>& names) {
+  detail::save_with_names(npy, features.shape()[0], names, [&] { write_npy(npy, features); });
+}
+
+// Writes bit = feature > 0 of every value, packed (see the top of this file).
+inline void save_binary_features(const std::filesystem::path& npy, const matrix<float>& features,
+                                 const std::vector<std::string>& names) {
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes = pack_positive_bits(features);
+  } catch (const error& e) {
+    throw error(npy.string() + ": " + e.what());
+  }
+  const std::size_t shape[2] = {features.shape()[0], packed_row_bytes(features.shape()[1])};
+  detail::save_with_names(npy, features.shape()[0], names,
+                          [&] { write_npy<std::uint8_t>(npy, bytes, std::span<const std::size_t>(shape)); });
 }
 
 inline feature_file load_features(const std::filesystem::path& npy) {
   feature_file f;
-  f.features = read_npy_tensor<float, 2>(npy, npy_expect{std::nullopt, true});
+  const npy_header header = read_npy_header(npy);
+  if (header.dtype == npy_dtype::uint8) {
+    if (header.shape.size() != 2)
+      throw error(npy.string() + ": a binary feature file holds N x ceil(D/8) bytes (2 axes), found shape " +
+                  shape_text(header.shape));
+    const auto packed = read_npy_bytes(npy, npy_expect{std::vector<std::size_t>{any_extent, any_extent}});
+    f.features = unpack_bits(packed.values, packed.shape[0], packed.shape[1]);
+    f.binary = true;
+  } else {
+    f.features = read_npy_tensor<float, 2>(npy, npy_expect{std::nullopt, true});
+  }
   const auto index = feature_names_path(npy);
   std::ifstream in(index);
   if (!in) throw error(index.string() + ": cannot open the image-name index of " + npy.string());

@@ -124,6 +124,16 @@ cli_error(features_missing_lfw "nowhere: not an LFW folder" ARGS features --extr
 cli_error(eval_missing_features "missing.npy" ARGS eval-lfw --features missing.npy --lfw . --verifier jb --out e)
 cli_error(eval_unknown_verifier "unknown verifier 'nope'" ARGS eval-lfw --features x.npy --lfw . --verifier nope --out e)
 cli_error(train_no_set "give exactly one training set" ARGS train --scheme deepid1 --patches 1 --out m)
+# The deeper schemes: training every head, resuming, output weights; bad input.
+add_test(NAME cli.train_deeper_schemes COMMAND bash ${cli_dir}/deeper_schemes.sh ${cli_work} ${cli_exe})
+set_tests_properties(cli.train_deeper_schemes PROPERTIES FIXTURES_REQUIRED deepid_cli_files TIMEOUT 600)
+cli_error(train_unknown_scheme "unknown --scheme 'deepid4'" ARGS train --scheme deepid4 --patches 1 --out m --synthetic 4:3)
+cli_error(train_output_weights "--output-weights: 3 weights for the 4 outputs of a deepid2plus net (fc1,fc2,fc3,fc4)"
+          ARGS train --scheme deepid2plus --patches face.s1.rgb --output-weights 1,1,1 --out m --synthetic 4:3 --epochs 1)
+cli_error(features_head_without_models "--head needs --models" ARGS features --extractor lbp --head fc1 --lfw . --out f.npy)
 cli_error(train_bad_patch "--patches: 'face.s9.rgb' is neither" ARGS train --scheme deepid1 --patches face.s9.rgb --out m --synthetic 4:3)
 cli_error(verify_missing_models "scheme.txt: cannot open" ARGS verify --models nowhere --verifier v.jb a.png b.png --landmarks-a "1 2 3 4 5 6 7 8 9 10" --landmarks-b "1 2 3 4 5 6 7 8 9 10")
 cli_error(verify_one_image "needs exactly two images" ARGS verify --models m --verifier v.jb a.png)
+
+# deepid stats and deepid identify-lfw.
+include(${CMAKE_CURRENT_LIST_DIR}/studies.cmake)

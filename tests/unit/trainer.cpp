@@ -6,6 +6,8 @@
 #include <deepid/deepid.hpp>
 #include <deepid/train/trainer.hpp>
 
+#include "synthetic_patches.hpp"
+
 #include <filesystem>
 #include <span>
 #include <fstream>
@@ -21,25 +23,8 @@ using small_net = dp::stack<dp::input<1, 31, 31>, dp::conv<8, 4>, dp::relu, dp::
                             dp::max_pool<2>, dp::tap<"pool3">, dp::locally_connected<16, 2>, dp::relu, dp::tap<"conv4">,
                             dp::multi_scale_fc<32, "pool3", "conv4">, dp::relu>;
 
-const tr::identity_patches& patches() {
-  static const tr::identity_patches data = [] {
-    const auto set = fc::synthetic_face_set(12, 10);
-    // nose.s1.gray of the DeepID1 scheme: 31x31x1.
-    const std::size_t type = 7 * 6 + 1 * 2 + 1;
-    static_assert(fc::require_patch_input<small_net, fc::deepid1_scheme, type>());
-    auto batch = fc::extract_patches<fc::deepid1_scheme>(fc::faces_of(set), {type});
-    const auto norm = fc::patch_normalisation::fit(batch.original[0]);
-    norm.apply(batch.original[0]);
-    norm.apply(batch.flipped[0]);
-    tr::identity_patches d;
-    d.original = batch.original[0];
-    d.flipped = batch.flipped[0];
-    for (const auto& f : set.faces) d.labels.push_back(f.identity);
-    d.identities = set.identities();
-    return d;
-  }();
-  return data;
-}
+static_assert(fc::require_patch_input<small_net, fc::deepid1_scheme, test_support::synthetic_patch_type>());
+const tr::identity_patches& patches() { return test_support::synthetic_patches(); }
 
 tr::options small_options(int epochs) {
   tr::options o;

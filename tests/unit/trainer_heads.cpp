@@ -8,6 +8,8 @@
 #include <deepid/deepid.hpp>
 #include <deepid/train/trainer.hpp>
 
+#include "synthetic_patches.hpp"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -32,23 +34,7 @@ using headed_net =
 using headed_model = dp::model<headed_net>;
 static_assert(headed_model::output_count == 3 && headed_model::head_count == 2);
 
-const tr::identity_patches& patches() {
-  static const tr::identity_patches data = [] {
-    const auto set = fc::synthetic_face_set(12, 10);
-    const std::size_t type = 7 * 6 + 1 * 2 + 1;  // nose.s1.gray of the DeepID1 scheme: 31x31x1
-    auto batch = fc::extract_patches<fc::deepid1_scheme>(fc::faces_of(set), {type});
-    const auto norm = fc::patch_normalisation::fit(batch.original[0]);
-    norm.apply(batch.original[0]);
-    norm.apply(batch.flipped[0]);
-    tr::identity_patches d;
-    d.original = batch.original[0];
-    d.flipped = batch.flipped[0];
-    for (const auto& f : set.faces) d.labels.push_back(f.identity);
-    d.identities = set.identities();
-    return d;
-  }();
-  return data;
-}
+const tr::identity_patches& patches() { return test_support::synthetic_patches(); }
 
 tr::options headed_options(int epochs) {
   tr::options o;

@@ -1,0 +1,26 @@
+// The DeepID3 net2 ensembles of the tool (deepid train --scheme deepid3-net2[-reduced]).
+#include <deepid/features/net_families.hpp>
+
+#include "ensembles_impl.hpp"
+
+namespace deepid_cli {
+
+namespace {
+using deepid::face::deepid2_candidates;
+using paper = deepid::features::deepid3_net2_nets;
+using reduced = deepid::features::deepid3_net2_reduced_nets;
+bool is_reduced(const std::string& scheme) { return scheme.ends_with("-reduced"); }
+}  // namespace
+
+std::unique_ptr<ensemble_handle> make_deepid3_net2_ensemble(const std::string& scheme,
+                                                            const std::vector<std::size_t>& types, std::uint64_t seed) {
+  if (is_reduced(scheme)) return make_typed_ensemble<deepid2_candidates, reduced>(scheme, types, seed);
+  return make_typed_ensemble<deepid2_candidates, paper>(scheme, types, seed);
+}
+
+std::unique_ptr<ensemble_handle> load_deepid3_net2_ensemble(const std::string& scheme, const std::filesystem::path& dir) {
+  if (is_reduced(scheme)) return load_typed_ensemble<deepid2_candidates, reduced>(scheme, dir);
+  return load_typed_ensemble<deepid2_candidates, paper>(scheme, dir);
+}
+
+}  // namespace deepid_cli
