@@ -75,11 +75,12 @@
 #include "deepid/verify/pca.hpp"
 #include "deepid/verify/verifier.hpp"
 
-// eval: thresholds, ROC, the ten-fold protocol, reports, sparsity, identification
+// eval: thresholds, ROC, the ten-fold protocol, reports and charts, sparsity, identification
 #include "deepid/eval/identification.hpp"
 #include "deepid/eval/lfw.hpp"
 #include "deepid/eval/lfw_identification.hpp"
 #include "deepid/eval/pairs.hpp"
+#include "deepid/eval/plot.hpp"
 #include "deepid/eval/protocol.hpp"
 #include "deepid/eval/report.hpp"
 #include "deepid/eval/roc.hpp"

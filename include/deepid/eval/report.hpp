@@ -2,14 +2,13 @@
 // Writing evaluation results: the ROC as CSV, the ROC as a PNG plot (several
 // verifiers on one set of axes, legend, log-scale FPR), and the table rows.
 #include <algorithm>
-#include <array>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "deepid/eval/plot.hpp"
 #include "deepid/eval/protocol.hpp"
 #include "deepid/face/detail/opencv.hpp"
 #include "deepid/face/image.hpp"
@@ -49,62 +48,31 @@ inline std::string table_header() {
 // ROC curves as a PNG: TPR against FPR on a log axis from 1e-3 to 1.
 inline void plot_roc_png(const std::filesystem::path& path, std::span<const protocol_result> results,
                          const std::string& title) {
-  const int width = 900, height = 680, left = 90, right = 30, top = 50, bottom = 70;
-  const int pw = width - left - right, ph = height - top - bottom;
-  cv::Mat img(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
-  const double lo = -3.0;  // log10 of the smallest FPR shown
-  auto to_px = [&](double fpr, double tpr) {
-    const double x = (std::log10(std::max(fpr, 1e-3)) - lo) / -lo;
-    return cv::Point2d(left + x * pw, top + (1 - tpr) * ph);
-  };
-  const cv::Scalar grid(225, 225, 225), ink(40, 40, 40);
-  for (int e = -3; e <= 0; ++e) {
-    for (int m = 1; m < 10 && (e < 0 || m == 1); ++m) {
-      const auto p = to_px(m * std::pow(10.0, e), 0);
-      cv::line(img, cv::Point2d(p.x, top), cv::Point2d(p.x, top + ph), m == 1 ? cv::Scalar(200, 200, 200) : grid, 1);
-    }
-    const auto p = to_px(std::pow(10.0, e), 0);
-    const std::string label = e == 0 ? "1" : "1e" + std::to_string(e);
-    cv::putText(img, label, cv::Point2d(p.x - 14, top + ph + 22), cv::FONT_HERSHEY_SIMPLEX, 0.5, ink, 1, cv::LINE_AA);
-  }
-  for (int k = 0; k <= 10; ++k) {
-    const double tpr = k / 10.0;
-    const auto p = to_px(1e-3, tpr);
-    cv::line(img, cv::Point2d(left, p.y), cv::Point2d(left + pw, p.y), grid, 1);
-    char label[16];
-    std::snprintf(label, sizeof label, "%.1f", tpr);
-    cv::putText(img, label, cv::Point2d(left - 40, p.y + 5), cv::FONT_HERSHEY_SIMPLEX, 0.5, ink, 1, cv::LINE_AA);
-  }
-  cv::rectangle(img, cv::Point(left, top), cv::Point(left + pw, top + ph), ink, 1);
-  cv::putText(img, "false positive rate (different pairs accepted), log scale", cv::Point(left + 120, height - 20),
-              cv::FONT_HERSHEY_SIMPLEX, 0.55, ink, 1, cv::LINE_AA);
-  cv::Mat ylabel(30, 330, CV_8UC3, cv::Scalar(255, 255, 255));
-  cv::putText(ylabel, "true positive rate (same pairs accepted)", cv::Point(2, 20), cv::FONT_HERSHEY_SIMPLEX, 0.5, ink, 1,
-              cv::LINE_AA);
-  cv::rotate(ylabel, ylabel, cv::ROTATE_90_COUNTERCLOCKWISE);
-  ylabel.copyTo(img(cv::Rect(8, top + (ph - ylabel.rows) / 2, ylabel.cols, ylabel.rows)));
-  cv::putText(img, title, cv::Point(left, 32), cv::FONT_HERSHEY_SIMPLEX, 0.65, ink, 1, cv::LINE_AA);
-
-  static const std::array<cv::Scalar, 8> colours{cv::Scalar(200, 80, 30),  cv::Scalar(40, 40, 200),  cv::Scalar(40, 160, 40),
-                                                 cv::Scalar(160, 40, 160), cv::Scalar(0, 140, 220), cv::Scalar(140, 140, 0),
-                                                 cv::Scalar(90, 90, 90),   cv::Scalar(0, 90, 160)};
+  cv::Mat img(680, 900, CV_8UC3, plot_style::background());
+  const double lo = 1e-3;  // the smallest FPR shown
+  plot_axes axes(img, plot_area(img.size()), {lo, 1, axis_scale::log10}, {0, 1});
+  axes.x_ticks(log_ticks(lo, 1));
+  axes.y_ticks(ticks_every(0, 1, 0.1));
+  axes.frame();
+  axes.x_label("false positive rate (different pairs accepted), log scale");
+  axes.y_label("true positive rate (same pairs accepted)");
+  axes.title(title);
+  std::vector<legend_entry> legend;
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& pts = results[i].roc.points;
-    const cv::Scalar c = colours[i % colours.size()];
+    const cv::Scalar c = palette_colour(i);
     for (std::size_t k = 1; k < pts.size(); ++k) {
-      if (pts[k].fpr < 1e-3) continue;
+      if (pts[k].fpr < lo) continue;
       // Points below the axis start at FPR 1e-3 are drawn at its edge.
-      cv::line(img, to_px(pts[k - 1].fpr, pts[k - 1].fpr < 1e-3 ? pts[k].tpr : pts[k - 1].tpr),
-               to_px(pts[k].fpr, pts[k].tpr), c, 2, cv::LINE_AA);
+      const auto& from = pts[k - 1];
+      axes.segment(std::max(from.fpr, lo), from.fpr < lo ? pts[k].tpr : from.tpr, pts[k].fpr, pts[k].tpr, c);
     }
-    // Legend, bottom right.
     char text[160];
     std::snprintf(text, sizeof text, "%s  %.2f%%  AUC %.4f", results[i].name.c_str(), 100 * results[i].mean_accuracy,
                   results[i].auc);
-    const int y = top + ph - 20 - int(results.size() - 1 - i) * 24;
-    cv::line(img, cv::Point(left + pw - 330, y - 5), cv::Point(left + pw - 300, y - 5), c, 3, cv::LINE_AA);
-    cv::putText(img, text, cv::Point(left + pw - 292, y), cv::FONT_HERSHEY_SIMPLEX, 0.5, ink, 1, cv::LINE_AA);
+    legend.push_back({text, c});
   }
+  axes.legend(legend, legend_position::bottom_right);
   face::save_image(path, img);
 }
 

@@ -3,10 +3,11 @@
 // as a PNG of two bar charts side by side, each with its mean marked.
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "deepid/eval/plot.hpp"
 #include "deepid/eval/sparsity.hpp"
 #include "deepid/face/detail/opencv.hpp"
 #include "deepid/face/image.hpp"
@@ -34,59 +35,45 @@ inline void write_sparsity_csv(const std::filesystem::path& path, const sparsity
 
 namespace detail {
 
-// The smallest of 1, 2, 5 x 10^k at least `raw` (and at least 1): a tick spacing.
-inline std::size_t tick_step(double raw) {
-  std::size_t step = 1;
-  for (;;) {
-    for (const std::size_t m : {1, 2, 5})
-      if (double(step * m) >= raw) return step * m;
-    step *= 10;
-  }
-}
-
 // One bar chart in `area` of `img`: counts up, values along x, where value v
 // takes the unit interval [v, v + 1) and a bin of width w spans w of them.
 inline void draw_count_histogram(cv::Mat& img, cv::Rect area, const count_histogram& h, const mean_sd& m,
                                  const std::string& title, const std::string& x_label, const std::string& caption) {
-  const cv::Scalar grid(225, 225, 225), ink(40, 40, 40), bar(200, 130, 60), mean_ink(40, 40, 200);
-  const int left = area.x + 70, top = area.y + 50, pw = area.width - 100, ph = area.height - 140;
+  const cv::Scalar bar(200, 130, 60), mean_ink(40, 40, 200);
   const std::size_t highest = *std::max_element(h.counts.begin(), h.counts.end());
   const std::size_t y_step = tick_step(double(highest) / 5);
   const std::size_t y_top = std::max<std::size_t>(1, (highest + y_step - 1) / y_step) * y_step;
   const double span = double(h.counts.size() * h.bin_width);
-  auto x_of = [&](double value) { return left + int(value / span * pw); };
-  auto y_of = [&](double count) { return top + ph - int(count / double(y_top) * ph); };
-  char label[64];
-  for (std::size_t count = 0; count <= y_top; count += y_step) {
-    cv::line(img, cv::Point(left, y_of(double(count))), cv::Point(left + pw, y_of(double(count))), grid, 1);
-    std::snprintf(label, sizeof label, "%zu", count);
-    cv::putText(img, label, cv::Point(left - 60, y_of(double(count)) + 5), cv::FONT_HERSHEY_SIMPLEX, 0.45, ink, 1,
-                cv::LINE_AA);
-  }
-  for (std::size_t value = 0, step = tick_step(double(h.max_value) / 5); value <= h.max_value; value += step) {
-    std::snprintf(label, sizeof label, "%zu", value);
-    cv::putText(img, label, cv::Point(x_of(double(value) + 0.5) - 4 * int(std::strlen(label)), top + ph + 20),
-                cv::FONT_HERSHEY_SIMPLEX, 0.45, ink, 1, cv::LINE_AA);
-  }
+  plot_axes axes(img, cv::Rect(area.x + 70, area.y + 50, area.width - 100, area.height - 140), {0, span},
+                 {0, double(y_top)});
+  axes.y_ticks(ticks_every(0, double(y_top), double(y_step)));
+  // Labels sit mid-interval, under the value they name; no vertical grid.
+  std::vector<tick> x_ticks;
+  for (std::size_t value = 0, step = tick_step(double(h.max_value) / 5); value <= h.max_value; value += step)
+    x_ticks.push_back({double(value) + 0.5, std::to_string(value)});
+  axes.x_ticks(x_ticks, false);
+  const cv::Rect plot = axes.area();
   for (std::size_t k = 0; k < h.counts.size(); ++k) {
     if (h.counts[k] == 0) continue;
-    const int x0 = x_of(double(h.bin_first(k))), x1 = std::max(x0 + 1, x_of(double(h.bin_first(k) + h.bin_width)) - 1);
-    cv::rectangle(img, cv::Point(x0, y_of(double(h.counts[k]))), cv::Point(x1, top + ph), bar, cv::FILLED);
+    const cv::Point top_left = axes.pixel(double(h.bin_first(k)), double(h.counts[k]));
+    const int x1 = std::max(top_left.x + 1, axes.pixel(double(h.bin_first(k) + h.bin_width), 0).x - 1);
+    cv::rectangle(img, top_left, cv::Point(x1, plot.y + plot.height), bar, cv::FILLED);
   }
-  const int mean_x = x_of(m.mean + 0.5);
-  cv::line(img, cv::Point(mean_x, top), cv::Point(mean_x, top + ph), mean_ink, 2, cv::LINE_AA);
-  cv::rectangle(img, cv::Point(left, top), cv::Point(left + pw, top + ph), ink, 1);
-  cv::putText(img, title, cv::Point(left, area.y + 30), cv::FONT_HERSHEY_SIMPLEX, 0.55, ink, 1, cv::LINE_AA);
-  cv::putText(img, x_label, cv::Point(left, top + ph + 46), cv::FONT_HERSHEY_SIMPLEX, 0.5, ink, 1, cv::LINE_AA);
-  cv::putText(img, caption, cv::Point(left, top + ph + 70), cv::FONT_HERSHEY_SIMPLEX, 0.45, mean_ink, 1, cv::LINE_AA);
+  const int mean_x = axes.pixel(m.mean + 0.5, 0).x;
+  cv::line(img, cv::Point(mean_x, plot.y), cv::Point(mean_x, plot.y + plot.height), mean_ink, 2, cv::LINE_AA);
+  axes.frame();
+  axes.title(title, 0.55);
+  axes.x_label(x_label);
+  draw_text(img, caption, cv::Point(plot.x + plot.width / 2, plot.y + plot.height + 72), plot_style::tick_scale,
+            mean_ink, text_align::centre);
 }
 
 }  // namespace detail
 
 inline void plot_sparsity_png(const std::filesystem::path& path, const sparsity_stats& s, const std::string& title) {
   const int panel_w = 620, panel_h = 520, top = 40;
-  cv::Mat img(panel_h + top, 2 * panel_w, CV_8UC3, cv::Scalar(255, 255, 255));
-  cv::putText(img, title, cv::Point(20, 28), cv::FONT_HERSHEY_SIMPLEX, 0.65, cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
+  cv::Mat img(panel_h + top, 2 * panel_w, CV_8UC3, plot_style::background());
+  draw_text(img, title, cv::Point(20, 28), plot_style::title_scale, plot_style::ink());
   char text[160];
   std::snprintf(text, sizeof text, "active neurons per image: %.1f +- %.1f of %zu", s.active.mean, s.active.sd, s.neurons);
   char mean_text[96];
