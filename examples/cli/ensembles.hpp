@@ -27,6 +27,11 @@ class ensemble_handle {
   virtual deepid::matrix<float> extract(const deepid::face::face_source& faces, deepid::face::on_bad_item policy,
                                         std::vector<std::size_t>& kept, std::vector<std::string>& problems,
                                         const std::string& output = "") = 0;
+  // Every output at once (output_names() order), one forward pass per net.
+  virtual std::vector<deepid::matrix<float>> extract_outputs(const deepid::face::face_source& faces,
+                                                             deepid::face::on_bad_item policy,
+                                                             std::vector<std::size_t>& kept,
+                                                             std::vector<std::string>& problems) = 0;
   virtual void save(const std::filesystem::path& dir) const = 0;
 };
 

@@ -45,6 +45,15 @@ class typed_ensemble final : public ensemble_handle {
     problems = batch.problems;
     return out;
   }
+  std::vector<deepid::matrix<float>> extract_outputs(const deepid::face::face_source& faces,
+                                                     deepid::face::on_bad_item policy, std::vector<std::size_t>& kept,
+                                                     std::vector<std::string>& problems) override {
+    std::vector<deepid::matrix<float>> out;
+    const auto batch = e_.extract_outputs(faces, out, policy);
+    kept = batch.faces;
+    problems = batch.problems;
+    return out;
+  }
   void save(const std::filesystem::path& dir) const override {
     e_.save(dir);
     deepid::io::atomic_file f(dir / "scheme.txt");

@@ -43,6 +43,8 @@ const char* const general_usage =
     "                         sparsity: active neurons per image, images per neuron, histograms\n"
     "  identify-lfw --features F.npy [--far 0.01] [--out DIR]\n"
     "                         LFW identification: closed-set rank-1, open-set DIR at a FAR\n"
+    "  occlusion --models DIR --lfw DIR --out DIR [--bar F,...] [--block N,...]\n"
+    "                         LFW accuracy under a bottom bar and random blocks, per output\n"
     "  train --scheme SCHEME --patches SPEC --out DIR (--celeba DIR | --synthetic I:N | ...)\n"
     "                         train one net per patch type (identification + verification on\n"
     "                         every output): deepid1, deepid2, deepid2plus, deepid3-net1|net2[-reduced]\n"
@@ -80,6 +82,7 @@ int help(std::string_view topic) {
   else if (topic == "eval-lfw") std::cout << eval_lfw_usage << deepid_cli::verifier_names_help;
   else if (topic == "stats") std::cout << stats_usage;
   else if (topic == "identify-lfw") std::cout << identify_lfw_usage;
+  else if (topic == "occlusion") std::cout << occlusion_usage;
   else throw usage_error("no help for unknown command '" + std::string(topic) + "' (see 'deepid help')");
   return 0;
 }
@@ -108,6 +111,7 @@ int dispatch(int argc, char** argv) {
   if (command == "verify") return run_verify(rest);
   if (command == "stats") return run_stats(rest);
   if (command == "identify-lfw") return run_identify_lfw(rest);
+  if (command == "occlusion") return run_occlusion(rest);
   if (!command.empty() && command[0] == '-')
     throw usage_error("unknown option '" + std::string(command) + "' (see 'deepid help')");
   throw usage_error("unknown command '" + std::string(command) + "' (see 'deepid help')");

@@ -1,6 +1,8 @@
 // The verifier registry: names -> verifier policies (with PCA where useful).
 #include "verifiers.hpp"
 
+#include <memory>
+
 #include <deepid/core/error.hpp>
 #include <deepid/verify/distance.hpp>
 #include <deepid/verify/hamming.hpp>
@@ -33,12 +35,16 @@ void check_verifier_name(const std::string& name) {
   throw usage_error("unknown verifier '" + name + "' (see 'deepid help eval-lfw')");
 }
 
-ev::protocol_result evaluate_verifier(const std::string& name, const deepid::matrix<float>& x,
-                                      std::span<const ev::fold_pair> pairs, std::span<const int> ids,
-                                      const verifier_settings& s) {
+fitted_protocol fit_verifier(const std::string& name, const deepid::matrix<float>& x,
+                             std::span<const ev::fold_pair> pairs, std::span<const int> ids, const verifier_settings& s) {
   vf::pca_options pca;
   pca.components = std::min<std::size_t>(s.pca, x.shape()[1]);
-  auto run = [&]<class V>(std::function<V()> make) { return ev::run_ten_fold<V>(name, x, pairs, ids, make, s.images); };
+  auto run = [&]<class V>(std::function<V()> make) -> fitted_protocol {
+    auto fitted = std::make_shared<ev::ten_fold_verifiers<V>>(name, x, pairs, ids, make, s.images);
+    return [fitted](const deepid::matrix<float>& features, std::span<const ev::fold_pair> test) {
+      return fitted->evaluate(features, test);
+    };
+  };
   if (name == "l1") return run(std::function<vf::l1_verifier()>([] { return vf::l1_verifier{}; }));
   if (name == "l2") return run(std::function<vf::l2_verifier()>([] { return vf::l2_verifier{}; }));
   if (name == "cosine") return run(std::function<vf::cosine_verifier()>([] { return vf::cosine_verifier{}; }));
@@ -73,6 +79,12 @@ ev::protocol_result evaluate_verifier(const std::string& name, const deepid::mat
   }
   if (name == "hamming") return run(std::function<vf::hamming_verifier()>([] { return vf::hamming_verifier{}; }));
   throw usage_error("unknown verifier '" + name + "' (see 'deepid help eval-lfw')");
+}
+
+ev::protocol_result evaluate_verifier(const std::string& name, const deepid::matrix<float>& x,
+                                      std::span<const ev::fold_pair> pairs, std::span<const int> ids,
+                                      const verifier_settings& s) {
+  return fit_verifier(name, x, pairs, ids, s)(x, pairs);
 }
 
 }  // namespace deepid_cli

@@ -1,5 +1,6 @@
 #pragma once
 // The verifiers the tool knows by name, and running the LFW protocol with one.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,15 @@ extern const char* const verifier_names_help;
 
 // Throws a usage error for names the tool does not know.
 void check_verifier_name(const std::string& name);
+
+// Verifier `name` fitted for each fold of the ten-fold protocol on
+// `features`; the function scores the held-out folds of any features whose
+// rows the pairs index (deepid::eval::ten_fold_verifiers).
+using fitted_protocol =
+    std::function<deepid::eval::protocol_result(const deepid::matrix<float>&, std::span<const deepid::eval::fold_pair>)>;
+fitted_protocol fit_verifier(const std::string& name, const deepid::matrix<float>& features,
+                             std::span<const deepid::eval::fold_pair> pairs, std::span<const int> identities,
+                             const verifier_settings& settings);
 
 // Runs the ten-fold protocol with verifier `name`.
 deepid::eval::protocol_result evaluate_verifier(const std::string& name, const deepid::matrix<float>& features,

@@ -45,3 +45,22 @@ studies_error(identify_open_gallery_too_large "the open-set gallery needs 596 pe
 studies_error(identify_name_not_in_lfw_list "row 7 is named 'Dan/Dan_0002.jpg', not an image listed in lfw/lfw-names.txt"
               ARGS identify-lfw --features ident.npy --open-gallery 3 --lfw lfw)
 studies_error(identify_missing_features "nowhere.npy: file not found" ARGS identify-lfw --features nowhere.npy)
+
+# 'deepid occlusion' on a small LFW-like folder of synthetic faces (about a minute).
+add_executable(deepid_test_fake_lfw ${studies_dir}/fake_lfw.cpp)
+target_link_libraries(deepid_test_fake_lfw PRIVATE deepid::deepid deepid_project_flags)
+add_test(NAME cli.occlusion COMMAND bash ${studies_dir}/occlusion.sh ${studies_work} $<TARGET_FILE:deepid_cli>
+                                    $<TARGET_FILE:deepid_test_fake_lfw>)
+set_tests_properties(cli.occlusion PROPERTIES FIXTURES_REQUIRED deepid_studies_files)
+add_test(NAME cli.help_occlusion COMMAND deepid_cli help occlusion)
+set_tests_properties(cli.help_occlusion PROPERTIES PASS_REGULAR_EXPRESSION "usage: deepid occlusion --models DIR")
+studies_error(occlusion_bar_above_one "--bar '1.5' is not a fraction of the face above 0 and at most 1"
+              ARGS occlusion --models m --lfw lfw --out o --bar 1.5)
+studies_error(occlusion_block_too_large "--block '97' is not a whole number of pixels from 1 to 96"
+              ARGS occlusion --models m --lfw lfw --out o --block 97)
+studies_error(occlusion_nothing "--bar none and --block none leave nothing to measure"
+              ARGS occlusion --models m --lfw lfw --out o --bar none --block none)
+studies_error(occlusion_bad_baseline "--baseline 'sift' is not lbp, lbp-multiscale, hog or none"
+              ARGS occlusion --models m --lfw lfw --out o --baseline sift)
+studies_error(occlusion_missing_models "'deepid occlusion' needs --models" ARGS occlusion --lfw lfw --out o)
+studies_error(occlusion_no_model_folder "no_such_models" ARGS occlusion --models no_such_models --lfw lfw --out o)

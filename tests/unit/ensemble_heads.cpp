@@ -65,6 +65,17 @@ TEST_CASE("ensemble of DeepID2+ nets: training every head, features of any outpu
   CHECK(positive > fc2.size() / 20);
   CHECK(differ == either);  // two different layers: where either is active, they differ
 
+  // All outputs from one forward pass per net: the same values, output by output.
+  std::vector<dp::matrix<float>> all;
+  e.extract_outputs(fc::faces_of(set), all);
+  REQUIRE(all.size() == 4);
+  CHECK(all[1].shape() == fc2.shape());
+  CHECK(std::equal(fc2.data(), fc2.data() + fc2.size(), all[1].data()));
+  CHECK(std::equal(fc4.data(), fc4.data() + fc4.size(), all[3].data()));
+  dp::matrix<float> fc1;
+  e.extract(fc::faces_of(set), fc1, fc::on_bad_item::fail, 0);
+  CHECK(std::equal(fc1.data(), fc1.data() + fc1.size(), all[0].data()));
+
   const auto dir = std::filesystem::temp_directory_path() / ("deepid_ensemble_heads_" + std::to_string(::getpid()));
   e.save(dir);
   auto loaded = ensemble::load(dir);

@@ -143,3 +143,46 @@ TEST_CASE("ten-fold protocol: standard error is sigma/sqrt(10) over fold accurac
   CHECK(r.mean_accuracy > 0.6);
   CHECK(r.mean_accuracy < 1.0);
 }
+
+TEST_CASE("ten-fold verifiers fitted on clean features score changed test features") {
+  // 1-d features: same pairs 0.5 apart, different pairs 1.5 apart, so every
+  // fold's l2 verifier learns a threshold on the distance within [0.5, 1.5].
+  const std::size_t folds = 10, per_fold = 6;
+  deepid::matrix<float> clean({folds * per_fold * 2, 1});
+  std::vector<ev::fold_pair> pairs;
+  std::vector<int> ids(clean.shape()[0]);
+  for (std::size_t f = 0; f < folds; ++f)
+    for (std::size_t k = 0; k < per_fold; ++k) {
+      const std::size_t a = (f * per_fold + k) * 2, b = a + 1;
+      const bool same = k % 2 == 0;
+      clean(a, 0) = float(f);
+      clean(b, 0) = float(f) + (same ? 0.5f : 1.5f);
+      ids[a] = int(a);
+      ids[b] = same ? int(a) : int(b);
+      pairs.push_back({a, b, same, int(f)});
+    }
+  const ev::ten_fold_verifiers<vf::l2_verifier> fitted("l2", clean, pairs, ids);
+  const auto on_clean = fitted.evaluate(clean, pairs);
+  CHECK(on_clean.mean_accuracy == doctest::Approx(1.0));
+  CHECK(on_clean.mean_accuracy == ev::run_ten_fold<vf::l2_verifier>("l2", clean, pairs, ids).mean_accuracy);
+
+  // The test faces "changed": each second face moved 1.2 further, so every
+  // pair is now farther apart than any threshold and called different. Rows
+  // are re-indexed to a compact matrix of the test faces, as a study does.
+  deepid::matrix<float> changed({pairs.size() * 2, 1});
+  std::vector<ev::fold_pair> test = pairs;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    changed(2 * i, 0) = clean(pairs[i].first, 0);
+    changed(2 * i + 1, 0) = clean(pairs[i].second, 0) + 1.2f;
+    test[i].first = 2 * i, test[i].second = 2 * i + 1;
+  }
+  const auto on_changed = fitted.evaluate(changed, test);
+  CHECK(on_changed.mean_accuracy == doctest::Approx(0.5));
+  for (const auto& f : on_changed.folds) CHECK(f.accuracy == doctest::Approx(0.5));
+  // Only the held-out folds' thresholds are used: the training accuracy is the clean fit's.
+  CHECK(on_changed.folds[3].train_accuracy == on_clean.folds[3].train_accuracy);
+
+  // A fold that was never fitted cannot be scored.
+  std::vector<ev::fold_pair> unknown{{0, 1, true, 42}};
+  CHECK_THROWS_WITH_AS(fitted.evaluate(clean, unknown), "l2: no verifier was fitted for fold 42", deepid::error);
+}

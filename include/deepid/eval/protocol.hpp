@@ -5,6 +5,7 @@
 // the held-out fold. Reported: mean accuracy and standard error
 // (S_E = sigma / sqrt(10), sigma with n - 1), the pooled ROC of the held-out
 // scores, AUC, EER and TPR at FPR 1e-2 and 1e-3.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <functional>
@@ -51,80 +52,120 @@ enum class training_images {
                // (LFW "unrestricted": identity labels of the training folds are used)
 };
 
+// The protocol's verifiers, fitted once: for each fold a verifier (and its
+// threshold) learnt from the other nine folds. `evaluate` then scores the
+// held-out folds of any features whose rows line up with `pairs` — the same
+// features, or the same faces changed at test time (occluded, say), so a
+// study scores many test conditions against one set of fitted verifiers.
+template <verify::verifier V>
+class ten_fold_verifiers {
+ public:
+  ten_fold_verifiers(std::string name, const matrix<float>& features, std::span<const fold_pair> pairs,
+                     std::span<const int> identities, const std::function<V()>& make = [] { return V{}; },
+                     training_images images = training_images::pairs_only)
+      : name_(std::move(name)) {
+    if (identities.size() != features.shape()[0])
+      throw error("run_ten_fold: " + std::to_string(identities.size()) + " identity labels for " +
+                  std::to_string(features.shape()[0]) + " feature rows");
+    std::map<int, std::vector<std::size_t>> by_fold;
+    for (std::size_t i = 0; i < pairs.size(); ++i) by_fold[pairs[i].fold].push_back(i);
+    if (by_fold.size() < 2) throw error("run_ten_fold: need at least two folds");
+    const std::size_t d = features.shape()[1];
+    for (const auto& [fold, test] : by_fold) {
+      // Training rows: the images of the other folds' pairs, each once.
+      std::map<std::size_t, std::size_t> row_of;
+      std::vector<verify::labelled_pair> train_pairs;
+      for (std::size_t i = 0; i < pairs.size(); ++i) {
+        if (pairs[i].fold == fold) continue;
+        const std::size_t a = row_of.emplace(pairs[i].first, row_of.size()).first->second;
+        const std::size_t b = row_of.emplace(pairs[i].second, row_of.size()).first->second;
+        train_pairs.push_back({a, b, pairs[i].same});
+      }
+      if (images == training_images::people) {
+        std::map<int, bool> allowed;  // person -> may train (false: in the test fold)
+        for (const auto& [source, row] : row_of) allowed.emplace(identities[source], true);
+        for (auto i : test) allowed[identities[pairs[i].first]] = false, allowed[identities[pairs[i].second]] = false;
+        for (std::size_t r = 0; r < identities.size(); ++r) {
+          const auto it = allowed.find(identities[r]);
+          if (it != allowed.end() && it->second) row_of.emplace(r, row_of.size());
+        }
+      }
+      matrix<float> train({row_of.size(), d});
+      std::vector<int> train_ids(row_of.size());
+      for (const auto& [source, row] : row_of) {
+        std::copy_n(features.data() + source * d, d, train.data() + row * d);
+        train_ids[row] = identities[source];
+      }
+      auto verifier = std::make_shared<V>(make());
+      verifier->fit(verify::training_data{train, train_ids, train_pairs});
+      const auto train_scores = verifier->scores(train, train_pairs);
+      std::unique_ptr<bool[]> train_same(new bool[train_pairs.size()]);
+      for (std::size_t i = 0; i < train_pairs.size(); ++i) train_same[i] = train_pairs[i].same;
+      const auto choice = best_threshold(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()));
+      folds_.push_back({fold, std::move(verifier), choice.threshold, choice.accuracy});
+    }
+  }
+
+  // Held-out accuracy of every fold on `features` (rows as `pairs` index
+  // them; the folds must be the ones fitted), with the pooled ROC.
+  protocol_result evaluate(const matrix<float>& features, std::span<const fold_pair> pairs) const {
+    protocol_result result;
+    result.name = name_;
+    result.scores.assign(pairs.size(), 0.0);
+    std::map<int, std::vector<std::size_t>> by_fold;
+    for (std::size_t i = 0; i < pairs.size(); ++i) by_fold[pairs[i].fold].push_back(i);
+    for (const auto& [fold, test] : by_fold)
+      if (std::none_of(folds_.begin(), folds_.end(), [&](const fitted& f) { return f.fold == fold; }))
+        throw error(name_ + ": no verifier was fitted for fold " + std::to_string(fold));
+    for (const auto& f : folds_) {
+      const auto it = by_fold.find(f.fold);
+      if (it == by_fold.end()) continue;
+      const auto& test = it->second;
+      std::vector<verify::labelled_pair> test_pairs;
+      for (auto i : test) test_pairs.push_back({pairs[i].first, pairs[i].second, pairs[i].same});
+      const auto test_scores = f.verifier->scores(features, test_pairs);
+      std::size_t correct = 0;
+      for (std::size_t k = 0; k < test.size(); ++k) {
+        if (!std::isfinite(test_scores[k])) throw error(name_ + ": a verifier returned a non-finite score");
+        correct += (test_scores[k] > f.threshold) == pairs[test[k]].same;
+        result.scores[test[k]] = test_scores[k];
+      }
+      result.folds.push_back({f.fold, double(correct) / double(test.size()), f.threshold, f.train_accuracy});
+    }
+    double sum = 0;
+    for (const auto& f : result.folds) sum += f.accuracy;
+    const double n = double(result.folds.size());
+    result.mean_accuracy = sum / n;
+    double var = 0;
+    for (const auto& f : result.folds) var += (f.accuracy - result.mean_accuracy) * (f.accuracy - result.mean_accuracy);
+    result.standard_error = n > 1 ? std::sqrt(var / (n - 1)) / std::sqrt(n) : 0.0;
+    std::unique_ptr<bool[]> same(new bool[pairs.size()]);
+    for (std::size_t i = 0; i < pairs.size(); ++i) same[i] = pairs[i].same;
+    result.roc = make_roc(result.scores, std::span<const bool>(same.get(), pairs.size()));
+    result.auc = result.roc.auc();
+    result.eer = result.roc.eer();
+    result.tpr_at_1e2 = result.roc.tpr_at_fpr(1e-2);
+    result.tpr_at_1e3 = result.roc.tpr_at_fpr(1e-3);
+    return result;
+  }
+
+ private:
+  struct fitted {
+    int fold = 0;
+    std::shared_ptr<const V> verifier;
+    double threshold = 0, train_accuracy = 0;
+  };
+  std::string name_;
+  std::vector<fitted> folds_;
+};
+
 // Runs the protocol for verifier type V (made by `make` for each fold).
 // `identities` gives each feature row's person (for identity-based learners).
 template <verify::verifier V>
 protocol_result run_ten_fold(const std::string& name, const matrix<float>& features, std::span<const fold_pair> pairs,
                              std::span<const int> identities, const std::function<V()>& make = [] { return V{}; },
                              training_images images = training_images::pairs_only) {
-  if (identities.size() != features.shape()[0])
-    throw error("run_ten_fold: " + std::to_string(identities.size()) + " identity labels for " +
-                std::to_string(features.shape()[0]) + " feature rows");
-  std::map<int, std::vector<std::size_t>> by_fold;
-  for (std::size_t i = 0; i < pairs.size(); ++i) by_fold[pairs[i].fold].push_back(i);
-  if (by_fold.size() < 2) throw error("run_ten_fold: need at least two folds");
-  const std::size_t d = features.shape()[1];
-  protocol_result result;
-  result.name = name;
-  result.scores.assign(pairs.size(), 0.0);
-  for (const auto& [fold, test] : by_fold) {
-    // Training rows: the images of the other folds' pairs, each once.
-    std::map<std::size_t, std::size_t> row_of;
-    std::vector<verify::labelled_pair> train_pairs;
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
-      if (pairs[i].fold == fold) continue;
-      const std::size_t a = row_of.emplace(pairs[i].first, row_of.size()).first->second;
-      const std::size_t b = row_of.emplace(pairs[i].second, row_of.size()).first->second;
-      train_pairs.push_back({a, b, pairs[i].same});
-    }
-    if (images == training_images::people) {
-      std::map<int, bool> allowed;  // person -> may train (false: in the test fold)
-      for (const auto& [source, row] : row_of) allowed.emplace(identities[source], true);
-      for (auto i : test) allowed[identities[pairs[i].first]] = false, allowed[identities[pairs[i].second]] = false;
-      for (std::size_t r = 0; r < identities.size(); ++r) {
-        const auto it = allowed.find(identities[r]);
-        if (it != allowed.end() && it->second) row_of.emplace(r, row_of.size());
-      }
-    }
-    matrix<float> train({row_of.size(), d});
-    std::vector<int> train_ids(row_of.size());
-    for (const auto& [source, row] : row_of) {
-      std::copy_n(features.data() + source * d, d, train.data() + row * d);
-      train_ids[row] = identities[source];
-    }
-    V verifier = make();
-    verifier.fit(verify::training_data{train, train_ids, train_pairs});
-    const auto train_scores = verifier.scores(train, train_pairs);
-    std::unique_ptr<bool[]> train_same(new bool[train_pairs.size()]);
-    for (std::size_t i = 0; i < train_pairs.size(); ++i) train_same[i] = train_pairs[i].same;
-    const auto choice = best_threshold(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()));
-
-    std::vector<verify::labelled_pair> test_pairs;
-    for (auto i : test) test_pairs.push_back({pairs[i].first, pairs[i].second, pairs[i].same});
-    const auto test_scores = verifier.scores(features, test_pairs);
-    std::size_t correct = 0;
-    for (std::size_t k = 0; k < test.size(); ++k) {
-      if (!std::isfinite(test_scores[k])) throw error(name + ": a verifier returned a non-finite score");
-      correct += (test_scores[k] > choice.threshold) == pairs[test[k]].same;
-      result.scores[test[k]] = test_scores[k];
-    }
-    result.folds.push_back({fold, double(correct) / double(test.size()), choice.threshold, choice.accuracy});
-  }
-  double sum = 0;
-  for (const auto& f : result.folds) sum += f.accuracy;
-  const double n = double(result.folds.size());
-  result.mean_accuracy = sum / n;
-  double var = 0;
-  for (const auto& f : result.folds) var += (f.accuracy - result.mean_accuracy) * (f.accuracy - result.mean_accuracy);
-  result.standard_error = std::sqrt(var / (n - 1)) / std::sqrt(n);
-  std::unique_ptr<bool[]> same(new bool[pairs.size()]);
-  for (std::size_t i = 0; i < pairs.size(); ++i) same[i] = pairs[i].same;
-  result.roc = make_roc(result.scores, std::span<const bool>(same.get(), pairs.size()));
-  result.auc = result.roc.auc();
-  result.eer = result.roc.eer();
-  result.tpr_at_1e2 = result.roc.tpr_at_fpr(1e-2);
-  result.tpr_at_1e3 = result.roc.tpr_at_fpr(1e-3);
-  return result;
+  return ten_fold_verifiers<V>(name, features, pairs, identities, make, images).evaluate(features, pairs);
 }
 
 }  // namespace eval

@@ -84,6 +84,9 @@ class patch_net {
   // into out (n x output_dim(k)).
   virtual void features(const float* nchw, std::size_t n, float* out, std::size_t k) = 0;
   void features(const float* nchw, std::size_t n, float* out) { features(nchw, n, out, main_output()); }
+  // Every output of n patches from one forward pass: outs[k] receives
+  // n x output_dim(k) values.
+  virtual void all_features(const float* nchw, std::size_t n, std::span<float* const> outs) = 0;
   virtual train::result train(const train::identity_patches& data, const train::options& o) = 0;
   virtual std::vector<float> parameters() const = 0;
   virtual void set_parameters(const std::vector<float>& values, const std::string& source) = 0;
@@ -109,6 +112,21 @@ class typed_patch_net final : public patch_net {
       const std::size_t m = std::min(chunk, n - start);
       model_.forward(nchw + start * in, m, mode::inference, heads);
       std::copy_n(model_.output(k), m * dim, out + start * dim);
+    }
+    model_.release_buffers();
+  }
+  void all_features(const float* nchw, std::size_t n, std::span<float* const> outs) override {
+    if (outs.size() != model_type::output_count)
+      throw error("patch_net: " + std::to_string(outs.size()) + " output buffers for " +
+                  std::to_string(model_type::output_count) + " outputs");
+    constexpr std::size_t chunk = 256;
+    const std::size_t in = input_shape().size();
+    const head_pass heads = model_type::head_count > 0 ? head_pass::run : head_pass::skip;
+    for (std::size_t start = 0; start < n; start += chunk) {
+      const std::size_t m = std::min(chunk, n - start);
+      model_.forward(nchw + start * in, m, mode::inference, heads);
+      for (std::size_t k = 0; k < outs.size(); ++k)
+        std::copy_n(model_.output(k), m * output_dim(k), outs[k] + start * output_dim(k));
     }
     model_.release_buffers();
   }
@@ -239,21 +257,23 @@ class ensemble {
                             std::size_t output) {
     if (output >= output_count()) throw error("ensemble: output " + std::to_string(output) + " is outside the nets");
     auto batch = face::extract_patches<S>(source, types_, true, policy);
-    const std::size_t n = batch.faces.size(), width = dim(output);
-    out = matrix<float>::from_shape({n, width});
-    std::size_t column = 0;
-    std::vector<float> part;
-    for (std::size_t k = 0; k < types_.size(); ++k) {
-      const std::size_t fd = nets_[k]->output_dim(output);
-      for (int flipped = 0; flipped < 2; ++flipped) {
-        auto& patches = flipped ? batch.flipped[k] : batch.original[k];
-        norms_[k].apply(patches);
-        part.resize(n * fd);
-        nets_[k]->features(patches.data(), n, part.data(), output);
-        for (std::size_t i = 0; i < n; ++i) std::copy_n(part.data() + i * fd, fd, out.data() + i * width + column);
-        column += fd;
-      }
-    }
+    out = matrix<float>::from_shape({batch.faces.size(), dim(output)});
+    run_nets(batch, [&](patch_net& net, const float* patches, std::size_t n, std::vector<float*> parts) {
+      net.features(patches, n, parts[output], output);
+    }, std::span<matrix<float>>(&out, 1), output);
+    return batch;
+  }
+
+  // Every output at once, as extract(..., k) gives output k, from one forward
+  // pass of each net per patch: out[k] is rows x dim(k).
+  face::patch_batch extract_outputs(const face::face_source& source, std::vector<matrix<float>>& out,
+                                    face::on_bad_item policy = face::on_bad_item::fail) {
+    auto batch = face::extract_patches<S>(source, types_, true, policy);
+    out.clear();
+    for (std::size_t k = 0; k < output_count(); ++k) out.push_back(matrix<float>::from_shape({batch.faces.size(), dim(k)}));
+    run_nets(batch, [&](patch_net& net, const float* patches, std::size_t n, std::vector<float*> parts) {
+      net.all_features(patches, n, parts);
+    }, std::span<matrix<float>>(out), output_count());
     return batch;
   }
 
@@ -321,6 +341,34 @@ class ensemble {
   }
 
  private:
+  // Runs `net_pass(net, patches, n, parts)` on the normalised patches of every
+  // net and flip, where parts[k] is an n x output_dim(k) buffer of output k
+  // (only `only` when it is not output_count()), and scatters the parts into
+  // the columns of `out` (one matrix per output, or the one output asked for).
+  template <class Pass>
+  void run_nets(face::patch_batch& batch, const Pass& net_pass, std::span<matrix<float>> out, std::size_t only) {
+    const std::size_t n = batch.faces.size(), outputs = output_count();
+    std::vector<std::size_t> column(outputs, 0);
+    std::vector<std::vector<float>> parts(outputs);
+    for (std::size_t k = 0; k < types_.size(); ++k)
+      for (int flipped = 0; flipped < 2; ++flipped) {
+        auto& patches = flipped ? batch.flipped[k] : batch.original[k];
+        norms_[k].apply(patches);
+        std::vector<float*> pointers(outputs, nullptr);
+        for (std::size_t j = 0; j < outputs; ++j)
+          if (only == outputs || j == only) parts[j].resize(n * nets_[k]->output_dim(j)), pointers[j] = parts[j].data();
+        net_pass(*nets_[k], patches.data(), n, pointers);
+        for (std::size_t j = 0; j < outputs; ++j) {
+          if (!pointers[j]) continue;
+          auto& target = out[only == outputs ? j : 0];
+          const std::size_t fd = nets_[k]->output_dim(j), width = target.shape()[1];
+          for (std::size_t i = 0; i < n; ++i)
+            std::copy_n(parts[j].data() + i * fd, fd, target.data() + i * width + column[j]);
+          column[j] += fd;
+        }
+      }
+  }
+
   std::vector<std::size_t> types_;
   std::vector<std::unique_ptr<patch_net>> nets_;
   std::vector<face::patch_normalisation> norms_;
