@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <deepid/core/error.hpp>
 #include <deepid/core/rng.hpp>
 #include <deepid/core/threads.hpp>
 #include <deepid/eval/lfw.hpp>
@@ -275,8 +276,14 @@ int run_occlusion(arguments args) {
   std::cout << "clean features: " << clean.names.size() << " lines in " << int(seconds_since(start)) << " s" << std::endl;
   start = clock::now();
   std::vector<fitted_protocol> fitted;
-  for (std::size_t f = 0; f < clean.names.size(); ++f)
-    fitted.push_back(fit_verifier(verifier, clean.values[f], bound.pairs, bound.identities, settings));
+  for (std::size_t f = 0; f < clean.names.size(); ++f) {
+    try {
+      fitted.push_back(fit_verifier(verifier, clean.values[f], bound.pairs, bound.identities, settings));
+    } catch (const deepid::error& e) {
+      // A dead head (every unit off) cannot be fitted: name it and say how to leave it out.
+      throw deepid::error("feature " + clean.names[f] + ": " + e.what() + " (--head chooses the outputs to study)");
+    }
+  }
   std::cout << "verifiers fitted in " << int(seconds_since(start)) << " s" << std::endl;
 
   // results[kind][level index + 1][feature]: index 0 is the clean faces.
