@@ -368,6 +368,10 @@ TEST_CASE("model forward matches forward_reference on the DeepID nets") {
   model_matches_reference<dp::deepid1<rgb_rectangle>, float>(3, 5e-6);
   model_matches_reference<dp::deepid1_plain<gray_square>, float>(13, 5e-6);
   model_matches_reference<dp::deepid2<dp::patch_shape<3, 55, 47>>, float>(2, 5e-6);
+  // 3x3 convolutions by Winograd in float (all but the first of each net).
+  using reduced = dp::deepid3_reduced_widths;
+  model_matches_reference<dp::deepid3_net1<dp::patch_shape<3, 55, 47>, reduced>, float>(2, 5e-6);
+  model_matches_reference<dp::deepid3_net2<dp::patch_shape<1, 47, 47>, reduced>, float>(3, 5e-6);
 }
 
 // ------------------------------------------------------------ threads

@@ -17,6 +17,7 @@
 #include "deepid/core/rng.hpp"
 #include "deepid/kernels/banked_conv.hpp"
 #include "deepid/kernels/reference.hpp"
+#include "deepid/kernels/winograd_conv.hpp"
 #include "deepid/layers/layer.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -36,6 +37,10 @@ class banked_conv_layer {
   static constexpr std::size_t num_inputs = 1;
   static constexpr std::array<std::size_t, 1> inputs{Ctx::act};
 
+  // 3x3 convolutions with enough channels run in float by Winograd's
+  // F(2x2, 3x3) (kernels/winograd_conv.hpp), the rest by the direct kernels.
+  static constexpr bool winograd = kernels::winograd_suits<T, G>;
+
   static std::string name() { return Spec::name() + (Relu ? " + relu" : ""); }
 
   // He initialisation (the layer feeds a ReLU), zero biases.
@@ -45,19 +50,24 @@ class banked_conv_layer {
     for (std::size_t i = G.weight_count(); i < param_count; ++i) params[i] = T(0);
   }
 
-  void prepare(const T* params) { kernels::pack_conv_weights(G, params, params + G.weight_count(), packed_); }
+  void prepare(const T* params) {
+    if constexpr (winograd) kernels::pack_winograd_weights(G, params, params + G.weight_count(), winograd_packed_);
+    else kernels::pack_conv_weights(G, params, params + G.weight_count(), packed_);
+  }
 
   void forward(const pass_buffers<T, 1>& b, const T*, mode) const {
-    kernels::conv_forward<T, G, Relu>(b.inputs[0], b.output, b.batch, packed_, workspace_);
+    if constexpr (winograd) kernels::winograd_forward<T, G, Relu>(b.inputs[0], b.output, b.batch, winograd_packed_);
+    else kernels::conv_forward<T, G, Relu>(b.inputs[0], b.output, b.batch, packed_, workspace_);
   }
 
   // Inference only: whether forward_pooled can stand for this layer, its
   // fused ReLU and the max_pool layer Next (pooling in the convolution's
-  // registers, so the full-size output is never written).
+  // registers, so the full-size output is never written). Winograd layers
+  // do not: their saved multiply-adds outweigh the written output.
   template <class Next>
   static constexpr bool pools_next() {
     if constexpr (requires { Next::pool_size; Next::pool_stride; Next::pool_pad; })
-      return Relu && Next::pool_size == Next::pool_stride && Next::pool_pad == 0 &&
+      return Relu && !winograd && Next::pool_size == Next::pool_stride && Next::pool_pad == 0 &&
              kernels::can_pool_in_epilogue<T, G, Next::pool_size>;
     else
       return false;
@@ -74,8 +84,12 @@ class banked_conv_layer {
 
   void backward(const pass_buffers<T, 1>& b, const T* dout, const std::array<T*, 1>& din, const T* params,
                 T* dparams) const {
-    kernels::conv_backward<T, G, Relu>(b.inputs[0], b.output, dout, din[0], b.batch, params, dparams,
-                                       dparams + G.weight_count(), workspace_);
+    if constexpr (winograd)
+      kernels::winograd_backward<T, G, Relu>(b.inputs[0], b.output, dout, din[0], b.batch, params, dparams,
+                                             dparams + G.weight_count(), winograd_workspace_);
+    else
+      kernels::conv_backward<T, G, Relu>(b.inputs[0], b.output, dout, din[0], b.batch, params, dparams,
+                                         dparams + G.weight_count(), workspace_);
   }
 
   // Parameters in PyTorch layout (see the header comment).
@@ -102,6 +116,8 @@ class banked_conv_layer {
  private:
   kernels::packed_conv_weights<T> packed_;
   mutable kernels::conv_workspace<T> workspace_;  // scratch kept between passes (no allocations)
+  kernels::winograd_weights<T> winograd_packed_;
+  mutable kernels::winograd_workspace<T> winograd_workspace_;
 };
 
 // Geometry of a banked layer on input Shape, made safe to compute even when a
