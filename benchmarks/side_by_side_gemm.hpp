@@ -18,6 +18,10 @@
 // forward FLOPs; the first layer computes no d(input)). The two top layers of
 // net1 are locally connected; the ordinary 3x3 convolutions that
 // d3net1-plain puts there (6x5 maps, 192 -> 256 -> 256) are measured as well.
+// Layers the model runs by Winograd's F(2x2, 3x3) (kernels/winograd_conv.hpp:
+// all but the 3-channel first) are timed that way too (wino-fwd, wino-bwd);
+// their GFLOP/s are effective ones, the direct convolution's FLOPs over the
+// time taken, so the two paths compare on one scale.
 //
 // Everything is interleaved round by round (GEMMs, then the layers, at each
 // thread count), each item calibrated to about target_s, and the medians
@@ -96,6 +100,9 @@ struct conv_layer_base {
   virtual ~conv_layer_base() = default;
   virtual void forward() = 0;
   virtual void backward() = 0;
+  virtual bool has_winograd() const = 0;
+  virtual void winograd_forward() = 0;
+  virtual void winograd_backward() = 0;
   std::string what;
   double forward_flops = 0, backward_flops = 0;  // per call (n samples)
 };
@@ -107,6 +114,9 @@ struct conv_layer : conv_layer_base {
   std::vector<float> in, out, dout, din, weights, bias, dweights, dbias;
   dp::kernels::packed_conv_weights<float> packed;
   dp::kernels::conv_workspace<float> ws;
+  static constexpr bool winograd = dp::kernels::winograd_suits<float, g>;
+  dp::kernels::winograd_weights<float> wino_packed;
+  dp::kernels::winograd_workspace<float> wino_ws;
   explicit conv_layer(std::size_t batch) : n(batch) {
     std::mt19937 gen(3);
     std::normal_distribution<float> normal(0.f, 1.f);
@@ -123,6 +133,7 @@ struct conv_layer : conv_layer_base {
     dweights.assign(g.weight_count(), 0.f);
     dbias.assign(Cout, 0.f);
     dp::kernels::pack_conv_weights(g, weights.data(), bias.data(), packed);
+    if constexpr (winograd) dp::kernels::pack_winograd_weights(g, weights.data(), bias.data(), wino_packed);
     what = "conv<" + std::to_string(Cout) + ",3,1,1> on " + std::to_string(Cin) + "x" + std::to_string(H) + "x" +
            std::to_string(W);
     forward_flops = 2.0 * double(g.multiply_adds()) * double(n);
@@ -132,6 +143,15 @@ struct conv_layer : conv_layer_base {
   void backward() override {
     dp::kernels::conv_backward<float, g, true>(in.data(), out.data(), dout.data(), First ? nullptr : din.data(), n,
                                                weights.data(), dweights.data(), dbias.data(), ws);
+  }
+  bool has_winograd() const override { return winograd; }
+  void winograd_forward() override {
+    if constexpr (winograd) dp::kernels::winograd_forward<float, g, true>(in.data(), out.data(), n, wino_packed);
+  }
+  void winograd_backward() override {
+    if constexpr (winograd)
+      dp::kernels::winograd_backward<float, g, true>(in.data(), out.data(), dout.data(), First ? nullptr : din.data(),
+                                                     n, weights.data(), dweights.data(), dbias.data(), wino_ws);
   }
 };
 
@@ -181,6 +201,9 @@ class vgg_bench {
         conv_layer_base* p = l.get();
         items.emplace_back("conv-fwd", p->what, t, p->forward_flops, [p] { p->forward(); });
         items.emplace_back("conv-bwd", p->what, t, p->backward_flops, [p] { p->backward(); });
+        if (!p->has_winograd()) continue;
+        items.emplace_back("wino-fwd", p->what, t, p->forward_flops, [p] { p->winograd_forward(); });
+        items.emplace_back("wino-bwd", p->what, t, p->backward_flops, [p] { p->winograd_backward(); });
       }
     for (auto& i : items) {
       use_threads(i);
@@ -211,7 +234,7 @@ class vgg_bench {
     for (const auto& i : report.items) {
       std::printf("  %-15s %-32s %7d %9.1f  ", i.group.c_str(), i.what.c_str(), i.threads, i.gflops());
       for (double s : i.per_call) std::printf(" %.1f", i.flops * 1e-9 / s);
-      if (i.group.rfind("conv", 0) == 0 && report.eigen_best(i.threads) > 0)
+      if ((i.group.rfind("conv", 0) == 0 || i.group.rfind("wino", 0) == 0) && report.eigen_best(i.threads) > 0)
         std::printf("   (%.0f%% of Eigen GEMM, %.0f%% of the best GEMM)", 100.0 * i.gflops() / report.eigen_best(i.threads),
                     100.0 * i.gflops() / report.gemm_best(i.threads));
       std::printf("\n");

@@ -2272,8 +2272,13 @@ void winograd_forward(const T* in, T* out, std::size_t n, const winograd_weights
   static_assert(winograd_geometry<G>, "Winograd F(2x2, 3x3): one bank, 3x3, stride 1, padding 0 or 1");
   using vec = xsimd::batch<T>;
   constexpr std::size_t width = simd_width<T>, cip = padded_channels<T>(G.cin), cop = padded_channels<T>(G.cout);
-  constexpr std::size_t block = winograd::block_tiles<T, G>();
-  const std::size_t tiles = n * winograd::sample_tiles<G>;
+  // Blocks of up to block_tiles, smaller where that leaves a thread without
+  // two of them (batch 1 on small maps). A tile's outputs do not depend on
+  // its block, so neither do the results.
+  constexpr std::size_t rows = winograd::product_rows;
+  const std::size_t tiles = n * winograd::sample_tiles<G>, items = 2 * std::size_t(num_threads());
+  const std::size_t share = ((tiles + items - 1) / items + rows - 1) / rows * rows;
+  const std::size_t block = std::clamp(share, rows, winograd::block_tiles<T, G>());
   parallel_for((tiles + block - 1) / block, [&](std::size_t item) {
     const std::size_t g0 = item * block, count = std::min(block, tiles - g0);
     T* v = detail::scratch<T, 0>(winograd::tile_inputs * block * cip);
