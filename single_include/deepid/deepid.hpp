@@ -950,6 +950,19 @@ template <class P>
 #endif
 }
 
+// A vector the compiler must hold in a register. In a register-tiled
+// product, without this GCC folds each load of the shared operand into every
+// FMA that uses it (one load per row of the tile instead of one), and the
+// loads, not the FMAs, set the pace.
+template <class T>
+[[gnu::always_inline]] inline xsimd::batch<T> in_register(xsimd::batch<T> v) {
+  auto r = static_cast<typename xsimd::batch<T>::register_type>(v);
+#if defined(__GNUC__)
+  asm("" : "+v"(r));
+#endif
+  return r;
+}
+
 // Stores / loads lanes [0, Count) of a vector; the rest of memory is untouched.
 template <std::size_t Count, class T>
 [[gnu::always_inline]] inline void store_first(const xsimd::batch<T>& v, T* p) {
@@ -1827,8 +1840,8 @@ inline void use_eigen_threads() {
 namespace detail {
 
 // Register tile: rows x vectors of columns, so that the accumulators, one
-// row of B's vectors and a broadcast fill the registers.
-inline constexpr std::size_t gemm_rows = simd_registers == 32 ? 6 : 3;
+// row of B's vectors and a broadcast fill the registers (AVX2: 12 + 3 + 1).
+inline constexpr std::size_t gemm_rows = simd_registers == 32 ? 6 : 4;
 inline constexpr std::size_t gemm_vectors = simd_registers == 32 ? 4 : 3;
 // K block: a packed panel of kc x (up to gemm_panel_bytes) stays in L2 while
 // every row tile of a work item streams it.
@@ -1870,7 +1883,7 @@ inline void gemm_tile(std::size_t K, const T* a, std::size_t a_row, const T* b, 
   });
   for (std::size_t k = 0; k < K; ++k) {
     vec bv[V];
-    unroll<V>([&](auto v) { bv[v] = vec::load_unaligned(b + k * b_row + v * width); });
+    unroll<V>([&](auto v) { bv[v] = in_register(vec::load_unaligned(b + k * b_row + v * width)); });
     unroll<P>([&](auto q) {
       const vec av(a[q * a_row + k]);
       unroll<V>([&](auto v) { acc[q][v] = xsimd::fma(av, bv[v], acc[q][v]); });
@@ -2115,18 +2128,6 @@ template <class T>
   for (std::size_t i = 0; i < count; ++i) p[i] = tmp[i];
 }
 
-// A vector the compiler must hold in a register. Without this GCC folds
-// each load of b into every FMA that uses it (Q loads per vector instead of
-// one), and the loads, not the FMAs, set the pace.
-template <class T>
-[[gnu::always_inline]] inline xsimd::batch<T> in_register(xsimd::batch<T> v) {
-  auto r = static_cast<typename xsimd::batch<T>::register_type>(v);
-#if defined(__GNUC__)
-  asm("" : "+v"(r));
-#endif
-  return r;
-}
-
 // c[q][v] (+)= sum over k < K of a[q * a_q + k * a_k] * b[k * b_k + v * width]
 // for Q rows and V vectors: the register tile of the 16 products.
 template <class T, std::size_t Q, std::size_t V>
@@ -2142,7 +2143,7 @@ inline void product_tile(std::size_t K, const T* a, std::size_t a_q, std::size_t
   });
   for (std::size_t k = 0; k < K; ++k) {
     vec bv[V];
-    detail::unroll<V>([&](auto v) { bv[v] = in_register(vec::load_unaligned(b + k * b_k + v * width)); });
+    detail::unroll<V>([&](auto v) { bv[v] = detail::in_register(vec::load_unaligned(b + k * b_k + v * width)); });
     const T* ak = a + k * a_k;
     detail::unroll<Q>([&](auto q) {
       const vec av(ak[q * a_q]);

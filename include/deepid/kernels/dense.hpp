@@ -43,8 +43,8 @@ inline void use_eigen_threads() {
 namespace detail {
 
 // Register tile: rows x vectors of columns, so that the accumulators, one
-// row of B's vectors and a broadcast fill the registers.
-inline constexpr std::size_t gemm_rows = simd_registers == 32 ? 6 : 3;
+// row of B's vectors and a broadcast fill the registers (AVX2: 12 + 3 + 1).
+inline constexpr std::size_t gemm_rows = simd_registers == 32 ? 6 : 4;
 inline constexpr std::size_t gemm_vectors = simd_registers == 32 ? 4 : 3;
 // K block: a packed panel of kc x (up to gemm_panel_bytes) stays in L2 while
 // every row tile of a work item streams it.
@@ -86,7 +86,7 @@ inline void gemm_tile(std::size_t K, const T* a, std::size_t a_row, const T* b, 
   });
   for (std::size_t k = 0; k < K; ++k) {
     vec bv[V];
-    unroll<V>([&](auto v) { bv[v] = vec::load_unaligned(b + k * b_row + v * width); });
+    unroll<V>([&](auto v) { bv[v] = in_register(vec::load_unaligned(b + k * b_row + v * width)); });
     unroll<P>([&](auto q) {
       const vec av(a[q * a_row + k]);
       unroll<V>([&](auto v) { acc[q][v] = xsimd::fma(av, bv[v], acc[q][v]); });

@@ -46,6 +46,19 @@ template <class P>
 #endif
 }
 
+// A vector the compiler must hold in a register. In a register-tiled
+// product, without this GCC folds each load of the shared operand into every
+// FMA that uses it (one load per row of the tile instead of one), and the
+// loads, not the FMAs, set the pace.
+template <class T>
+[[gnu::always_inline]] inline xsimd::batch<T> in_register(xsimd::batch<T> v) {
+  auto r = static_cast<typename xsimd::batch<T>::register_type>(v);
+#if defined(__GNUC__)
+  asm("" : "+v"(r));
+#endif
+  return r;
+}
+
 // Stores / loads lanes [0, Count) of a vector; the rest of memory is untouched.
 template <std::size_t Count, class T>
 [[gnu::always_inline]] inline void store_first(const xsimd::batch<T>& v, T* p) {

@@ -123,18 +123,6 @@ template <class T>
   for (std::size_t i = 0; i < count; ++i) p[i] = tmp[i];
 }
 
-// A vector the compiler must hold in a register. Without this GCC folds
-// each load of b into every FMA that uses it (Q loads per vector instead of
-// one), and the loads, not the FMAs, set the pace.
-template <class T>
-[[gnu::always_inline]] inline xsimd::batch<T> in_register(xsimd::batch<T> v) {
-  auto r = static_cast<typename xsimd::batch<T>::register_type>(v);
-#if defined(__GNUC__)
-  asm("" : "+v"(r));
-#endif
-  return r;
-}
-
 // c[q][v] (+)= sum over k < K of a[q * a_q + k * a_k] * b[k * b_k + v * width]
 // for Q rows and V vectors: the register tile of the 16 products.
 template <class T, std::size_t Q, std::size_t V>
@@ -150,7 +138,7 @@ inline void product_tile(std::size_t K, const T* a, std::size_t a_q, std::size_t
   });
   for (std::size_t k = 0; k < K; ++k) {
     vec bv[V];
-    detail::unroll<V>([&](auto v) { bv[v] = in_register(vec::load_unaligned(b + k * b_k + v * width)); });
+    detail::unroll<V>([&](auto v) { bv[v] = detail::in_register(vec::load_unaligned(b + k * b_k + v * width)); });
     const T* ak = a + k * a_k;
     detail::unroll<Q>([&](auto q) {
       const vec av(ak[q * a_q]);
