@@ -245,6 +245,7 @@ TEST_CASE("max pooling kernels match the reference exactly") {
   pool_matches_reference<double, 3, 13, 11, 2, 2>();    // floor on both sides
   pool_matches_reference<float, 20, 6, 5, 3, 1, 1>();   // Inception's pool branch: 3x3, stride 1, pad 1
   pool_matches_reference<double, 9, 6, 5, 3, 1, 1>();
+  pool_matches_reference<float, 40, 6, 5, 3, 1, 1>();   // several vectors and a tail
   pool_matches_reference<float, 8, 7, 6, 3, 2, 1>();    // padded and strided
   pool_matches_reference<double, 2, 4, 4, 2, 2, 1>();   // windows of one pixel at the corners
 }

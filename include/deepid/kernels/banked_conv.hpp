@@ -245,6 +245,15 @@ void pad_input(const conv_geometry& g, const T* in, T* padded, std::size_t n) {
   });
 }
 
+// Tiles per work item: enough for about 32K multiply-adds per item, so the
+// shared counter parallel_for claims items from is not touched every few
+// hundred cycles. Which tiles share an item never changes a result.
+constexpr std::size_t tiles_per_item(std::size_t macs_per_tile, std::size_t tiles) {
+  constexpr std::size_t item_macs = 32768;
+  const std::size_t span = (item_macs + macs_per_tile - 1) / macs_per_tile;
+  return std::max<std::size_t>(1, std::min(span, tiles));
+}
+
 // Samples per work item where a tile spans several samples (forward and
 // d(input) of layers with tiny regions): large enough that a bank's weights
 // are read from memory a few times per batch, small enough to share out.
@@ -306,20 +315,27 @@ void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_wei
     });
     return;
   }
-  parallel_for(groups * G.banks() * tiles, [&](std::size_t item) {
-    const std::size_t group = item / (G.banks() * tiles), bank = (item / tiles) % G.banks();
-    const std::size_t t = item % tiles;
+  // An item is a run of consecutive tiles of one bank and sample group, long
+  // enough that claiming it costs little next to its multiply-adds (a tile of
+  // a 3-channel first layer is a few thousand).
+  constexpr std::size_t span = tiles_per_item(tile.positions() * G.patch() * cp, tiles);
+  constexpr std::size_t runs = (tiles + span - 1) / span;
+  parallel_for(groups * G.banks() * runs, [&](std::size_t item) {
+    const std::size_t group = item / (G.banks() * runs), bank = (item / runs) % G.banks();
+    const std::size_t first = (item % runs) * span, last = std::min(tiles, first + span);
     const std::size_t s = group < full ? group * tile.samples : full * tile.samples + (group - full);
-    const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * tile.rows;
-    const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * tile.cols;
-    const T* src = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
-    T* dst = out + ((s * oh + y / Pool) * ow + x / Pool) * G.cout;
     const T* w = weights + bank * G.patch() * cp;
     const T* b = bias + bank * cp;
-    if (tile.samples == 1 || group < full)
-      forward_tile_all_channels<T, G, tile, plan, Pool, Relu>(src, dst, w, b);
-    else
-      forward_tile_all_channels<T, G, single, plan, Pool, Relu>(src, dst, w, b);
+    for (std::size_t t = first; t < last; ++t) {
+      const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * tile.rows;
+      const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * tile.cols;
+      const T* src = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+      T* dst = out + ((s * oh + y / Pool) * ow + x / Pool) * G.cout;
+      if (tile.samples == 1 || group < full)
+        forward_tile_all_channels<T, G, tile, plan, Pool, Relu>(src, dst, w, b);
+      else
+        forward_tile_all_channels<T, G, single, plan, Pool, Relu>(src, dst, w, b);
+    }
   });
 }
 

@@ -58,26 +58,38 @@ void max_pool_forward_padded(const T* in, T* out, std::size_t n) {
   });
 }
 
-// Windows overlap (padding comes with stride < size in practice): by sample.
+// Windows overlap (padding comes with stride < size in practice): by sample,
+// windows in order, channels in vectors. Each window's gradient goes to its
+// first maximum in row-major order (the scalar reference's rule), so every
+// input receives its additions in the same order as the reference.
 template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride, std::size_t Pad>
 void max_pool_backward_padded(const T* in, const T* dout, T* din, std::size_t n) {
+  using vec = xsimd::batch<T>;
   constexpr std::size_t ho = pooled_extent<H, Size, Stride, Pad>, wo = pooled_extent<W, Size, Stride, Pad>;
+  constexpr std::size_t width = simd_width<T>, vectors = (C + width - 1) / width;
   parallel_for(n, [&](std::size_t s) {
     for (std::size_t y = 0; y < ho; ++y) {
       const auto [r0, r1] = window_span<H, Size, Stride, Pad>(y);
       for (std::size_t x = 0; x < wo; ++x) {
         const auto [c0, c1] = window_span<W, Size, Stride, Pad>(x);
+        const std::size_t first = ((s * H + r0) * W + c0) * C;
         const T* g = dout + ((s * ho + y) * wo + x) * C;
-        for (std::size_t c = 0; c < C; ++c) {
-          std::size_t arg = ((s * H + r0) * W + c0) * C + c;
-          T best = in[arg];
+        unroll<vectors>([&](auto v) {
+          constexpr std::size_t c = v * width, count = C - c < width ? C - c : width;
+          vec top = load_first<count>(in + first + c);
+          for (std::size_t r = r0; r < r1; ++r)
+            for (std::size_t q = c0; q < c1; ++q)
+              top = xsimd::max(top, load_first<count>(in + ((s * H + r) * W + q) * C + c));
+          const vec grad = load_first<count>(g + c);
+          auto free = vec(T(0)) == vec(T(0));  // lanes whose gradient is not yet routed
           for (std::size_t r = r0; r < r1; ++r)
             for (std::size_t q = c0; q < c1; ++q) {
               const std::size_t i = ((s * H + r) * W + q) * C + c;
-              if (in[i] > best) best = in[i], arg = i;
+              const auto pick = (load_first<count>(in + i) == top) && free;
+              free = free && !pick;
+              store_first<count>(load_first<count>(din + i) + xsimd::select(pick, grad, vec(T(0))), din + i);
             }
-          din[arg] += g[c];
-        }
+        });
       }
     }
   });
