@@ -570,7 +570,7 @@ void print_row(const std::string& name, const std::vector<double>& per_call, std
   std::vector<double> rates;
   for (double t : per_call) rates.push_back(double(batch) / t);
   const double m = median(rates);
-  std::printf("  %-13s %12.0f %9.1f    ", name.c_str(), m, m * flops * 1e-9);
+  std::printf("  %-15s %10.0f %9.1f    ", name.c_str(), m, m * flops * 1e-9);
   for (double r : rates) std::printf(" %.0f", r);
   std::printf("\n");
 }
@@ -1039,7 +1039,7 @@ class bench {
                 : r.heads           ? "inference (feature extraction: main path, no heads)"
                                     : "inference",
                 r.batch, r.threads, r.threads > 1 ? "s" : "");
-    std::printf("  %-13s %12s %9s     per round (samples/s)\n", "engine", "samples/s", "GFLOP/s");
+    std::printf("  %-15s %10s %9s     per round (samples/s)\n", "engine", "samples/s", "GFLOP/s");
     for (const auto& e : engines) {
       print_row(e.name, e.per_call, r.batch, r.flops_per_sample);
       std::vector<double> rates;
