@@ -667,7 +667,8 @@ class bench {
         std::vector<engine> engines;
         case_result r{key, kind, batch, threads, train ? training_flops(*m) : double(model_type::flops), {}, {}, 0};
         std::unique_ptr<dp::softmax_classifier<float>> cls;
-        std::vector<float> dfeatures, velocity, cls_velocity;
+        std::vector<float> dfeatures;
+        dp::sgd_state<float> velocity, cls_velocity;
         std::unique_ptr<dp::train::trainer<net>> pair_trainer;
         dp::train::identity_patches pairs_from;
         if (kind == "infer") {
@@ -681,8 +682,8 @@ class bench {
         } else if (kind == "train") {
           cls = std::make_unique<dp::softmax_classifier<float>>(feature_dim, classes, 11);
           dfeatures.assign(batch * feature_dim, 0.f);
-          velocity.assign(m->parameters().size(), 0.f);
-          cls_velocity.assign(cls->parameters().size(), 0.f);
+          velocity = dp::sgd_state<float>(m->parameters().size());
+          cls_velocity = dp::sgd_state<float>(cls->parameters().size());
           engines.push_back({"deepid", [&, batch](int calls) {
                                return time_calls(calls, [&] {
                                  train_step(*m, *cls, x, batch, dfeatures, velocity, cls_velocity);
@@ -832,8 +833,9 @@ class bench {
         case_result r{key, kind, batch, threads, train ? deep_training_flops(*m) : double(traits::feature_flops),
                       {}, {}, 0, true};
         std::vector<std::unique_ptr<dp::softmax_classifier<float>>> cls;
-        std::array<std::vector<float>, outputs> douts, cls_velocity;
-        std::vector<float> velocity;
+        std::array<std::vector<float>, outputs> douts;
+        std::array<dp::sgd_state<float>, outputs> cls_velocity;
+        dp::sgd_state<float> velocity;
         if (!train) {
           engines.push_back({"deepid", [&, batch](int calls) {
                                return time_calls(calls, [&] {
@@ -848,9 +850,9 @@ class bench {
           for (std::size_t k = 0; k < outputs; ++k) {
             cls.push_back(std::make_unique<dp::softmax_classifier<float>>(deep_feature_dim, classes, 11 + k));
             douts[k].assign(batch * deep_feature_dim, 0.f);
-            cls_velocity[k].assign(cls[k]->parameters().size(), 0.f);
+            cls_velocity[k] = dp::sgd_state<float>(cls[k]->parameters().size());
           }
-          velocity.assign(m->parameters().size(), 0.f);
+          velocity = dp::sgd_state<float>(m->parameters().size());
           engines.push_back({"deepid", [&, batch](int calls) {
                                return time_calls(calls, [&] { deep_train_step(*m, cls, x, batch, douts, velocity, cls_velocity); });
                              }});
@@ -965,25 +967,23 @@ class bench {
     return d;
   }
 
-  template <class Model>
-  static void sgd(std::span<float> params, std::span<const float> grads, std::vector<float>& velocity) {
-    // PyTorch's SGD with momentum: v = momentum v + g; p -= lr v.
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      velocity[i] = momentum * velocity[i] + grads[i];
-      params[i] -= learning_rate * velocity[i];
-    }
+  // SGD with momentum as deepid's trainer runs it (no weight decay, as the
+  // peer): v = momentum v - lr g; p += v. PyTorch's form (v = momentum v + g;
+  // p -= lr v) is the same step for a constant learning rate.
+  static void sgd(std::span<float> params, std::span<const float> grads, dp::sgd_state<float>& velocity) {
+    velocity.step({.lr = learning_rate, .momentum = momentum, .weight_decay = 0}, learning_rate, params, grads);
   }
 
   // One training step: forward, 10,000-way softmax cross-entropy, backward,
   // SGD with momentum on the net and the classifier.
   template <class Model>
   void train_step(Model& m, dp::softmax_classifier<float>& cls, const float* x, std::size_t n,
-                  std::vector<float>& dfeatures, std::vector<float>& velocity, std::vector<float>& cls_velocity) {
+                  std::vector<float>& dfeatures, dp::sgd_state<float>& velocity, dp::sgd_state<float>& cls_velocity) {
     const float* features = m.forward(x, n, dp::mode::training);
     last_loss_ = cls.train_step(features, std::span<const std::int32_t>(labels_.data(), n), dfeatures.data());
     m.backward(dfeatures.data(), nullptr);
-    sgd<Model>(m.parameters(), m.gradients(), velocity);
-    sgd<Model>(cls.parameters(), cls.gradients(), cls_velocity);
+    sgd(m.parameters(), m.gradients(), velocity);
+    sgd(cls.parameters(), cls.gradients(), cls_velocity);
   }
 
   // The training step of a net with heads: forward in training mode with
@@ -992,8 +992,8 @@ class bench {
   // with momentum on the net and the classifiers.
   template <class Model, std::size_t N>
   void deep_train_step(Model& m, std::vector<std::unique_ptr<dp::softmax_classifier<float>>>& cls, const float* x,
-                       std::size_t n, std::array<std::vector<float>, N>& douts, std::vector<float>& velocity,
-                       std::array<std::vector<float>, N>& cls_velocity) {
+                       std::size_t n, std::array<std::vector<float>, N>& douts, dp::sgd_state<float>& velocity,
+                       std::array<dp::sgd_state<float>, N>& cls_velocity) {
     m.forward(x, n, dp::mode::training, dp::head_pass::run);
     const std::span<const std::int32_t> labels(labels_.data(), n);
     std::array<const float*, N> d{};
@@ -1003,8 +1003,8 @@ class bench {
       d[k] = douts[k].data();
     }
     m.backward_outputs(d, nullptr);
-    sgd<Model>(m.parameters(), m.gradients(), velocity);
-    for (std::size_t k = 0; k < N; ++k) sgd<Model>(cls[k]->parameters(), cls[k]->gradients(), cls_velocity[k]);
+    sgd(m.parameters(), m.gradients(), velocity);
+    for (std::size_t k = 0; k < N; ++k) sgd(cls[k]->parameters(), cls[k]->gradients(), cls_velocity[k]);
   }
 
   template <class Model>

@@ -52,7 +52,7 @@ class layer_profiler {
   explicit layer_profiler(std::size_t n) : n_(n) {
     params_.assign(walked::param_count, 0.f);
     grads_.assign(walked::param_count, 0.f);
-    velocity_.assign(walked::param_count, 0.f);
+    velocity_ = dp::sgd_state<float>(walked::param_count);
     shapes_.resize(walked::activations);
     shapes_[0] = bound::in_shape;
     for_each([&]<std::size_t I>(auto& layer) {
@@ -76,7 +76,7 @@ class layer_profiler {
     for (std::size_t k = 0; k < outputs(); ++k) {
       cls_.push_back(std::make_unique<dp::softmax_classifier<float>>(output_dim(k), 10'000, 11 + k));
       douts_.emplace_back(n * output_dim(k), 0.f);
-      cls_velocity_.emplace_back(cls_.back()->parameters().size(), 0.f);
+      cls_velocity_.emplace_back(cls_.back()->parameters().size());
     }
   }
 
@@ -202,12 +202,13 @@ class layer_profiler {
       cls_[k]->train_step(acts_[output_act(k)].data(), labels_, douts_[k].data());
     c = since(t);
     t = clock_type::now();
-    for (std::size_t a = 0; a < walked::activations; ++a) std::fill(dacts_[a].begin(), dacts_[a].end(), 0.f);
+    for (std::size_t a = 1; a < walked::activations; ++a)
+      dp::kernels::parallel_fill(dacts_[a].data(), dacts_[a].size(), 0.f);
     for (std::size_t k = 0; k < outputs(); ++k) {
       float* d = dacts_[output_act(k)].data();
       for (std::size_t i = 0; i < douts_[k].size(); ++i) d[i] += douts_[k][i];
     }
-    std::fill(grads_.begin(), grads_.end(), 0.f);
+    dp::kernels::parallel_fill(grads_.data(), grads_.size(), 0.f);
     z = since(t);
     backward_from<count>(b);
     t = clock_type::now();
@@ -232,21 +233,21 @@ class layer_profiler {
     }
   }
 
-  static void sgd(std::span<float> params, std::span<const float> grads, std::vector<float>& velocity) {
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      velocity[i] = 0.9f * velocity[i] + grads[i];
-      params[i] -= 0.01f * velocity[i];
-    }
+  // As side_by_side's training step: deepid's SGD with momentum 0.9, lr 0.01.
+  static void sgd(std::span<float> params, std::span<const float> grads, dp::sgd_state<float>& velocity) {
+    velocity.step({.lr = 0.01, .momentum = 0.9, .weight_decay = 0}, 0.01, params, grads);
   }
 
   std::size_t n_;
   layer_tuple layers_;
-  std::vector<float> params_, grads_, velocity_;
+  std::vector<float> params_, grads_;
+  dp::sgd_state<float> velocity_;
   std::vector<dp::shape3> shapes_;
   std::vector<std::vector<float>> acts_, dacts_;
   std::vector<std::int32_t> labels_;
   std::vector<std::unique_ptr<dp::softmax_classifier<float>>> cls_;
-  std::vector<std::vector<float>> douts_, cls_velocity_;
+  std::vector<std::vector<float>> douts_;
+  std::vector<dp::sgd_state<float>> cls_velocity_;
 };
 
 }  // namespace side_by_side_layers

@@ -583,6 +583,23 @@ void parallel_for(std::size_t count, F&& body) {
   for (std::size_t i = 0; i < count; ++i) body(i);
 }
 
+// body(begin, end) over [0, size) in blocks of `block` elements: for
+// element-wise passes over large arrays (filling, optimiser steps), which
+// one core cannot make memory-bound on its own.
+template <class F>
+void parallel_blocks(std::size_t size, std::size_t block, F&& body) {
+  parallel_for((size + block - 1) / block,
+               [&](std::size_t item) { body(item * block, item * block + block < size ? item * block + block : size); });
+}
+
+// data[0, size) = value.
+template <class T>
+void parallel_fill(T* data, std::size_t size, T value) {
+  parallel_blocks(size, 1 << 15, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) data[i] = value;
+  });
+}
+
 }  // namespace kernels
 DEEPID_NAMESPACE_END
 // ---- deepid/layers/detail/parameterless.hpp ----
@@ -1222,13 +1239,18 @@ void pad_input(const conv_geometry& g, const T* in, T* padded, std::size_t n) {
   });
 }
 
-// Tiles per work item: enough for about 32K multiply-adds per item, so the
-// shared counter parallel_for claims items from is not touched every few
-// hundred cycles. Which tiles share an item never changes a result.
-constexpr std::size_t tiles_per_item(std::size_t macs_per_tile, std::size_t tiles) {
-  constexpr std::size_t item_macs = 32768;
-  const std::size_t span = (item_macs + macs_per_tile - 1) / macs_per_tile;
-  return std::max<std::size_t>(1, std::min(span, tiles));
+// Tiles per work item: about 256K multiply-adds (a few microseconds), so that
+// two threads seldom meet at parallel_for's shared counter or on the cache
+// lines where one item's output ends and the next begins; fewer where that
+// would leave less than eight items per thread (small maps at batch 1). On a
+// 3-channel first layer, items of 32K multiply-adds made two threads slower
+// than one. Which tiles share an item never changes a result.
+inline std::size_t tiles_per_item(std::size_t macs_per_tile, std::size_t tiles, std::size_t other_items) {
+  constexpr std::size_t item_macs = std::size_t(1) << 18;
+  const std::size_t wanted = 8 * std::size_t(num_threads());
+  std::size_t span = std::max<std::size_t>(1, std::min(tiles, (item_macs + macs_per_tile - 1) / macs_per_tile));
+  while (span > 1 && other_items * ((tiles + span - 1) / span) < wanted) span = (span + 1) / 2;
+  return span;
 }
 
 // Samples per work item where a tile spans several samples (forward and
@@ -1295,8 +1317,8 @@ void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_wei
   // An item is a run of consecutive tiles of one bank and sample group, long
   // enough that claiming it costs little next to its multiply-adds (a tile of
   // a 3-channel first layer is a few thousand).
-  constexpr std::size_t span = tiles_per_item(tile.positions() * G.patch() * cp, tiles);
-  constexpr std::size_t runs = (tiles + span - 1) / span;
+  const std::size_t span = tiles_per_item(tile.positions() * G.patch() * cp, tiles, groups * G.banks());
+  const std::size_t runs = (tiles + span - 1) / span;
   parallel_for(groups * G.banks() * runs, [&](std::size_t item) {
     const std::size_t group = item / (G.banks() * runs), bank = (item / runs) % G.banks();
     const std::size_t first = (item % runs) * span, last = std::min(tiles, first + span);
@@ -1863,6 +1885,11 @@ inline constexpr std::size_t gemm_vectors = simd_registers == 32 ? 4 : 3;
 // every row tile of a work item streams it.
 inline constexpr std::size_t gemm_kc = 256;
 inline constexpr std::size_t gemm_panel_bytes = 256 * 1024;
+// A read transposed is copied whole, once, up to this many elements (16 MB
+// in float). Beyond it (in^T of DeepID2+'s FC-1: 73K x 128) the outputs are
+// few columns wide, one span per row group, so packing copies each element
+// once anyway.
+inline constexpr std::size_t gemm_transposed_a_limit = std::size_t(1) << 22;
 // Rows per work item when A has to be packed (it is read transposed).
 inline constexpr std::size_t gemm_packed_rows = 32 * gemm_rows;
 
@@ -1935,6 +1962,18 @@ void gemm(std::size_t rows, std::size_t cols, std::size_t K, matrix_view<T> A, m
   }
   const std::size_t col_blocks = (vectors + V - 1) / V;
   const std::size_t kc = std::min(K, gemm_kc);
+  if (A.row == 1 && A.col != 1 && rows * K <= gemm_transposed_a_limit) {
+    // A read transposed (in^T of d(weights)) is made contiguous once here,
+    // instead of being packed again for every column span of a row group
+    // (a 10,000-way classifier's d(weights) spent a fifth of its time so).
+    T* a = scratch<T, 2>(rows * K);
+    constexpr std::size_t block = 64;
+    parallel_for((rows + block - 1) / block, [&](std::size_t item) {
+      const std::size_t r0 = item * block, r1 = std::min(rows, r0 + block);
+      transpose_into(A.data + r0, A.col, r1 - r0, K, a + r0 * K, K);
+    });
+    A = {a, K, 1};
+  }
   // A is packed when it is read transposed (k not contiguous); B whenever
   // several row tiles read it or it is read transposed.
   const bool pack_a = A.col != 1;
@@ -2028,27 +2067,32 @@ void dense_forward(std::size_t in_size, std::size_t out_size, const T* in, T* ou
 }
 
 // Adds dweights += in^T dz, dbias += colsum(dz) (when not null), din += dz
-// weights^T (when not null).
+// weights^T (when not null). With `accumulate` false the three are
+// overwritten instead: a classifier whose gradients start at zero then
+// neither clears nor re-reads its 20 MB of weight gradients.
 template <class T>
 void dense_backward(std::size_t in_size, std::size_t out_size, const T* in, const T* dz, T* din, std::size_t n,
-                    const T* weights, T* dweights, T* dbias) {
+                    const T* weights, T* dweights, T* dbias, bool accumulate = true) {
   using vec = xsimd::batch<T>;
   constexpr std::size_t width = simd_width<T>;
   const std::size_t I = in_size, O = out_size;
-  detail::gemm_all<T>(I, O, n, {in, 1, I}, {dz, O, 1}, dweights, O, nullptr, true);
+  detail::gemm_all<T>(I, O, n, {in, 1, I}, {dz, O, 1}, dweights, O, nullptr, accumulate);
   if (dbias) {
     const std::size_t vectors = O / width;
     parallel_for((vectors + 15) / 16, [&](std::size_t item) {
       for (std::size_t j = item * 16; j < std::min(vectors, item * 16 + 16); ++j) {
         vec sum(T(0));
         for (std::size_t s = 0; s < n; ++s) sum += vec::load_unaligned(dz + s * O + j * width);
-        (vec::load_unaligned(dbias + j * width) + sum).store_unaligned(dbias + j * width);
+        (accumulate ? vec::load_unaligned(dbias + j * width) + sum : sum).store_unaligned(dbias + j * width);
       }
     });
-    for (std::size_t o = vectors * width; o < O; ++o)
-      for (std::size_t s = 0; s < n; ++s) dbias[o] += dz[s * O + o];
+    for (std::size_t o = vectors * width; o < O; ++o) {
+      T sum = accumulate ? dbias[o] : T(0);
+      for (std::size_t s = 0; s < n; ++s) sum += dz[s * O + o];
+      dbias[o] = sum;
+    }
   }
-  if (din) detail::gemm_all<T>(n, I, O, {dz, O, 1}, {weights, 1, O}, din, I, nullptr, true);
+  if (din) detail::gemm_all<T>(n, I, O, {dz, O, 1}, {weights, 1, O}, din, I, nullptr, accumulate);
 }
 
 }  // namespace kernels
@@ -3612,10 +3656,8 @@ class softmax_classifier {
     dlogits_.resize(n * classes_);
     kernels::dense_forward(dim_, classes_, features, logits_.data(), n, params_.data(), bias(), false);
     const double loss = softmax_cross_entropy<T>(logits_.data(), labels, classes_, dlogits_.data(), correct);
-    std::fill(grads_.begin(), grads_.end(), T(0));
-    std::fill_n(dfeatures, n * dim_, T(0));
     kernels::dense_backward(dim_, classes_, features, dlogits_.data(), dfeatures, n, params_.data(), grads_.data(),
-                            grads_.data() + dim_ * classes_);
+                            grads_.data() + dim_ * classes_, /*accumulate=*/false);
     return loss;
   }
 
@@ -4311,14 +4353,17 @@ class model {
     // An inference pass skips the activations that pooling in a convolution's
     // epilogue makes unnecessary; backward needs them all.
     if (skipped_activations_) run_layers(mode::inference, false);
-    for (std::size_t a = 0; a < activation_count; ++a) std::fill_n(dacts_[a].data(), batch_ * act_shapes_[a].size(), T(0));
+    want_input_grad_ = dinput_nchw != nullptr;
+    // Layers add to d(input) and to their parameter gradients. The input's
+    // gradient is nobody's to add to when it is not wanted.
+    for (std::size_t a = want_input_grad_ ? 0 : 1; a < activation_count; ++a)
+      kernels::parallel_fill(dacts_[a].data(), batch_ * act_shapes_[a].size(), T(0));
     for (std::size_t k = 0; k < output_count; ++k) {
       if (!doutputs[k]) continue;
       T* d = dacts_[heads::acts[k]].data();
       for (std::size_t i = 0; i < batch_ * heads::shapes[k].size(); ++i) d[i] += doutputs[k][i];
     }
-    std::fill(grads_.begin(), grads_.end(), T(0));
-    want_input_grad_ = dinput_nchw != nullptr;
+    kernels::parallel_fill(grads_.data(), grads_.size(), T(0));
     backward_from<layer_count>();
     if (dinput_nchw) to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape);
   }
@@ -8221,10 +8266,16 @@ class sgd_state {
       throw error("sgd: parameter, gradient and state sizes differ (" + std::to_string(params.size()) + ", " +
                   std::to_string(grads.size()) + ", " + std::to_string(velocity_.size()) + ")");
     const T m = T(o.momentum), step = T(lr), decay = T(o.weight_decay);
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      velocity_[i] = m * velocity_[i] - step * (grads[i] + decay * params[i]);
-      params[i] += velocity_[i];
-    }
+    T* v = velocity_.data();
+    T* w = params.data();
+    const T* g = grads.data();
+    // Each element on its own: the result does not depend on the threads.
+    kernels::parallel_blocks(params.size(), 1 << 14, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        v[i] = m * v[i] - step * (g[i] + decay * w[i]);
+        w[i] += v[i];
+      }
+    });
   }
 
   std::span<T> velocity() { return velocity_; }

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -307,6 +308,24 @@ TEST_CASE("dense kernels match the reference") {
   // inputs), and batches that split the rows into groups.
   dense_matches_reference<float>(1300, 700, {2, 70});
   dense_matches_reference<double>(300, 45, {50});
+  // d(weights) with in^T past gemm_transposed_a_limit: packed per row group
+  // instead of copied whole.
+  dense_matches_reference<float>(32800, 20, {128});
+}
+
+TEST_CASE("dense backward without accumulate overwrites: bitwise what adding to zeros gives") {
+  for (const auto& [I, O, n] : {std::array<std::size_t, 3>{1300, 700, 70}, std::array<std::size_t, 3>{33, 17, 5}}) {
+    dp::rng gen(I + O);
+    const auto in = random_values<float>(n * I, gen), weights = random_values<float>(I * O, gen);
+    const auto dz = random_values<float>(n * O, gen);
+    std::vector<float> din(n * I, 0.f), dw(I * O, 0.f), db(O, 0.f);
+    kn::dense_backward(I, O, in.data(), dz.data(), din.data(), n, weights.data(), dw.data(), db.data());
+    std::vector<float> din2(n * I, 7.f), dw2(I * O, -3.f), db2(O, 5.f);  // stale values to overwrite
+    kn::dense_backward(I, O, in.data(), dz.data(), din2.data(), n, weights.data(), dw2.data(), db2.data(), false);
+    CHECK(din2 == din);
+    CHECK(dw2 == dw);
+    CHECK(db2 == db);
+  }
 }
 
 TEST_CASE("dense kernels do not depend on the thread count (bitwise)") {

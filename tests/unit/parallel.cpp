@@ -4,6 +4,7 @@
 // the next one).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <vector>
@@ -35,4 +36,26 @@ TEST_CASE("parallel_for inside an item runs serially and completes") {
     dp::kernels::parallel_for(5, [&](std::size_t) { total.fetch_add(1); });
   });
   CHECK(total.load() == 20);
+}
+
+TEST_CASE("parallel_blocks covers [0, size) once, in blocks that end at size") {
+  dp::set_num_threads(2);
+  for (const std::size_t size : {std::size_t(0), std::size_t(1), std::size_t(4095), std::size_t(4096), std::size_t(100001)}) {
+    std::vector<std::atomic<int>> seen(size);
+    std::atomic<std::size_t> longest{0};
+    dp::kernels::parallel_blocks(size, 4096, [&](std::size_t begin, std::size_t end) {
+      CHECK(begin < end);
+      CHECK(end <= size);
+      CHECK(begin % 4096 == 0);
+      longest = std::max(longest.load(), end - begin);
+      for (std::size_t i = begin; i < end; ++i) seen[i].fetch_add(1);
+    });
+    std::size_t wrong = 0;
+    for (auto& s : seen) wrong += s.load() != 1;
+    CHECK(wrong == 0);
+    CHECK(longest.load() <= 4096);
+  }
+  std::vector<float> data(100001, 3.f);
+  dp::kernels::parallel_fill(data.data(), data.size(), 0.f);
+  CHECK(std::count(data.begin(), data.end(), 0.f) == std::ptrdiff_t(data.size()));
 }

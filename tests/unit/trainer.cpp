@@ -8,6 +8,8 @@
 
 #include "synthetic_patches.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <span>
 #include <fstream>
@@ -49,6 +51,32 @@ std::vector<float> train_once(tr::options o, int threads) {
   return {m.parameters().begin(), m.parameters().end()};
 }
 }  // namespace
+
+TEST_CASE("sgd_state: two steps of v = m v - lr (g + decay w), w += v, for any thread count") {
+  // Several blocks of the parallel pass and a ragged last one.
+  const std::size_t size = 3 * 16384 + 77;
+  std::vector<float> w0(size), g(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    w0[i] = float(std::sin(0.37 * double(i)));
+    g[i] = float(std::cos(0.11 * double(i)));
+  }
+  const dp::sgd o{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-3};
+  std::vector<float> expected = w0, v(size, 0.f);
+  for (int step = 0; step < 2; ++step)
+    for (std::size_t i = 0; i < size; ++i) {
+      v[i] = 0.9f * v[i] - 0.05f * (g[i] + 1e-3f * expected[i]);
+      expected[i] += v[i];
+    }
+  for (const int threads : {1, 2}) {
+    dp::set_num_threads(threads);
+    std::vector<float> w = w0;
+    dp::sgd_state<float> state(size);
+    for (int step = 0; step < 2; ++step) state.step(o, 0.05, w, g);
+    CHECK(w == expected);
+    CHECK(std::equal(v.begin(), v.end(), state.velocity().begin()));
+  }
+  dp::set_num_threads(2);
+}
 
 TEST_CASE("trainer: the joint signal learns synthetic identities") {
   dp::model<small_net> m(dp::init::seed{3});

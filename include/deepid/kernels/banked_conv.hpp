@@ -245,13 +245,18 @@ void pad_input(const conv_geometry& g, const T* in, T* padded, std::size_t n) {
   });
 }
 
-// Tiles per work item: enough for about 32K multiply-adds per item, so the
-// shared counter parallel_for claims items from is not touched every few
-// hundred cycles. Which tiles share an item never changes a result.
-constexpr std::size_t tiles_per_item(std::size_t macs_per_tile, std::size_t tiles) {
-  constexpr std::size_t item_macs = 32768;
-  const std::size_t span = (item_macs + macs_per_tile - 1) / macs_per_tile;
-  return std::max<std::size_t>(1, std::min(span, tiles));
+// Tiles per work item: about 256K multiply-adds (a few microseconds), so that
+// two threads seldom meet at parallel_for's shared counter or on the cache
+// lines where one item's output ends and the next begins; fewer where that
+// would leave less than eight items per thread (small maps at batch 1). On a
+// 3-channel first layer, items of 32K multiply-adds made two threads slower
+// than one. Which tiles share an item never changes a result.
+inline std::size_t tiles_per_item(std::size_t macs_per_tile, std::size_t tiles, std::size_t other_items) {
+  constexpr std::size_t item_macs = std::size_t(1) << 18;
+  const std::size_t wanted = 8 * std::size_t(num_threads());
+  std::size_t span = std::max<std::size_t>(1, std::min(tiles, (item_macs + macs_per_tile - 1) / macs_per_tile));
+  while (span > 1 && other_items * ((tiles + span - 1) / span) < wanted) span = (span + 1) / 2;
+  return span;
 }
 
 // Samples per work item where a tile spans several samples (forward and
@@ -318,8 +323,8 @@ void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_wei
   // An item is a run of consecutive tiles of one bank and sample group, long
   // enough that claiming it costs little next to its multiply-adds (a tile of
   // a 3-channel first layer is a few thousand).
-  constexpr std::size_t span = tiles_per_item(tile.positions() * G.patch() * cp, tiles);
-  constexpr std::size_t runs = (tiles + span - 1) / span;
+  const std::size_t span = tiles_per_item(tile.positions() * G.patch() * cp, tiles, groups * G.banks());
+  const std::size_t runs = (tiles + span - 1) / span;
   parallel_for(groups * G.banks() * runs, [&](std::size_t item) {
     const std::size_t group = item / (G.banks() * runs), bank = (item / runs) % G.banks();
     const std::size_t first = (item % runs) * span, last = std::min(tiles, first + span);

@@ -50,6 +50,11 @@ inline constexpr std::size_t gemm_vectors = simd_registers == 32 ? 4 : 3;
 // every row tile of a work item streams it.
 inline constexpr std::size_t gemm_kc = 256;
 inline constexpr std::size_t gemm_panel_bytes = 256 * 1024;
+// A read transposed is copied whole, once, up to this many elements (16 MB
+// in float). Beyond it (in^T of DeepID2+'s FC-1: 73K x 128) the outputs are
+// few columns wide, one span per row group, so packing copies each element
+// once anyway.
+inline constexpr std::size_t gemm_transposed_a_limit = std::size_t(1) << 22;
 // Rows per work item when A has to be packed (it is read transposed).
 inline constexpr std::size_t gemm_packed_rows = 32 * gemm_rows;
 
@@ -122,6 +127,18 @@ void gemm(std::size_t rows, std::size_t cols, std::size_t K, matrix_view<T> A, m
   }
   const std::size_t col_blocks = (vectors + V - 1) / V;
   const std::size_t kc = std::min(K, gemm_kc);
+  if (A.row == 1 && A.col != 1 && rows * K <= gemm_transposed_a_limit) {
+    // A read transposed (in^T of d(weights)) is made contiguous once here,
+    // instead of being packed again for every column span of a row group
+    // (a 10,000-way classifier's d(weights) spent a fifth of its time so).
+    T* a = scratch<T, 2>(rows * K);
+    constexpr std::size_t block = 64;
+    parallel_for((rows + block - 1) / block, [&](std::size_t item) {
+      const std::size_t r0 = item * block, r1 = std::min(rows, r0 + block);
+      transpose_into(A.data + r0, A.col, r1 - r0, K, a + r0 * K, K);
+    });
+    A = {a, K, 1};
+  }
   // A is packed when it is read transposed (k not contiguous); B whenever
   // several row tiles read it or it is read transposed.
   const bool pack_a = A.col != 1;
@@ -215,27 +232,32 @@ void dense_forward(std::size_t in_size, std::size_t out_size, const T* in, T* ou
 }
 
 // Adds dweights += in^T dz, dbias += colsum(dz) (when not null), din += dz
-// weights^T (when not null).
+// weights^T (when not null). With `accumulate` false the three are
+// overwritten instead: a classifier whose gradients start at zero then
+// neither clears nor re-reads its 20 MB of weight gradients.
 template <class T>
 void dense_backward(std::size_t in_size, std::size_t out_size, const T* in, const T* dz, T* din, std::size_t n,
-                    const T* weights, T* dweights, T* dbias) {
+                    const T* weights, T* dweights, T* dbias, bool accumulate = true) {
   using vec = xsimd::batch<T>;
   constexpr std::size_t width = simd_width<T>;
   const std::size_t I = in_size, O = out_size;
-  detail::gemm_all<T>(I, O, n, {in, 1, I}, {dz, O, 1}, dweights, O, nullptr, true);
+  detail::gemm_all<T>(I, O, n, {in, 1, I}, {dz, O, 1}, dweights, O, nullptr, accumulate);
   if (dbias) {
     const std::size_t vectors = O / width;
     parallel_for((vectors + 15) / 16, [&](std::size_t item) {
       for (std::size_t j = item * 16; j < std::min(vectors, item * 16 + 16); ++j) {
         vec sum(T(0));
         for (std::size_t s = 0; s < n; ++s) sum += vec::load_unaligned(dz + s * O + j * width);
-        (vec::load_unaligned(dbias + j * width) + sum).store_unaligned(dbias + j * width);
+        (accumulate ? vec::load_unaligned(dbias + j * width) + sum : sum).store_unaligned(dbias + j * width);
       }
     });
-    for (std::size_t o = vectors * width; o < O; ++o)
-      for (std::size_t s = 0; s < n; ++s) dbias[o] += dz[s * O + o];
+    for (std::size_t o = vectors * width; o < O; ++o) {
+      T sum = accumulate ? dbias[o] : T(0);
+      for (std::size_t s = 0; s < n; ++s) sum += dz[s * O + o];
+      dbias[o] = sum;
+    }
   }
-  if (din) detail::gemm_all<T>(n, I, O, {dz, O, 1}, {weights, 1, O}, din, I, nullptr, true);
+  if (din) detail::gemm_all<T>(n, I, O, {dz, O, 1}, {weights, 1, O}, din, I, nullptr, accumulate);
 }
 
 }  // namespace kernels

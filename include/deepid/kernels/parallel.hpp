@@ -172,5 +172,22 @@ void parallel_for(std::size_t count, F&& body) {
   for (std::size_t i = 0; i < count; ++i) body(i);
 }
 
+// body(begin, end) over [0, size) in blocks of `block` elements: for
+// element-wise passes over large arrays (filling, optimiser steps), which
+// one core cannot make memory-bound on its own.
+template <class F>
+void parallel_blocks(std::size_t size, std::size_t block, F&& body) {
+  parallel_for((size + block - 1) / block,
+               [&](std::size_t item) { body(item * block, item * block + block < size ? item * block + block : size); });
+}
+
+// data[0, size) = value.
+template <class T>
+void parallel_fill(T* data, std::size_t size, T value) {
+  parallel_blocks(size, 1 << 15, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) data[i] = value;
+  });
+}
+
 }  // namespace kernels
 DEEPID_NAMESPACE_END

@@ -61,10 +61,8 @@ class softmax_classifier {
     dlogits_.resize(n * classes_);
     kernels::dense_forward(dim_, classes_, features, logits_.data(), n, params_.data(), bias(), false);
     const double loss = softmax_cross_entropy<T>(logits_.data(), labels, classes_, dlogits_.data(), correct);
-    std::fill(grads_.begin(), grads_.end(), T(0));
-    std::fill_n(dfeatures, n * dim_, T(0));
     kernels::dense_backward(dim_, classes_, features, dlogits_.data(), dfeatures, n, params_.data(), grads_.data(),
-                            grads_.data() + dim_ * classes_);
+                            grads_.data() + dim_ * classes_, /*accumulate=*/false);
     return loss;
   }
 

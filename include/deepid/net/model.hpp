@@ -23,6 +23,7 @@
 #include "deepid/core/error.hpp"
 #include "deepid/core/rng.hpp"
 #include "deepid/core/tensor.hpp"
+#include "deepid/kernels/parallel.hpp"
 #include "deepid/net/stack.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -192,14 +193,17 @@ class model {
     // An inference pass skips the activations that pooling in a convolution's
     // epilogue makes unnecessary; backward needs them all.
     if (skipped_activations_) run_layers(mode::inference, false);
-    for (std::size_t a = 0; a < activation_count; ++a) std::fill_n(dacts_[a].data(), batch_ * act_shapes_[a].size(), T(0));
+    want_input_grad_ = dinput_nchw != nullptr;
+    // Layers add to d(input) and to their parameter gradients. The input's
+    // gradient is nobody's to add to when it is not wanted.
+    for (std::size_t a = want_input_grad_ ? 0 : 1; a < activation_count; ++a)
+      kernels::parallel_fill(dacts_[a].data(), batch_ * act_shapes_[a].size(), T(0));
     for (std::size_t k = 0; k < output_count; ++k) {
       if (!doutputs[k]) continue;
       T* d = dacts_[heads::acts[k]].data();
       for (std::size_t i = 0; i < batch_ * heads::shapes[k].size(); ++i) d[i] += doutputs[k][i];
     }
-    std::fill(grads_.begin(), grads_.end(), T(0));
-    want_input_grad_ = dinput_nchw != nullptr;
+    kernels::parallel_fill(grads_.data(), grads_.size(), T(0));
     backward_from<layer_count>();
     if (dinput_nchw) to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape);
   }

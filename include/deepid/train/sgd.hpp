@@ -12,6 +12,7 @@
 
 #include "deepid/core/config.hpp"
 #include "deepid/core/error.hpp"
+#include "deepid/kernels/parallel.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 
@@ -35,10 +36,16 @@ class sgd_state {
       throw error("sgd: parameter, gradient and state sizes differ (" + std::to_string(params.size()) + ", " +
                   std::to_string(grads.size()) + ", " + std::to_string(velocity_.size()) + ")");
     const T m = T(o.momentum), step = T(lr), decay = T(o.weight_decay);
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      velocity_[i] = m * velocity_[i] - step * (grads[i] + decay * params[i]);
-      params[i] += velocity_[i];
-    }
+    T* v = velocity_.data();
+    T* w = params.data();
+    const T* g = grads.data();
+    // Each element on its own: the result does not depend on the threads.
+    kernels::parallel_blocks(params.size(), 1 << 14, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        v[i] = m * v[i] - step * (g[i] + decay * w[i]);
+        w[i] += v[i];
+      }
+    });
   }
 
   std::span<T> velocity() { return velocity_; }
