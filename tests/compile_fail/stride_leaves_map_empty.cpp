@@ -1,5 +1,6 @@
 // expect: the output map would be empty
-#include <deepid/deepid.hpp>
+#include <deepid/layers/max_pool.hpp>
+#include <deepid/net/stack.hpp>
 namespace dp = deepid;
 // Floor pooling halves 55x47 to 27x23, 13x11, 6x5, 3x2, 1x1: a sixth 2x2
 // window with stride 2 has no room.
