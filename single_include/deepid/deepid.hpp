@@ -12034,10 +12034,18 @@ struct pca_options {
   std::uint64_t seed = 0x5eedull;  // randomized: the Gaussian test matrix
 };
 
-class pca {
+// Real: the precision of the mean, the basis and the solvers (pca is
+// basic_pca<double>). A class template also keeps Eigen's eigensolvers out
+// of translation units that include this header without fitting a PCA:
+// instantiating them cost each such unit about 15 s of compile time.
+template <class Real = double>
+class basic_pca {
  public:
-  pca() = default;
-  explicit pca(pca_options options) : options_(options) {}
+  using vector_type = Eigen::Matrix<Real, Eigen::Dynamic, 1>;
+  using matrix_type = Eigen::Matrix<Real, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  basic_pca() = default;
+  explicit basic_pca(pca_options options) : options_(options) {}
 
   static std::string kind() { return "pca"; }
 
@@ -12053,7 +12061,7 @@ class pca {
                   " training rows (centred data have rank at most " + std::to_string(n - 1) + ")");
     kernels::use_eigen_threads();
 
-    dvector mean = dvector::Zero(Eigen::Index(d));
+    vector_type mean = vector_type::Zero(Eigen::Index(d));
     for (std::size_t i = 0; i < n; ++i) {
       const float* row = x.data() + i * d;
       for (std::size_t j = 0; j < d; ++j) {
@@ -12062,7 +12070,7 @@ class pca {
         mean[Eigen::Index(j)] += row[j];
       }
     }
-    mean /= double(n);
+    mean /= Real(n);
 
     pca_solver solver = options_.solver;
     if (solver == pca_solver::automatic) {
@@ -12088,7 +12096,7 @@ class pca {
     for (Eigen::Index c = 0; c < r.basis.cols(); ++c) {
       Eigen::Index at = 0;
       r.basis.col(c).cwiseAbs().maxCoeff(&at);
-      if (r.basis(at, c) < 0) r.basis.col(c) *= -1.0;
+      if (r.basis(at, c) < 0) r.basis.col(c) *= Real(-1);
     }
     mean_ = std::move(mean);
     basis_ = std::move(r.basis);
@@ -12104,11 +12112,11 @@ class pca {
   bool whitened() const { return options_.whiten; }
   const pca_options& options() const { return options_; }
   pca_solver solver_used() const { return solver_used_; }
-  const dvector& mean() const { return mean_; }
-  const dmatrix& basis() const { return basis_; }        // d x k, orthonormal columns
-  const dvector& variances() const { return variances_; }  // of each component, decreasing
+  const vector_type& mean() const { return mean_; }
+  const matrix_type& basis() const { return basis_; }        // d x k, orthonormal columns
+  const vector_type& variances() const { return variances_; }  // of each component, decreasing
   double total_variance() const { return total_variance_; }
-  double explained_variance_ratio() const { return total_variance_ > 0 ? variances_.sum() / total_variance_ : 0.0; }
+  double explained_variance_ratio() const { return total_variance_ > 0 ? double(variances_.sum()) / total_variance_ : 0.0; }
 
   // (x - mean) W (/ sqrt(variance) when whitening): N x k, a new matrix.
   matrix<float> project(const matrix<float>& x) const {
@@ -12121,7 +12129,7 @@ class pca {
     if (n == 0) return out;
     kernels::use_eigen_threads();
     constexpr std::size_t block = 1024;
-    dmatrix rows, y;
+    matrix_type rows, y;
     for (std::size_t r0 = 0; r0 < n; r0 += block) {
       const std::size_t r1 = std::min(n, r0 + block);
       rows.resize(Eigen::Index(r1 - r0), Eigen::Index(d));
@@ -12130,7 +12138,7 @@ class pca {
           const float v = x.data()[i * d + j];
           if (!std::isfinite(v))
             throw error("pca: feature " + std::to_string(j) + " of row " + std::to_string(i) + " is not finite");
-          rows(Eigen::Index(i - r0), Eigen::Index(j)) = double(v) - mean_[Eigen::Index(j)];
+          rows(Eigen::Index(i - r0), Eigen::Index(j)) = Real(v) - mean_[Eigen::Index(j)];
         }
       y.noalias() = rows * basis_;
       y.array().rowwise() *= scale_.transpose().array();
@@ -12157,18 +12165,21 @@ class pca {
     w.add_scalar(prefix + "whiten", options_.whiten ? 1.0 : 0.0);
     w.add_text(prefix + "solver", to_string(solver_used_));
     w.add_scalar(prefix + "total_variance", total_variance_);
-    w.add(prefix + "mean", std::span<const double>(mean_.data(), mean_.size()));
-    w.add(prefix + "basis", std::span<const double>(basis_.data(), basis_.size()), {d, k});
-    w.add(prefix + "variances", std::span<const double>(variances_.data(), variances_.size()));
+    // Files hold doubles whatever Real is.
+    const Eigen::VectorXd mean = mean_.template cast<double>(), variances = variances_.template cast<double>();
+    const dmatrix basis = basis_.template cast<double>();
+    w.add(prefix + "mean", std::span<const double>(mean.data(), std::size_t(mean.size())));
+    w.add(prefix + "basis", std::span<const double>(basis.data(), std::size_t(basis.size())), {d, k});
+    w.add(prefix + "variances", std::span<const double>(variances.data(), std::size_t(variances.size())));
   }
 
-  static pca read(const io::record_reader& r, const std::string& prefix) {
+  static basic_pca read(const io::record_reader& r, const std::string& prefix) {
     const double dd = r.scalar(prefix + "dim"), kk = r.scalar(prefix + "components");
     if (!(dd >= 1 && kk >= 1 && kk <= dd && dd <= double(1u << 30) && dd == std::floor(dd) && kk == std::floor(kk)))
       throw error(r.path() + ": corrupt PCA (" + std::to_string(dd) + " dimensions, " + std::to_string(kk) +
                   " components)");
     const auto d = std::size_t(dd), k = std::size_t(kk);
-    pca p;
+    basic_pca p;
     p.options_.components = k;
     p.options_.whiten = r.scalar(prefix + "whiten") != 0.0;
     const std::string solver = r.text(prefix + "solver");
@@ -12177,10 +12188,9 @@ class pca {
     p.total_variance_ = r.scalar(prefix + "total_variance");
     const auto mean = r.f64(prefix + "mean", d), basis = r.f64(prefix + "basis", std::uint64_t(d) * k),
                variances = r.f64(prefix + "variances", k);
-    p.mean_ = Eigen::Map<const dvector>(mean.data(), Eigen::Index(d));
-    p.basis_.resize(Eigen::Index(d), Eigen::Index(k));
-    std::copy(basis.begin(), basis.end(), p.basis_.data());
-    p.variances_ = Eigen::Map<const dvector>(variances.data(), Eigen::Index(k));
+    p.mean_ = Eigen::Map<const Eigen::VectorXd>(mean.data(), Eigen::Index(d)).template cast<Real>();
+    p.basis_ = Eigen::Map<const dmatrix>(basis.data(), Eigen::Index(d), Eigen::Index(k)).template cast<Real>();
+    p.variances_ = Eigen::Map<const Eigen::VectorXd>(variances.data(), Eigen::Index(k)).template cast<Real>();
     if (!p.mean_.allFinite() || !p.basis_.allFinite() || !p.variances_.allFinite() || !(p.variances_.minCoeff() > 0))
       throw error(r.path() + ": corrupt PCA (non-finite values or a non-positive variance)");
     p.update_scale();
@@ -12192,12 +12202,15 @@ class pca {
     write(w, "");
     w.save(path);
   }
-  static pca load(const std::filesystem::path& path) { return read(io::record_reader(path, kind(), 1), ""); }
+  static basic_pca load(const std::filesystem::path& path) { return read(io::record_reader(path, kind(), 1), ""); }
 
  private:
+  // The solvers' own (column-major) matrices.
+  using solver_matrix = Eigen::Matrix<Real, Eigen::Dynamic, Eigen::Dynamic>;
+
   struct result {
-    dmatrix basis;     // d x k
-    dvector variances;  // k, decreasing
+    matrix_type basis;      // d x k
+    vector_type variances;  // k, decreasing
     double total = 0;   // trace of the covariance
   };
 
@@ -12206,18 +12219,18 @@ class pca {
   using rows_of = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
   template <class Scalar>
-  static rows_of<Scalar> centred_rows(const matrix<float>& x, const dvector& mean, std::size_t r0, std::size_t r1) {
+  static rows_of<Scalar> centred_rows(const matrix<float>& x, const vector_type& mean, std::size_t r0, std::size_t r1) {
     const std::size_t d = x.shape()[1];
     rows_of<Scalar> m(Eigen::Index(r1 - r0), Eigen::Index(d));
     for (std::size_t i = r0; i < r1; ++i)
       for (std::size_t j = 0; j < d; ++j)
-        m(Eigen::Index(i - r0), Eigen::Index(j)) = Scalar(double(x.data()[i * d + j]) - mean[Eigen::Index(j)]);
+        m(Eigen::Index(i - r0), Eigen::Index(j)) = Scalar(double(x.data()[i * d + j]) - double(mean[Eigen::Index(j)]));
     return m;
   }
 
   // The k largest eigenpairs of a symmetric matrix (Eigen returns them increasing).
-  static void top_eigen(const Eigen::MatrixXd& sym, std::size_t k, Eigen::MatrixXd& vectors, dvector& values) {
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(sym);
+  static void top_eigen(const solver_matrix& sym, std::size_t k, solver_matrix& vectors, vector_type& values) {
+    Eigen::SelfAdjointEigenSolver<solver_matrix> es(sym);
     if (es.info() != Eigen::Success) throw error("pca: the symmetric eigensolver did not converge");
     const Eigen::Index n = sym.rows(), kk = Eigen::Index(k);
     vectors.resize(n, kk);
@@ -12228,42 +12241,42 @@ class pca {
     }
   }
 
-  static result by_covariance(const matrix<float>& x, const dvector& mean, std::size_t k) {
+  static result by_covariance(const matrix<float>& x, const vector_type& mean, std::size_t k) {
     const std::size_t n = x.shape()[0], d = x.shape()[1];
-    Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(Eigen::Index(d), Eigen::Index(d));
+    solver_matrix cov = solver_matrix::Zero(Eigen::Index(d), Eigen::Index(d));
     constexpr std::size_t block = 4096;
     for (std::size_t r0 = 0; r0 < n; r0 += block) {
-      const auto rows = centred_rows<double>(x, mean, r0, std::min(n, r0 + block));
-      cov.selfadjointView<Eigen::Lower>().rankUpdate(rows.transpose());
+      const auto rows = centred_rows<Real>(x, mean, r0, std::min(n, r0 + block));
+      cov.template selfadjointView<Eigen::Lower>().rankUpdate(rows.transpose());
     }
-    cov = cov.selfadjointView<Eigen::Lower>();
-    cov /= double(n - 1);
+    cov = cov.template selfadjointView<Eigen::Lower>();
+    cov /= Real(n - 1);
     result r;
-    Eigen::MatrixXd vectors;
+    solver_matrix vectors;
     top_eigen(cov, k, vectors, r.variances);
     r.basis = vectors;
-    r.total = cov.trace();
+    r.total = double(cov.trace());
     return r;
   }
 
-  static result by_gram(const matrix<float>& x, const dvector& mean, std::size_t k) {
+  static result by_gram(const matrix<float>& x, const vector_type& mean, std::size_t k) {
     const std::size_t n = x.shape()[0];
-    const rows_of<double> xc = centred_rows<double>(x, mean, 0, n);
-    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(Eigen::Index(n), Eigen::Index(n));
-    gram.selfadjointView<Eigen::Lower>().rankUpdate(xc);
-    gram = gram.selfadjointView<Eigen::Lower>();
-    gram /= double(n - 1);
+    const rows_of<Real> xc = centred_rows<Real>(x, mean, 0, n);
+    solver_matrix gram = solver_matrix::Zero(Eigen::Index(n), Eigen::Index(n));
+    gram.template selfadjointView<Eigen::Lower>().rankUpdate(xc);
+    gram = gram.template selfadjointView<Eigen::Lower>();
+    gram /= Real(n - 1);
     result r;
-    Eigen::MatrixXd u;
+    solver_matrix u;
     top_eigen(gram, k, u, r.variances);
     // Right singular vectors: v = Xc' u / ||Xc' u||.
-    Eigen::MatrixXd v = xc.transpose() * u;
+    solver_matrix v = xc.transpose() * u;
     for (Eigen::Index c = 0; c < v.cols(); ++c) {
-      const double norm = v.col(c).norm();
+      const Real norm = v.col(c).norm();
       if (norm > 0) v.col(c) /= norm;
     }
     r.basis = v;
-    r.total = gram.trace();
+    r.total = double(gram.trace());
     return r;
   }
 
@@ -12272,7 +12285,7 @@ class pca {
     return qr.householderQ() * Eigen::MatrixXf::Identity(m.rows(), m.cols());
   }
 
-  result by_randomized(const matrix<float>& x, const dvector& mean, std::size_t k) const {
+  result by_randomized(const matrix<float>& x, const vector_type& mean, std::size_t k) const {
     const std::size_t n = x.shape()[0], d = x.shape()[1];
     const auto l = Eigen::Index(std::min(std::min(n, d), k + options_.oversampling));
     const rows_of<float> xc = centred_rows<float>(x, mean, 0, n);
@@ -12286,18 +12299,18 @@ class pca {
       q = orthonormal(xc * z);
     }
     // Rayleigh-Ritz: B = Q'Xc (l x d); B B' = U S² U'; V = B'U / S.
-    const Eigen::MatrixXd b = (q.transpose() * xc).cast<double>();
-    Eigen::MatrixXd u;
-    dvector s2;
+    const solver_matrix b = (q.transpose() * xc).template cast<Real>();
+    solver_matrix u;
+    vector_type s2;
     top_eigen(b * b.transpose(), k, u, s2);
-    Eigen::MatrixXd v = b.transpose() * u;
+    solver_matrix v = b.transpose() * u;
     for (Eigen::Index c = 0; c < v.cols(); ++c) {
-      const double norm = v.col(c).norm();
+      const Real norm = v.col(c).norm();
       if (norm > 0) v.col(c) /= norm;
     }
     result r;
     r.basis = v;
-    r.variances = s2 / double(n - 1);
+    r.variances = s2 / Real(n - 1);
     double total = 0;
     for (Eigen::Index i = 0; i < xc.rows(); ++i) total += xc.row(i).cast<double>().squaredNorm();
     r.total = total / double(n - 1);
@@ -12305,7 +12318,7 @@ class pca {
   }
 
   void update_scale() {
-    scale_ = options_.whiten ? dvector(variances_.cwiseSqrt().cwiseInverse()) : dvector::Ones(variances_.size());
+    scale_ = options_.whiten ? vector_type(variances_.cwiseSqrt().cwiseInverse()) : vector_type::Ones(variances_.size());
   }
 
   void require_fitted(const char* what) const {
@@ -12313,11 +12326,13 @@ class pca {
   }
 
   pca_options options_;
-  dvector mean_, variances_, scale_;
-  dmatrix basis_;
+  vector_type mean_, variances_, scale_;
+  matrix_type basis_;
   double total_variance_ = 0;
   pca_solver solver_used_ = pca_solver::automatic;
 };
+
+using pca = basic_pca<double>;
 
 namespace detail {
 
