@@ -1,11 +1,14 @@
 // deepid eval-lfw: the LFW View 2 ten-fold protocol on a feature file.
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <deepid/core/threads.hpp>
+#include <deepid/eval/held_out_folds.hpp>
 #include <deepid/eval/lfw.hpp>
 #include <deepid/eval/report.hpp>
 #include <deepid/io/feature_file.hpp>
@@ -16,7 +19,7 @@
 namespace deepid_cli {
 
 const char* const eval_lfw_usage =
-    "usage: deepid eval-lfw --features F.npy --verifier NAME[,NAME...] [--verifier NAME ...]\n"
+    "usage: deepid eval-lfw --features F.npy[,F2.npy...] --verifier NAME[,NAME...] [--verifier NAME ...]\n"
     "                       --out DIR [--lfw DIR] [--pca K] [--nn-groups G] [--nn-hidden2 H]\n"
     "                       [--restricted] [--threads N]\n"
     "\n"
@@ -24,7 +27,11 @@ const char* const eval_lfw_usage =
     "included) learns from the other nine folds only and is tested on the held-out one.\n"
     "Prints one row per verifier (mean accuracy, standard error, AUC, EER, TPR at FPR 1e-2\n"
     "and 1e-3) and writes DIR/results.txt, DIR/roc.csv and DIR/roc.png.\n"
-    "  --features F.npy  N x D features with F.names.txt (see 'deepid help features')\n"
+    "  --features F.npy  N x D features with F.names.txt (see 'deepid help features'). Features\n"
+    "                    of nets that learnt from LFW people ('deepid train --lfw') carry\n"
+    "                    F.held_out_folds.txt and test only those folds: give one file per\n"
+    "                    model set, F1.npy,F2.npy, so that every fold is tested by nets that\n"
+    "                    never saw its people; each fold's verifier learns from the same file\n"
     "  --lfw DIR         the LFW folder holding pairs.txt (default: $DEEPID_DATA/lfw)\n"
     "  --pca K           PCA components (default 150)\n"
     "  --nn-groups G     nn: G equal groups of the raw features, one per patch net\n"
@@ -33,13 +40,55 @@ const char* const eval_lfw_usage =
     "                    image of the training folds' people, LFW's unrestricted setting)\n"
     "verifiers:\n";
 
+namespace {
+struct feature_part {
+  std::filesystem::path path;
+  std::set<int> folds;  // the folds it tests; empty: all (one file, nets that saw no LFW person)
+};
+
+// Which feature file tests which fold: a file with F.held_out_folds.txt only
+// the folds listed there, a file without (nets that saw no LFW person) any
+// fold no other file claims. Every fold must be tested by exactly one file.
+std::vector<feature_part> assign_folds(const std::string& list, const std::vector<deepid::face::face_pair>& pairs) {
+  std::vector<feature_part> parts;
+  std::stringstream in(list);
+  for (std::string path; std::getline(in, path, ',');)
+    if (!path.empty()) parts.push_back({path, {}});
+  if (parts.empty()) throw usage_error("--features names no file");
+  std::set<int> folds;
+  for (const auto& p : pairs) folds.insert(p.fold);
+  std::vector<std::optional<std::set<int>>> held(parts.size());
+  for (std::size_t k = 0; k < parts.size(); ++k)
+    held[k] = deepid::eval::read_held_out_folds(deepid::eval::held_out_folds_path_of_features(parts[k].path),
+                                                int(folds.empty() ? 10 : *folds.rbegin() + 1));
+  if (parts.size() == 1 && !held[0]) return parts;
+  std::size_t open_files = 0, open_file = 0;
+  for (std::size_t k = 0; k < parts.size(); ++k)
+    if (!held[k]) ++open_files, open_file = k;
+  if (open_files > 1) throw usage_error("--features: two files without held-out folds; which tests which fold is unclear");
+  for (int f : folds) {
+    std::size_t claims = 0;
+    for (std::size_t k = 0; k < parts.size(); ++k)
+      if (held[k] && held[k]->count(f)) ++claims, parts[k].folds.insert(f);
+    if (claims > 1) throw usage_error("--features: fold " + std::to_string(f) + " is held out by two feature files");
+    if (claims == 1) continue;
+    if (!open_files)
+      throw usage_error("--features: no file may test fold " + std::to_string(f) +
+                        ": every file's nets learnt from its people (see their .held_out_folds.txt)");
+    parts[open_file].folds.insert(f);
+  }
+  std::erase_if(parts, [](const feature_part& p) { return p.folds.empty(); });
+  return parts;
+}
+}  // namespace
+
 int run_eval_lfw(arguments args) {
   const auto o = parse_options("eval-lfw", args, {"features", "verifier", "out", "lfw", "pca", "nn-groups", "nn-hidden2", "threads",
                                                   "restricted"},
                                {"verifier"}, {"restricted"});
   if (o.help) return std::cout << eval_lfw_usage << verifier_names_help, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
-  const std::filesystem::path features_path = o.required("features"), out = o.required("out");
+  const std::filesystem::path out = o.required("out");
   std::vector<std::string> names;
   {
     std::stringstream list(o.required("verifier"));
@@ -57,23 +106,37 @@ int run_eval_lfw(arguments args) {
   else if (const char* data = std::getenv("DEEPID_DATA")) lfw_dir = std::filesystem::path(data) / "lfw";
   else throw usage_error("'deepid eval-lfw' needs --lfw DIR (or DEEPID_DATA) to find pairs.txt");
 
-  const auto file = deepid::io::load_features(features_path);
   const auto pairs = deepid::face::read_lfw_pairs(lfw_dir / "pairs.txt");
-  const auto bound = deepid::eval::bind_pairs(file.names, pairs, features_path.string());
+  const auto parts = assign_folds(o.required("features"), pairs);
   std::filesystem::create_directories(out);
   std::vector<deepid::eval::protocol_result> results;
-  std::cout << "LFW View 2, 10 folds, " << file.features.shape()[0] << " x " << file.features.shape()[1]
-            << " features from " << features_path.string() << "\n"
-            << deepid::eval::table_header() << "\n";
+  std::vector<std::vector<deepid::eval::protocol_result>> by_part(names.size());
+  std::string described;
+  for (const auto& part : parts) {
+    const auto file = deepid::io::load_features(part.path);
+    const auto bound = deepid::eval::bind_pairs(file.names, pairs, part.path.string());
+    std::cout << "LFW View 2, " << (part.folds.empty() ? "10 folds" : "folds " + deepid::eval::format_folds(part.folds))
+              << ", " << file.features.shape()[0] << " x " << file.features.shape()[1] << " features from "
+              << part.path.string() << "\n";
+    described += (described.empty() ? "" : ", ") + part.path.filename().string();
+    settings.folds = part.folds;
+    for (std::size_t v = 0; v < names.size(); ++v)
+      by_part[v].push_back(evaluate_verifier(names[v], file.features, bound.pairs, bound.identities, settings));
+  }
+  std::cout << deepid::eval::table_header() << "\n";
   std::string table = deepid::eval::table_header() + "\n";
-  for (const auto& name : names) {
-    results.push_back(evaluate_verifier(name, file.features, bound.pairs, bound.identities, settings));
+  std::vector<deepid::eval::fold_pair> fold_pairs;
+  for (const auto& p : pairs) fold_pairs.push_back({0, 0, p.same, p.fold});
+  for (std::size_t v = 0; v < names.size(); ++v) {
+    results.push_back(parts.size() == 1 && parts[0].folds.empty()
+                          ? by_part[v][0]
+                          : deepid::eval::merge_fold_results(names[v], by_part[v], fold_pairs));
     const std::string row = deepid::eval::table_row(results.back());
     std::cout << row << std::endl;
     table += row + "\n";
   }
   deepid::eval::write_roc_csv(out / "roc.csv", results);
-  deepid::eval::plot_roc_png(out / "roc.png", results, "LFW View 2 ROC: " + features_path.filename().string());
+  deepid::eval::plot_roc_png(out / "roc.png", results, "LFW View 2 ROC: " + described);
   deepid::io::atomic_file f(out / "results.txt");
   f.write(table);
   f.commit();

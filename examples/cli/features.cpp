@@ -8,6 +8,7 @@
 
 #include <deepid/core/progress.hpp>
 #include <deepid/core/threads.hpp>
+#include <deepid/eval/held_out_folds.hpp>
 #include <deepid/features/extractor.hpp>
 #include <deepid/features/hog.hpp>
 #include <deepid/features/lbp.hpp>
@@ -69,6 +70,7 @@ int run_features(arguments args) {
   if (o.has("extractor") == o.has("models")) throw usage_error("'deepid features' needs one of --extractor or --models");
   if (o.has("head") && !o.has("models")) throw usage_error("--head needs --models (an ensemble's nets have heads)");
   const std::string out = o.required("out");
+  if (!o.has("models")) std::filesystem::remove(deepid::eval::held_out_folds_path_of_features(out));
   const bool binary = o.has("binary");
   if (o.has("models")) {
     auto ensemble = load_ensemble(o.required("models"));
@@ -90,6 +92,17 @@ int run_features(arguments args) {
     std::vector<std::string> problems;
     std::cout << "features of " << names.size() << " LFW images from " << ensemble->patch_names().size() << " nets\n";
     const auto features = ensemble->extract(source, deepid::face::on_bad_item::fail, kept, problems, head);
+    // Nets that learnt from LFW people may test only the folds they held out;
+    // the feature file carries that to eval-lfw. Written before the features,
+    // so no feature file of such nets is ever without it.
+    const auto held_out_path = deepid::eval::held_out_folds_path_of_features(out);
+    if (const auto held_out = deepid::eval::read_held_out_folds(deepid::eval::held_out_folds_path_of_models(o.required("models")))) {
+      deepid::eval::write_held_out_folds(held_out_path, *held_out, "features of " + o.required("models"));
+      std::cout << "the nets may test LFW folds " << deepid::eval::format_folds(*held_out) << " only ("
+                << held_out_path.string() << ")\n";
+    } else {
+      std::filesystem::remove(held_out_path);
+    }
     save(out, features, names, binary);
     return 0;
   }

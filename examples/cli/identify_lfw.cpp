@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <deepid/core/threads.hpp>
+#include <deepid/eval/held_out_folds.hpp>
 #include <deepid/eval/identification.hpp>
 #include <deepid/eval/lfw_identification.hpp>
 #include <deepid/face/lfw.hpp>
@@ -88,6 +89,12 @@ int run_identify_lfw(arguments args) {
   const std::uint64_t seed = o.integer("seed", 1, 0, ~std::uint64_t(0));
   const std::size_t open_gallery = o.integer("open-gallery", 596, 1, 1000000);
 
+  // The identification protocol galleries every LFW person, so nets that
+  // learnt from some of them would be tested on their own training people.
+  if (std::filesystem::exists(deepid::eval::held_out_folds_path_of_features(features_path)))
+    throw deepid::error(features_path.string() + ": the nets learnt from LFW people (" +
+                        deepid::eval::held_out_folds_path_of_features(features_path).string() +
+                        "); LFW identification tests every LFW person, so it needs nets that saw none");
   const auto file = deepid::io::load_features(features_path);
   const std::string source = deepid::io::feature_names_path(features_path).string();
   std::string report;

@@ -18,6 +18,7 @@
 #include <deepid/core/error.hpp>
 #include <deepid/core/rng.hpp>
 #include <deepid/core/threads.hpp>
+#include <deepid/eval/held_out_folds.hpp>
 #include <deepid/eval/lfw.hpp>
 #include <deepid/eval/plot.hpp>
 #include <deepid/face/alignment.hpp>
@@ -236,6 +237,11 @@ int run_occlusion(arguments args) {
   {
     std::stringstream list(o.required("models"));
     for (std::string dir; std::getline(list, dir, ',');) {
+      // The study scores all ten folds with one model set.
+      if (std::filesystem::exists(deepid::eval::held_out_folds_path_of_models(dir)))
+        throw deepid::error(dir + ": the nets learnt from LFW people of some folds (" +
+                            deepid::eval::held_out_folds_path_of_models(dir).string() +
+                            "); the occlusion study tests all ten folds, so it needs nets that saw no LFW person");
       auto handle = load_ensemble(dir);
       const auto names = handle->output_names();
       std::vector<std::size_t> chosen;

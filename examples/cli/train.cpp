@@ -6,6 +6,7 @@
 #include <string>
 
 #include <deepid/core/threads.hpp>
+#include <deepid/eval/held_out_folds.hpp>
 #include <deepid/face/face_set.hpp>
 #include <deepid/face/synthetic_set.hpp>
 #include <deepid/train/interrupt.hpp>
@@ -18,6 +19,7 @@ namespace deepid_cli {
 const char* const train_usage =
     "usage: deepid train --scheme SCHEME --patches SPEC --out DIR\n"
     "                    (--celeba DIR | --folders ROOT --landmarks TSV | --synthetic IDS:IMAGES)\n"
+    "                    [--lfw DIR --hold-out FOLDS [--lfw-max-images 50]]\n"
     "                    [--epochs 10] [--batch 64] [--lr 0.01] [--weight-decay 0.0005]\n"
     "                    [--lambda L] [--warmup 0]\n"
     "                    [--verification l2|l2+|l2-|l1|cosine] [--margin-every 200000]\n"
@@ -36,6 +38,11 @@ const char* const train_usage =
     "  --celeba DIR     a CelebA-style folder (identity.txt, landmarks, images; docs/faces.md)\n"
     "  --folders ROOT   ROOT/<identity>/<image> with --landmarks TSV\n"
     "  --synthetic I:N  I built-in synthetic identities with N images each\n"
+    "  --lfw DIR        also learn from LFW's people (alone or with one set above), except the\n"
+    "                   people of the View 2 folds FOLDS (e.g. 0-4): the nets may then test only\n"
+    "                   those folds (DIR/lfw_held_out_folds.txt records them; 'deepid features'\n"
+    "                   and 'eval-lfw' carry and enforce it). Every person with two or more\n"
+    "                   images, the first --lfw-max-images of each\n"
     "  --lambda L       weight of the verification signal (0: identification only); default\n"
     "                   0.05 for deepid1 and deepid2, 0.005 for the deeper schemes, whose 512-d\n"
     "                   outputs give verification gradients about ten times larger\n"
@@ -72,16 +79,65 @@ double real(const options& o, const char* name, double fallback) {
 
 deepid::face::face_set load_training_set(const options& o, deepid::face::on_bad_item policy) {
   const int sources = int(o.has("celeba")) + int(o.has("folders")) + int(o.has("synthetic"));
-  if (sources != 1) throw usage_error("give exactly one training set: --celeba, --folders or --synthetic");
-  if (o.has("celeba")) return deepid::face::read_celeba(o.required("celeba"), policy);
-  if (o.has("folders")) return deepid::face::read_identity_folders(o.required("folders"), o.required("landmarks"), policy);
-  const std::string spec = o.required("synthetic");
-  int ids = 0, images = 0;
-  char colon = 0;
-  std::istringstream in(spec);
-  if (!(in >> ids >> colon >> images) || colon != ':' || ids < 2 || images < 2)
-    throw usage_error("--synthetic '" + spec + "' is not IDENTITIES:IMAGES with both at least 2");
-  return deepid::face::synthetic_face_set(ids, images);
+  if (sources > 1 || (sources == 0 && !o.has("lfw")))
+    throw usage_error("give one training set (--celeba, --folders or --synthetic), --lfw, or one of them and --lfw");
+  if (o.has("lfw") != o.has("hold-out"))
+    throw usage_error("--lfw needs --hold-out FOLDS (the LFW folds the nets will test) and --hold-out needs --lfw");
+  deepid::face::face_set base;
+  std::string tag;
+  if (o.has("celeba")) base = deepid::face::read_celeba(o.required("celeba"), policy), tag = "celeba";
+  else if (o.has("folders"))
+    base = deepid::face::read_identity_folders(o.required("folders"), o.required("landmarks"), policy), tag = "folders";
+  else if (o.has("synthetic")) {
+    const std::string spec = o.required("synthetic");
+    int ids = 0, images = 0;
+    char colon = 0;
+    std::istringstream in(spec);
+    if (!(in >> ids >> colon >> images) || colon != ':' || ids < 2 || images < 2)
+      throw usage_error("--synthetic '" + spec + "' is not IDENTITIES:IMAGES with both at least 2");
+    base = deepid::face::synthetic_face_set(ids, images), tag = "synthetic";
+  }
+  if (!o.has("lfw")) return base;
+
+  const auto lfw = deepid::face::lfw_dataset::open(o.required("lfw"));
+  const auto pairs = lfw.view2_pairs();
+  const auto people = deepid::eval::fold_people(pairs, o.required("lfw"));
+  std::set<int> held_out;
+  try {
+    held_out = deepid::eval::parse_folds(o.required("hold-out"), int(people.size()));
+  } catch (const deepid::error& e) {
+    throw usage_error(std::string("--hold-out: ") + e.what());
+  }
+  deepid::eval::lfw_training_options lo;
+  lo.max_images = o.integer("lfw-max-images", 50, 2, 1000000);
+  auto lfw_set = deepid::eval::lfw_training_people(lfw, pairs, held_out, lo);
+  std::cout << "LFW: " << lfw_set.identities() << " people (" << lfw_set.faces.size()
+            << " faces) outside held-out folds " << deepid::eval::format_folds(held_out) << "\n";
+  std::vector<std::pair<std::string, deepid::face::face_set>> parts;
+  if (!tag.empty()) parts.emplace_back(tag, std::move(base));
+  parts.emplace_back(deepid::eval::lfw_tag, std::move(lfw_set));
+  auto set = deepid::face::combine(std::move(parts));
+  deepid::eval::check_held_out(set, people, held_out);
+  return set;
+}
+
+// The model set records the folds its nets never saw; a resumed run must
+// hold out the same folds, or its checkpoints would have seen other people.
+void record_held_out(const options& o, const std::filesystem::path& out) {
+  const auto path = deepid::eval::held_out_folds_path_of_models(out);
+  const auto before = deepid::eval::read_held_out_folds(path);
+  if (!o.has("hold-out")) {
+    if (before)
+      throw usage_error(out.string() + " holds nets trained with LFW folds " + deepid::eval::format_folds(*before) +
+                        " held out; continue it with --lfw and --hold-out " + deepid::eval::format_folds(*before));
+    return;
+  }
+  const auto now = deepid::eval::parse_folds(o.required("hold-out"), 10);
+  if (before && *before != now)
+    throw usage_error(out.string() + " holds nets trained with LFW folds " + deepid::eval::format_folds(*before) +
+                      " held out, not " + deepid::eval::format_folds(now));
+  std::filesystem::create_directories(out);
+  deepid::eval::write_held_out_folds(path, now, "trained with LFW people of the other folds (deepid train --lfw)");
 }
 
 deepid::train::options training_options(const options& o) {
@@ -120,7 +176,7 @@ int run_train(arguments args) {
   const auto o = parse_options("train", args,
                                {"scheme", "patches", "out", "celeba", "folders", "landmarks", "synthetic", "epochs", "batch",
                                 "lr", "weight-decay", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
-                                "skip-bad", "output-weights", "head-decay"},
+                                "skip-bad", "output-weights", "head-decay", "lfw", "hold-out", "lfw-max-images"},
                                {}, {"skip-bad"});
   if (o.help) return std::cout << train_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
@@ -138,6 +194,7 @@ int run_train(arguments args) {
                       std::to_string(outputs.size()) + " outputs of a " + scheme + " net (" + names + ")");
   }
   const auto set = load_training_set(o, policy);
+  record_held_out(o, out);
   for (const auto& p : set.problems) std::cerr << "deepid: skipped: " << p << "\n";
   std::cout << "training " << types.size() << " " << scheme << " net(s) on " << set.faces.size() << " faces of "
             << set.identities() << " identities, lambda " << t.lambda << ", " << t.epochs << " epochs\n";

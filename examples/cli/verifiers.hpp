@@ -1,6 +1,7 @@
 #pragma once
 // The verifiers the tool knows by name, and running the LFW protocol with one.
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@ struct verifier_settings {
   std::size_t nn_groups = 0;    // nn: feature groups (one per patch net); 0: PCA then one group
   std::size_t nn_hidden2 = 0;   // nn with groups: hidden-2 width (0: the paper's 80 per group, at most 4,800)
   deepid::eval::training_images images = deepid::eval::training_images::people;
+  std::set<int> folds;          // fit and score only these folds (empty: all)
 };
 
 extern const char* const verifier_names_help;

@@ -31,12 +31,13 @@
 #include "deepid/net/model.hpp"
 #include "deepid/net/stack.hpp"
 
-// face: landmarks, alignment, patch schemes, data sets, synthetic identities
+// face: landmarks, alignment, patch schemes, training jitter, data sets, synthetic identities
 #include "deepid/face/alignment.hpp"
 #include "deepid/face/contact_sheet.hpp"
 #include "deepid/face/face_set.hpp"
 #include "deepid/face/image.hpp"
 #include "deepid/face/image_store.hpp"
+#include "deepid/face/jitter.hpp"
 #include "deepid/face/landmark_list.hpp"
 #include "deepid/face/landmarks.hpp"
 #include "deepid/face/lfw.hpp"
@@ -76,6 +77,7 @@
 #include "deepid/verify/verifier.hpp"
 
 // eval: thresholds, ROC, the ten-fold protocol, reports and charts, sparsity, identification
+#include "deepid/eval/held_out_folds.hpp"
 #include "deepid/eval/identification.hpp"
 #include "deepid/eval/lfw.hpp"
 #include "deepid/eval/lfw_identification.hpp"

@@ -123,7 +123,7 @@ cli_error(patches_unknown_scheme "unknown --scheme 'deepid9'" ARGS patches --syn
 cli_error(features_missing_lfw "nowhere: not an LFW folder" ARGS features --extractor lbp --lfw nowhere --out f.npy)
 cli_error(eval_missing_features "missing.npy" ARGS eval-lfw --features missing.npy --lfw . --verifier jb --out e)
 cli_error(eval_unknown_verifier "unknown verifier 'nope'" ARGS eval-lfw --features x.npy --lfw . --verifier nope --out e)
-cli_error(train_no_set "give exactly one training set" ARGS train --scheme deepid1 --patches 1 --out m)
+cli_error(train_no_set "give one training set (--celeba, --folders or --synthetic), --lfw" ARGS train --scheme deepid1 --patches 1 --out m)
 # The deeper schemes: training every head, resuming, output weights; bad input.
 add_test(NAME cli.train_deeper_schemes COMMAND bash ${cli_dir}/deeper_schemes.sh ${cli_work} ${cli_exe})
 set_tests_properties(cli.train_deeper_schemes PROPERTIES FIXTURES_REQUIRED deepid_cli_files TIMEOUT 600)

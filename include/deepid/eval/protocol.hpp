@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -52,17 +53,45 @@ enum class training_images {
                // (LFW "unrestricted": identity labels of the training folds are used)
 };
 
+// The mean accuracy, its standard error and the pooled ROC of fold results
+// and held-out scores (one per pair, in pair order).
+inline protocol_result summarise_folds(std::string name, std::vector<fold_result> folds, std::vector<double> scores,
+                                       std::span<const fold_pair> pairs) {
+  protocol_result result;
+  result.name = std::move(name);
+  result.folds = std::move(folds);
+  result.scores = std::move(scores);
+  double sum = 0;
+  for (const auto& f : result.folds) sum += f.accuracy;
+  const double n = double(result.folds.size());
+  result.mean_accuracy = sum / n;
+  double var = 0;
+  for (const auto& f : result.folds) var += (f.accuracy - result.mean_accuracy) * (f.accuracy - result.mean_accuracy);
+  result.standard_error = n > 1 ? std::sqrt(var / (n - 1)) / std::sqrt(n) : 0.0;
+  std::unique_ptr<bool[]> same(new bool[pairs.size()]);
+  for (std::size_t i = 0; i < pairs.size(); ++i) same[i] = pairs[i].same;
+  result.roc = make_roc(result.scores, std::span<const bool>(same.get(), pairs.size()));
+  result.auc = result.roc.auc();
+  result.eer = result.roc.eer();
+  result.tpr_at_1e2 = result.roc.tpr_at_fpr(1e-2);
+  result.tpr_at_1e3 = result.roc.tpr_at_fpr(1e-3);
+  return result;
+}
+
 // The protocol's verifiers, fitted once: for each fold a verifier (and its
 // threshold) learnt from the other nine folds. `evaluate` then scores the
 // held-out folds of any features whose rows line up with `pairs` — the same
 // features, or the same faces changed at test time (occluded, say), so a
 // study scores many test conditions against one set of fitted verifiers.
+// `only` limits the fitted folds (empty: all): features from nets that may
+// test only some folds (eval/held_out_folds.hpp) fit and score just those,
+// and merge_fold_results joins the parts.
 template <verify::verifier V>
 class ten_fold_verifiers {
  public:
   ten_fold_verifiers(std::string name, const matrix<float>& features, std::span<const fold_pair> pairs,
                      std::span<const int> identities, const std::function<V()>& make = [] { return V{}; },
-                     training_images images = training_images::pairs_only)
+                     training_images images = training_images::pairs_only, const std::set<int>& only = {})
       : name_(std::move(name)) {
     if (identities.size() != features.shape()[0])
       throw error("run_ten_fold: " + std::to_string(identities.size()) + " identity labels for " +
@@ -71,7 +100,10 @@ class ten_fold_verifiers {
     for (std::size_t i = 0; i < pairs.size(); ++i) by_fold[pairs[i].fold].push_back(i);
     if (by_fold.size() < 2) throw error("run_ten_fold: need at least two folds");
     const std::size_t d = features.shape()[1];
+    for (int f : only)
+      if (!by_fold.count(f)) throw error(name_ + ": fold " + std::to_string(f) + " has no pairs");
     for (const auto& [fold, test] : by_fold) {
+      if (!only.empty() && !only.count(fold)) continue;
       // Training rows: the images of the other folds' pairs, each once.
       std::map<std::size_t, std::size_t> row_of;
       std::vector<verify::labelled_pair> train_pairs;
@@ -104,18 +136,20 @@ class ten_fold_verifiers {
       const auto choice = best_threshold(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()));
       folds_.push_back({fold, std::move(verifier), choice.threshold, choice.accuracy});
     }
+    some_folds_ = !only.empty() && only.size() < by_fold.size();
   }
 
-  // Held-out accuracy of every fold on `features` (rows as `pairs` index
-  // them; the folds must be the ones fitted), with the pooled ROC.
+  // Held-out accuracy of every fitted fold on `features` (rows as `pairs`
+  // index them), with the pooled ROC. Pairs of folds not fitted are an error
+  // unless the verifiers were fitted for some folds only; then they are
+  // skipped (score 0, no fold result).
   protocol_result evaluate(const matrix<float>& features, std::span<const fold_pair> pairs) const {
-    protocol_result result;
-    result.name = name_;
-    result.scores.assign(pairs.size(), 0.0);
+    std::vector<double> scores(pairs.size(), 0.0);
+    std::vector<fold_result> folds;
     std::map<int, std::vector<std::size_t>> by_fold;
     for (std::size_t i = 0; i < pairs.size(); ++i) by_fold[pairs[i].fold].push_back(i);
     for (const auto& [fold, test] : by_fold)
-      if (std::none_of(folds_.begin(), folds_.end(), [&](const fitted& f) { return f.fold == fold; }))
+      if (!some_folds_ && std::none_of(folds_.begin(), folds_.end(), [&](const fitted& f) { return f.fold == fold; }))
         throw error(name_ + ": no verifier was fitted for fold " + std::to_string(fold));
     for (const auto& f : folds_) {
       const auto it = by_fold.find(f.fold);
@@ -128,26 +162,24 @@ class ten_fold_verifiers {
       for (std::size_t k = 0; k < test.size(); ++k) {
         if (!std::isfinite(test_scores[k])) throw error(name_ + ": a verifier returned a non-finite score");
         correct += (test_scores[k] > f.threshold) == pairs[test[k]].same;
-        result.scores[test[k]] = test_scores[k];
+        scores[test[k]] = test_scores[k];
       }
-      result.folds.push_back({f.fold, double(correct) / double(test.size()), f.threshold, f.train_accuracy});
+      folds.push_back({f.fold, double(correct) / double(test.size()), f.threshold, f.train_accuracy});
     }
-    double sum = 0;
-    for (const auto& f : result.folds) sum += f.accuracy;
-    const double n = double(result.folds.size());
-    result.mean_accuracy = sum / n;
-    double var = 0;
-    for (const auto& f : result.folds) var += (f.accuracy - result.mean_accuracy) * (f.accuracy - result.mean_accuracy);
-    result.standard_error = n > 1 ? std::sqrt(var / (n - 1)) / std::sqrt(n) : 0.0;
-    std::unique_ptr<bool[]> same(new bool[pairs.size()]);
-    for (std::size_t i = 0; i < pairs.size(); ++i) same[i] = pairs[i].same;
-    result.roc = make_roc(result.scores, std::span<const bool>(same.get(), pairs.size()));
-    result.auc = result.roc.auc();
-    result.eer = result.roc.eer();
-    result.tpr_at_1e2 = result.roc.tpr_at_fpr(1e-2);
-    result.tpr_at_1e3 = result.roc.tpr_at_fpr(1e-3);
-    return result;
+    if (some_folds_) {
+      // The ROC and the mean are of the fitted folds' pairs only.
+      std::vector<fold_pair> kept;
+      std::vector<double> kept_scores;
+      for (std::size_t i = 0; i < pairs.size(); ++i)
+        if (std::any_of(folds.begin(), folds.end(), [&](const fold_result& r) { return r.fold == pairs[i].fold; }))
+          kept.push_back(pairs[i]), kept_scores.push_back(scores[i]);
+      auto result = summarise_folds(name_, std::move(folds), std::move(kept_scores), kept);
+      result.scores = std::move(scores);
+      return result;
+    }
+    return summarise_folds(name_, std::move(folds), std::move(scores), pairs);
   }
+
 
  private:
   struct fitted {
@@ -157,6 +189,7 @@ class ten_fold_verifiers {
   };
   std::string name_;
   std::vector<fitted> folds_;
+  bool some_folds_ = false;
 };
 
 // Runs the protocol for verifier type V (made by `make` for each fold).
@@ -166,6 +199,32 @@ protocol_result run_ten_fold(const std::string& name, const matrix<float>& featu
                              std::span<const int> identities, const std::function<V()>& make = [] { return V{}; },
                              training_images images = training_images::pairs_only) {
   return ten_fold_verifiers<V>(name, features, pairs, identities, make, images).evaluate(features, pairs);
+}
+
+// One result from parts that each scored some folds (ten_fold_verifiers
+// fitted with `only`): each fold must be scored by exactly one part; its
+// accuracy and its pairs' scores come from that part.
+inline protocol_result merge_fold_results(const std::string& name, std::span<const protocol_result> parts,
+                                          std::span<const fold_pair> pairs) {
+  std::map<int, std::size_t> part_of;
+  std::vector<fold_result> folds;
+  for (std::size_t k = 0; k < parts.size(); ++k)
+    for (const auto& f : parts[k].folds) {
+      if (!part_of.emplace(f.fold, k).second)
+        throw error(name + ": fold " + std::to_string(f.fold) + " is scored by two feature sets");
+      folds.push_back(f);
+    }
+  std::vector<double> scores(pairs.size(), 0.0);
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const auto it = part_of.find(pairs[i].fold);
+    if (it == part_of.end()) throw error(name + ": no feature set scores fold " + std::to_string(pairs[i].fold));
+    if (parts[it->second].scores.size() != pairs.size())
+      throw error(name + ": a part holds " + std::to_string(parts[it->second].scores.size()) + " scores for " +
+                  std::to_string(pairs.size()) + " pairs");
+    scores[i] = parts[it->second].scores[i];
+  }
+  std::sort(folds.begin(), folds.end(), [](const fold_result& a, const fold_result& b) { return a.fold < b.fold; });
+  return summarise_folds(name, std::move(folds), std::move(scores), pairs);
 }
 
 }  // namespace eval

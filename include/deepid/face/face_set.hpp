@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deepid/core/error.hpp"
@@ -111,6 +112,23 @@ inline face_set read_identity_folders(const std::filesystem::path& root, const s
   if (image_ids.empty()) throw error(root.string() + ": no identity folders with images");
   detail::label_identities(set, image_ids, landmark_list::read(landmarks), policy, root.string());
   return set;
+}
+
+// Several sets as one: image "<tag>:<image>" and identity "<tag>:<id>" for
+// each (tag, set), labels renumbered in order, the stores joined by
+// image_store::tagged. Problems carry over with their tag.
+inline face_set combine(std::vector<std::pair<std::string, face_set>> sets) {
+  face_set out;
+  std::vector<std::pair<std::string, image_store>> stores;
+  for (auto& [tag, set] : sets) {
+    const int first_label = int(out.identity_names.size());
+    for (const auto& id : set.identity_names) out.identity_names.push_back(tag + ":" + id);
+    for (auto& f : set.faces) out.faces.push_back({tag + ":" + f.image, first_label + f.identity, f.points});
+    for (const auto& p : set.problems) out.problems.push_back(tag + ": " + p);
+    stores.emplace_back(tag, std::move(set.images));
+  }
+  out.images = image_store::tagged(std::move(stores));
+  return out;
 }
 
 }  // namespace face

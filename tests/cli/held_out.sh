@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Nets trained on LFW people test only the folds whose people they never saw:
+# 'deepid train --lfw --hold-out' records the folds, 'deepid features' carries
+# them, 'deepid eval-lfw' joins two model sets fold by fold and refuses any
+# file set that would test a fold with nets that learnt its people; the LFW
+# studies that test every fold refuse such nets outright.
+# usage: held_out.sh WORK DEEPID FAKE_LFW
+set -eu
+work=$1/held_out deepid=$2 fake_lfw=$3
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+log=run.log
+fail() { echo "FAIL: $1"; echo "--- output:"; cat "$log"; exit 1; }
+expect() { grep -qE -- "$1" "$log" || fail "output lacks: $1"; }
+refuse() {  # refuse EXPECTED ARGS...: a clean one-line failure naming EXPECTED
+  local expected=$1; shift
+  "$deepid" "$@" > "$log" 2>&1 && fail "deepid $* succeeded"
+  [ "$(wc -l < "$log")" -eq 1 ] || fail "deepid $*: more than one line"
+  grep -qF -- "$expected" "$log" || fail "deepid $*: no '$expected'"
+}
+
+"$fake_lfw" lfw 40 3 > /dev/null
+train="train --scheme deepid1 --patches face.s1.rgb --epochs 1 --batch 8 --lfw lfw"
+"$deepid" $train --hold-out 0-4 --out m04 > "$log" 2>&1 || fail "training with folds 0-4 held out failed"
+# 40 people, 4 per fold, 3 images each: the 20 of folds 5-9 train.
+expect "LFW: 20 people \(60 faces\) outside held-out folds 0,1,2,3,4"
+grep -qx "0,1,2,3,4" m04/lfw_held_out_folds.txt || fail "m04/lfw_held_out_folds.txt does not list 0,1,2,3,4"
+"$deepid" $train --hold-out 5-9 --out m59 > "$log" 2>&1 || fail "training with folds 5-9 held out failed"
+"$deepid" features --models m04 --lfw lfw --out f04.npy > "$log" 2>&1 || fail "features of m04 failed"
+expect "the nets may test LFW folds 0,1,2,3,4 only"
+grep -qx "0,1,2,3,4" f04.held_out_folds.txt || fail "f04.held_out_folds.txt does not list 0,1,2,3,4"
+"$deepid" features --models m59 --lfw lfw --out f59.npy > "$log" 2>&1 || fail "features of m59 failed"
+
+"$deepid" eval-lfw --features f04.npy,f59.npy --lfw lfw --verifier cosine,l2 --out e > "$log" 2>&1 ||
+  fail "eval-lfw with both model sets failed"
+expect "LFW View 2, folds 0,1,2,3,4, 120 x 320 features from f04.npy"
+expect "LFW View 2, folds 5,6,7,8,9, 120 x 320 features from f59.npy"
+expect "^cosine +[0-9.]+% "
+[ -s e/roc.png ] && [ -s e/results.txt ] || fail "eval-lfw wrote no results"
+
+refuse "no file may test fold 5: every file's nets learnt from its people" \
+  eval-lfw --features f04.npy --lfw lfw --verifier cosine --out e
+refuse "fold 0 is held out by two feature files" eval-lfw --features f04.npy,f04.npy --lfw lfw --verifier cosine --out e
+refuse "holds nets trained with LFW folds 0,1,2,3,4 held out, not 0,1,2,3" $train --hold-out 0-3 --out m04
+refuse "continue it with --lfw and --hold-out 0,1,2,3,4" train --scheme deepid1 --patches face.s1.rgb --synthetic 4:3 --out m04
+refuse "--lfw needs --hold-out FOLDS" $train --out m
+refuse "--hold-out: fold list '3-12'" $train --hold-out 3-12 --out m
+refuse "LFW identification tests every LFW person" identify-lfw --features f04.npy --open-gallery 3
+refuse "the occlusion study tests all ten folds" occlusion --models m04 --lfw lfw --out o
+echo "held-out folds: OK"

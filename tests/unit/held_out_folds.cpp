@@ -1,0 +1,221 @@
+// Training on LFW people without ever training on a test fold's people: the
+// fold lists, the LFW training set of a hold-out, the check every training
+// run makes, combined training sets, and the protocol's per-fold parts.
+#include <doctest/doctest.h>
+
+#include <deepid/eval/held_out_folds.hpp>
+#include <deepid/eval/protocol.hpp>
+#include <deepid/face/face_set.hpp>
+#include <deepid/verify/distance.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ev = deepid::eval;
+namespace fc = deepid::face;
+
+namespace {
+// A fake LFW folder: names, pairs over three folds, landmarks for every
+// image but one, and an (empty) image folder; selection reads no pixels.
+//   fold 0: Ann (3 images), Bob (2)     fold 1: Cid (4), Dee (1)
+//   fold 2: Eve (2), Fay (2)            in no pair: Gus (5), Hal (1)
+std::filesystem::path fake_lfw() {
+  const auto root = std::filesystem::path(DEEPID_BINARY_DIR) / "test_scratch" / "held_out_folds" / "lfw";
+  std::filesystem::create_directories(root / "lfw-deepfunneled");
+  const std::vector<std::pair<std::string, int>> people = {{"Ann", 3}, {"Bob", 2}, {"Cid", 4}, {"Dee", 1},
+                                                           {"Eve", 2}, {"Fay", 2}, {"Gus", 5}, {"Hal", 1}};
+  std::ofstream names(root / "lfw-names.txt"), marks(root / "landmarks_deepfunneled_yunet.txt");
+  for (const auto& [name, count] : people) {
+    names << name << "\t" << count << "\n";
+    for (int i = 1; i <= count; ++i) {
+      if (name == "Gus" && i == 2) continue;  // YuNet found no face
+      marks << fc::lfw_image_name(name, i) << " 100 110 140 110 120 130 105 150 135 150\n";
+    }
+  }
+  std::ofstream pairs(root / "pairs.txt");
+  pairs << "3\t1\n"
+        << "Ann\t1\t2\n" << "Ann\t3\tBob\t1\n"
+        << "Cid\t1\t4\n" << "Cid\t2\tDee\t1\n"
+        << "Eve\t1\t2\n" << "Eve\t2\tFay\t1\n";
+  return root;
+}
+
+std::set<std::string> people_of(const fc::face_set& set, const std::string& prefix = "") {
+  std::set<std::string> out;
+  for (const auto& f : set.faces) {
+    if (f.image.compare(0, prefix.size(), prefix) != 0) continue;
+    const auto name = f.image.substr(prefix.size());
+    out.insert(name.substr(0, name.find('/')));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("Fold lists: ranges and single folds, each below the fold count; nonsense is refused") {
+  CHECK(ev::parse_folds("0-4", 10) == std::set<int>{0, 1, 2, 3, 4});
+  CHECK(ev::parse_folds("0-2,8", 10) == std::set<int>{0, 1, 2, 8});
+  CHECK(ev::parse_folds("9", 10) == std::set<int>{9});
+  CHECK(ev::format_folds({0, 1, 7}) == "0,1,7");
+  for (const char* bad : {"", "10", "-1", "4-2", "a", "1,,2", "0-x", "3.5"})
+    CHECK_THROWS_AS(ev::parse_folds(bad, 10), deepid::error);
+}
+
+TEST_CASE("The people of each fold; a person in two folds is refused") {
+  const auto pairs = fc::read_lfw_pairs(fake_lfw() / "pairs.txt");
+  const auto people = ev::fold_people(pairs);
+  REQUIRE(people.size() == 3);
+  CHECK(people[0] == std::set<std::string>{"Ann", "Bob"});
+  CHECK(people[1] == std::set<std::string>{"Cid", "Dee"});
+  CHECK(people[2] == std::set<std::string>{"Eve", "Fay"});
+  auto leaky = pairs;
+  leaky[5].second = "Ann/Ann_0002.jpg";  // Ann also in fold 2
+  CHECK_THROWS_WITH_AS(ev::fold_people(leaky), doctest::Contains("Ann is in folds 0 and 2"), deepid::error);
+}
+
+TEST_CASE("LFW training people leave out exactly the held-out folds' people, and single-image people") {
+  const auto lfw = fc::lfw_dataset::open(fake_lfw());
+  const auto pairs = lfw.view2_pairs();
+  {
+    const auto set = ev::lfw_training_people(lfw, pairs, {0});
+    // Ann, Bob: held out. Dee, Hal: one image. Gus: 4 of 5 images have landmarks.
+    CHECK(people_of(set) == std::set<std::string>{"Cid", "Eve", "Fay", "Gus"});
+    CHECK(set.identity_names == std::vector<std::string>{"Cid", "Eve", "Fay", "Gus"});
+    CHECK(set.faces.size() == 4 + 2 + 2 + 4);
+    CHECK(set.problems.size() == 1);
+  }
+  {
+    const auto set = ev::lfw_training_people(lfw, pairs, {1, 2});
+    CHECK(people_of(set) == std::set<std::string>{"Ann", "Bob", "Gus"});
+  }
+  {
+    ev::lfw_training_options o;
+    o.max_images = 2;
+    const auto set = ev::lfw_training_people(lfw, pairs, {2}, o);
+    CHECK(set.faces.size() == 2 + 2 + 2 + 2);  // Ann, Bob, Cid, Gus: two images each
+    CHECK(set.faces.front().image == "Ann/Ann_0001.jpg");
+  }
+  CHECK_THROWS_WITH_AS(ev::lfw_training_people(lfw, pairs, {3}), doctest::Contains("held-out fold 3"), deepid::error);
+}
+
+TEST_CASE("Every hold-out of one or two folds keeps their people out of the training set") {
+  // The check independent of lfw_training_people: for each group of folds,
+  // no training face is of a person named in the pairs of those folds.
+  const auto lfw = fc::lfw_dataset::open(fake_lfw());
+  const auto pairs = lfw.view2_pairs();
+  for (const auto& held : std::vector<std::set<int>>{{0}, {1}, {2}, {0, 1}, {1, 2}, {0, 2}}) {
+    const auto set = ev::lfw_training_people(lfw, pairs, held);
+    const auto trained = people_of(set);
+    for (const auto& p : pairs) {
+      if (!held.count(p.fold)) continue;
+      for (const auto& image : {p.first, p.second}) CHECK(trained.count(image.substr(0, image.find('/'))) == 0);
+    }
+  }
+}
+
+TEST_CASE("The training check finds a held-out person slipped into a combined set") {
+  const auto lfw = fc::lfw_dataset::open(fake_lfw());
+  const auto pairs = lfw.view2_pairs();
+  const auto people = ev::fold_people(pairs);
+  fc::face_set other;
+  other.images = fc::image_store::from_function([](const std::string&) { return cv::Mat(); });
+  other.identity_names = {"Ann"};  // another data set's "Ann" is not LFW's: not checked
+  other.faces.push_back({"Ann/Ann_0001.jpg", 0, {}});
+  auto combined = fc::combine({{"celeba", other}, {"lfw", ev::lfw_training_people(lfw, pairs, {0})}});
+  CHECK_NOTHROW(ev::check_held_out(combined, people, {0}));
+  CHECK(combined.identity_names.front() == "celeba:Ann");
+  CHECK(combined.faces.front().image == "celeba:Ann/Ann_0001.jpg");
+  CHECK(combined.faces.back().image.rfind("lfw:Gus/", 0) == 0);
+  CHECK(combined.faces.back().identity == int(combined.identities()) - 1);
+
+  combined.faces.push_back({"lfw:Bob/Bob_0002.jpg", 1, {}});
+  CHECK_THROWS_WITH_AS(ev::check_held_out(combined, people, {0}),
+                       doctest::Contains("Bob/Bob_0002.jpg is of Bob, a person of held-out LFW fold 0"), deepid::error);
+  // The set was made for fold 0: it holds fold 1's Cid, so it may not train
+  // nets that test fold 1.
+  CHECK_THROWS_WITH_AS(ev::check_held_out(combined, people, {1}), doctest::Contains("Cid"), deepid::error);
+}
+
+TEST_CASE("A tagged store routes names to their store and names the missing tag") {
+  int calls_a = 0, calls_b = 0;
+  auto a = fc::image_store::from_function([&](const std::string& n) {
+    ++calls_a;
+    CHECK(n == "x/1.jpg");
+    return cv::Mat(1, 1, CV_8UC3, cv::Scalar(1, 2, 3));
+  });
+  auto b = fc::image_store::from_function([&](const std::string& n) {
+    ++calls_b;
+    CHECK(n == "y/2.jpg");
+    return cv::Mat(2, 2, CV_8UC3);
+  });
+  const auto store = fc::image_store::tagged({{"a", a}, {"bb", b}});
+  CHECK(store.load("a:x/1.jpg").rows == 1);
+  CHECK(store.load("bb:y/2.jpg").rows == 2);
+  CHECK(calls_a == 1);
+  CHECK(calls_b == 1);
+  CHECK_FALSE(store.contains("b:y/2.jpg"));
+  CHECK_THROWS_WITH_AS(store.load("c:z.jpg"), doctest::Contains("names no tagged store"), deepid::error);
+  CHECK_THROWS_AS(fc::image_store::tagged({{"a:b", a}}), deepid::error);
+}
+
+TEST_CASE("Held-out fold files round-trip; a missing file means the nets saw no LFW person") {
+  const auto dir = std::filesystem::path(DEEPID_BINARY_DIR) / "test_scratch" / "held_out_folds";
+  std::filesystem::create_directories(dir);
+  const auto path = ev::held_out_folds_path_of_features(dir / "f.npy");
+  CHECK(path.filename() == "f.held_out_folds.txt");
+  std::filesystem::remove(path);
+  CHECK_FALSE(ev::read_held_out_folds(path).has_value());
+  ev::write_held_out_folds(path, {5, 6, 7, 8, 9}, "a note");
+  CHECK(ev::read_held_out_folds(path) == std::set<int>{5, 6, 7, 8, 9});
+  std::ofstream(path) << "# nothing\n";
+  CHECK_THROWS_WITH_AS(ev::read_held_out_folds(path), doctest::Contains("no fold list"), deepid::error);
+  std::ofstream(path) << "0-12\n";
+  CHECK_THROWS_WITH_AS(ev::read_held_out_folds(path), doctest::Contains(path.string().c_str()), deepid::error);
+}
+
+TEST_CASE("Protocol parts: each fits only its folds, and the merged result equals the whole protocol") {
+  // 4 people per fold, 3 images each, 1-d features: person p at 10 p, plus
+  // image noise, so the distances separate most pairs.
+  const int folds = 4;
+  deepid::matrix<float> x({std::size_t(folds * 4 * 3), 1});
+  std::vector<int> ids;
+  for (int i = 0; i < folds * 12; ++i) {
+    ids.push_back(i / 3);
+    x.data()[i] = float(10 * (i / 3) + ((i * 7) % 5) * 1.5);
+  }
+  std::vector<ev::fold_pair> pairs;
+  for (int f = 0; f < folds; ++f) {
+    const std::size_t base = std::size_t(f * 12);
+    for (std::size_t p = 0; p < 4; ++p) pairs.push_back({base + 3 * p, base + 3 * p + 1 + p % 2, true, f});
+    for (std::size_t p = 0; p < 4; ++p) pairs.push_back({base + 3 * p, base + 3 * ((p + 1) % 4) + 2, false, f});
+  }
+  const auto whole = ev::run_ten_fold<deepid::verify::l2_verifier>("l2", x, pairs, ids);
+  const auto make = [] { return deepid::verify::l2_verifier{}; };
+  const ev::ten_fold_verifiers<deepid::verify::l2_verifier> first("l2", x, pairs, ids, make,
+                                                                   ev::training_images::pairs_only, {0, 1});
+  const ev::ten_fold_verifiers<deepid::verify::l2_verifier> second("l2", x, pairs, ids, make,
+                                                                    ev::training_images::pairs_only, {2, 3});
+  const std::vector<ev::protocol_result> parts{first.evaluate(x, pairs), second.evaluate(x, pairs)};
+  CHECK(parts[0].folds.size() == 2);
+  CHECK(parts[0].folds[0].fold == 0);
+  const auto merged = ev::merge_fold_results("l2", parts, pairs);
+  REQUIRE(merged.folds.size() == whole.folds.size());
+  for (std::size_t f = 0; f < merged.folds.size(); ++f) {
+    CHECK(merged.folds[f].fold == whole.folds[f].fold);
+    CHECK(merged.folds[f].accuracy == whole.folds[f].accuracy);
+  }
+  CHECK(merged.mean_accuracy == whole.mean_accuracy);
+  CHECK(merged.standard_error == whole.standard_error);
+  CHECK(merged.auc == whole.auc);
+  CHECK(merged.scores == whole.scores);
+
+  CHECK_THROWS_WITH_AS(ev::merge_fold_results("l2", std::vector<ev::protocol_result>{parts[0]}, pairs),
+                       doctest::Contains("no feature set scores fold 2"), deepid::error);
+  CHECK_THROWS_WITH_AS(ev::merge_fold_results("l2", std::vector<ev::protocol_result>{parts[0], parts[0]}, pairs),
+                       doctest::Contains("fold 0 is scored by two feature sets"), deepid::error);
+  CHECK_THROWS_WITH_AS((ev::ten_fold_verifiers<deepid::verify::l2_verifier>("l2", x, pairs, ids, make,
+                                                                            ev::training_images::pairs_only, {7})),
+                       doctest::Contains("fold 7 has no pairs"), deepid::error);
+}
