@@ -21,7 +21,7 @@ namespace deepid_cli {
 const char* const eval_lfw_usage =
     "usage: deepid eval-lfw --features F.npy[,F2.npy...] --verifier NAME[,NAME...] [--verifier NAME ...]\n"
     "                       --out DIR [--lfw DIR] [--pca K] [--nn-groups G] [--nn-hidden2 H]\n"
-    "                       [--restricted] [--threads N]\n"
+    "                       [--groups G] [--select K] [--restricted] [--threads N]\n"
     "\n"
     "The LFW View 2 protocol: for each of the 10 folds the verifier (PCA and threshold\n"
     "included) learns from the other nine folds only and is tested on the held-out one.\n"
@@ -36,6 +36,8 @@ const char* const eval_lfw_usage =
     "  --pca K           PCA components (default 150)\n"
     "  --nn-groups G     nn: G equal groups of the raw features, one per patch net\n"
     "  --nn-hidden2 H    nn with groups: hidden-2 units (default 80 per group, at most 4,800)\n"
+    "  --groups G        jb-groups, sel-jb: G equal feature groups, one per patch net\n"
+    "  --select K        sel-jb: keep at most K groups (default: as many as help)\n"
     "  --restricted      learn only from the training folds' pair images (default: every\n"
     "                    image of the training folds' people, LFW's unrestricted setting)\n"
     "verifiers:\n";
@@ -83,7 +85,7 @@ std::vector<feature_part> assign_folds(const std::string& list, const std::vecto
 }  // namespace
 
 int run_eval_lfw(arguments args) {
-  const auto o = parse_options("eval-lfw", args, {"features", "verifier", "out", "lfw", "pca", "nn-groups", "nn-hidden2", "threads",
+  const auto o = parse_options("eval-lfw", args, {"features", "verifier", "out", "lfw", "pca", "nn-groups", "nn-hidden2", "groups", "select", "threads",
                                                   "restricted"},
                                {"verifier"}, {"restricted"});
   if (o.help) return std::cout << eval_lfw_usage << verifier_names_help, 0;
@@ -100,6 +102,8 @@ int run_eval_lfw(arguments args) {
   settings.pca = o.integer("pca", 150, 1, 100000);
   settings.nn_groups = o.integer("nn-groups", 0, 0, 100000);
   settings.nn_hidden2 = o.integer("nn-hidden2", 0, 0, 100000);
+  settings.groups = o.integer("groups", 0, 0, 100000);
+  settings.select = o.integer("select", 0, 0, 100000);
   if (o.has("restricted")) settings.images = deepid::eval::training_images::pairs_only;
   std::filesystem::path lfw_dir;
   if (o.has("lfw")) lfw_dir = o.required("lfw");

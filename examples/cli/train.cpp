@@ -7,6 +7,8 @@
 
 #include <deepid/core/threads.hpp>
 #include <deepid/eval/held_out_folds.hpp>
+#include <deepid/face/alignment.hpp>
+#include <deepid/face/jitter.hpp>
 #include <deepid/face/face_set.hpp>
 #include <deepid/face/synthetic_set.hpp>
 #include <deepid/train/interrupt.hpp>
@@ -20,6 +22,7 @@ const char* const train_usage =
     "usage: deepid train --scheme SCHEME --patches SPEC --out DIR\n"
     "                    (--celeba DIR | --folders ROOT --landmarks TSV | --synthetic IDS:IMAGES)\n"
     "                    [--lfw DIR --hold-out FOLDS [--lfw-max-images 50]]\n"
+    "                    [--jitter K [--jitter-shift 2] [--jitter-scale 0.05] [--jitter-rotate 5] [--jitter-colour 0.1]]\n"
     "                    [--epochs 10] [--batch 64] [--lr 0.01] [--weight-decay 0.0005]\n"
     "                    [--lambda L] [--warmup 0]\n"
     "                    [--verification l2|l2+|l2-|l1|cosine] [--margin-every 200000]\n"
@@ -47,6 +50,13 @@ const char* const train_usage =
     "                   0.05 for deepid1 and deepid2, 0.005 for the deeper schemes, whose 512-d\n"
     "                   outputs give verification gradients about ten times larger\n"
     "  --warmup E       first E epochs with lambda = 0\n"
+    "  --jitter K       also train on K jittered copies of every face (default 0): random shift, scale\n"
+    "                   and rotation of the alignment and a colour change, cut once ((1 + K) times the\n"
+    "                   patches' memory); validation reads the originals only\n"
+    "  --jitter-shift PX   max shift in pixels of the 96x112 alignment template (default 2)\n"
+    "  --jitter-scale F    scale in [1 - F, 1 + F] (default 0.05)\n"
+    "  --jitter-rotate DEG rotation in [-DEG, DEG] degrees (default 5)\n"
+    "  --jitter-colour F   colour gains and contrast in [1 - F, 1 + F], brightness in [-F, F] (default 0.1)\n"
     "  --output-weights loss weight of each output, heads first (fc1,fc2,fc3,fc4); default 1 each\n"
     "  --head-decay F   the heads' weights are multiplied by F after every epoch (default 1)\n";
 
@@ -158,6 +168,17 @@ deepid::train::options training_options(const options& o) {
     else if (s != "constant") throw usage_error("--schedule '" + s + "' is not constant, step:E or plateau:P");
   }
   t.seed = o.integer("seed", 1, 0, ~std::uint64_t(0));
+  t.jitter.copies = int(o.integer("jitter", 0, 0, deepid::face::jitter_options::max_copies));
+  t.jitter.shift = real(o, "jitter-shift", t.jitter.shift);
+  t.jitter.scale = real(o, "jitter-scale", t.jitter.scale);
+  t.jitter.rotation = real(o, "jitter-rotate", t.jitter.rotation);
+  t.jitter.colour = t.jitter.contrast = t.jitter.brightness = real(o, "jitter-colour", t.jitter.colour);
+  t.jitter.seed = t.seed;
+  try {
+    t.jitter.validate(deepid::face::alignment_template{}.inter_ocular());
+  } catch (const deepid::error& e) {
+    throw usage_error(std::string("--jitter options: ") + e.what());
+  }
   if (o.has("output-weights")) {
     std::stringstream list(o.required("output-weights"));
     for (std::string item; std::getline(list, item, ',');) {
@@ -176,7 +197,8 @@ int run_train(arguments args) {
   const auto o = parse_options("train", args,
                                {"scheme", "patches", "out", "celeba", "folders", "landmarks", "synthetic", "epochs", "batch",
                                 "lr", "weight-decay", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
-                                "skip-bad", "output-weights", "head-decay", "lfw", "hold-out", "lfw-max-images"},
+                                "skip-bad", "output-weights", "head-decay", "lfw", "hold-out", "lfw-max-images", "jitter", "jitter-shift", "jitter-scale",
+                                "jitter-rotate", "jitter-colour"},
                                {}, {"skip-bad"});
   if (o.help) return std::cout << train_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));

@@ -5,6 +5,7 @@
 
 #include <deepid/core/error.hpp>
 #include <deepid/verify/distance.hpp>
+#include <deepid/verify/greedy_selection.hpp>
 #include <deepid/verify/hamming.hpp>
 #include <deepid/verify/joint_bayesian.hpp>
 #include <deepid/verify/nn_verifier.hpp>
@@ -27,10 +28,19 @@ const char* const verifier_names_help =
     "  nn                    the neural-network verifier (PCA + one group, or --nn-groups G\n"
     "                        groups of the raw features, one per patch net); unrestricted,\n"
     "                        it also learns from 20,000 pairs drawn from the folds' people\n"
-    "  hamming               Hamming distance of binarised features (x > 0)\n";
+    "  hamming               Hamming distance of binarised features (x > 0)\n"
+    "  jb-groups             DeepID2's grouped Joint Bayesian: --groups G equal groups, each\n"
+    "                        with its own PCA (min(--pca, group width)) + Joint Bayesian, exact\n"
+    "                        EM, the G scores fused by a linear SVM (one EM per group: with\n"
+    "                        many groups, a smaller --pca is much faster)\n"
+    "  sel-jb                DeepID2's patch selection: forward-backward greedy search for at\n"
+    "                        most --select K of the --groups G groups, on a quarter of each\n"
+    "                        training fold's people, then PCA + Joint Bayesian, exact EM, on\n"
+    "                        the kept groups\n";
 
 void check_verifier_name(const std::string& name) {
-  for (const char* known : {"l1", "l2", "cosine", "pca-l2", "pca-cosine", "jb", "jb-exact", "lr", "svm", "nn", "hamming"})
+  for (const char* known : {"l1", "l2", "cosine", "pca-l2", "pca-cosine", "jb", "jb-exact", "lr", "svm", "nn", "hamming",
+                            "jb-groups", "sel-jb"})
     if (name == known) return;
   throw usage_error("unknown verifier '" + name + "' (see 'deepid help eval-lfw')");
 }
@@ -78,6 +88,36 @@ fitted_protocol fit_verifier(const std::string& name, const deepid::matrix<float
     return run(std::function<vf::with_pca<vf::nn_verifier>()>([&, o] { return vf::with_pca<vf::nn_verifier>(pca, vf::nn_verifier(o)); }));
   }
   if (name == "hamming") return run(std::function<vf::hamming_verifier()>([] { return vf::hamming_verifier{}; }));
+  if (name == "jb-groups" || name == "sel-jb") {
+    const std::size_t d = x.shape()[1];
+    if (s.groups == 0) throw usage_error(name + " needs --groups G (the feature groups, one per patch net)");
+    if (d % s.groups)
+      throw deepid::error(name + ": " + std::to_string(d) + " features do not split into " + std::to_string(s.groups) +
+                          " equal groups");
+    using pca_jb = vf::with_pca<vf::joint_bayesian>;
+    // PCA + exact-EM Joint Bayesian for `dims`-dimensional features.
+    const auto make = [components = s.pca](std::size_t dims) {
+      vf::pca_options p;
+      p.components = std::min(components, dims);
+      vf::joint_bayesian_options o;
+      o.exact_em = true;
+      return pca_jb(p, vf::joint_bayesian(o));
+    };
+    if (name == "jb-groups") {
+      vf::feature_group_options o;
+      o.count = s.groups;
+      return run(std::function<vf::feature_group_fusion<pca_jb>()>([o, make, width = d / s.groups] {
+        return vf::feature_group_fusion<pca_jb>(o, [make, width](std::size_t) { return make(width); });
+      }));
+    }
+    if (s.select > s.groups)
+      throw usage_error("--select " + std::to_string(s.select) + " asks for more groups than the " +
+                        std::to_string(s.groups) + " of --groups");
+    vf::greedy_selected_options o;
+    o.count = s.groups;
+    o.search.select = s.select ? s.select : s.groups;
+    return run(std::function<vf::greedy_selected<pca_jb>()>([o, make] { return vf::greedy_selected<pca_jb>(o, make); }));
+  }
   throw usage_error("unknown verifier '" + name + "' (see 'deepid help eval-lfw')");
 }
 

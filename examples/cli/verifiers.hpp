@@ -13,6 +13,8 @@ struct verifier_settings {
   std::size_t pca = 150;        // components for the pca-*, jb*, lr, svm and nn verifiers
   std::size_t nn_groups = 0;    // nn: feature groups (one per patch net); 0: PCA then one group
   std::size_t nn_hidden2 = 0;   // nn with groups: hidden-2 width (0: the paper's 80 per group, at most 4,800)
+  std::size_t groups = 0;       // jb-groups, sel-jb: equal feature groups, one per patch net (required)
+  std::size_t select = 0;       // sel-jb: the most groups kept (0: as many as the search finds useful)
   deepid::eval::training_images images = deepid::eval::training_images::people;
   std::set<int> folds;          // fit and score only these folds (empty: all)
 };

@@ -69,6 +69,7 @@
 
 // verify: verifier policies with one interface, PCA
 #include "deepid/verify/distance.hpp"
+#include "deepid/verify/greedy_selection.hpp"
 #include "deepid/verify/hamming.hpp"
 #include "deepid/verify/joint_bayesian.hpp"
 #include "deepid/verify/nn_verifier.hpp"

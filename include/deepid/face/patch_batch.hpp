@@ -1,8 +1,9 @@
 #pragma once
 // Batches of patches for the ConvNets: for each patch type of a scheme, an
 // N x C x H x W tensor over N faces (and the same for the flipped
-// counterparts), cut in parallel over faces. Bad faces (unreadable image,
-// degenerate landmarks) either stop the job or are reported and left out.
+// counterparts, and for training optionally jittered copies), cut in parallel
+// over faces. Bad faces (unreadable image, degenerate landmarks) either stop
+// the job or are reported and left out.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -15,6 +16,7 @@
 #include "deepid/core/tensor.hpp"
 #include "deepid/core/threads.hpp"
 #include "deepid/face/face_set.hpp"
+#include "deepid/face/jitter.hpp"
 #include "deepid/face/patches.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -24,6 +26,12 @@ struct patch_batch {
   std::vector<std::size_t> types;          // scheme indices, one tensor each
   std::vector<batch4<float>> original;     // per type: N x C x H x W
   std::vector<batch4<float>> flipped;      // empty unless flips were asked for
+  // Augmentation (jitter_options::copies = K > 0): per type, N K x C x H x W,
+  // copy j of row i at row i K + j, and the copies' flipped counterparts
+  // (when flips were asked for); empty when K = 0.
+  std::size_t copies = 0;
+  std::vector<batch4<float>> jittered;
+  std::vector<batch4<float>> jittered_flipped;
   std::vector<std::size_t> faces;          // input index of each row kept
   std::vector<std::string> problems;       // "item: reason" for faces left out
 };
@@ -40,21 +48,38 @@ inline face_source faces_of(const face_set& set) {
           [&set](std::size_t i) { return set.faces[i].image; }, set.faces.size()};
 }
 
-// Cuts patch types `types` (all of S when empty) of every face of `source`.
+// Cuts patch types `types` (all of S when empty) of every face of `source`,
+// and `jitter.copies` jittered copies of each (face/jitter.hpp), copy j of
+// input face i drawn from (jitter.seed, i, j). The tensors are filled in
+// place, one row per input face; faces left out are squeezed out at the end
+// (the only time the patches are held twice).
 template <patch_scheme S>
 patch_batch extract_patches(const face_source& source, std::vector<std::size_t> types = {}, bool flips = true,
-                            on_bad_item policy = on_bad_item::fail, const alignment_template& t = {}) {
+                            on_bad_item policy = on_bad_item::fail, const alignment_template& t = {},
+                            const jitter_options& jitter = {}) {
   if (types.empty())
     for (std::size_t i = 0; i < S::patches.size(); ++i) types.push_back(i);
   for (auto type : types)
     if (type >= S::patches.size())
       throw error("extract_patches: patch type " + std::to_string(type) + " is outside the scheme's " +
                   std::to_string(S::patches.size()) + " patches");
-  const std::size_t n = source.count;
-  std::vector<std::vector<float>> cut(n);  // per face: all types (and flips), concatenated
+  jitter.validate(t.inter_ocular());
+  const std::size_t n = source.count, copies = std::size_t(jitter.copies);
+  patch_batch batch;
+  batch.types = types;
+  batch.copies = copies;
+  const auto tensor = [](std::size_t rows, shape3 s) {
+    return batch4<float>(std::array<std::size_t, 4>{rows, s.c, s.h, s.w});
+  };
+  for (auto type : types) {
+    const shape3 s = S::patches[type].shape();
+    batch.original.push_back(tensor(n, s));
+    if (flips) batch.flipped.push_back(tensor(n, s));
+    if (copies == 0) continue;
+    batch.jittered.push_back(tensor(n * copies, s));
+    if (flips) batch.jittered_flipped.push_back(tensor(n * copies, s));
+  }
   std::vector<std::string> failure(n);
-  std::size_t per_face = 0;
-  for (auto type : types) per_face += S::patches[type].shape().size() * (flips ? 2 : 1);
 
   const int threads = num_threads();
 #if DEEPID_OPENMP
@@ -62,29 +87,28 @@ patch_batch extract_patches(const face_source& source, std::vector<std::size_t> 
 #endif
   for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(n); ++i) {
     try {
-      const auto [image, marks] = source.load(std::size_t(i));
-      validate(marks, image.cols, image.rows, source.name(std::size_t(i)));
-      const face_cutter cutter(image, marks, t);
-      auto& out = cut[std::size_t(i)];
-      out.resize(per_face);
-      float* p = out.data();
-      for (auto type : types) {
-        const std::size_t size = S::patches[type].shape().size();
-        cutter.template cut<S>(type, p, false);
-        p += size;
-        if (flips) {
-          cutter.template cut<S>(type, p, true);
-          p += size;
+      const std::size_t face = std::size_t(i);
+      const auto [image, marks] = source.load(face);
+      validate(marks, image.cols, image.rows, source.name(face));
+      // Cutter 0 is the face as aligned, cutter j + 1 its copy j.
+      const auto cut_all = [&](const face_cutter& cutter, std::vector<batch4<float>>& plain,
+                               std::vector<batch4<float>>& mirrored, std::size_t row) {
+        for (std::size_t k = 0; k < types.size(); ++k) {
+          const std::size_t size = S::patches[types[k]].shape().size();
+          cutter.template cut<S>(types[k], plain[k].data() + row * size, false);
+          if (flips) cutter.template cut<S>(types[k], mirrored[k].data() + row * size, true);
         }
-      }
+      };
+      cut_all(face_cutter(image, marks, t), batch.original, batch.flipped, face);
+      for (std::size_t j = 0; j < copies; ++j)
+        cut_all(face_cutter(image, marks, t, draw_jitter(jitter, face, j)), batch.jittered, batch.jittered_flipped,
+                face * copies + j);
     } catch (const std::exception& e) {
       failure[std::size_t(i)] = e.what();
     }
   }
   (void)threads;
 
-  patch_batch batch;
-  batch.types = types;
   for (std::size_t i = 0; i < n; ++i) {
     if (failure[i].empty()) {
       batch.faces.push_back(i);
@@ -94,23 +118,20 @@ patch_batch extract_patches(const face_source& source, std::vector<std::size_t> 
     batch.problems.push_back(failure[i]);
   }
   const std::size_t kept = batch.faces.size();
-  for (auto type : types) {
-    const shape3 s = S::patches[type].shape();
-    batch.original.emplace_back(std::array<std::size_t, 4>{kept, s.c, s.h, s.w});
-    if (flips) batch.flipped.emplace_back(std::array<std::size_t, 4>{kept, s.c, s.h, s.w});
-  }
-  for (std::size_t row = 0; row < kept; ++row) {
-    const float* p = cut[batch.faces[row]].data();
-    for (std::size_t k = 0; k < types.size(); ++k) {
-      const std::size_t size = S::patches[types[k]].shape().size();
-      std::copy_n(p, size, batch.original[k].data() + row * size);
-      p += size;
-      if (flips) {
-        std::copy_n(p, size, batch.flipped[k].data() + row * size);
-        p += size;
-      }
-    }
-  }
+  if (kept == n) return batch;
+  // Keep the rows of the faces kept (`per_face` consecutive rows each).
+  const auto squeeze = [&](batch4<float>& all, std::size_t per_face) {
+    const auto& s = all.shape();
+    const std::size_t size = s[1] * s[2] * s[3] * per_face;
+    batch4<float> some(std::array<std::size_t, 4>{kept * per_face, s[1], s[2], s[3]});
+    for (std::size_t row = 0; row < kept; ++row)
+      std::copy_n(all.data() + batch.faces[row] * size, size, some.data() + row * size);
+    all = std::move(some);
+  };
+  for (auto* set : {&batch.original, &batch.flipped})
+    for (auto& tensor_k : *set) squeeze(tensor_k, 1);
+  for (auto* set : {&batch.jittered, &batch.jittered_flipped})
+    for (auto& tensor_k : *set) squeeze(tensor_k, copies);
   return batch;
 }
 

@@ -4,6 +4,9 @@
 // there is no intermediate resampling). Flipped counterparts follow DeepID1's
 // rule: the flip of patch p is the mirror image of patch flip_partner(p), so
 // the left-eye patch's counterpart is the mirrored right-eye patch.
+// A jittered cutter (face/jitter.hpp) samples through a perturbed alignment
+// and may change the colours; its patch boxes stay where the face's
+// landmarks put them, so the perturbation shows in every patch.
 //
 // Output: float C x H x W in [0, 1], channels R, G, B (or one gray channel).
 #include <algorithm>
@@ -16,6 +19,7 @@
 #include "deepid/core/error.hpp"
 #include "deepid/face/alignment.hpp"
 #include "deepid/face/detail/opencv.hpp"
+#include "deepid/face/jitter.hpp"
 #include "deepid/face/landmarks.hpp"
 #include "deepid/face/patch_scheme.hpp"
 
@@ -51,13 +55,24 @@ inline similarity patch_transform(const patch_def& d, const similarity& align, c
 class face_cutter {
  public:
   face_cutter(const cv::Mat& bgr_image, const landmarks5& l, const alignment_template& t = {})
-      : image_(checked(bgr_image)), template_(t), align_(alignment_transform(l, t)), aligned_(align_.apply(l)) {}
+      : image_(checked(bgr_image)), template_(t), align_(alignment_transform(l, t)), aligned_(align_.apply(l)),
+        sample_(align_) {}
+
+  // A jittered copy: the canonical frame perturbed by `jitter` (about the
+  // template's face centre) and, when it says so, the colours changed. The
+  // boxes are those of the unperturbed face: landmark-anchored patches do not
+  // follow the shift, as they would not follow an alignment error.
+  face_cutter(const cv::Mat& bgr_image, const landmarks5& l, const alignment_template& t, const jitter_draw& jitter)
+      : face_cutter(bgr_image, l, t) {
+    sample_ = jitter_similarity(jitter, (t.eye_centre() + t.mouth_centre) * 0.5).then_after(align_);
+    if (jitter.photometric_change) light_ = jitter.light, changes_light_ = true;
+  }
 
   // Writes patch `d` as C x H x W floats in [0, 1] (mirrored when `mirror`).
   // Sampling is bilinear with black outside the image; gray is OpenCV's
   // 0.299 R + 0.587 G + 0.114 B of the interpolated colour.
   void cut(const patch_def& d, float* out, bool mirror = false) const {
-    const similarity to_image = patch_transform(d, align_, aligned_, template_).inverse();
+    const similarity to_image = patch_transform(d, sample_, aligned_, template_).inverse();
     const std::size_t plane = d.rows * d.cols;
     const int w = image_.cols, h = image_.rows;
     const auto step = image_.step[0];
@@ -88,7 +103,13 @@ class face_cutter {
           }
         }
         const std::size_t i = v * d.cols + (mirror ? d.cols - 1 - u : u);
-        if (d.channels == colour::gray) {
+        if (changes_light_) {
+          float rgb[3] = {bgr[2] * (1.0f / 255.0f), bgr[1] * (1.0f / 255.0f), bgr[0] * (1.0f / 255.0f)};
+          light_.apply(rgb);
+          if (d.channels == colour::gray) out[i] = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
+          else
+            for (int c = 0; c < 3; ++c) out[std::size_t(c) * plane + i] = rgb[c];
+        } else if (d.channels == colour::gray) {
           out[i] = (0.114f * bgr[0] + 0.587f * bgr[1] + 0.299f * bgr[2]) * (1.0f / 255.0f);
         } else {
           for (int c = 0; c < 3; ++c) out[std::size_t(c) * plane + i] = bgr[2 - c] * (1.0f / 255.0f);
@@ -118,6 +139,9 @@ class face_cutter {
   alignment_template template_;
   similarity align_;
   landmarks5 aligned_;
+  similarity sample_;  // image -> canonical frame the pixels are sampled through (align_ unless jittered)
+  photometric light_{};
+  bool changes_light_ = false;
 };
 
 }  // namespace face

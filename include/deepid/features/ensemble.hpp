@@ -212,7 +212,9 @@ class ensemble {
   }
 
   // Trains every net on `set` (identity-labelled faces): patches cut once
-  // per type, normalisation learnt from them, then the trainer. `on_net`
+  // per type (with base.jitter.copies jittered copies of each face),
+  // normalisation learnt from the original patches and applied to all, then
+  // the trainer. `on_net`
   // reports (k, result) after each net. When base.checkpoint / base.csv_log
   // are set they name FOLDERS: each net gets patch_<index>.ckpt / .csv there
   // (an existing checkpoint is resumed). Returns false when interrupted.
@@ -220,13 +222,22 @@ class ensemble {
   bool train(const face::face_set& set, const train::options& base, Report&& on_net,
              face::on_bad_item policy = face::on_bad_item::fail) {
     for (std::size_t k = 0; k < types_.size(); ++k) {
-      auto batch = face::extract_patches<S>(face::faces_of(set), {types_[k]}, true, policy);
+      auto batch = face::extract_patches<S>(face::faces_of(set), {types_[k]}, true, policy, {}, base.jitter);
       train::identity_patches data;
+      // Fitted on the originals only: the features are extracted from
+      // un-jittered faces, and the statistics must not depend on K.
       norms_[k] = face::patch_normalisation::fit(batch.original[0]);
       norms_[k].apply(batch.original[0]);
       norms_[k].apply(batch.flipped[0]);
       data.original = std::move(batch.original[0]);
       data.flipped = std::move(batch.flipped[0]);
+      if (batch.copies > 0) {
+        norms_[k].apply(batch.jittered[0]);
+        norms_[k].apply(batch.jittered_flipped[0]);
+        data.copies = batch.copies;
+        data.jittered = std::move(batch.jittered[0]);
+        data.jittered_flipped = std::move(batch.jittered_flipped[0]);
+      }
       for (auto i : batch.faces) data.labels.push_back(set.faces[i].identity);
       data.identities = set.identities();
       train::options o = base;

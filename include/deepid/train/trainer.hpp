@@ -15,6 +15,12 @@
 // B, both terms alike, so lambda keeps the meaning of P2 Table 1 (per-pair
 // summed losses).
 //
+// Augmentation (face/jitter.hpp): when the patches hold K jittered copies of
+// every face, a training sample is the original or one of its copies,
+// uniformly (then flipped or not); validation reads the originals only, so
+// its error stays comparable with and without augmentation, and the copies
+// of a validation face are never read at all.
+//
 // Determinism: every random choice (split, epoch order, partners, flips) is
 // drawn from a generator seeded by (seed, epoch, batch), dropout masks from
 // a stream keyed by (epoch, batch), and the kernels do not depend on the
@@ -39,6 +45,7 @@
 #include "deepid/core/progress.hpp"
 #include "deepid/core/rng.hpp"
 #include "deepid/core/tensor.hpp"
+#include "deepid/face/jitter.hpp"
 #include "deepid/io/atomic_file.hpp"
 #include "deepid/layers/softmax.hpp"
 #include "deepid/loss/verification.hpp"
@@ -56,6 +63,13 @@ struct identity_patches {
   batch4<float> flipped;    // the flipped counterparts (N x ...), or empty
   std::vector<int> labels;  // N
   std::size_t identities = 0;
+  // K jittered copies of every row (face::extract_patches with
+  // jitter_options::copies = K), normalised like the originals: N K x C x H x
+  // W, copy j of row i at row i K + j, and their flipped counterparts when
+  // flips are on. Empty when K = 0.
+  std::size_t copies = 0;
+  batch4<float> jittered;
+  batch4<float> jittered_flipped;
 };
 
 struct options {
@@ -80,6 +94,10 @@ struct options {
   // output); empty: 1 for every output.
   std::vector<double> output_weights;
   double head_decay = 1.0;  // the heads' weights are multiplied by this once per epoch
+  // Jittered copies of the training faces. They are cut with the patches
+  // (features::ensemble::train reads this); the trainer checks that the
+  // patches it is given hold `jitter.copies` copies per face.
+  face::jitter_options jitter{};
 };
 
 
@@ -125,6 +143,7 @@ class trainer {
       if (!std::isfinite(w) || w < 0) throw error("trainer: an output weight is negative or not finite");
     if (!std::isfinite(o_.head_decay) || o_.head_decay < 0 || o_.head_decay > 1)
       throw error("trainer: the head weight decay must be in [0, 1]");
+    o_.jitter.validate();
     for (std::size_t k = 0; k < outputs; ++k) {
       // The main output's classifier keeps the seed it had before heads existed.
       const std::uint64_t seed = k == main ? mix64(o_.seed ^ 0xc1a55) : mix64(o_.seed ^ 0xc1a55 ^ mix64(k + 1));
@@ -480,12 +499,28 @@ class trainer {
       throw error("trainer: " + std::to_string(data.labels.size()) + " labels for " + std::to_string(s[0]) + " patches");
     if (o_.flips && data.flipped.size() != data.original.size())
       throw error("trainer: flips are on but no flipped patches were given");
+    if (data.copies != std::size_t(o_.jitter.copies))
+      throw error("trainer: the options ask for " + std::to_string(o_.jitter.copies) +
+                  " jittered copies of each face, the patches hold " + std::to_string(data.copies) +
+                  " (cut them with face::extract_patches and the same jitter options)");
+    const std::size_t jittered = data.copies * data.original.size();
+    if (data.copies > 0 && data.jittered.size() != jittered)
+      throw error("trainer: the jittered copies are " + shape_string(data.jittered.shape()) + ", " +
+                  std::to_string(data.copies) + " copies of " + shape_string(s) + " patches need " +
+                  std::to_string(data.copies * s[0]) + "x" + in.str());
+    if (data.copies > 0 && o_.flips && data.jittered_flipped.size() != jittered)
+      throw error("trainer: flips are on but the jittered copies have no flipped counterparts (" +
+                  shape_string(data.jittered_flipped.shape()) + ")");
     for (int label : data.labels)
       if (label < 0 || std::size_t(label) >= classes)
         throw error("trainer: label " + std::to_string(label) + " is outside [0, " + std::to_string(classes) + ")");
     for (std::size_t i = 0; i < data.original.size(); ++i)
       if (!std::isfinite(data.original.data()[i]))
         throw error("trainer: patch " + std::to_string(i / in.size()) + " holds a value that is not finite");
+    for (std::size_t i = 0; i < data.jittered.size(); ++i)
+      if (!std::isfinite(data.jittered.data()[i]))
+        throw error("trainer: jittered copy " + std::to_string(i / in.size() % data.copies) + " of patch " +
+                    std::to_string(i / in.size() / data.copies) + " holds a value that is not finite");
   }
 
   std::size_t partner(std::size_t anchor, const std::vector<int>& labels, const std::vector<std::size_t>& train,
@@ -502,10 +537,18 @@ class trainer {
     }
   }
 
+  // A training sample: row `row`, or one of its jittered copies, flipped or not.
   void gather(const identity_patches& data, std::size_t row, float* out, rng& gen) const {
     const std::size_t size = model_type::input_shape.size();
     const bool flip = o_.flips && gen.uniform() < 0.5;
-    std::copy_n((flip ? data.flipped : data.original).data() + row * size, size, out);
+    // Without copies nothing more is drawn, so such runs keep their exact sequence.
+    const std::size_t pick = data.copies > 0 ? std::size_t(gen.next() % (data.copies + 1)) : 0;
+    if (pick == 0) {
+      std::copy_n((flip ? data.flipped : data.original).data() + row * size, size, out);
+      return;
+    }
+    const auto& copies = flip ? data.jittered_flipped : data.jittered;
+    std::copy_n(copies.data() + (row * data.copies + pick - 1) * size, size, out);
   }
 
   // The first margin of each output: the error-minimising threshold on pairs
