@@ -57,6 +57,8 @@ std::vector<feature_part> assign_folds(const std::string& list, const std::vecto
   for (std::string path; std::getline(in, path, ',');)
     if (!path.empty()) parts.push_back({path, {}});
   if (parts.empty()) throw usage_error("--features names no file");
+  for (const auto& p : parts)
+    if (!std::filesystem::exists(p.path)) throw deepid::error(p.path.string() + ": file not found");
   std::set<int> folds;
   for (const auto& p : pairs) folds.insert(p.fold);
   std::vector<std::optional<std::set<int>>> held(parts.size());
@@ -110,6 +112,11 @@ int run_eval_lfw(arguments args) {
   else if (const char* data = std::getenv("DEEPID_DATA")) lfw_dir = std::filesystem::path(data) / "lfw";
   else throw usage_error("'deepid eval-lfw' needs --lfw DIR (or DEEPID_DATA) to find pairs.txt");
 
+  for (const auto& path : std::vector<std::string>{o.required("features")}) {
+    std::stringstream list(path);
+    for (std::string f; std::getline(list, f, ',');)
+      if (!f.empty() && !std::filesystem::exists(f)) throw deepid::error(f + ": file not found");
+  }
   const auto pairs = deepid::face::read_lfw_pairs(lfw_dir / "pairs.txt");
   const auto parts = assign_folds(o.required("features"), pairs);
   std::filesystem::create_directories(out);

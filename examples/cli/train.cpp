@@ -134,6 +134,7 @@ deepid::face::face_set load_training_set(const options& o, deepid::face::on_bad_
 // The model set records the folds its nets never saw; a resumed run must
 // hold out the same folds, or its checkpoints would have seen other people.
 void record_held_out(const options& o, const std::filesystem::path& out) {
+  if (o.has("lfw") != o.has("hold-out")) return;  // load_training_set says what is missing
   const auto path = deepid::eval::held_out_folds_path_of_models(out);
   const auto before = deepid::eval::read_held_out_folds(path);
   if (!o.has("hold-out")) {
@@ -142,7 +143,12 @@ void record_held_out(const options& o, const std::filesystem::path& out) {
                         " held out; continue it with --lfw and --hold-out " + deepid::eval::format_folds(*before));
     return;
   }
-  const auto now = deepid::eval::parse_folds(o.required("hold-out"), 10);
+  std::set<int> now;
+  try {
+    now = deepid::eval::parse_folds(o.required("hold-out"), 10);
+  } catch (const deepid::error& e) {
+    throw usage_error(std::string("--hold-out: ") + e.what());
+  }
   if (before && *before != now)
     throw usage_error(out.string() + " holds nets trained with LFW folds " + deepid::eval::format_folds(*before) +
                       " held out, not " + deepid::eval::format_folds(now));
@@ -215,8 +221,8 @@ int run_train(arguments args) {
     throw usage_error("--output-weights: " + std::to_string(t.output_weights.size()) + " weights for the " +
                       std::to_string(outputs.size()) + " outputs of a " + scheme + " net (" + names + ")");
   }
+  record_held_out(o, out);  // before loading: a mismatch fails before any output
   const auto set = load_training_set(o, policy);
-  record_held_out(o, out);
   for (const auto& p : set.problems) std::cerr << "deepid: skipped: " << p << "\n";
   std::cout << "training " << types.size() << " " << scheme << " net(s) on " << set.faces.size() << " faces of "
             << set.identities() << " identities, lambda " << t.lambda << ", " << t.epochs << " epochs\n";
