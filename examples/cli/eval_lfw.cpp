@@ -57,8 +57,6 @@ std::vector<feature_part> assign_folds(const std::string& list, const std::vecto
   for (std::string path; std::getline(in, path, ',');)
     if (!path.empty()) parts.push_back({path, {}});
   if (parts.empty()) throw usage_error("--features names no file");
-  for (const auto& p : parts)
-    if (!std::filesystem::exists(p.path)) throw deepid::error(p.path.string() + ": file not found");
   std::set<int> folds;
   for (const auto& p : pairs) folds.insert(p.fold);
   std::vector<std::optional<std::set<int>>> held(parts.size());
