@@ -12,9 +12,10 @@ namespace deepid_cli {
 namespace {
 
 using deepid::face::deepid1_scheme;
+using deepid::face::deepid1_scheme_100;
 using deepid::face::deepid2_candidates;
 
-const char* const scheme_list = "deepid1, deepid2, deepid2plus, deepid3-net1, deepid3-net2, deepid3-net1-reduced, deepid3-net2-reduced";
+const char* const scheme_list = "deepid1, deepid1-100, deepid2, deepid2plus, deepid3-net1, deepid3-net2, deepid3-net1-reduced, deepid3-net2-reduced";
 
 // The deeper schemes cut DeepID2's candidate patches (55x47 and 47x47).
 bool on_candidates(const std::string& scheme) { return scheme == "deepid2" || deep_scheme(scheme); }
@@ -28,6 +29,7 @@ bool deep_scheme(const std::string& scheme) {
 
 std::vector<std::size_t> parse_patch_list(const std::string& scheme, const std::string& text) {
   if (scheme == "deepid1") return parse_for<deepid1_scheme>(text);
+  if (scheme == "deepid1-100") return parse_for<deepid1_scheme_100>(text);
   if (on_candidates(scheme)) return parse_for<deepid2_candidates>(text);
   throw usage_error("unknown --scheme '" + scheme + "' (" + scheme_list + ")");
 }
@@ -35,6 +37,8 @@ std::vector<std::size_t> parse_patch_list(const std::string& scheme, const std::
 std::unique_ptr<ensemble_handle> make_ensemble(const std::string& scheme, const std::vector<std::size_t>& types,
                                                std::uint64_t seed) {
   if (scheme == "deepid1") return make_typed_ensemble<deepid1_scheme, deepid::features::deepid1_nets>(scheme, types, seed);
+  if (scheme == "deepid1-100")
+    return make_typed_ensemble<deepid1_scheme_100, deepid::features::deepid1_nets>(scheme, types, seed);
   if (scheme == "deepid2")
     return make_typed_ensemble<deepid2_candidates, deepid::features::deepid1_nets>(scheme, types, seed);
   if (scheme == "deepid2plus") return make_deepid2plus_ensemble(scheme, types, seed);
@@ -49,6 +53,8 @@ std::unique_ptr<ensemble_handle> load_ensemble(const std::filesystem::path& dir)
   std::string scheme;
   in >> scheme;
   if (scheme == "deepid1") return load_typed_ensemble<deepid1_scheme, deepid::features::deepid1_nets>(scheme, dir);
+  if (scheme == "deepid1-100")
+    return load_typed_ensemble<deepid1_scheme_100, deepid::features::deepid1_nets>(scheme, dir);
   if (scheme == "deepid2") return load_typed_ensemble<deepid2_candidates, deepid::features::deepid1_nets>(scheme, dir);
   if (scheme == "deepid2plus") return load_deepid2plus_ensemble(scheme, dir);
   if (scheme == "deepid3-net1" || scheme == "deepid3-net1-reduced") return load_deepid3_net1_ensemble(scheme, dir);

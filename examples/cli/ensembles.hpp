@@ -35,7 +35,8 @@ class ensemble_handle {
   virtual void save(const std::filesystem::path& dir) const = 0;
 };
 
-// scheme: "deepid1" (60 patches, 39x31 / 31x31), "deepid2" (200 candidates,
+// scheme: "deepid1" (60 patches, 39x31 / 31x31), "deepid1-100" (the same ten
+// regions at five scales), "deepid2" (200 candidates,
 // 55x47 / 47x47), or a deeper family on DeepID2's candidates: "deepid2plus",
 // "deepid3-net1", "deepid3-net2" and their "-reduced" widths.
 std::unique_ptr<ensemble_handle> make_ensemble(const std::string& scheme, const std::vector<std::size_t>& types,

@@ -21,7 +21,7 @@ namespace deepid_cli {
 const char* const eval_lfw_usage =
     "usage: deepid eval-lfw --features F.npy[,F2.npy...] --verifier NAME[,NAME...] [--verifier NAME ...]\n"
     "                       --out DIR [--lfw DIR] [--pca K] [--nn-groups G] [--nn-hidden2 H]\n"
-    "                       [--groups G] [--select K] [--restricted] [--threads N]\n"
+    "                       [--groups G] [--select K] [--restricted] [--unseen-people] [--threads N]\n"
     "\n"
     "The LFW View 2 protocol: for each of the 10 folds the verifier (PCA and threshold\n"
     "included) learns from the other nine folds only and is tested on the held-out one.\n"
@@ -40,6 +40,9 @@ const char* const eval_lfw_usage =
     "  --select K        sel-jb: keep at most K groups (default: as many as help)\n"
     "  --restricted      learn only from the training folds' pair images (default: every\n"
     "                    image of the training folds' people, LFW's unrestricted setting)\n"
+    "  --unseen-people   with held-out folds: each fold's verifier (PCA, threshold included)\n"
+    "                    learns only from the other folds its nets held out, people the nets\n"
+    "                    never saw (the verifier's own held-out identities); default: all nine\n"
     "verifiers:\n";
 
 namespace {
@@ -86,8 +89,8 @@ std::vector<feature_part> assign_folds(const std::string& list, const std::vecto
 
 int run_eval_lfw(arguments args) {
   const auto o = parse_options("eval-lfw", args, {"features", "verifier", "out", "lfw", "pca", "nn-groups", "nn-hidden2", "groups", "select", "threads",
-                                                  "restricted"},
-                               {"verifier"}, {"restricted"});
+                                                  "restricted", "unseen-people"},
+                               {"verifier"}, {"restricted", "unseen-people"});
   if (o.help) return std::cout << eval_lfw_usage << verifier_names_help, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
   const std::filesystem::path out = o.required("out");
@@ -129,6 +132,11 @@ int run_eval_lfw(arguments args) {
               << part.path.string() << "\n";
     described += (described.empty() ? "" : ", ") + part.path.filename().string();
     settings.folds = part.folds;
+    if (o.has("unseen-people") && !part.folds.empty()) {
+      settings.learn_from = part.folds;
+      std::cout << "each fold's verifier learns from the other folds of " << deepid::eval::format_folds(part.folds)
+                << " only (people its nets never saw)\n";
+    }
     for (std::size_t v = 0; v < names.size(); ++v)
       by_part[v].push_back(evaluate_verifier(names[v], file.features, bound.pairs, bound.identities, settings));
   }

@@ -1,16 +1,23 @@
 // deepid train: one ConvNet per chosen patch type of a scheme, trained with
 // the identification signal and (lambda > 0) the verification signal, on
 // every output of the nets that have supervised heads.
+#include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <deepid/core/threads.hpp>
 #include <deepid/eval/held_out_folds.hpp>
 #include <deepid/face/alignment.hpp>
 #include <deepid/face/jitter.hpp>
 #include <deepid/face/face_set.hpp>
+#include <deepid/face/identity_subset.hpp>
 #include <deepid/face/synthetic_set.hpp>
+#include <deepid/io/atomic_file.hpp>
 #include <deepid/train/interrupt.hpp>
 
 #include "commands.hpp"
@@ -21,7 +28,7 @@ namespace deepid_cli {
 const char* const train_usage =
     "usage: deepid train --scheme SCHEME --patches SPEC --out DIR\n"
     "                    (--celeba DIR | --folders ROOT --landmarks TSV | --synthetic IDS:IMAGES)\n"
-    "                    [--lfw DIR --hold-out FOLDS [--lfw-max-images 50]]\n"
+    "                    [--lfw DIR --hold-out FOLDS [--lfw-max-images 50]] [--identities N]\n"
     "                    [--jitter K [--jitter-shift 2] [--jitter-scale 0.05] [--jitter-rotate 5] [--jitter-colour 0.1]]\n"
     "                    [--epochs 10] [--batch 64] [--lr 0.01] [--weight-decay 0.0005]\n"
     "                    [--lambda L] [--warmup 0]\n"
@@ -32,8 +39,11 @@ const char* const train_usage =
     "Trains one net per patch type and writes DIR (the ensemble 'deepid features --models'\n"
     "reads), DIR/checkpoints/patch_<i>.ckpt (resumed when present) and DIR/logs/patch_<i>.csv.\n"
     "Ctrl-C finishes the current batch, writes a checkpoint and stops; run the same command\n"
-    "again to continue exactly where it stopped.\n"
-    "  --scheme SCHEME  deepid1 (60 patches, DeepID1 nets), deepid2 (DeepID2's 200 candidate\n"
+    "again to continue exactly where it stopped. DIR/training_settings.txt keeps the settings\n"
+    "that shape the nets; a run that continues DIR must repeat them (--epochs, --patches and\n"
+    "--threads may change).\n"
+    "  --scheme SCHEME  deepid1 (60 patches, DeepID1 nets), deepid1-100 (the same ten regions\n"
+    "                   at five scales, 100 patches), deepid2 (DeepID2's 200 candidate\n"
     "                   patches, DeepID2 nets), or on those candidates: deepid2plus, deepid3-net1,\n"
     "                   deepid3-net2, deepid3-net1-reduced, deepid3-net2-reduced (nets with\n"
     "                   supervised heads FC-1..FC-3 besides the feature layer FC-4)\n"
@@ -46,6 +56,8 @@ const char* const train_usage =
     "                   those folds (DIR/lfw_held_out_folds.txt records them; 'deepid features'\n"
     "                   and 'eval-lfw' carry and enforce it). Every person with two or more\n"
     "                   images, the first --lfw-max-images of each\n"
+    "  --identities N   learn from N identities of the training set(s), drawn at random with\n"
+    "                   --seed (nested: a larger N keeps every identity of a smaller one)\n"
     "  --lambda L       weight of the verification signal (0: identification only); default\n"
     "                   0.05 for deepid1 and deepid2, 0.005 for the deeper schemes, whose 512-d\n"
     "                   outputs give verification gradients about ten times larger\n"
@@ -156,6 +168,74 @@ void record_held_out(const options& o, const std::filesystem::path& out) {
   deepid::eval::write_held_out_folds(path, now, "trained with LFW people of the other folds (deepid train --lfw)");
 }
 
+// The settings that shape what the nets of a model folder learn, one
+// "name value" line each: a run that resumes the folder's checkpoints with
+// other settings would silently train something no single run would.
+// (The held-out LFW folds have their own record; --epochs, --patches and
+// --threads may change.)
+std::vector<std::string> training_settings(const options& o, const deepid::train::options& t, const std::string& scheme) {
+  const auto number = [](double v) {
+    char text[32];
+    return std::string(text, std::to_chars(text, text + sizeof text, v).ptr);
+  };
+  const auto path = [&](const char* name) {
+    return o.has(name) ? std::filesystem::weakly_canonical(o.required(name)).string() : std::string("none");
+  };
+  std::string weights;
+  for (double w : t.output_weights) weights += (weights.empty() ? "" : ",") + number(w);
+  return {"scheme " + scheme,
+          "celeba " + path("celeba"),
+          "folders " + path("folders"),
+          "landmarks " + path("landmarks"),
+          "synthetic " + (o.has("synthetic") ? o.required("synthetic") : std::string("none")),
+          "lfw-max-images " + (o.has("lfw-max-images") ? o.required("lfw-max-images") : std::string("50")),
+          "identities " + (o.has("identities") ? o.required("identities") : std::string("all")),
+          "batch " + std::to_string(t.batch_pairs),
+          "lr " + number(t.optimiser.lr),
+          "weight-decay " + number(t.optimiser.weight_decay),
+          "lambda " + number(t.lambda),
+          "warmup " + std::to_string(t.warmup_epochs),
+          "verification " + (o.has("verification") ? o.required("verification") : std::string("l2")),
+          "margin-every " + std::to_string(t.margin_window),
+          "schedule " + (o.has("schedule") ? o.required("schedule") : std::string("constant")),
+          "seed " + std::to_string(t.seed),
+          "jitter " + std::to_string(t.jitter.copies),
+          "jitter-shift " + number(t.jitter.shift),
+          "jitter-scale " + number(t.jitter.scale),
+          "jitter-rotate " + number(t.jitter.rotation),
+          "jitter-colour " + number(t.jitter.colour),
+          "output-weights " + (weights.empty() ? std::string("default") : weights),
+          "head-decay " + number(t.head_decay)};
+}
+
+// A folder with checkpoints continues only with the settings it began with
+// (DIR/training_settings.txt); otherwise the settings are (re)written.
+void record_training_settings(const std::vector<std::string>& settings, const std::filesystem::path& out) {
+  const auto path = out / "training_settings.txt";
+  const auto checkpoints = out / "checkpoints";
+  const bool started = std::filesystem::is_directory(checkpoints) && !std::filesystem::is_empty(checkpoints);
+  if (started && std::filesystem::exists(path)) {
+    std::ifstream in(path);
+    std::map<std::string, std::string> before;
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty() && line[0] != '#') before[line.substr(0, line.find(' '))] = line.substr(line.find(' ') + 1);
+    for (const auto& line : settings) {
+      const auto name = line.substr(0, line.find(' ')), value = line.substr(line.find(' ') + 1);
+      const auto it = before.find(name);  // a setting the file does not name cannot be checked
+      if (it != before.end() && it->second != value)
+        throw usage_error(out.string() + " holds nets trained with " + name + " " + it->second + ", not " + value +
+                          " (" + path.string() + "); continue with the same settings or train into another folder");
+    }
+    return;
+  }
+  std::filesystem::create_directories(out);
+  deepid::io::atomic_file f(path);
+  std::string text = "# deepid train: the settings the nets of this folder learn with\n";
+  for (const auto& line : settings) text += line + "\n";
+  f.write(text);
+  f.commit();
+}
+
 deepid::train::options training_options(const options& o) {
   deepid::train::options t;
   t.epochs = int(o.integer("epochs", 10, 1, 100000));
@@ -204,7 +284,7 @@ int run_train(arguments args) {
                                {"scheme", "patches", "out", "celeba", "folders", "landmarks", "synthetic", "epochs", "batch",
                                 "lr", "weight-decay", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
                                 "skip-bad", "output-weights", "head-decay", "lfw", "hold-out", "lfw-max-images", "jitter", "jitter-shift", "jitter-scale",
-                                "jitter-rotate", "jitter-colour"},
+                                "jitter-rotate", "jitter-colour", "identities"},
                                {}, {"skip-bad"});
   if (o.help) return std::cout << train_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
@@ -222,7 +302,14 @@ int run_train(arguments args) {
                       std::to_string(outputs.size()) + " outputs of a " + scheme + " net (" + names + ")");
   }
   record_held_out(o, out);  // before loading: a mismatch fails before any output
-  const auto set = load_training_set(o, policy);
+  record_training_settings(training_settings(o, t, scheme), out);
+  auto set = load_training_set(o, policy);
+  if (o.has("identities")) {
+    const std::size_t all = set.identities(), n = o.integer("identities", all, 2, all);
+    set = deepid::face::keep_identities(std::move(set), n, t.seed);
+    std::cout << "kept " << n << " of " << all << " identities (" << set.faces.size() << " faces), drawn with seed "
+              << t.seed << "\n";
+  }
   for (const auto& p : set.problems) std::cerr << "deepid: skipped: " << p << "\n";
   std::cout << "training " << types.size() << " " << scheme << " net(s) on " << set.faces.size() << " faces of "
             << set.identities() << " identities, lambda " << t.lambda << ", " << t.epochs << " epochs\n";

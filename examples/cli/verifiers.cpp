@@ -50,7 +50,7 @@ fitted_protocol fit_verifier(const std::string& name, const deepid::matrix<float
   vf::pca_options pca;
   pca.components = std::min<std::size_t>(s.pca, x.shape()[1]);
   auto run = [&]<class V>(std::function<V()> make) -> fitted_protocol {
-    auto fitted = std::make_shared<ev::ten_fold_verifiers<V>>(name, x, pairs, ids, make, s.images, s.folds);
+    auto fitted = std::make_shared<ev::ten_fold_verifiers<V>>(name, x, pairs, ids, make, s.images, s.folds, s.learn_from);
     return [fitted](const deepid::matrix<float>& features, std::span<const ev::fold_pair> test) {
       return fitted->evaluate(features, test);
     };

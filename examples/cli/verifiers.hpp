@@ -17,6 +17,7 @@ struct verifier_settings {
   std::size_t select = 0;       // sel-jb: the most groups kept (0: as many as the search finds useful)
   deepid::eval::training_images images = deepid::eval::training_images::people;
   std::set<int> folds;          // fit and score only these folds (empty: all)
+  std::set<int> learn_from;     // the folds the verifiers learn from (empty: all but the test fold)
 };
 
 extern const char* const verifier_names_help;

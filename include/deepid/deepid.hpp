@@ -35,6 +35,7 @@
 #include "deepid/face/alignment.hpp"
 #include "deepid/face/contact_sheet.hpp"
 #include "deepid/face/face_set.hpp"
+#include "deepid/face/identity_subset.hpp"
 #include "deepid/face/image.hpp"
 #include "deepid/face/image_store.hpp"
 #include "deepid/face/jitter.hpp"

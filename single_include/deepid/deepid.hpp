@@ -6266,6 +6266,49 @@ inline face_set combine(std::vector<std::pair<std::string, face_set>> sets) {
 
 }  // namespace face
 DEEPID_NAMESPACE_END
+// ---- deepid/face/identity_subset.hpp ----
+// A random subset of a training set's identities, for curves of accuracy
+// against the number of identities the nets learn from.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace face {
+
+// The faces of `count` identities drawn at random (a Fisher-Yates shuffle
+// seeded by `seed`), relabelled 0..count-1 in their original order. For one
+// seed the subsets are nested: the identities kept for a count are all kept
+// for any larger count, so a curve over counts adds identities and changes
+// nothing else.
+inline face_set keep_identities(face_set set, std::size_t count, std::uint64_t seed) {
+  const std::size_t n = set.identities();
+  if (count == 0 || count > n)
+    throw error("keep_identities: " + std::to_string(count) + " identities asked of a set of " + std::to_string(n));
+  std::vector<int> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = int(i);
+  rng random(mix64(seed ^ 0x6964656e74697479ull));
+  for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[random.next() % (i + 1)]);
+  std::vector<int> label(n, -1);
+  std::sort(order.begin(), order.begin() + std::ptrdiff_t(count));
+  face_set out;
+  for (std::size_t k = 0; k < count; ++k) {
+    label[std::size_t(order[k])] = int(k);
+    out.identity_names.push_back(set.identity_names[std::size_t(order[k])]);
+  }
+  for (auto& f : set.faces)
+    if (const int l = label[std::size_t(f.identity)]; l >= 0) out.faces.push_back({std::move(f.image), l, f.points});
+  out.images = std::move(set.images);
+  out.problems = std::move(set.problems);
+  return out;
+}
+
+}  // namespace face
+DEEPID_NAMESPACE_END
 // ---- deepid/face/lfw.hpp ----
 // Labeled Faces in the Wild: images (the tar as shipped, or an extracted
 // folder), lfw-names.txt, the View 2 pairs (pairs.txt, 10 folds of 300
@@ -13996,13 +14039,17 @@ inline protocol_result summarise_folds(std::string name, std::vector<fold_result
 // study scores many test conditions against one set of fitted verifiers.
 // `only` limits the fitted folds (empty: all): features from nets that may
 // test only some folds (eval/held_out_folds.hpp) fit and score just those,
-// and merge_fold_results joins the parts.
+// and merge_fold_results joins the parts. `learn_from` limits the folds a
+// verifier learns from (empty: every fold but the test fold): given the nets'
+// held-out folds, each verifier learns only from people the nets never saw,
+// as the verifier's own held-out training identities.
 template <verify::verifier V>
 class ten_fold_verifiers {
  public:
   ten_fold_verifiers(std::string name, const matrix<float>& features, std::span<const fold_pair> pairs,
                      std::span<const int> identities, const std::function<V()>& make = [] { return V{}; },
-                     training_images images = training_images::pairs_only, const std::set<int>& only = {})
+                     training_images images = training_images::pairs_only, const std::set<int>& only = {},
+                     const std::set<int>& learn_from = {})
       : name_(std::move(name)) {
     if (identities.size() != features.shape()[0])
       throw error("run_ten_fold: " + std::to_string(identities.size()) + " identity labels for " +
@@ -14013,13 +14060,15 @@ class ten_fold_verifiers {
     const std::size_t d = features.shape()[1];
     for (int f : only)
       if (!by_fold.count(f)) throw error(name_ + ": fold " + std::to_string(f) + " has no pairs");
+    for (int f : learn_from)
+      if (!by_fold.count(f)) throw error(name_ + ": fold " + std::to_string(f) + " (to learn from) has no pairs");
     for (const auto& [fold, test] : by_fold) {
       if (!only.empty() && !only.count(fold)) continue;
       // Training rows: the images of the other folds' pairs, each once.
       std::map<std::size_t, std::size_t> row_of;
       std::vector<verify::labelled_pair> train_pairs;
       for (std::size_t i = 0; i < pairs.size(); ++i) {
-        if (pairs[i].fold == fold) continue;
+        if (pairs[i].fold == fold || (!learn_from.empty() && !learn_from.count(pairs[i].fold))) continue;
         const std::size_t a = row_of.emplace(pairs[i].first, row_of.size()).first->second;
         const std::size_t b = row_of.emplace(pairs[i].second, row_of.size()).first->second;
         train_pairs.push_back({a, b, pairs[i].same});
@@ -14033,6 +14082,8 @@ class ten_fold_verifiers {
           if (it != allowed.end() && it->second) row_of.emplace(r, row_of.size());
         }
       }
+      if (train_pairs.empty())
+        throw error(name_ + ": fold " + std::to_string(fold) + " has no training fold to learn from");
       matrix<float> train({row_of.size(), d});
       std::vector<int> train_ids(row_of.size());
       for (const auto& [source, row] : row_of) {

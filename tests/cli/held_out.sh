@@ -38,7 +38,26 @@ expect "LFW View 2, folds 0,1,2,3,4, 120 x 320 features from f04.npy"
 expect "LFW View 2, folds 5,6,7,8,9, 120 x 320 features from f59.npy"
 expect "^cosine +[0-9.]+% "
 [ -s e/roc.png ] && [ -s e/results.txt ] || fail "eval-lfw wrote no results"
+# Verifiers that learn only from the people their nets never saw.
+"$deepid" eval-lfw --features f04.npy,f59.npy --lfw lfw --verifier cosine --unseen-people --out u > "$log" 2>&1 ||
+  fail "eval-lfw --unseen-people failed"
+expect "each fold's verifier learns from the other folds of 0,1,2,3,4 only \(people its nets never saw\)"
+expect "^cosine +[0-9.]+% "
 
+# DeepID1's 100-patch scheme: a patch of its fifth scale trains, saves and extracts.
+"$deepid" train --scheme deepid1-100 --patches face.s4.gray --epochs 1 --batch 8 --synthetic 4:3 --out m100 > "$log" 2>&1 ||
+  fail "training a deepid1-100 net failed"
+expect "training 1 deepid1-100 net"
+grep -q "face.s4.gray" m100/ensemble.txt || fail "m100/ensemble.txt lacks face.s4.gray"
+"$deepid" features --models m100 --lfw lfw --out f100.npy > "$log" 2>&1 || fail "features of m100 failed"
+expect "wrote f100.npy \(120 x 320\)"
+# A random subset of the identities, for curves over the identity count.
+"$deepid" train --scheme deepid1 --patches face.s1.rgb --epochs 1 --batch 8 --synthetic 6:3 --identities 4 --out m4 \
+  > "$log" 2>&1 || fail "training on 4 of 6 identities failed"
+expect "kept 4 of 6 identities \(12 faces\), drawn with seed 1"
+expect "on 12 faces of 4 identities"
+refuse "--identities '7' is not an integer from 2 to 6" train --scheme deepid1 --patches 1 --synthetic 6:3 --identities 7 --out m
+refuse "--patches: 'face.s4.gray' is neither" train --scheme deepid1 --patches face.s4.gray --synthetic 4:3 --out m
 refuse "no file may test fold 5: every file's nets learnt from its people" \
   eval-lfw --features f04.npy --lfw lfw --verifier cosine --out e
 refuse "fold 0 is held out by two feature files" eval-lfw --features f04.npy,f04.npy --lfw lfw --verifier cosine --out e

@@ -127,6 +127,9 @@ cli_error(train_no_set "give one training set (--celeba, --folders or --syntheti
 # The deeper schemes: training every head, resuming, output weights; bad input.
 add_test(NAME cli.train_deeper_schemes COMMAND bash ${cli_dir}/deeper_schemes.sh ${cli_work} ${cli_exe})
 set_tests_properties(cli.train_deeper_schemes PROPERTIES FIXTURES_REQUIRED deepid_cli_files TIMEOUT 600)
+# A model folder continues only with the settings it began with.
+add_test(NAME cli.train_settings COMMAND bash ${cli_dir}/train_settings.sh ${cli_work} ${cli_exe})
+set_tests_properties(cli.train_settings PROPERTIES FIXTURES_REQUIRED deepid_cli_files)
 cli_error(train_unknown_scheme "unknown --scheme 'deepid4'" ARGS train --scheme deepid4 --patches 1 --out m --synthetic 4:3)
 cli_error(train_output_weights "--output-weights: 3 weights for the 4 outputs of a deepid2plus net (fc1,fc2,fc3,fc4)"
           ARGS train --scheme deepid2plus --patches face.s1.rgb --output-weights 1,1,1 --out m --synthetic 4:3 --epochs 1)

@@ -6,8 +6,11 @@
 #include <deepid/eval/held_out_folds.hpp>
 #include <deepid/eval/protocol.hpp>
 #include <deepid/face/face_set.hpp>
+#include <deepid/face/identity_subset.hpp>
+#include <deepid/face/synthetic_set.hpp>
 #include <deepid/verify/distance.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -138,6 +141,28 @@ TEST_CASE("The training check finds a held-out person slipped into a combined se
   CHECK_THROWS_WITH_AS(ev::check_held_out(combined, people, {1}), doctest::Contains("Cid"), deepid::error);
 }
 
+TEST_CASE("A random subset of identities: nested over counts, relabelled in order, faces kept whole") {
+  auto set = fc::synthetic_face_set(10, 3);
+  const auto five = fc::keep_identities(set, 5, 7);
+  const auto eight = fc::keep_identities(set, 8, 7);
+  REQUIRE(five.identities() == 5);
+  CHECK(five.faces.size() == 15);
+  // Labels 0..4 in the original order, each with its three faces.
+  for (std::size_t k = 1; k < five.identities(); ++k) CHECK(five.identity_names[k - 1] < five.identity_names[k]);
+  for (const auto& f : five.faces) {
+    const auto original = std::find_if(set.faces.begin(), set.faces.end(), [&](const fc::labelled_face& g) { return g.image == f.image; });
+    REQUIRE(original != set.faces.end());
+    CHECK(set.identity_names[std::size_t(original->identity)] == five.identity_names[std::size_t(f.identity)]);
+  }
+  for (const auto& name : five.identity_names)
+    CHECK(std::find(eight.identity_names.begin(), eight.identity_names.end(), name) != eight.identity_names.end());
+  // Another seed draws another subset; every identity drawn is the whole set.
+  CHECK(fc::keep_identities(set, 5, 8).identity_names != five.identity_names);
+  CHECK(fc::keep_identities(set, 10, 7).faces.size() == set.faces.size());
+  CHECK_THROWS_WITH_AS(fc::keep_identities(set, 11, 7), doctest::Contains("11 identities asked of a set of 10"),
+                       deepid::error);
+}
+
 TEST_CASE("A tagged store routes names to their store and names the missing tag") {
   int calls_a = 0, calls_b = 0;
   auto a = fc::image_store::from_function([&](const std::string& n) {
@@ -218,4 +243,49 @@ TEST_CASE("Protocol parts: each fits only its folds, and the merged result equal
   CHECK_THROWS_WITH_AS((ev::ten_fold_verifiers<deepid::verify::l2_verifier>("l2", x, pairs, ids, make,
                                                                             ev::training_images::pairs_only, {7})),
                        doctest::Contains("fold 7 has no pairs"), deepid::error);
+}
+
+TEST_CASE("A fold's verifier learns only from the folds it is given (the nets' unseen people)") {
+  // 4 folds of 4 people, 3 images each, 1-d features; folds 2 and 3 are
+  // spread 5 times wider, so a threshold learnt from them differs.
+  const int folds = 4;
+  deepid::matrix<float> x({std::size_t(folds * 12), 1});
+  std::vector<int> ids;
+  for (int i = 0; i < folds * 12; ++i) {
+    ids.push_back(i / 3);
+    x.data()[i] = float((10 * (i / 3) + ((i * 7) % 5) * 1.5) * (i / 12 >= 2 ? 5 : 1));
+  }
+  std::vector<ev::fold_pair> pairs;
+  for (int f = 0; f < folds; ++f) {
+    const std::size_t base = std::size_t(f * 12);
+    for (std::size_t p = 0; p < 4; ++p) pairs.push_back({base + 3 * p, base + 3 * p + 1 + p % 2, true, f});
+    for (std::size_t p = 0; p < 4; ++p) pairs.push_back({base + 3 * p, base + 3 * ((p + 1) % 4) + 2, false, f});
+  }
+  // The threshold fold 0's verifier must choose: the best on fold 1's pairs alone.
+  std::vector<deepid::verify::labelled_pair> fold1;
+  std::vector<char> fold1_same;
+  for (const auto& p : pairs)
+    if (p.fold == 1) fold1.push_back({p.first, p.second, p.same}), fold1_same.push_back(p.same);
+  const auto fold1_scores = deepid::verify::l2_verifier{}.scores(x, fold1);
+  const auto expected = ev::best_threshold(
+      fold1_scores, std::span<const bool>(reinterpret_cast<const bool*>(fold1_same.data()), fold1_same.size()));
+
+  const auto make = [] { return deepid::verify::l2_verifier{}; };
+  for (const auto images : {ev::training_images::pairs_only, ev::training_images::people}) {
+    const ev::ten_fold_verifiers<deepid::verify::l2_verifier> unseen("l2", x, pairs, ids, make, images, {0, 1}, {0, 1});
+    const auto r = unseen.evaluate(x, pairs);
+    REQUIRE(r.folds.size() == 2);
+    CHECK(r.folds[0].fold == 0);
+    CHECK(r.folds[0].threshold == expected.threshold);
+    CHECK(r.folds[0].train_accuracy == expected.accuracy);
+    // Without the restriction fold 0 learns from folds 1-3, whose wider spread moves the threshold.
+    const ev::ten_fold_verifiers<deepid::verify::l2_verifier> all("l2", x, pairs, ids, make, images, {0, 1});
+    CHECK(all.evaluate(x, pairs).folds[0].threshold != expected.threshold);
+  }
+  CHECK_THROWS_WITH_AS((ev::ten_fold_verifiers<deepid::verify::l2_verifier>("l2", x, pairs, ids, make,
+                                                                            ev::training_images::pairs_only, {0}, {0})),
+                       doctest::Contains("fold 0 has no training fold to learn from"), deepid::error);
+  CHECK_THROWS_WITH_AS((ev::ten_fold_verifiers<deepid::verify::l2_verifier>("l2", x, pairs, ids, make,
+                                                                            ev::training_images::pairs_only, {0}, {0, 9})),
+                       doctest::Contains("fold 9 (to learn from) has no pairs"), deepid::error);
 }

@@ -85,13 +85,17 @@ inline protocol_result summarise_folds(std::string name, std::vector<fold_result
 // study scores many test conditions against one set of fitted verifiers.
 // `only` limits the fitted folds (empty: all): features from nets that may
 // test only some folds (eval/held_out_folds.hpp) fit and score just those,
-// and merge_fold_results joins the parts.
+// and merge_fold_results joins the parts. `learn_from` limits the folds a
+// verifier learns from (empty: every fold but the test fold): given the nets'
+// held-out folds, each verifier learns only from people the nets never saw,
+// as the verifier's own held-out training identities.
 template <verify::verifier V>
 class ten_fold_verifiers {
  public:
   ten_fold_verifiers(std::string name, const matrix<float>& features, std::span<const fold_pair> pairs,
                      std::span<const int> identities, const std::function<V()>& make = [] { return V{}; },
-                     training_images images = training_images::pairs_only, const std::set<int>& only = {})
+                     training_images images = training_images::pairs_only, const std::set<int>& only = {},
+                     const std::set<int>& learn_from = {})
       : name_(std::move(name)) {
     if (identities.size() != features.shape()[0])
       throw error("run_ten_fold: " + std::to_string(identities.size()) + " identity labels for " +
@@ -102,13 +106,15 @@ class ten_fold_verifiers {
     const std::size_t d = features.shape()[1];
     for (int f : only)
       if (!by_fold.count(f)) throw error(name_ + ": fold " + std::to_string(f) + " has no pairs");
+    for (int f : learn_from)
+      if (!by_fold.count(f)) throw error(name_ + ": fold " + std::to_string(f) + " (to learn from) has no pairs");
     for (const auto& [fold, test] : by_fold) {
       if (!only.empty() && !only.count(fold)) continue;
       // Training rows: the images of the other folds' pairs, each once.
       std::map<std::size_t, std::size_t> row_of;
       std::vector<verify::labelled_pair> train_pairs;
       for (std::size_t i = 0; i < pairs.size(); ++i) {
-        if (pairs[i].fold == fold) continue;
+        if (pairs[i].fold == fold || (!learn_from.empty() && !learn_from.count(pairs[i].fold))) continue;
         const std::size_t a = row_of.emplace(pairs[i].first, row_of.size()).first->second;
         const std::size_t b = row_of.emplace(pairs[i].second, row_of.size()).first->second;
         train_pairs.push_back({a, b, pairs[i].same});
@@ -122,6 +128,8 @@ class ten_fold_verifiers {
           if (it != allowed.end() && it->second) row_of.emplace(r, row_of.size());
         }
       }
+      if (train_pairs.empty())
+        throw error(name_ + ": fold " + std::to_string(fold) + " has no training fold to learn from");
       matrix<float> train({row_of.size(), d});
       std::vector<int> train_ids(row_of.size());
       for (const auto& [source, row] : row_of) {
