@@ -1,6 +1,7 @@
 // deepid eval-lfw: the LFW View 2 ten-fold protocol on a feature file.
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include <deepid/io/feature_file.hpp>
 
 #include "commands.hpp"
+#include "held_out_identities.hpp"
 #include "verifiers.hpp"
 
 namespace deepid_cli {
@@ -21,7 +23,8 @@ namespace deepid_cli {
 const char* const eval_lfw_usage =
     "usage: deepid eval-lfw --features F.npy[,F2.npy...] --verifier NAME[,NAME...] [--verifier NAME ...]\n"
     "                       --out DIR [--lfw DIR] [--pca K] [--nn-groups G] [--nn-hidden2 H]\n"
-    "                       [--groups G] [--select K] [--restricted] [--unseen-people] [--threads N]\n"
+    "                       [--groups G] [--select K] [--restricted] [--unseen-people]\n"
+    "                       [--verifier-data V.npy[,V2.npy...]] [--threads N]\n"
     "\n"
     "The LFW View 2 protocol: for each of the 10 folds the verifier (PCA and threshold\n"
     "included) learns from the other nine folds only and is tested on the held-out one.\n"
@@ -43,10 +46,16 @@ const char* const eval_lfw_usage =
     "  --unseen-people   with held-out folds: each fold's verifier (PCA, threshold included)\n"
     "                    learns only from the other folds its nets held out, people the nets\n"
     "                    never saw (the verifier's own held-out identities); default: all nine\n"
+    "  --verifier-data V.npy  one file per --features file: the features, from the same nets,\n"
+    "                    of the training set's held-out identities ('deepid train\n"
+    "                    --hold-out-identities', 'deepid features --celeba'): the verifier\n"
+    "                    (PCA included) learns from those people once, and each fold learns\n"
+    "                    only its threshold from its training folds\n"
     "verifiers:\n";
 
 namespace {
 struct feature_part {
+  std::size_t index = 0;  // its place in the --features list
   std::filesystem::path path;
   std::set<int> folds;  // the folds it tests; empty: all (one file, nets that saw no LFW person)
 };
@@ -58,7 +67,7 @@ std::vector<feature_part> assign_folds(const std::string& list, const std::vecto
   std::vector<feature_part> parts;
   std::stringstream in(list);
   for (std::string path; std::getline(in, path, ',');)
-    if (!path.empty()) parts.push_back({path, {}});
+    if (!path.empty()) parts.push_back({parts.size(), path, {}});
   if (parts.empty()) throw usage_error("--features names no file");
   std::set<int> folds;
   for (const auto& p : pairs) folds.insert(p.fold);
@@ -85,11 +94,64 @@ std::vector<feature_part> assign_folds(const std::string& list, const std::vecto
   std::erase_if(parts, [](const feature_part& p) { return p.folds.empty(); });
   return parts;
 }
+
+// The comma-separated paths of a list option.
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> paths;
+  std::stringstream in(list);
+  for (std::string path; std::getline(in, path, ',');)
+    if (!path.empty()) paths.push_back(path);
+  return paths;
+}
+
+// Features of held-out training identities for the verifiers of `part`
+// ('deepid features --celeba'): with their list F.held_out_identities.txt,
+// images named "<identity>/<image>" of those identities only, none of them
+// a person of LFW View 2 (`lfw_people`), from nets that held out the same
+// LFW folds.
+struct outside_people {
+  deepid::matrix<float> features;
+  std::vector<int> identities;
+  std::size_t people = 0;
+};
+
+outside_people load_outside_people(const std::string& path, const feature_part& part,
+                                   const std::set<std::string>& lfw_people) {
+  const auto list_path = held_out_identities_path_of_features(path);
+  const auto listed = read_held_out_identities(list_path);
+  if (!listed)
+    throw deepid::error(path + ": no " + list_path.string() +
+                        ": not the features of held-out training people (written by 'deepid features --celeba')");
+  const std::set<std::string> allowed(listed->begin(), listed->end());
+  auto file = deepid::io::load_features(path);
+  const auto folds_of = [](const std::filesystem::path& p) {
+    const auto held = deepid::eval::read_held_out_folds(deepid::eval::held_out_folds_path_of_features(p));
+    return held ? deepid::eval::format_folds(*held) : std::string("none");
+  };
+  if (folds_of(path) != folds_of(part.path))
+    throw deepid::error(path + ": its nets held out LFW folds " + folds_of(path) + ", those of " + part.path.string() +
+                        " held out " + folds_of(part.path) + ": not the same nets");
+  outside_people out{std::move(file.features), {}, 0};
+  std::map<std::string, int> label;
+  for (const auto& name : file.names) {
+    const auto slash = name.find('/');
+    if (slash == std::string::npos || slash == 0)
+      throw deepid::error(path + ": image '" + name + "' is not named '<identity>/<image>' (write it with 'deepid features --celeba')");
+    const auto person = name.substr(0, slash);
+    if (!allowed.count(person))
+      throw deepid::error(path + ": image '" + name + "' is of a person " + list_path.string() + " does not list");
+    if (lfw_people.count(person))
+      throw deepid::error(path + ": '" + person + "' is an LFW person; a verifier may learn only from people outside LFW");
+    out.identities.push_back(label.emplace(person, int(label.size())).first->second);
+  }
+  out.people = label.size();
+  return out;
+}
 }  // namespace
 
 int run_eval_lfw(arguments args) {
   const auto o = parse_options("eval-lfw", args, {"features", "verifier", "out", "lfw", "pca", "nn-groups", "nn-hidden2", "groups", "select", "threads",
-                                                  "restricted", "unseen-people"},
+                                                  "restricted", "unseen-people", "verifier-data"},
                                {"verifier"}, {"restricted", "unseen-people"});
   if (o.help) return std::cout << eval_lfw_usage << verifier_names_help, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
@@ -120,12 +182,38 @@ int run_eval_lfw(arguments args) {
   }
   const auto pairs = deepid::face::read_lfw_pairs(lfw_dir / "pairs.txt");
   const auto parts = assign_folds(o.required("features"), pairs);
+  std::vector<std::string> verifier_data;
+  if (o.has("verifier-data")) {
+    verifier_data = split_list(o.required("verifier-data"));
+    const auto features = split_list(o.required("features"));
+    if (verifier_data.size() != features.size())
+      throw usage_error("--verifier-data: " + std::to_string(verifier_data.size()) + " file(s) for " +
+                        std::to_string(features.size()) + " --features file(s); give one per features file, in order");
+    for (const auto& f : verifier_data)
+      if (!std::filesystem::exists(f)) throw deepid::error(f + ": file not found");
+  }
+  std::vector<outside_people> outside(parts.size());  // small: loaded and checked before any work
+  std::set<std::string> lfw_people;
+  for (const auto& p : pairs)  // the people of View 2: the ones a verifier must never learn from
+    for (const auto& image : {p.first, p.second}) lfw_people.insert(image.substr(0, image.find('/')));
+  for (std::size_t k = 0; k < parts.size() && !verifier_data.empty(); ++k)
+    outside[k] = load_outside_people(verifier_data[parts[k].index], parts[k], lfw_people);
   std::filesystem::create_directories(out);
   std::vector<deepid::eval::protocol_result> results;
   std::vector<std::vector<deepid::eval::protocol_result>> by_part(names.size());
   std::string described;
-  for (const auto& part : parts) {
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const auto& part = parts[k];
     const auto file = deepid::io::load_features(part.path);
+    settings.outside = nullptr;
+    if (!verifier_data.empty()) {
+      if (outside[k].features.shape()[1] != file.features.shape()[1])
+        throw deepid::error(verifier_data[part.index] + ": " + std::to_string(outside[k].features.shape()[1]) +
+                            " features per image, but " + part.path.string() + " has " +
+                            std::to_string(file.features.shape()[1]) + ": not the same nets");
+      settings.outside = &outside[k].features;
+      settings.outside_identities = outside[k].identities;
+    }
     const auto bound = deepid::eval::bind_pairs(file.names, pairs, part.path.string());
     std::cout << "LFW View 2, " << (part.folds.empty() ? "10 folds" : "folds " + deepid::eval::format_folds(part.folds))
               << ", " << file.features.shape()[0] << " x " << file.features.shape()[1] << " features from "
@@ -134,9 +222,13 @@ int run_eval_lfw(arguments args) {
     settings.folds = part.folds;
     if (o.has("unseen-people") && !part.folds.empty()) {
       settings.learn_from = part.folds;
-      std::cout << "each fold's verifier learns from the other folds of " << deepid::eval::format_folds(part.folds)
-                << " only (people its nets never saw)\n";
+      std::cout << "each fold's " << (settings.outside ? "threshold" : "verifier") << " learns from the other folds of "
+                << deepid::eval::format_folds(part.folds) << " only (people its nets never saw)\n";
     }
+    if (settings.outside)
+      std::cout << "the verifiers learn from " << outside[k].features.shape()[0] << " images of " << outside[k].people
+                << " held-out training people (" << verifier_data[part.index]
+                << "); each fold learns only its threshold from LFW\n";
     for (std::size_t v = 0; v < names.size(); ++v)
       by_part[v].push_back(evaluate_verifier(names[v], file.features, bound.pairs, bound.identities, settings));
   }

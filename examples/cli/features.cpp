@@ -1,6 +1,7 @@
 // deepid features: a feature file for every image of LFW from a classic
 // extractor (LBP, HOG) or a trained ensemble (any output of its nets), as
-// floats or as packed bits.
+// floats or as packed bits; or, for an ensemble trained with held-out
+// identities, the features of those people for a verifier to learn from.
 #include <algorithm>
 #include <iostream>
 #include <string>
@@ -12,17 +13,21 @@
 #include <deepid/features/extractor.hpp>
 #include <deepid/features/hog.hpp>
 #include <deepid/features/lbp.hpp>
+#include <deepid/face/face_set.hpp>
+#include <deepid/face/identity_subset.hpp>
 #include <deepid/face/lfw.hpp>
 #include <deepid/io/feature_file.hpp>
 
 #include "commands.hpp"
 #include "ensembles.hpp"
+#include "held_out_identities.hpp"
 
 namespace deepid_cli {
 
 const char* const features_usage =
     "usage: deepid features (--extractor lbp|lbp-multiscale|hog | --models DIR [--head NAME]) --lfw DIR\n"
     "                       --out F.npy [--binary] [--threads N]\n"
+    "       deepid features --models DIR (--celeba DIR | --folders ROOT --landmarks TSV) --out F.npy\n"
     "\n"
     "Computes features for all images of an LFW folder (docs/faces.md), aligned with the\n"
     "folder's landmark list, and writes F.npy (N x D float32, one row per image in\n"
@@ -36,7 +41,11 @@ const char* const features_usage =
     "  --head NAME     with --models: that output of the nets instead (fc1, fc2, fc3 of\n"
     "                  DeepID2+ and DeepID3; fc4 is their feature layer)\n"
     "  --binary        write bits (value > 0) packed 8 per byte: F.npy is uint8 N x ceil(D/8),\n"
-    "                  read back as 0/1 values by eval-lfw and the verifiers\n";
+    "                  read back as 0/1 values by eval-lfw and the verifiers\n"
+    "  --celeba DIR, --folders ROOT --landmarks TSV   instead of --lfw, for nets trained with\n"
+    "                  --hold-out-identities: the images of the identities DIR/held_out_identities.txt\n"
+    "                  lists, people the nets never saw, named '<identity>/<image>' in\n"
+    "                  F.names.txt ('deepid eval-lfw --verifier-data' learns its verifiers from them)\n";
 
 namespace {
 void save(const std::string& out, const deepid::matrix<float>& features, const std::vector<std::string>& names,
@@ -62,16 +71,58 @@ void compute(const E& extractor, const deepid::face::lfw_dataset& lfw, const std
 }
 }  // namespace
 
+// The features of the people a model folder's nets never saw, from the
+// training set they were held out of.
+int held_out_people_features(const options& o, const std::string& out, bool binary, const std::string& head) {
+  const std::string models = o.required("models");
+  auto ensemble = load_ensemble(models);
+  const auto listed = read_held_out_identities(held_out_identities_path(models));
+  if (!listed)
+    throw usage_error(models + " holds nets that learnt from every identity of their training set; train them with "
+                      "--hold-out-identities K to keep people for a verifier");
+  const std::string source = o.has("celeba") ? o.required("celeba") : o.required("folders");
+  auto set = o.has("celeba") ? deepid::face::read_celeba(source)
+                             : deepid::face::read_identity_folders(source, o.required("landmarks"));
+  set = deepid::face::only_identities(std::move(set), *listed, source + " (the identities of " +
+                                                                   held_out_identities_path(models).string() + ")");
+  std::vector<std::string> names;
+  for (const auto& f : set.faces)
+    names.push_back(set.identity_names[std::size_t(f.identity)] + "/" + std::filesystem::path(f.image).filename().string());
+  const auto faces = deepid::face::faces_of(set);
+  std::cout << "features of " << names.size() << " images of " << set.identities() << " held-out people from "
+            << ensemble->patch_names().size() << " nets\n";
+  std::vector<std::size_t> kept;
+  std::vector<std::string> problems;
+  const auto features = ensemble->extract(faces, deepid::face::on_bad_item::fail, kept, problems, head);
+  // The LFW folds the nets held out travel along, so eval-lfw can check
+  // that these features and the LFW ones come from the same nets.
+  const auto held_out_path = deepid::eval::held_out_folds_path_of_features(out);
+  if (const auto held_out = deepid::eval::read_held_out_folds(deepid::eval::held_out_folds_path_of_models(models)))
+    deepid::eval::write_held_out_folds(held_out_path, *held_out, "features of " + models);
+  else
+    std::filesystem::remove(held_out_path);
+  write_held_out_identities(held_out_identities_path_of_features(out), *listed, "features of " + models + " ('deepid features')");
+  save(out, features, names, binary);
+  return 0;
+}
+
 int run_features(arguments args) {
-  const auto o = parse_options("features", args, {"extractor", "models", "head", "lfw", "out", "binary", "threads"}, {},
-                               {"binary"});
+  const auto o = parse_options("features", args,
+                               {"extractor", "models", "head", "lfw", "celeba", "folders", "landmarks", "out", "binary", "threads"},
+                               {}, {"binary"});
   if (o.help) return std::cout << features_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
   if (o.has("extractor") == o.has("models")) throw usage_error("'deepid features' needs one of --extractor or --models");
   if (o.has("head") && !o.has("models")) throw usage_error("--head needs --models (an ensemble's nets have heads)");
   const std::string out = o.required("out");
   if (!o.has("models")) std::filesystem::remove(deepid::eval::held_out_folds_path_of_features(out));
+  if (o.has("lfw")) std::filesystem::remove(held_out_identities_path_of_features(out));
   const bool binary = o.has("binary");
+  const int sources = int(o.has("lfw")) + int(o.has("celeba")) + int(o.has("folders"));
+  if (sources != 1) throw usage_error("'deepid features' needs one of --lfw, --celeba or --folders");
+  if ((o.has("celeba") || o.has("folders")) && !o.has("models"))
+    throw usage_error("--celeba and --folders need --models (the nets whose held-out people they hold)");
+  if (o.has("landmarks") != o.has("folders")) throw usage_error("--folders needs --landmarks TSV and --landmarks needs --folders");
   if (o.has("models")) {
     auto ensemble = load_ensemble(o.required("models"));
     const std::string head = o.has("head") ? o.required("head") : "";
@@ -83,6 +134,7 @@ int run_features(arguments args) {
         throw usage_error("--head '" + head + "': the nets of " + o.required("models") + " have the outputs " + known);
       }
     }
+    if (!o.has("lfw")) return held_out_people_features(o, out, binary, head);
     const auto lfw = deepid::face::lfw_dataset::open(o.required("lfw"));
     const auto names = lfw.image_names();
     deepid::face::face_source source{

@@ -22,6 +22,7 @@
 
 #include "commands.hpp"
 #include "ensembles.hpp"
+#include "held_out_identities.hpp"
 
 namespace deepid_cli {
 
@@ -29,6 +30,7 @@ const char* const train_usage =
     "usage: deepid train --scheme SCHEME --patches SPEC --out DIR\n"
     "                    (--celeba DIR | --folders ROOT --landmarks TSV | --synthetic IDS:IMAGES)\n"
     "                    [--lfw DIR --hold-out FOLDS [--lfw-max-images 50]] [--identities N]\n"
+    "                    [--hold-out-identities K]\n"
     "                    [--jitter K [--jitter-shift 2] [--jitter-scale 0.05] [--jitter-rotate 5] [--jitter-colour 0.1]]\n"
     "                    [--epochs 10] [--batch 64] [--lr 0.01] [--weight-decay 0.0005]\n"
     "                    [--lambda L] [--warmup 0]\n"
@@ -58,6 +60,10 @@ const char* const train_usage =
     "                   images, the first --lfw-max-images of each\n"
     "  --identities N   learn from N identities of the training set(s), drawn at random with\n"
     "                   --seed (nested: a larger N keeps every identity of a smaller one)\n"
+    "  --hold-out-identities K  keep K identities of --celeba/--folders/--synthetic (drawn with\n"
+    "                   --seed) out of training, for a verifier to learn from: DIR/\n"
+    "                   held_out_identities.txt lists them, and 'deepid features --celeba'\n"
+    "                   computes their features (applied before --lfw people join and --identities)\n"
     "  --lambda L       weight of the verification signal (0: identification only); default\n"
     "                   0.05 for deepid1 and deepid2, 0.005 for the deeper schemes, whose 512-d\n"
     "                   outputs give verification gradients about ten times larger\n"
@@ -99,7 +105,11 @@ double real(const options& o, const char* name, double fallback) {
 }
 }  // namespace
 
-deepid::face::face_set load_training_set(const options& o, deepid::face::on_bad_item policy) {
+// The training set: one base set and/or LFW's people outside the held-out
+// folds. With --hold-out-identities, `held_out_identities` receives the base set's
+// identities kept out of it.
+deepid::face::face_set load_training_set(const options& o, deepid::face::on_bad_item policy,
+                                         std::vector<std::string>& held_out_identities) {
   const int sources = int(o.has("celeba")) + int(o.has("folders")) + int(o.has("synthetic"));
   if (sources > 1 || (sources == 0 && !o.has("lfw")))
     throw usage_error("give one training set (--celeba, --folders or --synthetic), --lfw, or one of them and --lfw");
@@ -118,6 +128,16 @@ deepid::face::face_set load_training_set(const options& o, deepid::face::on_bad_
     if (!(in >> ids >> colon >> images) || colon != ':' || ids < 2 || images < 2)
       throw usage_error("--synthetic '" + spec + "' is not IDENTITIES:IMAGES with both at least 2");
     base = deepid::face::synthetic_face_set(ids, images), tag = "synthetic";
+  }
+  if (o.has("hold-out-identities")) {
+    if (tag.empty()) throw usage_error("--hold-out-identities needs --celeba, --folders or --synthetic (LFW's people are held out by --hold-out)");
+    const std::size_t all = base.identities();
+    const std::size_t k = o.integer("hold-out-identities", 1, 1, all > 2 ? all - 2 : 1);
+    auto split = deepid::face::hold_out_identities(std::move(base), k, o.integer("seed", 1, 0, ~std::uint64_t(0)));
+    base = std::move(split.kept);
+    held_out_identities = std::move(split.held_out);
+    std::cout << "held out " << k << " of " << all << " " << tag << " identities for a verifier ("
+              << base.identities() << " train)\n";
   }
   if (!o.has("lfw")) return base;
 
@@ -168,6 +188,26 @@ void record_held_out(const options& o, const std::filesystem::path& out) {
   deepid::eval::write_held_out_folds(path, now, "trained with LFW people of the other folds (deepid train --lfw)");
 }
 
+// The identities the nets never saw, for 'deepid features --celeba'. A
+// folder that holds them keeps them: the same settings draw the same ones.
+void record_held_out_identities(const std::vector<std::string>& names, const options& o, const std::filesystem::path& out) {
+  const auto path = held_out_identities_path(out);
+  const auto before = read_held_out_identities(path);
+  if (names.empty()) {
+    if (before) throw usage_error(out.string() + " holds nets that never saw the identities of " + path.string() +
+                                  "; continue it with the same --hold-out-identities");
+    return;
+  }
+  if (before && *before != names)
+    throw usage_error(out.string() + " holds nets that never saw other identities (" + path.string() +
+                      "); continue with the same training set, --seed and --hold-out-identities");
+  if (before) return;
+  const std::string source = o.has("celeba") ? o.required("celeba") : o.has("folders") ? o.required("folders") : "synthetic " + o.required("synthetic");
+  write_held_out_identities(path, names,
+                            "of " + source + ", drawn with seed " + std::to_string(o.integer("seed", 1, 0, ~std::uint64_t(0))) +
+                                " ('deepid train --hold-out-identities " + o.required("hold-out-identities") + "')");
+}
+
 // The settings that shape what the nets of a model folder learn, one
 // "name value" line each: a run that resumes the folder's checkpoints with
 // other settings would silently train something no single run would.
@@ -190,6 +230,7 @@ std::vector<std::string> training_settings(const options& o, const deepid::train
           "synthetic " + (o.has("synthetic") ? o.required("synthetic") : std::string("none")),
           "lfw-max-images " + (o.has("lfw-max-images") ? o.required("lfw-max-images") : std::string("50")),
           "identities " + (o.has("identities") ? o.required("identities") : std::string("all")),
+          "hold-out-identities " + (o.has("hold-out-identities") ? o.required("hold-out-identities") : std::string("none")),
           "batch " + std::to_string(t.batch_pairs),
           "lr " + number(t.optimiser.lr),
           "weight-decay " + number(t.optimiser.weight_decay),
@@ -284,7 +325,7 @@ int run_train(arguments args) {
                                {"scheme", "patches", "out", "celeba", "folders", "landmarks", "synthetic", "epochs", "batch",
                                 "lr", "weight-decay", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
                                 "skip-bad", "output-weights", "head-decay", "lfw", "hold-out", "lfw-max-images", "jitter", "jitter-shift", "jitter-scale",
-                                "jitter-rotate", "jitter-colour", "identities"},
+                                "jitter-rotate", "jitter-colour", "identities", "hold-out-identities"},
                                {}, {"skip-bad"});
   if (o.help) return std::cout << train_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
@@ -303,7 +344,9 @@ int run_train(arguments args) {
   }
   record_held_out(o, out);  // before loading: a mismatch fails before any output
   record_training_settings(training_settings(o, t, scheme), out);
-  auto set = load_training_set(o, policy);
+  std::vector<std::string> held_out_people;
+  auto set = load_training_set(o, policy, held_out_people);
+  record_held_out_identities(held_out_people, o, out);
   if (o.has("identities")) {
     const std::size_t all = set.identities(), n = o.integer("identities", all, 2, all);
     set = deepid::face::keep_identities(std::move(set), n, t.seed);

@@ -11,6 +11,7 @@
 #include <deepid/verify/nn_verifier.hpp>
 #include <deepid/verify/pair_classifiers.hpp>
 #include <deepid/verify/pca.hpp>
+#include <deepid/verify/prefitted.hpp>
 
 #include "commands.hpp"
 
@@ -50,6 +51,17 @@ fitted_protocol fit_verifier(const std::string& name, const deepid::matrix<float
   vf::pca_options pca;
   pca.components = std::min<std::size_t>(s.pca, x.shape()[1]);
   auto run = [&]<class V>(std::function<V()> make) -> fitted_protocol {
+    if (s.outside) {
+      // Pair learners get 50/50 pairs of the outside people.
+      const auto outside_pairs = vf::sample_balanced_pairs(s.outside_identities, 20000, 1);
+      const auto shared =
+          vf::prefitted<V>::fit_once(make(), vf::training_data{*s.outside, s.outside_identities, outside_pairs});
+      auto fitted = std::make_shared<ev::ten_fold_verifiers<vf::prefitted<V>>>(
+          name, x, pairs, ids, [shared] { return shared; }, s.images, s.folds, s.learn_from);
+      return [fitted](const deepid::matrix<float>& features, std::span<const ev::fold_pair> test) {
+        return fitted->evaluate(features, test);
+      };
+    }
     auto fitted = std::make_shared<ev::ten_fold_verifiers<V>>(name, x, pairs, ids, make, s.images, s.folds, s.learn_from);
     return [fitted](const deepid::matrix<float>& features, std::span<const ev::fold_pair> test) {
       return fitted->evaluate(features, test);

@@ -18,6 +18,11 @@ struct verifier_settings {
   deepid::eval::training_images images = deepid::eval::training_images::people;
   std::set<int> folds;          // fit and score only these folds (empty: all)
   std::set<int> learn_from;     // the folds the verifiers learn from (empty: all but the test fold)
+  // Held-out training identities (features from the same nets, one identity
+  // label per row): the verifier learns from them once, and each fold learns
+  // only its threshold from its training folds. Null: the folds' people.
+  const deepid::matrix<float>* outside = nullptr;
+  std::vector<int> outside_identities;
 };
 
 extern const char* const verifier_names_help;

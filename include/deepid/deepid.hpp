@@ -76,6 +76,7 @@
 #include "deepid/verify/nn_verifier.hpp"
 #include "deepid/verify/pair_classifiers.hpp"
 #include "deepid/verify/pca.hpp"
+#include "deepid/verify/prefitted.hpp"
 #include "deepid/verify/verifier.hpp"
 
 // eval: thresholds, ROC, the ten-fold protocol, reports and charts, sparsity, identification

@@ -6268,8 +6268,10 @@ inline face_set combine(std::vector<std::pair<std::string, face_set>> sets) {
 DEEPID_NAMESPACE_END
 // ---- deepid/face/identity_subset.hpp ----
 // A random subset of a training set's identities, for curves of accuracy
-// against the number of identities the nets learn from.
+// against the number of identities the nets learn from, and the identities
+// kept out of the nets' training for a verifier to learn from.
 #include <algorithm>
+#include <set>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -6300,6 +6302,53 @@ inline face_set keep_identities(face_set set, std::size_t count, std::uint64_t s
     label[std::size_t(order[k])] = int(k);
     out.identity_names.push_back(set.identity_names[std::size_t(order[k])]);
   }
+  for (auto& f : set.faces)
+    if (const int l = label[std::size_t(f.identity)]; l >= 0) out.faces.push_back({std::move(f.image), l, f.points});
+  out.images = std::move(set.images);
+  out.problems = std::move(set.problems);
+  return out;
+}
+
+// The training set split by identity: `count` identities drawn at random
+// (seeded) are kept out of `kept` and named in `held_out`, for a verifier
+// that must learn from people its nets never saw. For one seed the held-out
+// identities of a count are all held out for any larger count.
+struct identity_split {
+  face_set kept;
+  std::vector<std::string> held_out;  // identity names, sorted
+};
+
+inline identity_split hold_out_identities(face_set set, std::size_t count, std::uint64_t seed) {
+  const std::size_t n = set.identities();
+  if (count == 0 || count + 2 > n)
+    throw error("hold_out_identities: " + std::to_string(count) + " identities held out of a set of " +
+                std::to_string(n) + " (at least 2 must remain to train)");
+  const std::vector<std::string> all = set.identity_names;
+  identity_split split;
+  split.kept = keep_identities(std::move(set), n - count, seed);
+  const std::set<std::string> kept(split.kept.identity_names.begin(), split.kept.identity_names.end());
+  for (const auto& name : all)
+    if (!kept.count(name)) split.held_out.push_back(name);
+  std::sort(split.held_out.begin(), split.held_out.end());
+  return split;
+}
+
+// The faces of the named identities only, relabelled 0..names-1 in the set's
+// order. Every name must be an identity of the set (`source` names it in the
+// error).
+inline face_set only_identities(face_set set, const std::vector<std::string>& names, const std::string& source) {
+  const std::set<std::string> wanted(names.begin(), names.end());
+  std::vector<int> label(set.identities(), -1);
+  face_set out;
+  for (std::size_t i = 0; i < set.identities(); ++i)
+    if (wanted.count(set.identity_names[i])) {
+      label[i] = int(out.identity_names.size());
+      out.identity_names.push_back(set.identity_names[i]);
+    }
+  if (out.identities() != wanted.size())
+    for (const auto& name : wanted)
+      if (std::find(out.identity_names.begin(), out.identity_names.end(), name) == out.identity_names.end())
+        throw error(source + ": identity '" + name + "' is not in the set");
   for (auto& f : set.faces)
     if (const int l = label[std::size_t(f.identity)]; l >= 0) out.faces.push_back({std::move(f.image), l, f.points});
   out.images = std::move(set.images);
@@ -13483,6 +13532,59 @@ class nn_verifier : public threshold_holder {
 };
 
 static_assert(verifier<nn_verifier>);
+
+}  // namespace verify
+DEEPID_NAMESPACE_END
+// ---- deepid/verify/prefitted.hpp ----
+// A verifier fitted once, on people of its own, and shared: fit() keeps it
+// as it is. In the LFW protocol (eval/protocol.hpp) each fold then learns
+// only its threshold from the training folds, while the model itself (PCA,
+// Joint Bayesian, ...) comes from held-out training identities, people
+// neither the nets nor any LFW fold showed it.
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace verify {
+
+template <verifier V>
+class prefitted {
+ public:
+  explicit prefitted(std::shared_ptr<const V> fitted) : verifier_(std::move(fitted)) {
+    if (!verifier_ || !verifier_->fitted()) throw error(kind() + ": the shared verifier is not fitted");
+  }
+
+  // V fitted on `data`, ready to share.
+  static prefitted fit_once(V verifier, const training_data& data) {
+    verifier.fit(data);
+    return prefitted(std::make_shared<const V>(std::move(verifier)));
+  }
+
+  // Its file is V's own: a prefitted verifier saved and loaded is V again.
+  static std::string kind() { return std::string(V::kind()); }
+
+  // Learns nothing: the model was fitted on other people, on purpose.
+  void fit(const training_data&) {}
+
+  std::vector<double> scores(const matrix<float>& features, std::span<const labelled_pair> pairs) const {
+    return verifier_->scores(features, pairs);
+  }
+  double score(std::span<const float> a, std::span<const float> b) const { return verifier_->score(a, b); }
+  bool fitted() const { return true; }
+  double threshold() const { return verifier_->threshold(); }
+  const V& inner() const { return *verifier_; }
+
+  void save(const std::filesystem::path& path) const { verifier_->save(path); }
+  static prefitted load(const std::filesystem::path& path) { return prefitted(std::make_shared<const V>(V::load(path))); }
+
+ private:
+  std::shared_ptr<const V> verifier_;
+};
 
 }  // namespace verify
 DEEPID_NAMESPACE_END

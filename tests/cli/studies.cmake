@@ -56,6 +56,10 @@ set_tests_properties(cli.occlusion PROPERTIES FIXTURES_REQUIRED deepid_studies_f
 add_test(NAME cli.held_out_folds COMMAND bash ${studies_dir}/held_out.sh ${studies_work} $<TARGET_FILE:deepid_cli>
                                          $<TARGET_FILE:deepid_test_fake_lfw>)
 set_tests_properties(cli.held_out_folds PROPERTIES FIXTURES_REQUIRED deepid_studies_files)
+# A verifier learnt from training identities the nets never saw.
+add_test(NAME cli.verifier_data COMMAND bash ${studies_dir}/verifier_data.sh ${studies_work} $<TARGET_FILE:deepid_cli>
+                                         $<TARGET_FILE:deepid_test_fake_lfw>)
+set_tests_properties(cli.verifier_data PROPERTIES FIXTURES_REQUIRED deepid_studies_files)
 add_test(NAME cli.help_occlusion COMMAND deepid_cli help occlusion)
 set_tests_properties(cli.help_occlusion PROPERTIES PASS_REGULAR_EXPRESSION "usage: deepid occlusion --models DIR")
 studies_error(occlusion_bar_above_one "--bar '1.5' is not a fraction of the face above 0 and at most 1"

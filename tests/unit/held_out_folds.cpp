@@ -1,6 +1,7 @@
 // Training on LFW people without ever training on a test fold's people: the
 // fold lists, the LFW training set of a hold-out, the check every training
-// run makes, combined training sets, and the protocol's per-fold parts.
+// run makes, combined training sets, and the protocol's per-fold parts; and
+// training identities held out of the nets for a verifier to learn from.
 #include <doctest/doctest.h>
 
 #include <deepid/eval/held_out_folds.hpp>
@@ -9,6 +10,8 @@
 #include <deepid/face/identity_subset.hpp>
 #include <deepid/face/synthetic_set.hpp>
 #include <deepid/verify/distance.hpp>
+#include <deepid/verify/joint_bayesian.hpp>
+#include <deepid/verify/prefitted.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -161,6 +164,98 @@ TEST_CASE("A random subset of identities: nested over counts, relabelled in orde
   CHECK(fc::keep_identities(set, 10, 7).faces.size() == set.faces.size());
   CHECK_THROWS_WITH_AS(fc::keep_identities(set, 11, 7), doctest::Contains("11 identities asked of a set of 10"),
                        deepid::error);
+}
+
+TEST_CASE("Held-out identities: disjoint from the kept ones, growing with the count; a named subset") {
+  const auto set = fc::synthetic_face_set(10, 3);
+  const auto three = fc::hold_out_identities(set, 3, 7);
+  const auto five = fc::hold_out_identities(set, 5, 7);
+  REQUIRE(three.held_out.size() == 3);
+  CHECK(three.kept.identities() == 7);
+  CHECK(three.kept.faces.size() == 21);
+  CHECK(std::is_sorted(three.held_out.begin(), three.held_out.end()));
+  // Kept and held out are disjoint and make up the whole set.
+  std::set<std::string> all(three.held_out.begin(), three.held_out.end());
+  for (const auto& name : three.kept.identity_names) CHECK(all.insert(name).second);
+  CHECK(all.size() == 10);
+  // A larger count holds out every identity a smaller one did.
+  for (const auto& name : three.held_out)
+    CHECK(std::find(five.held_out.begin(), five.held_out.end(), name) != five.held_out.end());
+  CHECK_THROWS_WITH_AS(fc::hold_out_identities(set, 9, 7), doctest::Contains("at least 2 must remain"), deepid::error);
+
+  // The held-out people's faces, relabelled in the set's order.
+  const auto people = fc::only_identities(set, three.held_out, "test");
+  REQUIRE(people.identities() == 3);
+  CHECK(people.identity_names == three.held_out);
+  CHECK(people.faces.size() == 9);
+  for (const auto& f : people.faces) {
+    const auto original = std::find_if(set.faces.begin(), set.faces.end(), [&](const fc::labelled_face& g) { return g.image == f.image; });
+    REQUIRE(original != set.faces.end());
+    CHECK(set.identity_names[std::size_t(original->identity)] == people.identity_names[std::size_t(f.identity)]);
+  }
+  CHECK_THROWS_WITH_AS(fc::only_identities(set, {three.held_out[0], "nobody"}, "list.txt"),
+                       doctest::Contains("list.txt: identity 'nobody' is not in the set"), deepid::error);
+}
+
+TEST_CASE("A verifier learnt once from held-out identities: the folds learn only its threshold") {
+  // 2-d features. The folds' people vary along x; the outside people along
+  // y, so a Joint Bayesian model of either differs from the other's.
+  namespace vf = deepid::verify;
+  deepid::rng gen(5);
+  const auto people = [&](int count, int images, bool along_x, deepid::matrix<float>& x, std::vector<int>& ids) {
+    x = deepid::matrix<float>({std::size_t(count * images), 2});
+    ids.clear();
+    for (int p = 0; p < count; ++p) {
+      const double cx = 4 * gen.normal(), cy = 4 * gen.normal();
+      for (int k = 0; k < images; ++k) {
+        const std::size_t r = std::size_t(p * images + k);
+        x(r, 0) = float(cx + (along_x ? 2.0 : 0.3) * gen.normal());
+        x(r, 1) = float(cy + (along_x ? 0.3 : 2.0) * gen.normal());
+        ids.push_back(p);
+      }
+    }
+  };
+  deepid::matrix<float> outside, x;
+  std::vector<int> outside_ids, ids;
+  people(60, 4, false, outside, outside_ids);
+  const int folds = 4;
+  people(folds * 6, 3, true, x, ids);
+  std::vector<ev::fold_pair> pairs;
+  for (int f = 0; f < folds; ++f)
+    for (std::size_t p = 0; p < 6; ++p) {
+      const std::size_t a = std::size_t(f * 18) + 3 * p, b = std::size_t(f * 18) + 3 * ((p + 1) % 6);
+      pairs.push_back({a, a + 1 + p % 2, true, f});
+      pairs.push_back({a, b + 2, false, f});
+    }
+  const vf::joint_bayesian_options exact{.exact_em = true};
+  vf::joint_bayesian direct(exact);
+  direct.fit({outside, outside_ids});
+  const auto shared = vf::prefitted<vf::joint_bayesian>::fit_once(vf::joint_bayesian(exact), {outside, outside_ids});
+  const ev::ten_fold_verifiers<vf::prefitted<vf::joint_bayesian>> protocol(
+      "jb", x, pairs, ids, [&] { return shared; }, ev::training_images::people);
+  const auto r = protocol.evaluate(x, pairs);
+  REQUIRE(r.folds.size() == std::size_t(folds));
+  // Scores are the outside model's; each threshold is the best on the other folds' pairs.
+  for (int f = 0; f < folds; ++f) {
+    std::vector<vf::labelled_pair> test, train;
+    std::vector<char> train_same;
+    for (const auto& p : pairs)
+      if (p.fold == f) test.push_back({p.first, p.second, p.same});
+      else train.push_back({p.first, p.second, p.same}), train_same.push_back(p.same);
+    const auto test_scores = direct.scores(x, test);
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < pairs.size(); ++i)
+      if (pairs[i].fold == f) CHECK(r.scores[i] == test_scores[k++]);
+    const auto best = ev::best_threshold(direct.scores(x, train),
+                                         std::span<const bool>(reinterpret_cast<const bool*>(train_same.data()), train_same.size()));
+    CHECK(r.folds[std::size_t(f)].threshold == best.threshold);
+  }
+  // A model learnt from the folds' own people scores otherwise.
+  const auto own = ev::run_ten_fold<vf::joint_bayesian>("jb", x, pairs, ids, [&] { return vf::joint_bayesian(exact); },
+                                                        ev::training_images::people);
+  CHECK(own.scores != r.scores);
+  CHECK_THROWS_WITH_AS(vf::prefitted<vf::joint_bayesian>(std::make_shared<const vf::joint_bayesian>()),
+                       doctest::Contains("not fitted"), deepid::error);
 }
 
 TEST_CASE("A tagged store routes names to their store and names the missing tag") {
