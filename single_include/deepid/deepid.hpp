@@ -4924,7 +4924,9 @@ struct landmarks5 {
 };
 
 // Throws when landmarks cannot define a face: not finite, eyes (nearly)
-// coincide, or points outside the image by more than the face's size.
+// coincide, or points outside the image by more than the face's size or the
+// image's size, whichever is smaller (a far-off point inflates the face size
+// it would be measured against).
 // `where` names the source (file and line, or image) for the message.
 inline void validate(const landmarks5& l, double image_width, double image_height, const std::string& where) {
   for (std::size_t i = 0; i < 5; ++i)
@@ -4937,14 +4939,16 @@ inline void validate(const landmarks5& l, double image_width, double image_heigh
   const double face = std::max(iod, distance(l.eye_centre(), l.mouth_centre()));
   if (!(face >= 1.0))
     throw error(where + ": degenerate landmarks: the mouth centre coincides with the eye centre");
-  if (image_width > 0 && image_height > 0)
+  if (image_width > 0 && image_height > 0) {
+    const double margin = std::min(face, std::max(image_width, image_height));
     for (std::size_t i = 0; i < 5; ++i) {
       const auto p = l.points[i];
-      if (p.x < -face || p.y < -face || p.x > image_width + face || p.y > image_height + face)
+      if (p.x < -margin || p.y < -margin || p.x > image_width + margin || p.y > image_height + margin)
         throw error(where + ": the " + landmark_names[i] + " (" + std::to_string(p.x) + ", " + std::to_string(p.y) +
                     ") lies outside the " + std::to_string(int(image_width)) + "x" + std::to_string(int(image_height)) +
                     " image by more than the face size");
     }
+  }
 }
 
 }  // namespace face
@@ -5697,7 +5701,8 @@ DEEPID_NAMESPACE_END
 // the complete new ones, never a half-written file. The bytes go to a
 // temporary file in the target's directory, which is flushed, synced and then
 // renamed over the target; if anything fails (or commit() is never called) the
-// temporary is removed and the target is left as it was.
+// temporary is removed and the target is left as it was. Only regular files
+// (or new names) are targets: a device, FIFO or socket is refused.
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -5731,6 +5736,10 @@ class atomic_file {
     const fs::path dir = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
     if (!fs::is_directory(dir, ec)) throw fail("directory '" + dir.string() + "' does not exist");
     if (fs::is_directory(target_, ec)) throw fail("is a directory, cannot replace it with a file");
+    // A device, FIFO or socket would be swapped for a regular file by the
+    // rename (as root, /dev/null itself): only regular files are replaced.
+    if (const auto status = fs::status(target_, ec); fs::exists(status) && !fs::is_regular_file(status))
+      throw fail("is not a regular file (a device, FIFO or socket); write to a regular file instead");
     // A name no one else uses: ".<name>.tmp-<random>"; "x" makes fopen fail if it exists.
     static std::atomic<unsigned> counter{0};
     std::random_device entropy;
@@ -5814,8 +5823,44 @@ DEEPID_NAMESPACE_BEGIN
 namespace face {
 
 // Decodes an encoded image (JPEG, PNG, ...) held in memory; `source` names it.
+namespace detail {
+// Whether JPEG data runs to its end-of-image marker. The decoder fills what a
+// truncated file lacks with grey and reports success, so the library checks:
+// the marker segments up to the first start-of-scan, then an EOI (FF D9)
+// anywhere after it (entropy-coded data stuff every FF with 00, so FF D9
+// there is the marker). Data that is not JPEG is left to the decoder.
+inline bool jpeg_complete(std::span<const std::uint8_t> b) {
+  const std::size_t n = b.size();
+  if (n < 4 || b[0] != 0xFF || b[1] != 0xD8) return true;
+  std::size_t pos = 2;
+  while (pos + 1 < n) {
+    if (b[pos] != 0xFF) return false;  // the segment structure is broken
+    const std::uint8_t marker = b[pos + 1];
+    if (marker == 0xFF) {
+      ++pos;  // fill byte
+      continue;
+    }
+    if (marker == 0xD9) return true;
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
+      pos += 2;  // markers without a length
+      continue;
+    }
+    if (pos + 3 >= n) return false;
+    const std::size_t length = (std::size_t(b[pos + 2]) << 8) | b[pos + 3];
+    if (length < 2 || pos + 2 + length > n) return false;
+    pos += 2 + length;
+    if (marker == 0xDA) break;  // start of scan: entropy-coded data follows
+  }
+  for (; pos + 1 < n; ++pos)
+    if (b[pos] == 0xFF && b[pos + 1] == 0xD9) return true;
+  return false;
+}
+}  // namespace detail
+
 inline cv::Mat decode_image(std::span<const std::uint8_t> bytes, const std::string& source) {
   if (bytes.empty()) throw error(source + ": the image file is empty");
+  if (!detail::jpeg_complete(bytes))
+    throw error(source + ": truncated or corrupt JPEG (the data ends before its end-of-image marker)");
   cv::Mat image;
   try {
     const cv::Mat raw(1, int(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data()));

@@ -218,6 +218,32 @@ TEST_CASE("bad input: degenerate or far-off landmarks are rejected with the sour
   CHECK_THROWS_WITH(fc::validate(l, 250, 250, "img.jpg"), doctest::Contains("outside the 250x250 image"));
   l.points[2] = {std::nan(""), 70};
   CHECK_THROWS_WITH(fc::validate(l, 250, 250, "img.jpg"), doctest::Contains("not a finite number"));
+  // One far-off point inflates the face size it is measured against; the
+  // image's size bounds the margin.
+  l.points[2] = {60, 70};
+  l.points[3] = {5000, 5000};
+  CHECK_THROWS_WITH(fc::validate(l, 250, 250, "img.jpg"), doctest::Contains("the left mouth corner"));
+  // A close-up whose mouth lies below the image by less than the face size is kept.
+  l.points = {fc::point2{60, 150}, fc::point2{190, 150}, fc::point2{125, 230}, fc::point2{80, 300}, fc::point2{170, 300}};
+  CHECK_NOTHROW(fc::validate(l, 250, 250, "close-up.jpg"));
+}
+
+TEST_CASE("bad input: a truncated JPEG is refused with its name; a complete one decodes, trailing bytes and all") {
+  fc::synthetic_faces gen;
+  std::vector<std::uint8_t> jpeg;
+  REQUIRE(cv::imencode(".jpg", gen.render(3, 1).image, jpeg));
+  CHECK(fc::decode_image(jpeg, "face.jpg").cols == gen.options().size);
+  auto padded = jpeg;
+  padded.insert(padded.end(), 100, 0);
+  CHECK(fc::decode_image(padded, "padded.jpg").cols == gen.options().size);
+  for (const double kept : {0.2, 0.5, 0.9, 0.999}) {
+    const std::vector<std::uint8_t> cut(jpeg.begin(), jpeg.begin() + std::ptrdiff_t(double(jpeg.size()) * kept));
+    CHECK_THROWS_WITH(fc::decode_image(cut, "cut.jpg"), doctest::Contains("cut.jpg: truncated or corrupt JPEG"));
+  }
+  // A PNG is the decoder's to judge.
+  std::vector<std::uint8_t> png;
+  REQUIRE(cv::imencode(".png", gen.render(3, 1).image, png));
+  CHECK(fc::decode_image(png, "face.png").rows > 0);
 }
 
 TEST_CASE("bad input: malformed landmark, pair and identity lines name file and line") {

@@ -1,5 +1,6 @@
 // NumPy .npy reading and writing, atomic writes, and interop weights.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <deepid/deepid.hpp>
 #include <deepid/io/npy.hpp>
@@ -249,6 +250,17 @@ TEST_CASE("npy: writes are atomic; a failed write leaves the old file intact") {
     CHECK(missing.find((dir / "no" / "x.npy").string()) == 0);
     CHECK(missing.find("does not exist") != std::string::npos);
     CHECK(files_in(dir) == 2);
+  }
+  SUBCASE("a device or FIFO is never replaced by a regular file") {
+    const fs::path fifo = dir / "pipe.npy";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK(error_of([&] { io::write_npy<float>(fifo, old, shape_t{3}); }).find("is not a regular file") !=
+          std::string::npos);
+    CHECK(fs::is_fifo(fifo));
+    CHECK(error_of([&] { io::atomic_file out("/dev/null"); }).find("/dev/null: is not a regular file") == 0);
+    CHECK(fs::is_character_file("/dev/null"));
+    fs::remove(fifo);
+    CHECK(files_in(dir) == 1);
   }
   SUBCASE("a successful write replaces the file") {
     io::write_npy<float>(file, std::vector<float>{9, 8}, shape_t{2});

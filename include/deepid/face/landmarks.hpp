@@ -47,7 +47,9 @@ struct landmarks5 {
 };
 
 // Throws when landmarks cannot define a face: not finite, eyes (nearly)
-// coincide, or points outside the image by more than the face's size.
+// coincide, or points outside the image by more than the face's size or the
+// image's size, whichever is smaller (a far-off point inflates the face size
+// it would be measured against).
 // `where` names the source (file and line, or image) for the message.
 inline void validate(const landmarks5& l, double image_width, double image_height, const std::string& where) {
   for (std::size_t i = 0; i < 5; ++i)
@@ -60,14 +62,16 @@ inline void validate(const landmarks5& l, double image_width, double image_heigh
   const double face = std::max(iod, distance(l.eye_centre(), l.mouth_centre()));
   if (!(face >= 1.0))
     throw error(where + ": degenerate landmarks: the mouth centre coincides with the eye centre");
-  if (image_width > 0 && image_height > 0)
+  if (image_width > 0 && image_height > 0) {
+    const double margin = std::min(face, std::max(image_width, image_height));
     for (std::size_t i = 0; i < 5; ++i) {
       const auto p = l.points[i];
-      if (p.x < -face || p.y < -face || p.x > image_width + face || p.y > image_height + face)
+      if (p.x < -margin || p.y < -margin || p.x > image_width + margin || p.y > image_height + margin)
         throw error(where + ": the " + landmark_names[i] + " (" + std::to_string(p.x) + ", " + std::to_string(p.y) +
                     ") lies outside the " + std::to_string(int(image_width)) + "x" + std::to_string(int(image_height)) +
                     " image by more than the face size");
     }
+  }
 }
 
 }  // namespace face

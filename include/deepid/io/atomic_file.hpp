@@ -3,7 +3,8 @@
 // the complete new ones, never a half-written file. The bytes go to a
 // temporary file in the target's directory, which is flushed, synced and then
 // renamed over the target; if anything fails (or commit() is never called) the
-// temporary is removed and the target is left as it was.
+// temporary is removed and the target is left as it was. Only regular files
+// (or new names) are targets: a device, FIFO or socket is refused.
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -39,6 +40,10 @@ class atomic_file {
     const fs::path dir = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
     if (!fs::is_directory(dir, ec)) throw fail("directory '" + dir.string() + "' does not exist");
     if (fs::is_directory(target_, ec)) throw fail("is a directory, cannot replace it with a file");
+    // A device, FIFO or socket would be swapped for a regular file by the
+    // rename (as root, /dev/null itself): only regular files are replaced.
+    if (const auto status = fs::status(target_, ec); fs::exists(status) && !fs::is_regular_file(status))
+      throw fail("is not a regular file (a device, FIFO or socket); write to a regular file instead");
     // A name no one else uses: ".<name>.tmp-<random>"; "x" makes fopen fail if it exists.
     static std::atomic<unsigned> counter{0};
     std::random_device entropy;
