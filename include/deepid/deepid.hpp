@@ -5,6 +5,7 @@
 // core: shapes, tensors, errors, random numbers, threads
 #include "deepid/core/config.hpp"
 #include "deepid/core/error.hpp"
+#include "deepid/core/limits.hpp"
 #include "deepid/core/progress.hpp"
 #include "deepid/core/rng.hpp"
 #include "deepid/core/shape.hpp"

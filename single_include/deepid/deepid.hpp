@@ -43,6 +43,107 @@ class error : public std::runtime_error {
 };
 
 DEEPID_NAMESPACE_END
+// ---- deepid/core/limits.hpp ----
+// Upper bounds on what one input file may make the library allocate. A file's
+// header can claim any size (a .npy shape of 10^12 elements, a tar member of a
+// terabyte, a 60,000 x 60,000 image in a 100 KB PNG); a sparse or hostile file
+// can even back the claim. Loaders check these bounds before allocating and
+// fail with an error that names the file, the size, the limit and how to
+// raise it. Each limit reads its environment variable once, at first use;
+// programs can also assign `deepid::limits()` directly.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+struct resource_limits {
+  // One array in a .npy file or a record file (weights, features, verifiers,
+  // checkpoints). The default holds a feature matrix of all of LFW from 60
+  // patch nets (13,233 x 9,600 float32, about 0.5 GB) sixteen times over.
+  std::uint64_t array_bytes = std::uint64_t(8) << 30;
+  // One image file or tar member read into memory before decoding.
+  std::uint64_t member_bytes = std::uint64_t(256) << 20;
+  // Width x height of one decoded image (3 bytes per pixel once decoded).
+  std::uint64_t image_pixels = 100'000'000;
+};
+
+namespace detail {
+
+// Parses "1234", "64K", "512M", "8G" (powers of 1024) from `variable`.
+inline std::uint64_t parse_limit(const char* variable, const char* text) {
+  const std::string s(text);
+  std::size_t digits = 0;
+  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+  int shift = 0;
+  const std::string suffix = s.substr(digits);
+  if (suffix == "K" || suffix == "k") shift = 10;
+  else if (suffix == "M" || suffix == "m") shift = 20;
+  else if (suffix == "G" || suffix == "g") shift = 30;
+  else if (suffix == "T" || suffix == "t") shift = 40;
+  else if (!suffix.empty()) digits = 0;
+  if (digits == 0 || digits > 15)
+    throw error(std::string("environment variable ") + variable + "='" + s +
+                "' is not a size (expected digits with an optional K, M, G or T suffix)");
+  return std::stoull(s.substr(0, digits)) << shift;
+}
+
+inline void override_from_environment(std::uint64_t& limit, const char* variable) {
+  if (const char* text = std::getenv(variable)) limit = parse_limit(variable, text);
+}
+
+inline std::string byte_text(std::uint64_t bytes) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double value = double(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 6) {
+    value /= 1024;
+    ++unit;
+  }
+  if (unit == 0) return std::to_string(bytes) + " bytes";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f %s", value, units[unit]);
+  return text;
+}
+
+}  // namespace detail
+
+// The process-wide limits: defaults, then the environment variables
+// DEEPID_MAX_ARRAY_BYTES, DEEPID_MAX_MEMBER_BYTES and DEEPID_MAX_IMAGE_PIXELS.
+inline resource_limits& limits() {
+  static resource_limits current = [] {
+    resource_limits l;
+    detail::override_from_environment(l.array_bytes, "DEEPID_MAX_ARRAY_BYTES");
+    detail::override_from_environment(l.member_bytes, "DEEPID_MAX_MEMBER_BYTES");
+    detail::override_from_environment(l.image_pixels, "DEEPID_MAX_IMAGE_PIXELS");
+    return l;
+  }();
+  return current;
+}
+
+// Throws naming `what` (the file, the member) when `bytes` exceeds the array limit.
+inline void check_array_bytes(const std::string& what, std::uint64_t bytes) {
+  if (bytes > limits().array_bytes)
+    throw error(what + " needs " + detail::byte_text(bytes) + ", more than the limit of " +
+                detail::byte_text(limits().array_bytes) + " for one array (raise it with DEEPID_MAX_ARRAY_BYTES)");
+}
+
+inline void check_member_bytes(const std::string& what, std::uint64_t bytes) {
+  if (bytes > limits().member_bytes)
+    throw error(what + " is " + detail::byte_text(bytes) + ", more than the limit of " +
+                detail::byte_text(limits().member_bytes) +
+                " for one image or archive member (raise it with DEEPID_MAX_MEMBER_BYTES)");
+}
+
+inline void check_image_pixels(const std::string& what, std::uint64_t width, std::uint64_t height) {
+  if (width * height > limits().image_pixels)
+    throw error(what + " is " + std::to_string(width) + " x " + std::to_string(height) + " pixels, more than the limit of " +
+                std::to_string(limits().image_pixels) + " pixels (raise it with DEEPID_MAX_IMAGE_PIXELS)");
+}
+
+DEEPID_NAMESPACE_END
 // ---- deepid/core/progress.hpp ----
 // Progress of a long job over many items (faces, batches, epochs): items done
 // out of the total, the rate and the time left.
@@ -5689,9 +5790,11 @@ DEEPID_NAMESPACE_END
 // ---- deepid/face/image.hpp ----
 // Image loading through OpenCV, with errors that name the file. Images are
 // 8-bit BGR cv::Mat inside deepid (OpenCV's order); patches come out RGB.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -5855,12 +5958,61 @@ inline bool jpeg_complete(std::span<const std::uint8_t> b) {
     if (b[pos] == 0xFF && b[pos + 1] == 0xD9) return true;
   return false;
 }
+
+struct image_size {
+  std::uint64_t width = 0, height = 0;
+};
+
+inline std::uint64_t big_endian(std::span<const std::uint8_t> b, std::size_t at, std::size_t bytes) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < bytes; ++i) v = (v << 8) | b[at + i];
+  return v;
+}
+
+// The size a PNG, JPEG or BMP header declares, read before decoding so that a
+// small file claiming a huge image is refused before the decoder allocates.
+// Other formats return nothing and are left to the decoder's own bound.
+inline std::optional<image_size> declared_image_size(std::span<const std::uint8_t> b) {
+  const std::size_t n = b.size();
+  static constexpr std::uint8_t png[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  if (n >= 24 && std::equal(png, png + 8, b.begin()) && std::equal(b.begin() + 12, b.begin() + 16, "IHDR"))
+    return image_size{big_endian(b, 16, 4), big_endian(b, 20, 4)};
+  if (n >= 26 && b[0] == 'B' && b[1] == 'M') {
+    auto le32 = [&](std::size_t at) {
+      return std::int32_t(std::uint32_t(b[at]) | std::uint32_t(b[at + 1]) << 8 | std::uint32_t(b[at + 2]) << 16 |
+                          std::uint32_t(b[at + 3]) << 24);
+    };
+    const std::int64_t w = le32(18), h = le32(22);
+    return image_size{std::uint64_t(w < 0 ? -w : w), std::uint64_t(h < 0 ? -h : h)};
+  }
+  if (n < 4 || b[0] != 0xFF || b[1] != 0xD8) return std::nullopt;
+  for (std::size_t pos = 2; pos + 3 < n;) {
+    if (b[pos] != 0xFF) return std::nullopt;
+    const std::uint8_t marker = b[pos + 1];
+    if (marker == 0xFF) {
+      ++pos;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
+      pos += 2;
+      continue;
+    }
+    if (marker == 0xD9 || marker == 0xDA) return std::nullopt;
+    // Start-of-frame markers (C0-CF, except DHT C4, JPG C8 and DAC CC) carry
+    // precision, height, width.
+    const bool frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (frame && pos + 8 < n) return image_size{big_endian(b, pos + 7, 2), big_endian(b, pos + 5, 2)};
+    pos += 2 + std::size_t(big_endian(b, pos + 2, 2));
+  }
+  return std::nullopt;
+}
 }  // namespace detail
 
 inline cv::Mat decode_image(std::span<const std::uint8_t> bytes, const std::string& source) {
   if (bytes.empty()) throw error(source + ": the image file is empty");
   if (!detail::jpeg_complete(bytes))
     throw error(source + ": truncated or corrupt JPEG (the data ends before its end-of-image marker)");
+  if (const auto size = detail::declared_image_size(bytes)) check_image_pixels(source, size->width, size->height);
   cv::Mat image;
   try {
     const cv::Mat raw(1, int(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data()));
@@ -5869,10 +6021,16 @@ inline cv::Mat decode_image(std::span<const std::uint8_t> bytes, const std::stri
     throw error(source + ": cannot decode the image (" + e.msg + ")");
   }
   if (image.empty()) throw error(source + ": not a readable image (corrupt or unsupported format)");
+  check_image_pixels(source, std::uint64_t(image.cols), std::uint64_t(image.rows));
   return image;
 }
 
 inline std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path) {
+  // The size is checked before opening: opening a FIFO would block.
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw error(path.string() + ": cannot open the file (" + ec.message() + ")");
+  check_member_bytes(path.string(), size);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw error(path.string() + ": cannot open the file");
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -5905,6 +6063,7 @@ DEEPID_NAMESPACE_END
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
@@ -5930,6 +6089,7 @@ class tar_archive {
   std::vector<std::uint8_t> read(const std::string& member) const {
     const auto it = members_.find(member);
     if (it == members_.end()) throw error(path_.string() + ": no member '" + member + "' in the archive");
+    check_member_bytes(path_.string() + ": member '" + member + "'", it->second.size);
     std::vector<std::uint8_t> bytes(it->second.size);
     std::ifstream in(path_, std::ios::binary);
     if (!in) throw error(path_.string() + ": cannot open the archive");
@@ -5945,8 +6105,17 @@ class tar_archive {
     std::uint64_t offset = 0, size = 0;
   };
 
+  // Numeric header fields are octal text, or (GNU, for sizes of 8 GiB and
+  // more) base-256 big-endian binary flagged by the top bit of the first byte.
   static std::uint64_t octal(const char* field, std::size_t length) {
     std::uint64_t value = 0;
+    if (static_cast<unsigned char>(field[0]) & 0x80) {
+      for (std::size_t i = 1; i < length; ++i) {
+        if (value >> 56) return std::numeric_limits<std::uint64_t>::max();
+        value = value << 8 | static_cast<unsigned char>(field[i]);
+      }
+      return value;
+    }
     for (std::size_t i = 0; i < length && field[i]; ++i) {
       if (field[i] == ' ') continue;
       if (field[i] < '0' || field[i] > '7') break;
@@ -5983,10 +6152,13 @@ class tar_archive {
       long_name.clear();
       if (std::string(header + 257, 5) == "ustar" && header[345]) name = std::string(header + 345, strnlen(header + 345, 155)) + "/" + name;
       const std::uint64_t data = offset + 512;
-      if (data + size > file_size)
+      if (size > file_size - data)
         throw error(path_.string() + ": truncated archive: member '" + name + "' needs " + std::to_string(size) +
                     " bytes past byte " + std::to_string(data));
       if (type == 'L') {  // GNU long name for the next member
+        if (size > 65536)
+          throw error(path_.string() + ": corrupt tar header at byte " + std::to_string(offset) + " (a long name of " +
+                      std::to_string(size) + " bytes)");
         std::string text(size, '\0');
         in.seekg(std::streamoff(data));
         in.read(text.data(), std::streamsize(size));
@@ -8026,6 +8198,11 @@ class record_reader {
   // Reads `path`, which must hold a record of `kind` with a version <= max_version.
   record_reader(const std::filesystem::path& path, const std::string& kind, std::uint32_t max_version)
       : path_(path.string()) {
+    // The size is checked before opening: opening a FIFO would block.
+    std::error_code ec;
+    const auto file_size = std::filesystem::file_size(path, ec);
+    if (ec) throw error(path_ + ": cannot open the file (" + ec.message() + ")");
+    check_array_bytes(path_, file_size);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw error(path_ + ": cannot open the file");
     std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -15625,6 +15802,9 @@ inline npy_header read_header(std::istream& in, std::uintmax_t file_size, const 
   if (head < 8 + len_bytes)
     throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
   const std::uint64_t header_len = read_le(prelude + 8, len_bytes);
+  // The header is a short dict; a megabyte of it is damage, not a shape.
+  if (header_len > (1u << 20))
+    throw npy_error(file, "malformed .npy header: it claims to be " + std::to_string(header_len) + " bytes long");
   h.data_offset = 8 + len_bytes + std::size_t(header_len);
   if (8 + len_bytes + header_len > file_size)
     throw npy_error(file, "truncated .npy file: the header is " + std::to_string(header_len) + " bytes long but only " +
@@ -15670,6 +15850,7 @@ inline npy_header read_header(std::istream& in, std::uintmax_t file_size, const 
     throw npy_error(file, std::to_string(data_bytes - needed) + " unexpected bytes after the array data (shape " +
                               shape_text(h.shape) + " " + dtype_name(h.dtype) + " needs " + std::to_string(needed) +
                               "); the file is damaged");
+  check_array_bytes(file.string() + ": the array (shape " + shape_text(h.shape) + " " + dtype_name(h.dtype) + ")", needed);
   return h;
 }
 

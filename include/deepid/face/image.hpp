@@ -1,14 +1,17 @@
 #pragma once
 // Image loading through OpenCV, with errors that name the file. Images are
 // 8-bit BGR cv::Mat inside deepid (OpenCV's order); patches come out RGB.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "deepid/core/error.hpp"
+#include "deepid/core/limits.hpp"
 #include "deepid/face/detail/opencv.hpp"
 #include "deepid/io/atomic_file.hpp"
 
@@ -48,12 +51,61 @@ inline bool jpeg_complete(std::span<const std::uint8_t> b) {
     if (b[pos] == 0xFF && b[pos + 1] == 0xD9) return true;
   return false;
 }
+
+struct image_size {
+  std::uint64_t width = 0, height = 0;
+};
+
+inline std::uint64_t big_endian(std::span<const std::uint8_t> b, std::size_t at, std::size_t bytes) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < bytes; ++i) v = (v << 8) | b[at + i];
+  return v;
+}
+
+// The size a PNG, JPEG or BMP header declares, read before decoding so that a
+// small file claiming a huge image is refused before the decoder allocates.
+// Other formats return nothing and are left to the decoder's own bound.
+inline std::optional<image_size> declared_image_size(std::span<const std::uint8_t> b) {
+  const std::size_t n = b.size();
+  static constexpr std::uint8_t png[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  if (n >= 24 && std::equal(png, png + 8, b.begin()) && std::equal(b.begin() + 12, b.begin() + 16, "IHDR"))
+    return image_size{big_endian(b, 16, 4), big_endian(b, 20, 4)};
+  if (n >= 26 && b[0] == 'B' && b[1] == 'M') {
+    auto le32 = [&](std::size_t at) {
+      return std::int32_t(std::uint32_t(b[at]) | std::uint32_t(b[at + 1]) << 8 | std::uint32_t(b[at + 2]) << 16 |
+                          std::uint32_t(b[at + 3]) << 24);
+    };
+    const std::int64_t w = le32(18), h = le32(22);
+    return image_size{std::uint64_t(w < 0 ? -w : w), std::uint64_t(h < 0 ? -h : h)};
+  }
+  if (n < 4 || b[0] != 0xFF || b[1] != 0xD8) return std::nullopt;
+  for (std::size_t pos = 2; pos + 3 < n;) {
+    if (b[pos] != 0xFF) return std::nullopt;
+    const std::uint8_t marker = b[pos + 1];
+    if (marker == 0xFF) {
+      ++pos;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
+      pos += 2;
+      continue;
+    }
+    if (marker == 0xD9 || marker == 0xDA) return std::nullopt;
+    // Start-of-frame markers (C0-CF, except DHT C4, JPG C8 and DAC CC) carry
+    // precision, height, width.
+    const bool frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (frame && pos + 8 < n) return image_size{big_endian(b, pos + 7, 2), big_endian(b, pos + 5, 2)};
+    pos += 2 + std::size_t(big_endian(b, pos + 2, 2));
+  }
+  return std::nullopt;
+}
 }  // namespace detail
 
 inline cv::Mat decode_image(std::span<const std::uint8_t> bytes, const std::string& source) {
   if (bytes.empty()) throw error(source + ": the image file is empty");
   if (!detail::jpeg_complete(bytes))
     throw error(source + ": truncated or corrupt JPEG (the data ends before its end-of-image marker)");
+  if (const auto size = detail::declared_image_size(bytes)) check_image_pixels(source, size->width, size->height);
   cv::Mat image;
   try {
     const cv::Mat raw(1, int(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data()));
@@ -62,10 +114,16 @@ inline cv::Mat decode_image(std::span<const std::uint8_t> bytes, const std::stri
     throw error(source + ": cannot decode the image (" + e.msg + ")");
   }
   if (image.empty()) throw error(source + ": not a readable image (corrupt or unsupported format)");
+  check_image_pixels(source, std::uint64_t(image.cols), std::uint64_t(image.rows));
   return image;
 }
 
 inline std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path) {
+  // The size is checked before opening: opening a FIFO would block.
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw error(path.string() + ": cannot open the file (" + ec.message() + ")");
+  check_member_bytes(path.string(), size);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw error(path.string() + ": cannot open the file");
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

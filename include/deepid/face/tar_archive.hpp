@@ -7,12 +7,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "deepid/core/error.hpp"
+#include "deepid/core/limits.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace face {
@@ -33,6 +35,7 @@ class tar_archive {
   std::vector<std::uint8_t> read(const std::string& member) const {
     const auto it = members_.find(member);
     if (it == members_.end()) throw error(path_.string() + ": no member '" + member + "' in the archive");
+    check_member_bytes(path_.string() + ": member '" + member + "'", it->second.size);
     std::vector<std::uint8_t> bytes(it->second.size);
     std::ifstream in(path_, std::ios::binary);
     if (!in) throw error(path_.string() + ": cannot open the archive");
@@ -48,8 +51,17 @@ class tar_archive {
     std::uint64_t offset = 0, size = 0;
   };
 
+  // Numeric header fields are octal text, or (GNU, for sizes of 8 GiB and
+  // more) base-256 big-endian binary flagged by the top bit of the first byte.
   static std::uint64_t octal(const char* field, std::size_t length) {
     std::uint64_t value = 0;
+    if (static_cast<unsigned char>(field[0]) & 0x80) {
+      for (std::size_t i = 1; i < length; ++i) {
+        if (value >> 56) return std::numeric_limits<std::uint64_t>::max();
+        value = value << 8 | static_cast<unsigned char>(field[i]);
+      }
+      return value;
+    }
     for (std::size_t i = 0; i < length && field[i]; ++i) {
       if (field[i] == ' ') continue;
       if (field[i] < '0' || field[i] > '7') break;
@@ -86,10 +98,13 @@ class tar_archive {
       long_name.clear();
       if (std::string(header + 257, 5) == "ustar" && header[345]) name = std::string(header + 345, strnlen(header + 345, 155)) + "/" + name;
       const std::uint64_t data = offset + 512;
-      if (data + size > file_size)
+      if (size > file_size - data)
         throw error(path_.string() + ": truncated archive: member '" + name + "' needs " + std::to_string(size) +
                     " bytes past byte " + std::to_string(data));
       if (type == 'L') {  // GNU long name for the next member
+        if (size > 65536)
+          throw error(path_.string() + ": corrupt tar header at byte " + std::to_string(offset) + " (a long name of " +
+                      std::to_string(size) + " bytes)");
         std::string text(size, '\0');
         in.seekg(std::streamoff(data));
         in.read(text.data(), std::streamsize(size));

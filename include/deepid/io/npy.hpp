@@ -31,6 +31,7 @@
 
 #include "deepid/core/config.hpp"
 #include "deepid/core/error.hpp"
+#include "deepid/core/limits.hpp"
 #include "deepid/core/tensor.hpp"
 #include "deepid/io/atomic_file.hpp"
 
@@ -323,6 +324,9 @@ inline npy_header read_header(std::istream& in, std::uintmax_t file_size, const 
   if (head < 8 + len_bytes)
     throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
   const std::uint64_t header_len = read_le(prelude + 8, len_bytes);
+  // The header is a short dict; a megabyte of it is damage, not a shape.
+  if (header_len > (1u << 20))
+    throw npy_error(file, "malformed .npy header: it claims to be " + std::to_string(header_len) + " bytes long");
   h.data_offset = 8 + len_bytes + std::size_t(header_len);
   if (8 + len_bytes + header_len > file_size)
     throw npy_error(file, "truncated .npy file: the header is " + std::to_string(header_len) + " bytes long but only " +
@@ -368,6 +372,7 @@ inline npy_header read_header(std::istream& in, std::uintmax_t file_size, const 
     throw npy_error(file, std::to_string(data_bytes - needed) + " unexpected bytes after the array data (shape " +
                               shape_text(h.shape) + " " + dtype_name(h.dtype) + " needs " + std::to_string(needed) +
                               "); the file is damaged");
+  check_array_bytes(file.string() + ": the array (shape " + shape_text(h.shape) + " " + dtype_name(h.dtype) + ")", needed);
   return h;
 }
 

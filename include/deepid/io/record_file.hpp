@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "deepid/core/error.hpp"
+#include "deepid/core/limits.hpp"
 #include "deepid/io/atomic_file.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -114,6 +115,11 @@ class record_reader {
   // Reads `path`, which must hold a record of `kind` with a version <= max_version.
   record_reader(const std::filesystem::path& path, const std::string& kind, std::uint32_t max_version)
       : path_(path.string()) {
+    // The size is checked before opening: opening a FIFO would block.
+    std::error_code ec;
+    const auto file_size = std::filesystem::file_size(path, ec);
+    if (ec) throw error(path_ + ": cannot open the file (" + ec.message() + ")");
+    check_array_bytes(path_, file_size);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw error(path_ + ": cannot open the file");
     std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
