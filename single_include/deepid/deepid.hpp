@@ -6584,6 +6584,7 @@ DEEPID_NAMESPACE_END
 // Layout of the folder (as ../shared/data/lfw): lfw-deepfunneled.tar or
 // lfw-deepfunneled/<Name>/<Name>_NNNN.jpg (or lfw/<Name>/... from lfw.tgz),
 // pairs.txt, lfw-names.txt, landmarks_deepfunneled_yunet.txt.
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -6639,12 +6640,14 @@ inline std::vector<face_pair> read_lfw_pairs(const std::filesystem::path& path) 
   std::vector<face_pair> pairs;
   std::string line;
   std::size_t line_no = 1;
+  // In 64 bits: a damaged header may give counts whose product overflows an int.
+  const std::int64_t pairs_per_fold = 2 * std::int64_t(per_half);
   for (int fold = 0; fold < folds; ++fold)
-    for (int k = 0; k < 2 * per_half; ++k) {
+    for (std::int64_t k = 0; k < pairs_per_fold; ++k) {
       ++line_no;
       const std::string where = path.string() + ":" + std::to_string(line_no);
       if (!std::getline(in, line))
-        throw error(where + ": the list ends early: expected " + std::to_string(folds * 2 * per_half) + " pairs");
+        throw error(where + ": the list ends early: expected " + std::to_string(folds * pairs_per_fold) + " pairs");
       if (!line.empty() && line.back() == '\r') line.pop_back();
       std::istringstream f(line);
       std::vector<std::string> t;
@@ -6665,6 +6668,13 @@ inline std::vector<face_pair> read_lfw_pairs(const std::filesystem::path& path) 
       }
       pairs.push_back(std::move(p));
     }
+  // Rows past the count the first line gives would be silently dropped.
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") != std::string::npos)
+      throw error(path.string() + ":" + std::to_string(line_no) + ": more pairs than the first line's " +
+                  std::to_string(pairs.size()) + " ('" + header + "')");
+  }
   return pairs;
 }
 
@@ -6691,6 +6701,7 @@ inline std::vector<lfw_person> read_lfw_names(const std::filesystem::path& path)
     p.images = detail::parse_index(count, path.string() + ":" + std::to_string(line_no));
     people.push_back(p);
   }
+  if (people.empty()) throw error(path.string() + ": lists no people (expected 'name count' lines)");
   return people;
 }
 
@@ -7225,7 +7236,9 @@ DEEPID_NAMESPACE_END
 // ---- deepid/face/synthetic_set.hpp ----
 // The synthetic identities as a face_set: identities x images_per_identity
 // faces named "id0007/0003.png", rendered on demand (nothing on disk).
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -7239,8 +7252,18 @@ inline std::string synthetic_name(int identity, int sample) {
   return text;
 }
 
+// Building the set renders every face once (for its landmarks), so its size
+// is bounded: a million faces take minutes, more is a typing mistake.
+inline constexpr std::int64_t synthetic_max_faces = 1'000'000;
+
 inline face_set synthetic_face_set(int identities, int images_per_identity, synthetic_options options = {},
                                    int first_identity = 0) {
+  const std::int64_t faces = std::int64_t(identities) * images_per_identity;
+  if (identities < 1 || images_per_identity < 1 || faces > synthetic_max_faces)
+    throw error("synthetic faces: " + std::to_string(identities) + " identities x " + std::to_string(images_per_identity) +
+                " images is not from 1 to " + std::to_string(synthetic_max_faces) + " faces");
+  if (first_identity < 0 || first_identity > std::numeric_limits<int>::max() - identities)
+    throw error("synthetic faces: first identity " + std::to_string(first_identity) + " is out of range");
   auto generator = std::make_shared<synthetic_faces>(options);
   face_set set;
   set.images = image_store::from_function([generator](const std::string& name) {
@@ -8098,6 +8121,7 @@ DEEPID_NAMESPACE_END
 // Written atomically (io/atomic_file.hpp). Reading checks magic, version,
 // kind, truncation and checksum, and each error names the file.
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -8127,6 +8151,26 @@ struct record_section {
 inline std::uint64_t fnv1a(const std::uint8_t* data, std::size_t size, std::uint64_t h = 0xcbf29ce484222325ull) {
   for (std::size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 0x100000001b3ull;
   return h;
+}
+
+// FNV-1a of a whole file, read in chunks.
+inline std::uint64_t file_checksum(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw error(file.string() + ": cannot open the file");
+  std::vector<char> chunk(1 << 20);
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  while (in) {
+    in.read(chunk.data(), std::streamsize(chunk.size()));
+    h = fnv1a(reinterpret_cast<const std::uint8_t*>(chunk.data()), std::size_t(in.gcount()), h);
+  }
+  if (in.bad()) throw error(file.string() + ": read error");
+  return h;
+}
+
+inline std::string checksum_text(std::uint64_t checksum) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(checksum));
+  return hex;
 }
 
 class record_writer {
@@ -8242,18 +8286,28 @@ class record_reader {
     for (std::uint32_t k = 0; k < count; ++k) {
       const std::string name = get_string();
       record_section s;
-      s.type = record_type(get_u32());
+      const auto type = get_u32();
+      if (type > std::uint32_t(record_type::bytes))
+        throw error(path_ + ": corrupt section '" + name + "' (element type " + std::to_string(type) + ")");
+      s.type = record_type(type);
       const auto rank = get_u32();
       if (rank > 8) throw error(path_ + ": corrupt section '" + name + "' (rank " + std::to_string(rank) + ")");
+      const std::uint64_t width = s.type == record_type::bytes ? 1 : s.type == record_type::f32 ? 4 : 8;
+      // The values must fit in the rest of the file; checked axis by axis, so
+      // a product of corrupt dimensions cannot wrap around to a small count.
+      const std::uint64_t room = (end - at) / width;
+      std::uint64_t values = 1;
       for (std::uint32_t r = 0; r < rank; ++r) {
         need(8);
         std::uint64_t d;
         std::memcpy(&d, bytes.data() + at, 8);
         at += 8;
         s.dims.push_back(d);
+        if (d != 0 && values > room / d) values = room + 1;  // too many, unless a later axis is 0
+        else values *= d;
       }
-      const std::uint64_t width = s.type == record_type::bytes ? 1 : s.type == record_type::f32 ? 4 : 8;
-      if (s.count() > (end - at) / width) throw error(path_ + ": truncated file (section '" + name + "' is cut short)");
+      if (values > (end - at) / width)
+        throw error(path_ + ": truncated file (section '" + name + "' is cut short)");
       const std::size_t n = std::size_t(s.count() * width);
       s.data.assign(bytes.begin() + std::ptrdiff_t(at), bytes.begin() + std::ptrdiff_t(at + n));
       at += n;
@@ -16023,16 +16077,25 @@ DEEPID_NAMESPACE_END
 // index of image names, one per line, in row order: features.npy +
 // features.names.txt. NumPy reads the matrix as is.
 //
+// The index begins with a line "#deepid-features rows=N fnv1a=H" that records
+// the matrix file's checksum: the two files cannot be replaced together, so a
+// write interrupted between them leaves a pair the loader refuses instead of
+// names shifted against rows. Indexes without the line (written by hand or by
+// other tools) are read as plain name lists.
+//
 // Binary feature files (save_binary_features) hold bits instead: a uint8 .npy
 // of N x ceil(D / 8) bytes in numpy.packbits order (io/packed_bits.hpp), bit
 // = feature > 0, with the same names index. load_features reads both kinds;
 // a binary file comes back as 0/1 floats, N x 8 ceil(D / 8), so every
 // verifier (Joint Bayesian on 0/1 vectors, the Hamming verifier) takes it.
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 // ---- deepid/io/packed_bits.hpp ----
@@ -16108,7 +16171,13 @@ inline std::filesystem::path feature_names_path(const std::filesystem::path& npy
 
 namespace detail {
 
-// The names index as text, one name a line; checks the count against the rows.
+inline constexpr std::string_view index_tag = "#deepid-features ";
+
+inline std::string index_header(std::size_t rows, std::uint64_t checksum) {
+  return std::string(index_tag) + "rows=" + std::to_string(rows) + " fnv1a=" + checksum_text(checksum) + "\n";
+}
+
+// The names, one a line; checks the count against the rows.
 inline std::string names_text(const std::filesystem::path& npy, std::size_t rows, const std::vector<std::string>& names) {
   if (names.size() != rows)
     throw error(npy.string() + ": " + std::to_string(names.size()) + " names for " + std::to_string(rows) +
@@ -16116,21 +16185,22 @@ inline std::string names_text(const std::filesystem::path& npy, std::size_t rows
   std::string text;
   for (const auto& n : names) {
     if (n.find('\n') != std::string::npos) throw error(npy.string() + ": an image name contains a newline");
+    if (n.rfind(index_tag, 0) == 0) throw error(npy.string() + ": an image name begins with '" + std::string(index_tag) + "'");
     text += n + "\n";
   }
   return text;
 }
 
-// Writes the matrix with `write_matrix`, the names index staged beforehand and
-// committed right after it: a failure before the matrix is complete leaves
-// both files as they were.
+// Writes the matrix with `write_matrix`, then the index with the matrix's
+// checksum. Names are checked first, so a bad list leaves both files as they
+// were; a failure between the two renames leaves a pair the loader refuses.
 template <class WriteMatrix>
 void save_with_names(const std::filesystem::path& npy, std::size_t rows, const std::vector<std::string>& names,
                      WriteMatrix write_matrix) {
   const std::string text = names_text(npy, rows, names);
-  atomic_file index(feature_names_path(npy));
-  index.write(text);
   write_matrix();
+  atomic_file index(feature_names_path(npy));
+  index.write(index_header(rows, file_checksum(npy)) + text);
   index.commit();
 }
 
@@ -16171,10 +16241,17 @@ inline feature_file load_features(const std::filesystem::path& npy) {
   const auto index = feature_names_path(npy);
   std::ifstream in(index);
   if (!in) throw error(index.string() + ": cannot open the image-name index of " + npy.string());
+  std::optional<std::string> checksum_line;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    f.names.push_back(line);
+    if (!checksum_line && f.names.empty() && line.rfind(detail::index_tag, 0) == 0) checksum_line = line;
+    else f.names.push_back(line);
   }
+  if (in.bad()) throw error(index.string() + ": read error");
+  if (checksum_line && *checksum_line + "\n" != detail::index_header(f.names.size(), file_checksum(npy)))
+    throw error(index.string() + ": does not belong to " + npy.string() +
+                " (its recorded row count or checksum differs: one of the two files was replaced or damaged "
+                "after they were written together)");
   if (f.names.size() != f.features.shape()[0])
     throw error(index.string() + ": lists " + std::to_string(f.names.size()) + " names but " + npy.string() + " has " +
                 std::to_string(f.features.shape()[0]) + " rows");
@@ -16193,9 +16270,12 @@ DEEPID_NAMESPACE_END
 // failed import leaves the model as it was. Errors name the file and say what
 // was expected and what was found (missing file, wrong shape, NaN, ...).
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -16214,6 +16294,9 @@ struct weights_manifest {
   std::string model;                    // registry name, e.g. "deepid1-39x31x3"
   std::string dtype;                    // "float32" or "float64"
   std::vector<parameter_info> tensors;  // in model order
+  // FNV-1a of each tensor's .npy file as exported; manifests written by hand
+  // or by older versions may leave it out.
+  std::map<std::string, std::uint64_t> checksums;
 };
 
 inline std::filesystem::path weights_file(const std::filesystem::path& dir, const std::string& tensor) {
@@ -16228,7 +16311,11 @@ inline std::string manifest_text(const weights_manifest& m) {
   text += "model " + m.model + "\n";
   text += "dtype " + m.dtype + "\n";
   text += "parameters " + std::to_string(total) + "\n";
-  for (const auto& t : m.tensors) text += "tensor " + t.name + " " + shape_text(t.shape) + "\n";
+  for (const auto& t : m.tensors) {
+    text += "tensor " + t.name + " " + shape_text(t.shape);
+    if (const auto it = m.checksums.find(t.name); it != m.checksums.end()) text += " fnv1a=" + checksum_text(it->second);
+    text += "\n";
+  }
   return text;
 }
 
@@ -16274,11 +16361,21 @@ inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) 
         while (start <= shape.size()) {
           const std::size_t end = std::min(shape.find('x', start), shape.size());
           const std::string dim = shape.substr(start, end - start);
-          if (dim.empty() || dim.find_first_not_of("0123456789") != std::string::npos)
+          std::size_t extent = 0;
+          const auto [stop, ec] = std::from_chars(dim.data(), dim.data() + dim.size(), extent);
+          if (dim.empty() || ec != std::errc() || stop != dim.data() + dim.size())
             throw bad("tensor '" + value + "': bad shape '" + shape + "'");
-          t.shape.push_back(std::stoul(dim));
+          t.shape.push_back(extent);
           start = end + 1;
         }
+      }
+      if (std::string field; words >> field) {
+        std::uint64_t checksum = 0;
+        const char* first = field.data() + std::min<std::size_t>(6, field.size());
+        const auto [stop, ec] = std::from_chars(first, field.data() + field.size(), checksum, 16);
+        if (field.rfind("fnv1a=", 0) != 0 || field.size() != 22 || ec != std::errc() || stop != field.data() + field.size())
+          throw bad("tensor '" + value + "': '" + field + "' is not a checksum (expected fnv1a= and 16 hex digits)");
+        m.checksums[value] = checksum;
       }
       m.tensors.push_back(std::move(t));
     } else {
@@ -16289,8 +16386,10 @@ inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) 
   return m;
 }
 
-// Writes every parameter tensor of `m` as <dir>/<name>.npy, then model.txt.
-// The directory is created if needed; each file is replaced atomically.
+// Writes every parameter tensor of `m` as <dir>/<name>.npy, then model.txt
+// with each file's checksum. The directory is created if needed; each file is
+// replaced atomically. An export that fails part-way leaves new tensor files
+// beside the old manifest, whose checksums make import refuse the mixture.
 template <class Net, class T>
 void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, std::string_view model_name = "custom") {
   std::error_code ec, ignored;
@@ -16303,6 +16402,7 @@ void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, st
   for (const auto& t : manifest.tensors) {
     const std::vector<T> values = m.get_parameter(t.name);
     write_npy<T>(weights_file(dir, t.name), values, t.shape);
+    manifest.checksums[t.name] = file_checksum(weights_file(dir, t.name));
   }
   atomic_file out(dir / weights_manifest_file);
   out.write(manifest_text(manifest));
@@ -16319,8 +16419,10 @@ void import_weights(model<Net, T>& m, const std::filesystem::path& dir, std::str
   if (!std::filesystem::is_directory(dir, ec)) throw error(dir.string() + ": not a directory (expected a weights directory)");
   const auto tensors = m.parameter_tensors();
   const auto manifest_path = dir / weights_manifest_file;
+  std::map<std::string, std::uint64_t> checksums;
   if (std::filesystem::exists(manifest_path, ec)) {
     const weights_manifest manifest = read_weights_manifest(dir);
+    checksums = manifest.checksums;
     if (!model_name.empty() && manifest.model != model_name)
       throw error(manifest_path.string() + ": the weights are for model '" + manifest.model + "', not '" +
                   std::string(model_name) + "'");
@@ -16340,6 +16442,12 @@ void import_weights(model<Net, T>& m, const std::filesystem::path& dir, std::str
     expect.shape = t.shape;
     expect.finite = true;
     values.push_back(read_npy<T>(weights_file(dir, t.name), expect).values);
+    // Checked after the file reads cleanly, so a damaged file gets the more
+    // precise message; this catches a sound file from another export.
+    if (const auto it = checksums.find(t.name); it != checksums.end() && file_checksum(weights_file(dir, t.name)) != it->second)
+      throw error(weights_file(dir, t.name).string() + ": not the file " + manifest_path.string() +
+                  " lists (its checksum differs: the folder mixes files of two exports, or the file changed since); "
+                  "export again, or remove model.txt to import the files as they are");
   }
   for (std::size_t i = 0; i < tensors.size(); ++i) m.set_parameter(tensors[i].name, values[i]);
 }

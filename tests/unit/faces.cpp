@@ -264,6 +264,14 @@ TEST_CASE("bad input: malformed landmark, pair and identity lines name file and 
   CHECK_THROWS_WITH(fc::read_lfw_pairs(dir / "pairs2.txt"), doctest::Contains("pairs2.txt:2: 'x' is not an image number"));
   write(dir / "pairs3.txt", "1\t2\nAl\t1\t2\n");
   CHECK_THROWS_WITH(fc::read_lfw_pairs(dir / "pairs3.txt"), doctest::Contains("the list ends early"));
+  // A first line that undercounts the rows would drop the rest silently.
+  write(dir / "pairs4.txt", "1\t1\nAl\t1\t2\nAl\t1\tBo\t2\nBo\t1\t2\n\n");
+  CHECK_THROWS_WITH(fc::read_lfw_pairs(dir / "pairs4.txt"),
+                    doctest::Contains("pairs4.txt:4: more pairs than the first line's 2 ('1\t1')"));
+  write(dir / "pairs5.txt", "1\t1\nAl\t1\t2\nAl\t1\tBo\t2\n\n  \n");
+  CHECK(fc::read_lfw_pairs(dir / "pairs5.txt").size() == 2);  // trailing blank lines are fine
+  write(dir / "names.txt", "\n\n");
+  CHECK_THROWS_WITH(fc::read_lfw_names(dir / "names.txt"), doctest::Contains("names.txt: lists no people"));
   std::filesystem::remove_all(dir);
 }
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -198,4 +199,17 @@ TEST_CASE("limits: a small PNG, JPEG or BMP that declares 60,000 x 60,000 pixels
   const auto message = error_of([&] { (void)fc::load_image(dir / "small.png"); });
   CHECK(message.find("small.png is") != std::string::npos);
   CHECK(message.find("DEEPID_MAX_MEMBER_BYTES") != std::string::npos);
+}
+
+TEST_CASE("limits: a synthetic set is bounded to a million faces, checked before any face is rendered") {
+  for (const auto& [ids, images] : {std::pair{100000, 100000}, std::pair{0, 3}, std::pair{3, 0}, std::pair{-2, 5}}) {
+    CAPTURE(ids);
+    CAPTURE(images);
+    const auto message = error_of([&] { (void)fc::synthetic_face_set(ids, images); });
+    CHECK(message.find("synthetic faces: " + std::to_string(ids) + " identities x " + std::to_string(images) +
+                       " images is not from 1 to 1000000 faces") != std::string::npos);
+  }
+  CHECK(error_of([&] { (void)fc::synthetic_face_set(3, 2, {}, std::numeric_limits<int>::max() - 1); })
+            .find("first identity") != std::string::npos);
+  CHECK(fc::synthetic_face_set(3, 2).faces.size() == 6);
 }

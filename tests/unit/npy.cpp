@@ -350,6 +350,23 @@ TEST_CASE("weights: missing file, wrong shape, NaN and wrong model are clear err
     write_bytes(dir / "model.txt", "format deepid-weights 9\n");
     CHECK(error_of([&] { io::import_weights(b, dir); }).find("unsupported format") != std::string::npos);
   }
+  SUBCASE("a sound tensor file from another export (an export that failed part-way)") {
+    dp::model<net1> other(dp::init::seed{5});
+    io::export_weights(other, dir / "other", "deepid1-39x31x3");
+    fs::copy_file(dir / "other" / "7.weight.npy", dir / "7.weight.npy", fs::copy_options::overwrite_existing);
+    CHECK(error_of([&] { io::import_weights(b, dir); })
+              .find((dir / "7.weight.npy").string() + ": not the file " + (dir / "model.txt").string() +
+                    " lists (its checksum differs") == 0);
+  }
+  SUBCASE("a checksum that is not one") {
+    auto text = read_bytes(dir / "model.txt");
+    const auto at = text.find("fnv1a=");
+    REQUIRE(at != std::string::npos);
+    text[at + 8] = 'z';
+    write_bytes(dir / "model.txt", text);
+    CHECK(error_of([&] { io::import_weights(b, dir); }).find("is not a checksum (expected fnv1a= and 16 hex digits)") !=
+          std::string::npos);
+  }
   SUBCASE("missing directory") {
     CHECK(error_of([&] { io::import_weights(b, dir / "absent"); }) ==
           (dir / "absent").string() + ": weights directory not found");

@@ -104,7 +104,11 @@ TEST_CASE("binary features: the file is a uint8 .npy N x ceil(D/8) with the name
   CHECK(raw.substr(raw.size() - 6) == std::string("\x90\x80\x01\x40\xff\xc0", 6));
   const auto packed = io::read_npy_bytes(dir / "codes.npy");
   CHECK(packed.shape == std::vector<std::size_t>{3, 2});
-  CHECK(read_bytes(dir / "codes.names.txt") == "A/A_0001.jpg\nA/A_0002.jpg\nB/B_0001.jpg\n");
+  // The index: the matrix's row count and checksum, then one name a line.
+  const std::string index = read_bytes(dir / "codes.names.txt");
+  CHECK(index.rfind("#deepid-features rows=3 fnv1a=", 0) == 0);
+  CHECK(index.substr(index.find('\n') + 1) == "A/A_0001.jpg\nA/A_0002.jpg\nB/B_0001.jpg\n");
+  CHECK(index.find(io::detail::index_header(3, io::file_checksum(dir / "codes.npy"))) == 0);
   CHECK(io::read_npy_header(dir / "codes.npy").dtype == io::npy_dtype::uint8);
 }
 
@@ -197,6 +201,19 @@ TEST_CASE("binary features: damaged or foreign files give an error naming the fi
   write_bytes(dir / "short.names.txt", "A/A_0001.jpg\n");
   message = error_of([&] { io::load_features(dir / "short.npy"); });
   CHECK(message.find("short.names.txt: lists 1 names but") != std::string::npos);
+
+  // A matrix replaced without its index (a write interrupted between the two
+  // renames), even with the same number of rows, is refused.
+  io::save_binary_features(dir / "pair.npy", ten_bit_codes(), three_names);
+  auto other = ten_bit_codes();
+  other(0, 0) = -other(0, 0) + 1.0f;
+  io::save_binary_features(dir / "newer.npy", other, three_names);
+  fs::copy_file(dir / "newer.npy", dir / "pair.npy", fs::copy_options::overwrite_existing);
+  message = error_of([&] { io::load_features(dir / "pair.npy"); });
+  CHECK(message.find((dir / "pair.names.txt").string() + ": does not belong to " + (dir / "pair.npy").string()) == 0);
+  // An index written by hand (no checksum line) is read as a plain name list.
+  write_bytes(dir / "pair.names.txt", "A/A_0001.jpg\nA/A_0002.jpg\nB/B_0001.jpg\n");
+  CHECK(io::load_features(dir / "pair.npy").names == three_names);
 
   // Readers of float arrays (weights, batches) do not take packed bits as numbers.
   message = error_of([&] { io::read_npy<float>(dir / "good.npy"); });

@@ -7,6 +7,7 @@
 // Layout of the folder (as ../shared/data/lfw): lfw-deepfunneled.tar or
 // lfw-deepfunneled/<Name>/<Name>_NNNN.jpg (or lfw/<Name>/... from lfw.tgz),
 // pairs.txt, lfw-names.txt, landmarks_deepfunneled_yunet.txt.
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -65,12 +66,14 @@ inline std::vector<face_pair> read_lfw_pairs(const std::filesystem::path& path) 
   std::vector<face_pair> pairs;
   std::string line;
   std::size_t line_no = 1;
+  // In 64 bits: a damaged header may give counts whose product overflows an int.
+  const std::int64_t pairs_per_fold = 2 * std::int64_t(per_half);
   for (int fold = 0; fold < folds; ++fold)
-    for (int k = 0; k < 2 * per_half; ++k) {
+    for (std::int64_t k = 0; k < pairs_per_fold; ++k) {
       ++line_no;
       const std::string where = path.string() + ":" + std::to_string(line_no);
       if (!std::getline(in, line))
-        throw error(where + ": the list ends early: expected " + std::to_string(folds * 2 * per_half) + " pairs");
+        throw error(where + ": the list ends early: expected " + std::to_string(folds * pairs_per_fold) + " pairs");
       if (!line.empty() && line.back() == '\r') line.pop_back();
       std::istringstream f(line);
       std::vector<std::string> t;
@@ -91,6 +94,13 @@ inline std::vector<face_pair> read_lfw_pairs(const std::filesystem::path& path) 
       }
       pairs.push_back(std::move(p));
     }
+  // Rows past the count the first line gives would be silently dropped.
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") != std::string::npos)
+      throw error(path.string() + ":" + std::to_string(line_no) + ": more pairs than the first line's " +
+                  std::to_string(pairs.size()) + " ('" + header + "')");
+  }
   return pairs;
 }
 
@@ -117,6 +127,7 @@ inline std::vector<lfw_person> read_lfw_names(const std::filesystem::path& path)
     p.images = detail::parse_index(count, path.string() + ":" + std::to_string(line_no));
     people.push_back(p);
   }
+  if (people.empty()) throw error(path.string() + ": lists no people (expected 'name count' lines)");
   return people;
 }
 

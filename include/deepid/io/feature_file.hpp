@@ -3,16 +3,25 @@
 // index of image names, one per line, in row order: features.npy +
 // features.names.txt. NumPy reads the matrix as is.
 //
+// The index begins with a line "#deepid-features rows=N fnv1a=H" that records
+// the matrix file's checksum: the two files cannot be replaced together, so a
+// write interrupted between them leaves a pair the loader refuses instead of
+// names shifted against rows. Indexes without the line (written by hand or by
+// other tools) are read as plain name lists.
+//
 // Binary feature files (save_binary_features) hold bits instead: a uint8 .npy
 // of N x ceil(D / 8) bytes in numpy.packbits order (io/packed_bits.hpp), bit
 // = feature > 0, with the same names index. load_features reads both kinds;
 // a binary file comes back as 0/1 floats, N x 8 ceil(D / 8), so every
 // verifier (Joint Bayesian on 0/1 vectors, the Hamming verifier) takes it.
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "deepid/core/error.hpp"
@@ -20,6 +29,7 @@
 #include "deepid/io/atomic_file.hpp"
 #include "deepid/io/npy.hpp"
 #include "deepid/io/packed_bits.hpp"
+#include "deepid/io/record_file.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace io {
@@ -38,7 +48,13 @@ inline std::filesystem::path feature_names_path(const std::filesystem::path& npy
 
 namespace detail {
 
-// The names index as text, one name a line; checks the count against the rows.
+inline constexpr std::string_view index_tag = "#deepid-features ";
+
+inline std::string index_header(std::size_t rows, std::uint64_t checksum) {
+  return std::string(index_tag) + "rows=" + std::to_string(rows) + " fnv1a=" + checksum_text(checksum) + "\n";
+}
+
+// The names, one a line; checks the count against the rows.
 inline std::string names_text(const std::filesystem::path& npy, std::size_t rows, const std::vector<std::string>& names) {
   if (names.size() != rows)
     throw error(npy.string() + ": " + std::to_string(names.size()) + " names for " + std::to_string(rows) +
@@ -46,21 +62,22 @@ inline std::string names_text(const std::filesystem::path& npy, std::size_t rows
   std::string text;
   for (const auto& n : names) {
     if (n.find('\n') != std::string::npos) throw error(npy.string() + ": an image name contains a newline");
+    if (n.rfind(index_tag, 0) == 0) throw error(npy.string() + ": an image name begins with '" + std::string(index_tag) + "'");
     text += n + "\n";
   }
   return text;
 }
 
-// Writes the matrix with `write_matrix`, the names index staged beforehand and
-// committed right after it: a failure before the matrix is complete leaves
-// both files as they were.
+// Writes the matrix with `write_matrix`, then the index with the matrix's
+// checksum. Names are checked first, so a bad list leaves both files as they
+// were; a failure between the two renames leaves a pair the loader refuses.
 template <class WriteMatrix>
 void save_with_names(const std::filesystem::path& npy, std::size_t rows, const std::vector<std::string>& names,
                      WriteMatrix write_matrix) {
   const std::string text = names_text(npy, rows, names);
-  atomic_file index(feature_names_path(npy));
-  index.write(text);
   write_matrix();
+  atomic_file index(feature_names_path(npy));
+  index.write(index_header(rows, file_checksum(npy)) + text);
   index.commit();
 }
 
@@ -101,10 +118,17 @@ inline feature_file load_features(const std::filesystem::path& npy) {
   const auto index = feature_names_path(npy);
   std::ifstream in(index);
   if (!in) throw error(index.string() + ": cannot open the image-name index of " + npy.string());
+  std::optional<std::string> checksum_line;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    f.names.push_back(line);
+    if (!checksum_line && f.names.empty() && line.rfind(detail::index_tag, 0) == 0) checksum_line = line;
+    else f.names.push_back(line);
   }
+  if (in.bad()) throw error(index.string() + ": read error");
+  if (checksum_line && *checksum_line + "\n" != detail::index_header(f.names.size(), file_checksum(npy)))
+    throw error(index.string() + ": does not belong to " + npy.string() +
+                " (its recorded row count or checksum differs: one of the two files was replaced or damaged "
+                "after they were written together)");
   if (f.names.size() != f.features.shape()[0])
     throw error(index.string() + ": lists " + std::to_string(f.names.size()) + " names but " + npy.string() + " has " +
                 std::to_string(f.features.shape()[0]) + " rows");

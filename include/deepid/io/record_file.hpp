@@ -12,6 +12,7 @@
 // Written atomically (io/atomic_file.hpp). Reading checks magic, version,
 // kind, truncation and checksum, and each error names the file.
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -44,6 +45,26 @@ struct record_section {
 inline std::uint64_t fnv1a(const std::uint8_t* data, std::size_t size, std::uint64_t h = 0xcbf29ce484222325ull) {
   for (std::size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 0x100000001b3ull;
   return h;
+}
+
+// FNV-1a of a whole file, read in chunks.
+inline std::uint64_t file_checksum(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw error(file.string() + ": cannot open the file");
+  std::vector<char> chunk(1 << 20);
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  while (in) {
+    in.read(chunk.data(), std::streamsize(chunk.size()));
+    h = fnv1a(reinterpret_cast<const std::uint8_t*>(chunk.data()), std::size_t(in.gcount()), h);
+  }
+  if (in.bad()) throw error(file.string() + ": read error");
+  return h;
+}
+
+inline std::string checksum_text(std::uint64_t checksum) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(checksum));
+  return hex;
 }
 
 class record_writer {
@@ -159,18 +180,28 @@ class record_reader {
     for (std::uint32_t k = 0; k < count; ++k) {
       const std::string name = get_string();
       record_section s;
-      s.type = record_type(get_u32());
+      const auto type = get_u32();
+      if (type > std::uint32_t(record_type::bytes))
+        throw error(path_ + ": corrupt section '" + name + "' (element type " + std::to_string(type) + ")");
+      s.type = record_type(type);
       const auto rank = get_u32();
       if (rank > 8) throw error(path_ + ": corrupt section '" + name + "' (rank " + std::to_string(rank) + ")");
+      const std::uint64_t width = s.type == record_type::bytes ? 1 : s.type == record_type::f32 ? 4 : 8;
+      // The values must fit in the rest of the file; checked axis by axis, so
+      // a product of corrupt dimensions cannot wrap around to a small count.
+      const std::uint64_t room = (end - at) / width;
+      std::uint64_t values = 1;
       for (std::uint32_t r = 0; r < rank; ++r) {
         need(8);
         std::uint64_t d;
         std::memcpy(&d, bytes.data() + at, 8);
         at += 8;
         s.dims.push_back(d);
+        if (d != 0 && values > room / d) values = room + 1;  // too many, unless a later axis is 0
+        else values *= d;
       }
-      const std::uint64_t width = s.type == record_type::bytes ? 1 : s.type == record_type::f32 ? 4 : 8;
-      if (s.count() > (end - at) / width) throw error(path_ + ": truncated file (section '" + name + "' is cut short)");
+      if (values > (end - at) / width)
+        throw error(path_ + ": truncated file (section '" + name + "' is cut short)");
       const std::size_t n = std::size_t(s.count() * width);
       s.data.assign(bytes.begin() + std::ptrdiff_t(at), bytes.begin() + std::ptrdiff_t(at + n));
       at += n;

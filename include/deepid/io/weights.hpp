@@ -8,9 +8,12 @@
 // failed import leaves the model as it was. Errors name the file and say what
 // was expected and what was found (missing file, wrong shape, NaN, ...).
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -22,6 +25,7 @@
 #include "deepid/core/error.hpp"
 #include "deepid/io/atomic_file.hpp"
 #include "deepid/io/npy.hpp"
+#include "deepid/io/record_file.hpp"
 #include "deepid/net/model.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -34,6 +38,9 @@ struct weights_manifest {
   std::string model;                    // registry name, e.g. "deepid1-39x31x3"
   std::string dtype;                    // "float32" or "float64"
   std::vector<parameter_info> tensors;  // in model order
+  // FNV-1a of each tensor's .npy file as exported; manifests written by hand
+  // or by older versions may leave it out.
+  std::map<std::string, std::uint64_t> checksums;
 };
 
 inline std::filesystem::path weights_file(const std::filesystem::path& dir, const std::string& tensor) {
@@ -48,7 +55,11 @@ inline std::string manifest_text(const weights_manifest& m) {
   text += "model " + m.model + "\n";
   text += "dtype " + m.dtype + "\n";
   text += "parameters " + std::to_string(total) + "\n";
-  for (const auto& t : m.tensors) text += "tensor " + t.name + " " + shape_text(t.shape) + "\n";
+  for (const auto& t : m.tensors) {
+    text += "tensor " + t.name + " " + shape_text(t.shape);
+    if (const auto it = m.checksums.find(t.name); it != m.checksums.end()) text += " fnv1a=" + checksum_text(it->second);
+    text += "\n";
+  }
   return text;
 }
 
@@ -94,11 +105,21 @@ inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) 
         while (start <= shape.size()) {
           const std::size_t end = std::min(shape.find('x', start), shape.size());
           const std::string dim = shape.substr(start, end - start);
-          if (dim.empty() || dim.find_first_not_of("0123456789") != std::string::npos)
+          std::size_t extent = 0;
+          const auto [stop, ec] = std::from_chars(dim.data(), dim.data() + dim.size(), extent);
+          if (dim.empty() || ec != std::errc() || stop != dim.data() + dim.size())
             throw bad("tensor '" + value + "': bad shape '" + shape + "'");
-          t.shape.push_back(std::stoul(dim));
+          t.shape.push_back(extent);
           start = end + 1;
         }
+      }
+      if (std::string field; words >> field) {
+        std::uint64_t checksum = 0;
+        const char* first = field.data() + std::min<std::size_t>(6, field.size());
+        const auto [stop, ec] = std::from_chars(first, field.data() + field.size(), checksum, 16);
+        if (field.rfind("fnv1a=", 0) != 0 || field.size() != 22 || ec != std::errc() || stop != field.data() + field.size())
+          throw bad("tensor '" + value + "': '" + field + "' is not a checksum (expected fnv1a= and 16 hex digits)");
+        m.checksums[value] = checksum;
       }
       m.tensors.push_back(std::move(t));
     } else {
@@ -109,8 +130,10 @@ inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) 
   return m;
 }
 
-// Writes every parameter tensor of `m` as <dir>/<name>.npy, then model.txt.
-// The directory is created if needed; each file is replaced atomically.
+// Writes every parameter tensor of `m` as <dir>/<name>.npy, then model.txt
+// with each file's checksum. The directory is created if needed; each file is
+// replaced atomically. An export that fails part-way leaves new tensor files
+// beside the old manifest, whose checksums make import refuse the mixture.
 template <class Net, class T>
 void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, std::string_view model_name = "custom") {
   std::error_code ec, ignored;
@@ -123,6 +146,7 @@ void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, st
   for (const auto& t : manifest.tensors) {
     const std::vector<T> values = m.get_parameter(t.name);
     write_npy<T>(weights_file(dir, t.name), values, t.shape);
+    manifest.checksums[t.name] = file_checksum(weights_file(dir, t.name));
   }
   atomic_file out(dir / weights_manifest_file);
   out.write(manifest_text(manifest));
@@ -139,8 +163,10 @@ void import_weights(model<Net, T>& m, const std::filesystem::path& dir, std::str
   if (!std::filesystem::is_directory(dir, ec)) throw error(dir.string() + ": not a directory (expected a weights directory)");
   const auto tensors = m.parameter_tensors();
   const auto manifest_path = dir / weights_manifest_file;
+  std::map<std::string, std::uint64_t> checksums;
   if (std::filesystem::exists(manifest_path, ec)) {
     const weights_manifest manifest = read_weights_manifest(dir);
+    checksums = manifest.checksums;
     if (!model_name.empty() && manifest.model != model_name)
       throw error(manifest_path.string() + ": the weights are for model '" + manifest.model + "', not '" +
                   std::string(model_name) + "'");
@@ -160,6 +186,12 @@ void import_weights(model<Net, T>& m, const std::filesystem::path& dir, std::str
     expect.shape = t.shape;
     expect.finite = true;
     values.push_back(read_npy<T>(weights_file(dir, t.name), expect).values);
+    // Checked after the file reads cleanly, so a damaged file gets the more
+    // precise message; this catches a sound file from another export.
+    if (const auto it = checksums.find(t.name); it != checksums.end() && file_checksum(weights_file(dir, t.name)) != it->second)
+      throw error(weights_file(dir, t.name).string() + ": not the file " + manifest_path.string() +
+                  " lists (its checksum differs: the folder mixes files of two exports, or the file changed since); "
+                  "export again, or remove model.txt to import the files as they are");
   }
   for (std::size_t i = 0; i < tensors.size(); ++i) m.set_parameter(tensors[i].name, values[i]);
 }
