@@ -26,6 +26,17 @@ struct usage_error : std::runtime_error {
 
 using arguments = std::span<char* const>;
 
+// `text` as an integer from min to max; `what` names it in the error
+// ("--patches", "--schedule step:E").
+inline std::uint64_t parse_integer(const std::string& what, std::string_view text, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+    throw usage_error(what + " '" + std::string(text) + "' is not an integer from " + std::to_string(min) + " to " +
+                      std::to_string(max));
+  return value;
+}
+
 struct options {
   std::string command;
   std::map<std::string, std::string, std::less<>> values;
@@ -41,13 +52,7 @@ struct options {
   std::uint64_t integer(std::string_view name, std::uint64_t fallback, std::uint64_t min, std::uint64_t max) const {
     const auto it = values.find(name);
     if (it == values.end()) return fallback;
-    std::uint64_t value = 0;
-    const auto& text = it->second;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
-      throw usage_error("--" + std::string(name) + " '" + text + "' is not an integer from " + std::to_string(min) +
-                        " to " + std::to_string(max));
-    return value;
+    return parse_integer("--" + std::string(name), it->second, min, max);
   }
 };
 

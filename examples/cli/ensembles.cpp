@@ -48,8 +48,9 @@ std::unique_ptr<ensemble_handle> make_ensemble(const std::string& scheme, const 
 }
 
 std::unique_ptr<ensemble_handle> load_ensemble(const std::filesystem::path& dir) {
-  std::ifstream in(dir / "scheme.txt");
-  if (!in) throw deepid::error((dir / "scheme.txt").string() + ": cannot open (is " + dir.string() + " a model folder made by 'deepid train'?)");
+  if (!std::filesystem::exists(dir / "scheme.txt"))
+    throw deepid::error((dir / "scheme.txt").string() + ": cannot open (is " + dir.string() + " a model folder made by 'deepid train'?)");
+  auto in = deepid::io::open_input(dir / "scheme.txt", "the model folder's scheme");
   std::string scheme;
   in >> scheme;
   if (scheme == "deepid1") return load_typed_ensemble<deepid1_scheme, deepid::features::deepid1_nets>(scheme, dir);

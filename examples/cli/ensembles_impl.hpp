@@ -3,6 +3,7 @@
 // scheme, net family), instantiated in one translation unit per family so
 // that the nets compile in parallel.
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -76,8 +77,7 @@ std::vector<std::size_t> parse_for(const std::string& text) {
   }
   if (text.find_first_not_of("0123456789") == std::string::npos && text.find(',') == std::string::npos) {
     // A count: spread over regions and scales, RGB before gray.
-    const std::size_t count = std::stoul(text);
-    if (count == 0 || count > n) throw usage_error("--patches " + text + ": the scheme has " + std::to_string(n) + " patches");
+    const std::size_t count = parse_integer("--patches", text, 1, n);
     std::vector<std::size_t> order;
     for (int colour = 0; colour < 2; ++colour)
       for (std::size_t scale = 0; scale < 5; ++scale)
@@ -99,10 +99,12 @@ std::vector<std::size_t> parse_for(const std::string& text) {
     for (std::size_t i = 0; i < n && !found; ++i)
       if (S::patches[i].label() == item) types.push_back(i), found = true;
     if (!found) {
-      if (item.find_first_not_of("0123456789") != std::string::npos || std::stoul(item) >= n)
+      std::size_t index = 0;
+      const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), index);
+      if (ec != std::errc() || end != item.data() + item.size() || index >= n)
         throw usage_error("--patches: '" + item + "' is neither a patch index below " + std::to_string(n) +
                           " nor a patch name of the scheme");
-      types.push_back(std::stoul(item));
+      types.push_back(index);
     }
   }
   if (types.empty()) throw usage_error("--patches names no patch");

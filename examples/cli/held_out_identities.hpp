@@ -13,6 +13,7 @@
 
 #include <deepid/core/error.hpp>
 #include <deepid/io/atomic_file.hpp>
+#include <deepid/io/input_file.hpp>
 
 namespace deepid_cli {
 
@@ -37,8 +38,7 @@ inline void write_held_out_identities(const std::filesystem::path& path, const s
 // No file: the nets learnt from every identity of their training set.
 inline std::optional<std::vector<std::string>> read_held_out_identities(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) return std::nullopt;
-  std::ifstream in(path);
-  if (!in) throw deepid::error(path.string() + ": cannot read the held-out identities");
+  auto in = deepid::io::open_input(path, "the held-out identities");
   std::vector<std::string> names;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();

@@ -104,6 +104,7 @@
 #include "deepid/io/atomic_file.hpp"
 #include "deepid/io/npy.hpp"
 #include "deepid/io/feature_file.hpp"
+#include "deepid/io/input_file.hpp"
 #include "deepid/io/packed_bits.hpp"
 #include "deepid/io/record_file.hpp"
 #include "deepid/io/weights.hpp"

@@ -8107,6 +8107,40 @@ DEEPID_NAMESPACE_END
 #include <utility>
 #include <vector>
 
+// ---- deepid/io/input_file.hpp ----
+// Opening a file a user named, for reading. The standard library alone gives
+// poor answers to wrong kinds of path: a directory opens and then throws from
+// deep inside the stream without the file's name, and a FIFO or terminal
+// blocks the open forever. Only regular files are opened here; anything else
+// is an error that names the path and says what it is.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+// `what` names the file's role in the message: "the pair list", "the ensemble manifest".
+inline std::ifstream open_input(const std::filesystem::path& path, std::string_view what,
+                                std::ios::openmode mode = std::ios::in) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  const std::string role(what);
+  if (!fs::exists(status)) throw error(path.string() + ": cannot open " + role + " (no such file)");
+  if (fs::is_directory(status)) throw error(path.string() + ": is a directory, expected " + role);
+  if (!fs::is_regular_file(status))
+    throw error(path.string() + ": is not a regular file (a device, FIFO or socket), expected " + role);
+  std::ifstream in(path, mode);
+  if (!in) throw error(path.string() + ": cannot open " + role + " for reading");
+  return in;
+}
+
+}  // namespace io
+DEEPID_NAMESPACE_END
 // ---- deepid/io/record_file.hpp ----
 // Versioned, checksummed record files: verifiers, PCA, normalisations and
 // checkpoints are saved as named numeric sections under a kind string.
@@ -9819,8 +9853,9 @@ class ensemble {
 
   static ensemble load(const std::filesystem::path& dir) {
     const auto manifest = dir / "ensemble.txt";
-    std::ifstream in(manifest);
-    if (!in) throw error(manifest.string() + ": cannot open the ensemble manifest (train one with 'deepid train')");
+    if (!std::filesystem::exists(manifest))
+      throw error(manifest.string() + ": cannot open the ensemble manifest (train one with 'deepid train')");
+    auto in = io::open_input(manifest, "the ensemble manifest");
     std::string header;
     std::getline(in, header);
     if (header != "deepid-ensemble 1") throw error(manifest.string() + ":1: not a deepid ensemble manifest");

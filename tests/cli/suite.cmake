@@ -135,6 +135,13 @@ cli_error(train_output_weights "--output-weights: 3 weights for the 4 outputs of
           ARGS train --scheme deepid2plus --patches face.s1.rgb --output-weights 1,1,1 --out m --synthetic 4:3 --epochs 1)
 cli_error(features_head_without_models "--head needs --models" ARGS features --extractor lbp --head fc1 --lfw . --out f.npy)
 cli_error(train_bad_patch "--patches: 'face.s9.rgb' is neither" ARGS train --scheme deepid1 --patches face.s9.rgb --out m --synthetic 4:3)
+# Numbers too large for any integer type, and sets too large to build.
+cli_error(train_huge_patch_count "--patches '99999999999999999999999' is not an integer from 1 to 60"
+          ARGS train --scheme deepid1 --patches 99999999999999999999999 --out m --synthetic 4:3)
+cli_error(train_huge_patch_index "--patches: '99999999999999999999999' is neither"
+          ARGS train --scheme deepid1 --patches 1,99999999999999999999999 --out m --synthetic 4:3)
+cli_error(train_huge_synthetic_set "synthetic faces: 100000 identities x 100000 images is not from 1 to 1000000 faces"
+          ARGS train --scheme deepid1 --patches 1 --out m --synthetic 100000:100000)
 cli_error(verify_missing_models "scheme.txt: cannot open" ARGS verify --models nowhere --verifier v.jb a.png b.png --landmarks-a "1 2 3 4 5 6 7 8 9 10" --landmarks-b "1 2 3 4 5 6 7 8 9 10")
 cli_error(verify_one_image "needs exactly two images" ARGS verify --models m --verifier v.jb a.png)
 

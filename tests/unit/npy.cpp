@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <deepid/deepid.hpp>
+#include <deepid/io/input_file.hpp>
 #include <deepid/io/npy.hpp>
 #include <deepid/io/weights.hpp>
 
@@ -378,4 +379,21 @@ TEST_CASE("weights: missing file, wrong shape, NaN and wrong model are clear err
     return;
   }
   CHECK(all_parameters(b) == untouched);  // a failed import changes nothing
+}
+
+TEST_CASE("input files: directories, FIFOs and missing paths are named errors, not hangs or library exceptions") {
+  const auto dir = scratch("input_files");
+  write_bytes(dir / "plain.txt", "one line\n");
+  std::string line;
+  auto in = io::open_input(dir / "plain.txt", "the test list");
+  std::getline(in, line);
+  CHECK(line == "one line");
+  fs::create_directories(dir / "folder.txt");
+  CHECK(error_of([&] { (void)io::open_input(dir / "folder.txt", "the test list"); }) ==
+        (dir / "folder.txt").string() + ": is a directory, expected the test list");
+  REQUIRE(::mkfifo((dir / "fifo.txt").c_str(), 0600) == 0);
+  CHECK(error_of([&] { (void)io::open_input(dir / "fifo.txt", "the test list"); }) ==
+        (dir / "fifo.txt").string() + ": is not a regular file (a device, FIFO or socket), expected the test list");
+  CHECK(error_of([&] { (void)io::open_input(dir / "absent.txt", "the test list"); }) ==
+        (dir / "absent.txt").string() + ": cannot open the test list (no such file)");
 }

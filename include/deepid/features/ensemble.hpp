@@ -28,6 +28,7 @@
 #include "deepid/face/patch_batch.hpp"
 #include "deepid/face/patch_scheme.hpp"
 #include "deepid/io/atomic_file.hpp"
+#include "deepid/io/input_file.hpp"
 #include "deepid/io/record_file.hpp"
 #include "deepid/models/deepid1.hpp"
 #include "deepid/net/model.hpp"
@@ -314,8 +315,9 @@ class ensemble {
 
   static ensemble load(const std::filesystem::path& dir) {
     const auto manifest = dir / "ensemble.txt";
-    std::ifstream in(manifest);
-    if (!in) throw error(manifest.string() + ": cannot open the ensemble manifest (train one with 'deepid train')");
+    if (!std::filesystem::exists(manifest))
+      throw error(manifest.string() + ": cannot open the ensemble manifest (train one with 'deepid train')");
+    auto in = io::open_input(manifest, "the ensemble manifest");
     std::string header;
     std::getline(in, header);
     if (header != "deepid-ensemble 1") throw error(manifest.string() + ":1: not a deepid ensemble manifest");
