@@ -6046,7 +6046,13 @@ inline cv::Mat load_image(const std::filesystem::path& path) {
 inline void save_image(const std::filesystem::path& path, const cv::Mat& image) {
   std::vector<std::uint8_t> encoded;
   const std::string ext = path.extension().string().empty() ? ".png" : path.extension().string();
-  if (!cv::imencode(ext, image, encoded)) throw error(path.string() + ": cannot encode an image as " + ext);
+  bool encoded_ok = false;
+  try {
+    encoded_ok = cv::imencode(ext, image, encoded);
+  } catch (const cv::Exception& e) {
+    throw error(path.string() + ": cannot encode an image as " + ext + " (" + e.err + ")");
+  }
+  if (!encoded_ok) throw error(path.string() + ": cannot encode an image as " + ext);
   io::atomic_file out(path);
   out.write(encoded.data(), encoded.size());
   out.commit();

@@ -270,6 +270,10 @@ TEST_CASE("bad input: malformed landmark, pair and identity lines name file and 
                     doctest::Contains("pairs4.txt:4: more pairs than the first line's 2 ('1\t1')"));
   write(dir / "pairs5.txt", "1\t1\nAl\t1\t2\nAl\t1\tBo\t2\n\n  \n");
   CHECK(fc::read_lfw_pairs(dir / "pairs5.txt").size() == 2);  // trailing blank lines are fine
+  // An extension OpenCV has no encoder for: an error naming the file, not OpenCV's.
+  const cv::Mat pixels(4, 4, CV_8UC3, cv::Scalar(1, 2, 3));
+  CHECK_THROWS_WITH(fc::save_image(dir / "sheet.xyz", pixels), doctest::Contains("sheet.xyz: cannot encode an image as .xyz"));
+  CHECK_FALSE(std::filesystem::exists(dir / "sheet.xyz"));
   write(dir / "names.txt", "\n\n");
   CHECK_THROWS_WITH(fc::read_lfw_names(dir / "names.txt"), doctest::Contains("names.txt: lists no people"));
   std::filesystem::remove_all(dir);
