@@ -2,6 +2,7 @@
 // make_entry<Net>: the one template the registry translation units
 // instantiate per network (model<Net, float> only).
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -83,6 +84,17 @@ struct entry_functions {
         const std::size_t dim = model_type::output_shape_of(wanted[j]).size();
         std::copy_n(out.data(), count * dim, results[j].data() + first * dim);
       }
+    }
+    // Every output is checked before any is written: a NaN from weights that
+    // overflow float32 must not reach a file as if it were a feature.
+    for (std::size_t j = 0; j < wanted.size(); ++j) {
+      const std::size_t dim = model_type::output_shape_of(wanted[j]).size();
+      const std::size_t i = deepid::io::first_non_finite<float>(results[j]);
+      if (i < results[j].size())
+        throw deepid::error(output_path(job, wanted[j]).string() + ": not written: output value " +
+                            std::to_string(i % dim) + " of sample " + std::to_string(i / dim) + " is " +
+                            (std::isnan(results[j][i]) ? "NaN" : "infinite") + " (the weights in " +
+                            job.weights.string() + " or the input overflow float32)");
     }
     for (std::size_t j = 0; j < wanted.size(); ++j) {
       const std::vector<std::size_t> shape{n, model_type::output_shape_of(wanted[j]).size()};

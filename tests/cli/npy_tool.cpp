@@ -1,7 +1,8 @@
 // Test helper for the CLI tests: writes and describes .npy files without
 // needing numpy.
-//   deepid_test_npy_tool write FILE f32|f64 SHAPE ramp|zeros|nan|inf
+//   deepid_test_npy_tool write FILE f32|f64 SHAPE ramp|zeros|nan|inf|huge
 //   deepid_test_npy_tool describe FILE        (prints "float32 4x160")
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -35,6 +36,7 @@ void write(const std::string& file, const std::vector<std::size_t>& shape, const
   for (std::size_t i = 0; i < count; ++i) values[i] = fill == "zeros" ? T(0) : T(double(i % 255) / 255.0);
   if (!values.empty() && fill == "nan") values[0] = std::numeric_limits<T>::quiet_NaN();
   if (!values.empty() && fill == "inf") values[count - 1] = std::numeric_limits<T>::infinity();
+  if (fill == "huge") std::fill(values.begin(), values.end(), T(1e37));  // finite, but sums overflow float32
   io::write_npy<T>(file, values, shape);
 }
 
@@ -54,7 +56,7 @@ int main(int argc, char** argv) {
       std::cout << io::dtype_name(h.dtype) << " " << io::shape_text(h.shape) << "\n";
       return 0;
     }
-    std::cerr << "usage: deepid_test_npy_tool write FILE f32|f64 SHAPE ramp|zeros|nan|inf | describe FILE\n";
+    std::cerr << "usage: deepid_test_npy_tool write FILE f32|f64 SHAPE ramp|zeros|nan|inf|huge | describe FILE\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "deepid_test_npy_tool: " << e.what() << "\n";

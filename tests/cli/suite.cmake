@@ -79,6 +79,10 @@ cli_error(weight_wrong_shape "w_shape/1.weight.npy: expected shape 20x3x4x4, fou
           ARGS forward --model ${m} --weights w_shape --input x.npy --output y.npy)
 cli_error(weight_nan "w_nan/7.bias.npy: value [0, 0, 0] is NaN"
           ARGS forward --model ${m} --weights w_nan --input x.npy --output y.npy)
+cli_error(weights_mixed "w_mixed/14.weight.npy: not the file w_mixed/model.txt lists (its checksum differs"
+          ARGS forward --model ${m} --weights w_mixed --input x.npy --output y.npy)
+cli_error(output_overflows "y_huge.npy: not written: output value"
+          ARGS forward --model ${m} --weights w_huge --input x.npy --output y_huge.npy)
 cli_error(weight_truncated "w_truncated/14.weight.npy: truncated .npy file"
           ARGS forward --model ${m} --weights w_truncated --input x.npy --output y.npy)
 cli_error(weights_other_model "w/model.txt: the weights are for model 'deepid1-39x31x3', not 'deepid1-39x31x3-plain'"

@@ -231,6 +231,14 @@ TEST_CASE("binary features: a failed save leaves the existing files as they were
   CHECK(message.find("feature 4 of row 1 is not finite") != std::string::npos);
   CHECK(error_of([&] { io::save_binary_features(dir / "codes.npy", ten_bit_codes(), {"X/X_0001.jpg"}); })
             .find("1 names for 3 feature rows") != std::string::npos);
+  // Float features are refused the same way: load_features would not read them back.
+  io::save_features(dir / "floats.npy", ten_bit_codes(), three_names);
+  const std::string floats = read_bytes(dir / "floats.npy");
+  CHECK(error_of([&] { io::save_features(dir / "floats.npy", bad, three_names); }) ==
+        (dir / "floats.npy").string() + ": not written: feature 4 of row 1 is not finite");
+  CHECK(read_bytes(dir / "floats.npy") == floats);
+  fs::remove(dir / "floats.npy");
+  fs::remove(dir / "floats.names.txt");
   CHECK(read_bytes(dir / "codes.npy") == npy);
   CHECK(read_bytes(dir / "codes.names.txt") == names);
   std::size_t files = 0;

@@ -85,6 +85,13 @@ void save_with_names(const std::filesystem::path& npy, std::size_t rows, const s
 
 inline void save_features(const std::filesystem::path& npy, const matrix<float>& features,
                           const std::vector<std::string>& names) {
+  // load_features refuses non-finite values, so they are never written.
+  const std::size_t bad = first_non_finite<float>(std::span<const float>(features.data(), features.size()));
+  if (bad < features.size()) {
+    const std::size_t dim = features.shape()[1];
+    throw error(npy.string() + ": not written: feature " + std::to_string(bad % dim) + " of row " +
+                std::to_string(bad / dim) + " is not finite");
+  }
   detail::save_with_names(npy, features.shape()[0], names, [&] { write_npy(npy, features); });
 }
 
