@@ -36,14 +36,18 @@ const char* const train_usage =
     "                    [--lambda L] [--warmup 0]\n"
     "                    [--verification l2|l2+|l2-|l1|cosine] [--margin-every 200000]\n"
     "                    [--schedule constant|step:E|plateau:P] [--seed 1] [--threads N] [--skip-bad]\n"
-    "                    [--output-weights W1,W2,...] [--head-decay F]\n"
+    "                    [--output-weights W1,W2,...] [--head-decay F] [--checkpoint-every B]\n"
     "\n"
     "Trains one net per patch type and writes DIR (the ensemble 'deepid features --models'\n"
     "reads), DIR/checkpoints/patch_<i>.ckpt (resumed when present) and DIR/logs/patch_<i>.csv.\n"
-    "Ctrl-C finishes the current batch, writes a checkpoint and stops; run the same command\n"
-    "again to continue exactly where it stopped. DIR/training_settings.txt keeps the settings\n"
-    "that shape the nets; a run that continues DIR must repeat them (--epochs, --patches and\n"
-    "--threads may change).\n"
+    "A checkpoint is written after every epoch (and every B batches with --checkpoint-every);\n"
+    "the one before it is kept as patch_<i>.ckpt.prev and resumed, with a warning, when the\n"
+    "newest is damaged. Ctrl-C finishes the current batch, writes a checkpoint and stops; run\n"
+    "the same command again to continue exactly where it stopped (so does a killed run, from\n"
+    "its last checkpoint). A loss or weight that is not finite stops the run with an error\n"
+    "naming the step and the layer; no checkpoint of such weights is written.\n"
+    "DIR/training_settings.txt keeps the settings that shape the nets; a run that continues\n"
+    "DIR must repeat them (--epochs, --patches, --threads and --checkpoint-every may change).\n"
     "  --scheme SCHEME  deepid1 (60 patches, DeepID1 nets), deepid1-100 (the same ten regions\n"
     "                   at five scales, 100 patches), deepid2 (DeepID2's 200 candidate\n"
     "                   patches, DeepID2 nets), or on those candidates: deepid2plus, deepid3-net1,\n"
@@ -76,7 +80,9 @@ const char* const train_usage =
     "  --jitter-rotate DEG rotation in [-DEG, DEG] degrees (default 5)\n"
     "  --jitter-colour F   colour gains and contrast in [1 - F, 1 + F], brightness in [-F, F] (default 0.1)\n"
     "  --output-weights loss weight of each output, heads first (fc1,fc2,fc3,fc4); default 1 each\n"
-    "  --head-decay F   the heads' weights are multiplied by F after every epoch (default 1)\n";
+    "  --head-decay F   the heads' weights are multiplied by F after every epoch (default 1)\n"
+    "  --checkpoint-every B  also write the checkpoint every B batches within an epoch (default 0:\n"
+    "                   only after each epoch); it does not change what the nets learn\n";
 
 namespace {
 deepid::loss::verification_kind parse_verification(const std::string& v) {
@@ -315,6 +321,7 @@ deepid::train::options training_options(const options& o) {
       t.output_weights.push_back(real(one, "output-weights", 1.0));
     }
   }
+  t.checkpoint_every = long(o.integer("checkpoint-every", 0, 0, std::uint64_t(1) << 40));
   t.head_decay = real(o, "head-decay", 1.0);
   if (t.head_decay > 1) throw usage_error("--head-decay " + o.required("head-decay") + " is above 1");
   return t;
@@ -325,7 +332,7 @@ int run_train(arguments args) {
                                {"scheme", "patches", "out", "celeba", "folders", "landmarks", "synthetic", "epochs", "batch",
                                 "lr", "weight-decay", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
                                 "skip-bad", "output-weights", "head-decay", "lfw", "hold-out", "lfw-max-images", "jitter", "jitter-shift", "jitter-scale",
-                                "jitter-rotate", "jitter-colour", "identities", "hold-out-identities"},
+                                "jitter-rotate", "jitter-colour", "identities", "hold-out-identities", "checkpoint-every"},
                                {}, {"skip-bad"});
   if (o.help) return std::cout << train_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));

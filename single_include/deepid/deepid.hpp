@@ -3825,6 +3825,7 @@ DEEPID_NAMESPACE_END
 // asked (head_pass::run); backward_outputs() takes a gradient for each.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -4569,6 +4570,22 @@ class model {
   }
 
   std::size_t batch() const { return batch_; }
+
+  // The first layer (0-based, as in layers()) whose output in the last
+  // training forward pass holds a value that is not finite, or the number of
+  // layers when none does: where a diverging step overflowed. Read only after a
+  // step was found to diverge, so the scan costs nothing otherwise.
+  std::size_t first_non_finite_layer() const {
+    std::size_t found = layer_count;
+    for_each_layer([&]<std::size_t I>(const auto&) {
+      using P = placed_at<I>;
+      if (found != layer_count || (P::head != 0 && !heads_ran_)) return;
+      const T* a = acts_[P::out_act].data();
+      const std::size_t n = std::min(acts_[P::out_act].size(), batch_ * act_shapes_[P::out_act].size());
+      if (std::any_of(a, a + n, [](T v) { return !std::isfinite(v); })) found = I;
+    });
+    return found;
+  }
 
  private:
   template <class F>
@@ -8457,6 +8474,12 @@ DEEPID_NAMESPACE_END
 // its error stays comparable with and without augmentation, and the copies
 // of a validation face are never read at all.
 //
+// Divergence: the loss is checked after every batch (a few additions); when
+// it is not finite the run stops with an error naming the step, the output
+// and the first layer holding non-finite values, found only then. The
+// parameters are checked before every checkpoint, so a checkpoint never holds
+// diverged weights and the last one written stays the last good state.
+//
 // Determinism: every random choice (split, epoch order, partners, flips) is
 // drawn from a generator seeded by (seed, epoch, batch), dropout masks from
 // a stream keyed by (epoch, batch), and the kernels do not depend on the
@@ -8475,6 +8498,7 @@ DEEPID_NAMESPACE_END
 #include <numeric>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 // ---- deepid/loss/verification.hpp ----
@@ -8659,9 +8683,17 @@ DEEPID_NAMESPACE_END
 // several outputs (DeepID2+, DeepID3); version 1 files (no heads) still read.
 // Written atomically; a file for another architecture, a truncated or a
 // corrupt one is refused with a message naming the file and what differs.
+//
+// The checkpoint before the newest is kept as "<name>.prev": a file damaged
+// after it was written (a bad disk, a bad copy) costs one checkpoint's worth
+// of training, not the run. read_newest_checkpoint falls back to it.
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <string>
+#include <system_error>
 #include <vector>
 
 
@@ -8723,7 +8755,71 @@ struct checkpoint_state {
 
 inline constexpr std::uint32_t checkpoint_version = 2;
 
+// The checkpoint written before the newest one at `path`.
+inline std::filesystem::path previous_checkpoint(const std::filesystem::path& path) {
+  return std::filesystem::path(path.string() + ".prev");
+}
+
+// Empty when `path` holds a whole checkpoint record (its checksum matches);
+// otherwise what is wrong with it, naming the file.
+inline std::string checkpoint_problem(const std::filesystem::path& path) {
+  try {
+    const io::record_reader r(path, "checkpoint", checkpoint_version);
+  } catch (const error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+namespace detail {
+// Temporaries of writes to `path` that a killed process left behind:
+// io::atomic_file's ".<name>.tmp-*" and keep_previous's link.
+inline void remove_stale_temporaries(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const std::string mine = "." + path.filename().string() + ".tmp-";
+  const std::string previous = "." + previous_checkpoint(path).filename().string() + ".tmp-";
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(mine, 0) == 0 || name.rfind(previous, 0) == 0) {
+      std::error_code ignored;
+      fs::remove(it->path(), ignored);
+    }
+  }
+}
+
+// Makes "<path>.prev" a copy of `path` in one rename, so that at every moment
+// both names hold whole checkpoints: a hard link (no bytes copied), or a copy
+// where the file system has no links.
+inline void keep_previous(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  const fs::path previous = previous_checkpoint(path);
+  const fs::path staged = previous.parent_path() / ("." + previous.filename().string() + ".tmp-link");
+  std::error_code ec;
+  fs::remove(staged, ec);
+  ec.clear();
+  fs::create_hard_link(path, staged, ec);
+  if (ec) {
+    ec.clear();
+    fs::copy_file(path, staged, ec);
+  }
+  if (!ec) fs::rename(staged, previous, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(staged, ignored);
+    throw error(previous.string() + ": cannot keep the previous checkpoint here (" + ec.message() + ")");
+  }
+}
+}  // namespace detail
+
+// Writes `s` to `path`. A whole checkpoint already at `path` becomes
+// "<path>.prev" first (a damaged one is not kept: the older .prev is better).
+// A kill between any two steps leaves `path` holding the old or the new
+// checkpoint, whole, and ".prev" the one before or the same as `path`.
 inline void write_checkpoint(const std::filesystem::path& path, const checkpoint_state& s) {
+  detail::remove_stale_temporaries(path);
+  if (std::filesystem::exists(path) && checkpoint_problem(path).empty()) detail::keep_previous(path);
   io::record_writer w("checkpoint", checkpoint_version);
   w.add_text("architecture", s.architecture);
   w.add_scalar("param_count", double(s.params.size()));
@@ -8770,13 +8866,39 @@ inline void write_checkpoint(const std::filesystem::path& path, const checkpoint
   w.save(path);
 }
 
+namespace detail {
+// A count or position the file stores as a double: converting one that is not
+// a whole number in Int's range is undefined behaviour, so a damaged file is
+// refused instead.
+template <class Int>
+Int stored_integer(double value, const std::filesystem::path& path, const char* what) {
+  const double end = std::ldexp(1.0, std::numeric_limits<Int>::digits);
+  const double first = std::numeric_limits<Int>::is_signed ? -end : 0.0;
+  if (!(value >= first && value < end && value == std::floor(value))) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    throw error(path.string() + ": corrupt checkpoint: " + what + " is " + text + ", not a whole number in range");
+  }
+  return Int(value);
+}
+
+// Sections that must hold as many values as another; the record reader takes
+// an expected count of 0 as "any", so an empty first section needs this check.
+inline void require_same_count(std::size_t found, std::size_t expected, const std::filesystem::path& path,
+                               const std::string& what) {
+  if (found != expected)
+    throw error(path.string() + ": corrupt checkpoint: " + what + " holds " + std::to_string(found) +
+                " values, expected " + std::to_string(expected));
+}
+}  // namespace detail
+
 // Reads a checkpoint for `architecture` with `param_count` parameters.
 inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const std::string& architecture,
                                         std::size_t param_count) {
   const io::record_reader r(path, "checkpoint", checkpoint_version);
   checkpoint_state s;
   s.architecture = r.text("architecture");
-  const auto stored = std::size_t(r.scalar("param_count"));
+  const auto stored = detail::stored_integer<std::size_t>(r.scalar("param_count"), path, "the parameter count");
   if (s.architecture != architecture || stored != param_count)
     throw error(path.string() + ": written for '" + s.architecture + "' (" + std::to_string(stored) +
                 " parameters), not for '" + architecture + "' (" + std::to_string(param_count) + " parameters)");
@@ -8784,23 +8906,28 @@ inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const
   s.velocity = r.f32("velocity", param_count);
   s.classifier = r.f32("classifier");
   s.classifier_velocity = r.f32("classifier_velocity", s.classifier.size());
+  detail::require_same_count(s.classifier_velocity.size(), s.classifier.size(), path, "'classifier_velocity'");
   s.best_params = r.f32("best_params");
   s.best_classifier = r.f32("best_classifier");
   const auto dims = r.i64("classifier_dims", 2);
   s.classifier_dims = {std::uint64_t(dims[0]), std::uint64_t(dims[1])};
   const auto state = r.f64("state", 17);
-  s.position = {int(state[0]), long(state[1])};
-  s.lr = state[2], s.lr_best_error = state[3], s.lr_since_best = int(state[4]);
+  s.position = {detail::stored_integer<int>(state[0], path, "the epoch"),
+                detail::stored_integer<long>(state[1], path, "the batch")};
+  s.lr = state[2], s.lr_best_error = state[3];
+  s.lr_since_best = detail::stored_integer<int>(state[4], path, "the epochs since the best");
   s.margin = state[5], s.cos_w = state[6], s.cos_b = state[7], s.vel_w = state[8], s.vel_b = state[9];
-  s.refit_seen = std::uint64_t(state[10]);
+  s.refit_seen = detail::stored_integer<std::uint64_t>(state[10], path, "the re-fit count");
   s.partial = {state[11], state[12], state[13], state[14], state[15], state[16], {}};
   s.refit_distances = r.f64("refit_distances");
   s.refit_same = r.i64("refit_same", s.refit_distances.size());
+  detail::require_same_count(s.refit_same.size(), s.refit_distances.size(), path, "'refit_same'");
   const auto history = r.f64("history");
   if (history.size() % 9) throw error(path.string() + ": corrupt training history");
   for (std::size_t i = 0; i < history.size(); i += 9)
-    s.history.push_back({int(history[i]), history[i + 1], history[i + 2], history[i + 3], history[i + 4],
-                         history[i + 5], history[i + 6], history[i + 7], history[i + 8], {}});
+    s.history.push_back({detail::stored_integer<int>(history[i], path, "a history epoch"), history[i + 1],
+                         history[i + 2], history[i + 3], history[i + 4], history[i + 5], history[i + 6],
+                         history[i + 7], history[i + 8], {}});
   if (r.version() >= 2) {
     const std::string names = r.text("head_names");
     for (std::size_t start = 0; start < names.size();) {
@@ -8813,17 +8940,22 @@ inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const
       const std::string p = "head" + std::to_string(h) + ".";
       c.classifier = r.f32(p + "classifier");
       c.classifier_velocity = r.f32(p + "classifier_velocity", c.classifier.size());
+      detail::require_same_count(c.classifier_velocity.size(), c.classifier.size(), path,
+                                 "'" + p + "classifier_velocity'");
       c.best_classifier = r.f32(p + "best_classifier");
       const auto state = r.f64(p + "state", 6);
       c.margin = state[0], c.cos_w = state[1], c.cos_b = state[2], c.vel_w = state[3], c.vel_b = state[4];
-      c.refit_seen = std::uint64_t(state[5]);
+      c.refit_seen = detail::stored_integer<std::uint64_t>(state[5], path, "a head's re-fit count");
       c.refit_distances = r.f64(p + "refit_distances");
       c.refit_same = r.i64(p + "refit_same", c.refit_distances.size());
+      detail::require_same_count(c.refit_same.size(), c.refit_distances.size(), path, "'" + p + "refit_same'");
       s.heads.push_back(std::move(c));
     }
     const std::size_t heads = s.heads.size();
     s.partial.heads = r.f64("partial_heads", 3 * heads);
     const auto head_history = r.f64("history_heads", s.history.size() * heads * head_log_values);
+    detail::require_same_count(head_history.size(), s.history.size() * heads * head_log_values, path,
+                               "'history_heads'");
     for (std::size_t e = 0, i = 0; e < s.history.size(); ++e)
       for (std::size_t h = 0; h < heads; ++h, i += head_log_values)
         s.history[e].heads.push_back({head_history[i], head_history[i + 1], head_history[i + 2],
@@ -8832,6 +8964,26 @@ inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const
   for (float v : s.params)
     if (!std::isfinite(v)) throw error(path.string() + ": the parameters hold a value that is not finite");
   return s;
+}
+
+// Reads the checkpoint at `path`, or, when that file is damaged (truncated,
+// checksum mismatch) and "<path>.prev" is whole, the previous one; `used`
+// receives the file read and `warning` one line saying why the newest was
+// skipped (empty when it was not). A checkpoint for another architecture is
+// refused, not skipped: the previous one was written by the same run.
+inline checkpoint_state read_newest_checkpoint(const std::filesystem::path& path, const std::string& architecture,
+                                               std::size_t param_count, std::filesystem::path& used,
+                                               std::string& warning) {
+  used = path;
+  warning.clear();
+  const std::string problem = checkpoint_problem(path);
+  const std::filesystem::path previous = previous_checkpoint(path);
+  if (problem.empty() || !std::filesystem::exists(previous)) return read_checkpoint(path, architecture, param_count);
+  if (const std::string older = checkpoint_problem(previous); !older.empty())
+    throw error(problem + "; the previous checkpoint is damaged too: " + older);
+  used = previous;
+  warning = problem + "; resuming from the previous checkpoint " + previous.string();
+  return read_checkpoint(previous, architecture, param_count);
 }
 
 }  // namespace train
@@ -9004,6 +9156,7 @@ struct options {
   bool flips = true;              // random horizontal flips (needs `flipped`)
   std::uint64_t seed = 1;
   std::filesystem::path checkpoint;  // written after each epoch and on SIGINT when set
+  long checkpoint_every = 0;         // also every this many batches within an epoch; 0: never
   std::filesystem::path csv_log;     // one row per epoch when set
   progress_style progress = progress_style::automatic;
   std::string architecture = "model";  // stored in and checked against checkpoints
@@ -9083,9 +9236,14 @@ class trainer {
   // the last epoch. For tests and benchmarks that step a run in pieces.
   void stop_after(long batches) { o_.stop_after_batches = batches; }
 
-  // Continues from a checkpoint written by this trainer's configuration.
-  void resume(const std::filesystem::path& path) {
-    checkpoint_state s = read_checkpoint(path, o_.architecture, model_type::param_count);
+  // Continues from a checkpoint written by this trainer's configuration, or
+  // from the one before it when `path` is damaged (a one-line warning on
+  // stderr says so). Returns the file it continued from.
+  std::filesystem::path resume(const std::filesystem::path& path) {
+    std::filesystem::path used;
+    std::string warning;
+    checkpoint_state s = read_newest_checkpoint(path, o_.architecture, model_type::param_count, used, warning);
+    if (!warning.empty()) std::fprintf(stderr, "deepid: warning: %s\n", warning.c_str());
     if (s.head_names.size() != heads)
       throw error(path.string() + ": written for " + std::to_string(s.head_names.size()) +
                   " supervised heads, this model has " + std::to_string(heads));
@@ -9108,6 +9266,7 @@ class trainer {
       if (e.heads.size() != heads) throw error(path.string() + ": the training history has the wrong number of heads");
     if (partial_.heads.size() != 3 * heads) partial_.heads.assign(3 * heads, 0.0);
     margin_ready_ = true;
+    return used;
   }
 
   result fit(const identity_patches& data) {
@@ -9155,12 +9314,15 @@ class trainer {
         }
         const std::uint64_t key = mix64((std::uint64_t(epoch) << 32) + batch + 0xd409);
         evaluate(input.data(), labels, same, lambda, epoch, key, sums_);
+        const step_place here{epoch, batch, batches};
         for (std::size_t k = 0; k < outputs; ++k)
-          if (!std::isfinite(sums_[k].ident) || !std::isfinite(sums_[k].verif))
-            throw error("trainer: the loss of output '" + std::string(model_type::output_name(k)) + "' became " +
-                        std::to_string(sums_[k].ident + sums_[k].verif) + " at epoch " + std::to_string(epoch + 1) +
-                        " batch " + std::to_string(batch + 1) + " (learning rate " + std::to_string(lr_.lr) +
-                        " too high?)");
+          if (!std::isfinite(sums_[k].ident) || !std::isfinite(sums_[k].verif)) {
+            std::string where = non_finite_place(true);
+            if (where.empty()) where = loss_overflow(k, !std::isfinite(sums_[k].ident), labels.size());
+            diverged(here, "the loss of output '" + std::string(model_type::output_name(k)) + "' is " +
+                               number_text(sums_[k].ident + lambda * sums_[k].verif),
+                     where);
+          }
         const auto& sums = sums_;
         model_state_.step(o_.optimiser, lr_.lr, model_.parameters(), model_.gradients());
         for (auto& s : outs_) s.step(o_.optimiser, lr_.lr, o_.verification);
@@ -9181,13 +9343,21 @@ class trainer {
           position_ = {epoch, long(batch + 1)};
           partial_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           bar.finish();
-          save_checkpoint_if_set();
+          save_checkpoint_if_set(here);
           out.interrupted = true;
           return out;
+        }
+        // Within the epoch; its last batch is followed by the epoch's own checkpoint.
+        if (o_.checkpoint_every > 0 && (batch + 1) % std::size_t(o_.checkpoint_every) == 0 && batch + 1 < batches) {
+          position_ = {epoch, long(batch + 1)};
+          save_checkpoint_if_set(here, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         }
       }
       bar.finish();
       // End of epoch: validation, best model, schedule, logs, checkpoint.
+      const step_place last{epoch, batches - 1, batches};
+      if (const std::string where = non_finite_place(false); !where.empty())
+        diverged(last, "the parameters are no longer finite", where);
       const std::vector<double> errors = validation.empty() ? std::vector<double>{} : top1_errors(data, validation);
       const double batches_done = std::max(1.0, partial_.batches), samples = std::max(1.0, partial_.samples);
       epoch_log log;
@@ -9229,7 +9399,7 @@ class trainer {
       partial_.heads.assign(3 * heads, 0.0);
       position_ = {epoch + 1, 0};
       write_csv();
-      save_checkpoint_if_set();
+      save_checkpoint_if_set(last);
     }
     // Keep the epoch with the lowest validation error.
     if (!best_params_.empty()) {
@@ -9289,6 +9459,68 @@ class trainer {
   }
 
  private:
+  // A training step: batch `batch` (0-based) of `epoch`, of `batches` per epoch.
+  struct step_place {
+    int epoch;
+    std::size_t batch, batches;
+    std::size_t step() const { return std::size_t(epoch) * batches + batch + 1; }
+  };
+
+  static std::string number_text(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", v);
+    return text;
+  }
+
+  [[noreturn]] void diverged(const step_place& at, const std::string& what, const std::string& where) const {
+    std::string message = "training diverged at step " + std::to_string(at.step()) + " (epoch " +
+                          std::to_string(at.epoch + 1) + ", batch " + std::to_string(at.batch + 1) + "): " + what;
+    message += "; first non-finite values in " + where;
+    message += "; learning rate " + number_text(lr_.lr);
+    if (!o_.checkpoint.empty() && std::filesystem::exists(o_.checkpoint))
+      message += "; " + o_.checkpoint.string() + " keeps the last good state";
+    throw error(message);
+  }
+
+  // Where the first non-finite value is: a parameter tensor (layer order),
+  // with `activations` the outputs of the last forward pass, then the
+  // classifiers' parameters. Empty when everything is finite. Costs a pass over the
+  // parameters; called once per epoch and when a loss is not finite.
+  std::string non_finite_place(bool activations) const {
+    const auto finite = [](std::span<const float> v) {
+      return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+    };
+    const auto layers = model_.layers();
+    const auto layer_text = [&](std::size_t index) {  // index: 1-based, as in layers()
+      const auto& l = layers[index - 1];
+      return "layer " + std::to_string(index) + " " + l.name + (l.head.empty() ? "" : " (head " + l.head + ")");
+    };
+    if (!finite(std::as_const(model_).parameters()))
+      for (const auto& t : model_.parameter_tensors())
+        if (const auto values = model_.get_parameter(t.name); !finite(values))
+          return layer_text(std::stoul(t.name.substr(0, t.name.find('.')))) + " (parameters: " + t.name + ")";
+    if (activations)
+      if (const std::size_t l = model_.first_non_finite_layer(); l < layers.size())
+        return layer_text(l + 1) + " (activations)";
+    for (std::size_t k = 0; k < outputs; ++k)
+      if (!finite(outs_[k].classifier.parameters()))
+        return "the softmax classifier of output '" + std::string(model_type::output_name(k)) + "' (parameters)";
+    return {};
+  }
+
+  // Every weight and activation is finite but the loss of output k is not:
+  // the softmax classifier (identification) or the verification loss
+  // overflowed on features that are finite but huge.
+  std::string loss_overflow(std::size_t k, bool identification, std::size_t samples) const {
+    const float* f = model_.output(k);
+    float largest = 0;
+    for (std::size_t i = 0; i < samples * model_type::output_shape_of(k).size(); ++i)
+      largest = std::max(largest, std::abs(f[i]));
+    return std::string(identification ? "the softmax classifier" : "the verification loss") + " of output '" +
+           std::string(model_type::output_name(k)) + "' (an overflow: its input features reach " +
+           number_text(largest) + ")";
+  }
+
   struct batch_sums {
     double ident = 0, verif = 0, errors = 0;  // this batch's mean losses (pair-summed) and misclassified samples
   };
@@ -9534,8 +9766,11 @@ class trainer {
     f.commit();
   }
 
-  void save_checkpoint_if_set() const {
+  // `seconds`: time spent in the epoch so far and not yet in partial_.
+  void save_checkpoint_if_set(const step_place& at, double seconds = 0) const {
     if (o_.checkpoint.empty()) return;
+    if (const std::string where = non_finite_place(false); !where.empty())
+      diverged(at, "the parameters are no longer finite", where);
     checkpoint_state s;
     s.architecture = o_.architecture;
     s.params.assign(model_.parameters().begin(), model_.parameters().end());
@@ -9554,6 +9789,7 @@ class trainer {
     s.refit_seen = m.refit_seen;
     s.history = history_;
     s.partial = partial_;
+    s.partial.seconds += seconds;
     for (std::size_t k = 0; k < heads; ++k) {
       s.head_names.emplace_back(model_type::output_name(k));
       s.heads.push_back(outs_[k].snapshot());

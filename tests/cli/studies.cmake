@@ -72,3 +72,15 @@ studies_error(occlusion_bad_baseline "--baseline 'sift' is not lbp, lbp-multisca
               ARGS occlusion --models m --lfw lfw --out o --baseline sift)
 studies_error(occlusion_missing_models "'deepid occlusion' needs --models" ARGS occlusion --lfw lfw --out o)
 studies_error(occlusion_no_model_folder "no_such_models" ARGS occlusion --models no_such_models --lfw lfw --out o)
+
+# Crash safety of 'deepid train': killed with SIGKILL at random moments and
+# inside checkpoint writes, and resumed until it ends, a run ends bitwise where
+# an uninterrupted one does (about a minute); a damaged checkpoint is skipped
+# for the previous one, and a diverging run stops with one line.
+add_executable(deepid_test_checkpoint_probe ${studies_dir}/checkpoint_probe.cpp)
+target_link_libraries(deepid_test_checkpoint_probe PRIVATE deepid::deepid deepid_project_flags)
+add_test(NAME cli.kill_resume COMMAND bash ${studies_dir}/kill_resume.sh ${studies_work} $<TARGET_FILE:deepid_cli>
+                                      $<TARGET_FILE:deepid_test_checkpoint_probe>)
+add_test(NAME cli.train_recovery COMMAND bash ${studies_dir}/train_recovery.sh ${studies_work}
+                                         $<TARGET_FILE:deepid_cli> $<TARGET_FILE:deepid_test_checkpoint_probe>)
+set_tests_properties(cli.kill_resume cli.train_recovery PROPERTIES TIMEOUT 300)

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <fstream>
 
@@ -191,4 +192,155 @@ TEST_CASE("trainer: bad training data is refused") {
   bad = patches();
   bad.flipped = {};
   CHECK_THROWS_WITH(t.fit(bad), doctest::Contains("no flipped patches"));
+}
+
+namespace {
+void flip_byte(const std::filesystem::path& path) {
+  const auto size = std::filesystem::file_size(path);
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(std::streamoff(size / 2));
+  const char old = char(f.get());
+  f.seekp(std::streamoff(size / 2));
+  f.put(char(old ^ 0x5a));
+}
+
+std::vector<char> bytes_of(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Trains from `o` (resuming o.checkpoint when it exists) until o.stop_after_batches.
+bool train_piece(const tr::options& o) {
+  dp::model<small_net> m(dp::init::seed{3});
+  tr::trainer<small_net> t(m, patches().identities, o);
+  if (std::filesystem::exists(o.checkpoint)) t.resume(o.checkpoint);
+  return t.fit(patches()).interrupted;
+}
+}  // namespace
+
+TEST_CASE("trainer: checkpoints within an epoch change nothing, and the one before the newest is kept") {
+  const auto dir = std::filesystem::temp_directory_path() / ("deepid_trainer_prev_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto uninterrupted = train_once(small_options(3), 2);
+
+  auto o = small_options(3);
+  o.checkpoint = dir / "run.ckpt";
+  o.checkpoint_every = 2;
+  CHECK(train_once(o, 2) == uninterrupted);  // 9 checkpoints written on the way
+  const auto previous = tr::previous_checkpoint(o.checkpoint);
+  CHECK(previous == dir / "run.ckpt.prev");
+  REQUIRE(std::filesystem::exists(previous));
+  // The last two writes: within epoch 3 after its batch 4, then at its end.
+  const auto newest = tr::read_checkpoint(o.checkpoint, o.architecture, dp::model<small_net>::param_count);
+  const auto before = tr::read_checkpoint(previous, o.architecture, dp::model<small_net>::param_count);
+  CHECK(newest.position.epoch == 3);
+  CHECK(newest.position.batch == 0);
+  CHECK(before.position.epoch == 2);
+  CHECK(before.position.batch == 4);
+
+  // Two pieces: stopped after 4 batches, then after one more (the newest
+  // checkpoint, at batch 5, and the previous one, at batch 4).
+  std::filesystem::remove(o.checkpoint);
+  std::filesystem::remove(previous);
+  o.checkpoint_every = 0;
+  o.stop_after_batches = 4;
+  CHECK(train_piece(o));
+  o.stop_after_batches = 1;
+  CHECK(train_piece(o));
+  const auto good_previous = bytes_of(previous);
+  CHECK(tr::read_checkpoint(previous, o.architecture, dp::model<small_net>::param_count).position.batch == 4);
+
+  SUBCASE("a damaged newest checkpoint: the previous one is resumed, and the run ends where it would have") {
+    flip_byte(o.checkpoint);
+    CHECK(!tr::checkpoint_problem(o.checkpoint).empty());
+    o.stop_after_batches = -1;
+    dp::model<small_net> m(dp::init::seed{99});
+    tr::trainer<small_net> t(m, patches().identities, o);
+    CHECK(t.resume(o.checkpoint) == previous);
+    t.stop_after(1);  // writes a checkpoint: the damaged file must not become the previous one
+    CHECK(t.fit(patches()).interrupted);
+    CHECK(bytes_of(previous) == good_previous);
+    CHECK(tr::checkpoint_problem(o.checkpoint).empty());
+    dp::model<small_net> m2(dp::init::seed{98});
+    tr::trainer<small_net> t2(m2, patches().identities, o);
+    CHECK(t2.resume(o.checkpoint) == o.checkpoint);
+    t2.fit(patches());
+    CHECK(std::vector<float>(m2.parameters().begin(), m2.parameters().end()) == uninterrupted);
+  }
+
+  SUBCASE("both damaged: refused, naming both files") {
+    flip_byte(o.checkpoint);
+    flip_byte(previous);
+    dp::model<small_net> m;
+    tr::trainer<small_net> t(m, patches().identities, o);
+    const std::string expected = (dir / "run.ckpt").string() + ": checksum mismatch (the file is corrupt); " +
+                                 "the previous checkpoint is damaged too: " + previous.string() + ": checksum mismatch";
+    CHECK_THROWS_WITH(t.resume(o.checkpoint), doctest::Contains(expected.c_str()));
+  }
+
+  SUBCASE("a checkpoint for another net is refused, not skipped for the previous one") {
+    auto wrong = o;
+    wrong.architecture = "deepid1-31x31x1";
+    dp::model<small_net> m;
+    tr::trainer<small_net> t(m, patches().identities, wrong);
+    CHECK_THROWS_WITH(t.resume(o.checkpoint), doctest::Contains("run.ckpt: written for 'small-test-net'"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("trainer: a diverging run stops naming the step and the layer, and writes no checkpoint of it") {
+  const auto dir = std::filesystem::temp_directory_path() / ("deepid_trainer_nan_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto o = small_options(2);
+  o.optimiser.lr = 1e6;
+  o.schedule = dp::lr_schedule::constant(1e6);
+  o.checkpoint = dir / "run.ckpt";
+  o.checkpoint_every = 1;
+  dp::model<small_net> m(dp::init::seed{3});
+  tr::trainer<small_net> t(m, patches().identities, o);
+  std::string message;
+  try {
+    t.fit(patches());
+  } catch (const dp::error& e) {
+    message = e.what();
+  }
+  INFO(message);
+  CHECK(message.rfind("training diverged at step ", 0) == 0);
+  CHECK(message.find("(epoch 1, batch ") != std::string::npos);
+  // A layer (weights or activations), else the loss that overflowed on finite features.
+  const bool named = message.find("; first non-finite values in layer ") != std::string::npos ||
+                     message.find("; first non-finite values in the softmax classifier of output 'output'") !=
+                         std::string::npos ||
+                     message.find("; first non-finite values in the verification loss of output 'output'") !=
+                         std::string::npos;
+  CHECK(named);
+  CHECK(message.find("learning rate 1e+06") != std::string::npos);
+  // Every checkpoint written holds finite weights (read_checkpoint refuses others).
+  for (const auto& path : {o.checkpoint, tr::previous_checkpoint(o.checkpoint)})
+    if (std::filesystem::exists(path))
+      CHECK_NOTHROW(tr::read_checkpoint(path, o.architecture, dp::model<small_net>::param_count));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("model: first_non_finite_layer finds the layer a bad weight poisons") {
+  dp::model<small_net> m(dp::init::seed{3});
+  const auto& data = patches().original;
+  const std::size_t n = 4, layers = m.layers().size();
+  m.forward(data.data(), n, dp::mode::training);
+  CHECK(m.first_non_finite_layer() == layers);
+  // An infinite weight in the second convolution: the layers before it stay finite.
+  std::vector<std::string> weight_tensors;
+  for (const auto& t : m.parameter_tensors())
+    if (t.name.ends_with(".weight")) weight_tensors.push_back(t.name);
+  REQUIRE(weight_tensors.size() >= 2);
+  const std::string second = weight_tensors[1];
+  const std::size_t layer = std::stoul(second.substr(0, second.find('.')));  // 1-based
+  REQUIRE(layer > 1);
+  auto weights = m.get_parameter(second);
+  weights[0] = std::numeric_limits<float>::infinity();
+  m.set_parameter(second, weights);
+  m.forward(data.data(), n, dp::mode::training);
+  CHECK(m.first_non_finite_layer() == layer - 1);
 }

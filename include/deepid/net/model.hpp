@@ -9,6 +9,7 @@
 // asked (head_pass::run); backward_outputs() takes a gradient for each.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -308,6 +309,22 @@ class model {
   }
 
   std::size_t batch() const { return batch_; }
+
+  // The first layer (0-based, as in layers()) whose output in the last
+  // training forward pass holds a value that is not finite, or the number of
+  // layers when none does: where a diverging step overflowed. Read only after a
+  // step was found to diverge, so the scan costs nothing otherwise.
+  std::size_t first_non_finite_layer() const {
+    std::size_t found = layer_count;
+    for_each_layer([&]<std::size_t I>(const auto&) {
+      using P = placed_at<I>;
+      if (found != layer_count || (P::head != 0 && !heads_ran_)) return;
+      const T* a = acts_[P::out_act].data();
+      const std::size_t n = std::min(acts_[P::out_act].size(), batch_ * act_shapes_[P::out_act].size());
+      if (std::any_of(a, a + n, [](T v) { return !std::isfinite(v); })) found = I;
+    });
+    return found;
+  }
 
  private:
   template <class F>

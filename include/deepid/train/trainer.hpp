@@ -21,6 +21,12 @@
 // its error stays comparable with and without augmentation, and the copies
 // of a validation face are never read at all.
 //
+// Divergence: the loss is checked after every batch (a few additions); when
+// it is not finite the run stops with an error naming the step, the output
+// and the first layer holding non-finite values, found only then. The
+// parameters are checked before every checkpoint, so a checkpoint never holds
+// diverged weights and the last one written stays the last good state.
+//
 // Determinism: every random choice (split, epoch order, partners, flips) is
 // drawn from a generator seeded by (seed, epoch, batch), dropout masks from
 // a stream keyed by (epoch, batch), and the kernels do not depend on the
@@ -39,6 +45,7 @@
 #include <numeric>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deepid/core/error.hpp"
@@ -86,6 +93,7 @@ struct options {
   bool flips = true;              // random horizontal flips (needs `flipped`)
   std::uint64_t seed = 1;
   std::filesystem::path checkpoint;  // written after each epoch and on SIGINT when set
+  long checkpoint_every = 0;         // also every this many batches within an epoch; 0: never
   std::filesystem::path csv_log;     // one row per epoch when set
   progress_style progress = progress_style::automatic;
   std::string architecture = "model";  // stored in and checked against checkpoints
@@ -165,9 +173,14 @@ class trainer {
   // the last epoch. For tests and benchmarks that step a run in pieces.
   void stop_after(long batches) { o_.stop_after_batches = batches; }
 
-  // Continues from a checkpoint written by this trainer's configuration.
-  void resume(const std::filesystem::path& path) {
-    checkpoint_state s = read_checkpoint(path, o_.architecture, model_type::param_count);
+  // Continues from a checkpoint written by this trainer's configuration, or
+  // from the one before it when `path` is damaged (a one-line warning on
+  // stderr says so). Returns the file it continued from.
+  std::filesystem::path resume(const std::filesystem::path& path) {
+    std::filesystem::path used;
+    std::string warning;
+    checkpoint_state s = read_newest_checkpoint(path, o_.architecture, model_type::param_count, used, warning);
+    if (!warning.empty()) std::fprintf(stderr, "deepid: warning: %s\n", warning.c_str());
     if (s.head_names.size() != heads)
       throw error(path.string() + ": written for " + std::to_string(s.head_names.size()) +
                   " supervised heads, this model has " + std::to_string(heads));
@@ -190,6 +203,7 @@ class trainer {
       if (e.heads.size() != heads) throw error(path.string() + ": the training history has the wrong number of heads");
     if (partial_.heads.size() != 3 * heads) partial_.heads.assign(3 * heads, 0.0);
     margin_ready_ = true;
+    return used;
   }
 
   result fit(const identity_patches& data) {
@@ -237,12 +251,15 @@ class trainer {
         }
         const std::uint64_t key = mix64((std::uint64_t(epoch) << 32) + batch + 0xd409);
         evaluate(input.data(), labels, same, lambda, epoch, key, sums_);
+        const step_place here{epoch, batch, batches};
         for (std::size_t k = 0; k < outputs; ++k)
-          if (!std::isfinite(sums_[k].ident) || !std::isfinite(sums_[k].verif))
-            throw error("trainer: the loss of output '" + std::string(model_type::output_name(k)) + "' became " +
-                        std::to_string(sums_[k].ident + sums_[k].verif) + " at epoch " + std::to_string(epoch + 1) +
-                        " batch " + std::to_string(batch + 1) + " (learning rate " + std::to_string(lr_.lr) +
-                        " too high?)");
+          if (!std::isfinite(sums_[k].ident) || !std::isfinite(sums_[k].verif)) {
+            std::string where = non_finite_place(true);
+            if (where.empty()) where = loss_overflow(k, !std::isfinite(sums_[k].ident), labels.size());
+            diverged(here, "the loss of output '" + std::string(model_type::output_name(k)) + "' is " +
+                               number_text(sums_[k].ident + lambda * sums_[k].verif),
+                     where);
+          }
         const auto& sums = sums_;
         model_state_.step(o_.optimiser, lr_.lr, model_.parameters(), model_.gradients());
         for (auto& s : outs_) s.step(o_.optimiser, lr_.lr, o_.verification);
@@ -263,13 +280,21 @@ class trainer {
           position_ = {epoch, long(batch + 1)};
           partial_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           bar.finish();
-          save_checkpoint_if_set();
+          save_checkpoint_if_set(here);
           out.interrupted = true;
           return out;
+        }
+        // Within the epoch; its last batch is followed by the epoch's own checkpoint.
+        if (o_.checkpoint_every > 0 && (batch + 1) % std::size_t(o_.checkpoint_every) == 0 && batch + 1 < batches) {
+          position_ = {epoch, long(batch + 1)};
+          save_checkpoint_if_set(here, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         }
       }
       bar.finish();
       // End of epoch: validation, best model, schedule, logs, checkpoint.
+      const step_place last{epoch, batches - 1, batches};
+      if (const std::string where = non_finite_place(false); !where.empty())
+        diverged(last, "the parameters are no longer finite", where);
       const std::vector<double> errors = validation.empty() ? std::vector<double>{} : top1_errors(data, validation);
       const double batches_done = std::max(1.0, partial_.batches), samples = std::max(1.0, partial_.samples);
       epoch_log log;
@@ -311,7 +336,7 @@ class trainer {
       partial_.heads.assign(3 * heads, 0.0);
       position_ = {epoch + 1, 0};
       write_csv();
-      save_checkpoint_if_set();
+      save_checkpoint_if_set(last);
     }
     // Keep the epoch with the lowest validation error.
     if (!best_params_.empty()) {
@@ -371,6 +396,68 @@ class trainer {
   }
 
  private:
+  // A training step: batch `batch` (0-based) of `epoch`, of `batches` per epoch.
+  struct step_place {
+    int epoch;
+    std::size_t batch, batches;
+    std::size_t step() const { return std::size_t(epoch) * batches + batch + 1; }
+  };
+
+  static std::string number_text(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", v);
+    return text;
+  }
+
+  [[noreturn]] void diverged(const step_place& at, const std::string& what, const std::string& where) const {
+    std::string message = "training diverged at step " + std::to_string(at.step()) + " (epoch " +
+                          std::to_string(at.epoch + 1) + ", batch " + std::to_string(at.batch + 1) + "): " + what;
+    message += "; first non-finite values in " + where;
+    message += "; learning rate " + number_text(lr_.lr);
+    if (!o_.checkpoint.empty() && std::filesystem::exists(o_.checkpoint))
+      message += "; " + o_.checkpoint.string() + " keeps the last good state";
+    throw error(message);
+  }
+
+  // Where the first non-finite value is: a parameter tensor (layer order),
+  // with `activations` the outputs of the last forward pass, then the
+  // classifiers' parameters. Empty when everything is finite. Costs a pass over the
+  // parameters; called once per epoch and when a loss is not finite.
+  std::string non_finite_place(bool activations) const {
+    const auto finite = [](std::span<const float> v) {
+      return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+    };
+    const auto layers = model_.layers();
+    const auto layer_text = [&](std::size_t index) {  // index: 1-based, as in layers()
+      const auto& l = layers[index - 1];
+      return "layer " + std::to_string(index) + " " + l.name + (l.head.empty() ? "" : " (head " + l.head + ")");
+    };
+    if (!finite(std::as_const(model_).parameters()))
+      for (const auto& t : model_.parameter_tensors())
+        if (const auto values = model_.get_parameter(t.name); !finite(values))
+          return layer_text(std::stoul(t.name.substr(0, t.name.find('.')))) + " (parameters: " + t.name + ")";
+    if (activations)
+      if (const std::size_t l = model_.first_non_finite_layer(); l < layers.size())
+        return layer_text(l + 1) + " (activations)";
+    for (std::size_t k = 0; k < outputs; ++k)
+      if (!finite(outs_[k].classifier.parameters()))
+        return "the softmax classifier of output '" + std::string(model_type::output_name(k)) + "' (parameters)";
+    return {};
+  }
+
+  // Every weight and activation is finite but the loss of output k is not:
+  // the softmax classifier (identification) or the verification loss
+  // overflowed on features that are finite but huge.
+  std::string loss_overflow(std::size_t k, bool identification, std::size_t samples) const {
+    const float* f = model_.output(k);
+    float largest = 0;
+    for (std::size_t i = 0; i < samples * model_type::output_shape_of(k).size(); ++i)
+      largest = std::max(largest, std::abs(f[i]));
+    return std::string(identification ? "the softmax classifier" : "the verification loss") + " of output '" +
+           std::string(model_type::output_name(k)) + "' (an overflow: its input features reach " +
+           number_text(largest) + ")";
+  }
+
   struct batch_sums {
     double ident = 0, verif = 0, errors = 0;  // this batch's mean losses (pair-summed) and misclassified samples
   };
@@ -616,8 +703,11 @@ class trainer {
     f.commit();
   }
 
-  void save_checkpoint_if_set() const {
+  // `seconds`: time spent in the epoch so far and not yet in partial_.
+  void save_checkpoint_if_set(const step_place& at, double seconds = 0) const {
     if (o_.checkpoint.empty()) return;
+    if (const std::string where = non_finite_place(false); !where.empty())
+      diverged(at, "the parameters are no longer finite", where);
     checkpoint_state s;
     s.architecture = o_.architecture;
     s.params.assign(model_.parameters().begin(), model_.parameters().end());
@@ -636,6 +726,7 @@ class trainer {
     s.refit_seen = m.refit_seen;
     s.history = history_;
     s.partial = partial_;
+    s.partial.seconds += seconds;
     for (std::size_t k = 0; k < heads; ++k) {
       s.head_names.emplace_back(model_type::output_name(k));
       s.heads.push_back(outs_[k].snapshot());
