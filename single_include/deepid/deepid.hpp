@@ -5793,6 +5793,40 @@ DEEPID_NAMESPACE_END
 #include <utility>
 #include <vector>
 
+// ---- deepid/io/input_file.hpp ----
+// Opening a file a user named, for reading. The standard library alone gives
+// poor answers to wrong kinds of path: a directory opens and then throws from
+// deep inside the stream without the file's name, and a FIFO or terminal
+// blocks the open forever. Only regular files are opened here; anything else
+// is an error that names the path and says what it is.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+// `what` names the file's role in the message: "the pair list", "the ensemble manifest".
+inline std::ifstream open_input(const std::filesystem::path& path, std::string_view what,
+                                std::ios::openmode mode = std::ios::in) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  const std::string role(what);
+  if (!fs::exists(status)) throw error(path.string() + ": cannot open " + role + " (no such file)");
+  if (fs::is_directory(status)) throw error(path.string() + ": is a directory, expected " + role);
+  if (!fs::is_regular_file(status))
+    throw error(path.string() + ": is not a regular file (a device, FIFO or socket), expected " + role);
+  std::ifstream in(path, mode);
+  if (!in) throw error(path.string() + ": cannot open " + role + " for reading");
+  return in;
+}
+
+}  // namespace io
+DEEPID_NAMESPACE_END
 // ---- deepid/face/image_store.hpp ----
 // Where a data set's images live: inside an uncompressed tar (read in place,
 // never extracted) or under a folder. Images are addressed by their name
@@ -6162,7 +6196,7 @@ class tar_archive {
       if (in.gcount() != 512) break;
       bool zero = true;
       for (char c : header) zero = zero && c == 0;
-      if (zero) return;  // end-of-archive marker
+      if (zero) break;  // end-of-archive marker (an archive of no files is still refused below)
       // Header checksum: sum of all bytes with the checksum field as spaces.
       std::uint64_t sum = 0;
       for (int i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(header[i]);
@@ -6325,8 +6359,7 @@ class landmark_list {
   landmark_list() = default;
 
   static landmark_list read(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) throw error(path.string() + ": cannot open the landmark list");
+    auto in = io::open_input(path, "the landmark list");
     landmark_list list;
     list.source_ = path.string();
     std::string text;
@@ -6443,8 +6476,7 @@ inline face_set read_celeba(const std::filesystem::path& root, on_bad_item polic
   else
     throw error(root.string() + ": no CelebA images (expected celeba_subset_aligned_178x218.tar or img_align_yunet/)");
   const auto identity_path = root / "identity.txt";
-  std::ifstream in(identity_path);
-  if (!in) throw error(identity_path.string() + ": cannot open the identity file");
+  auto in = io::open_input(identity_path, "the identity file");
   std::vector<std::pair<std::string, std::string>> image_ids;
   std::string line;
   std::size_t line_no = 0;
@@ -6650,8 +6682,7 @@ inline int parse_index(const std::string& token, const std::string& where) {
 // list (first line "pairs_per_half"). Each fold holds n matched then n
 // mismatched pairs; View 1 lists are one fold.
 inline std::vector<face_pair> read_lfw_pairs(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw error(path.string() + ": cannot open the pair list");
+  auto in = io::open_input(path, "the pair list");
   std::string header;
   std::getline(in, header);
   std::istringstream h(header);
@@ -6707,8 +6738,7 @@ struct lfw_person {
 };
 
 inline std::vector<lfw_person> read_lfw_names(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw error(path.string() + ": cannot open the names list");
+  auto in = io::open_input(path, "the names list");
   std::vector<lfw_person> people;
   std::string line;
   std::size_t line_no = 0;
@@ -8130,40 +8160,6 @@ DEEPID_NAMESPACE_END
 #include <utility>
 #include <vector>
 
-// ---- deepid/io/input_file.hpp ----
-// Opening a file a user named, for reading. The standard library alone gives
-// poor answers to wrong kinds of path: a directory opens and then throws from
-// deep inside the stream without the file's name, and a FIFO or terminal
-// blocks the open forever. Only regular files are opened here; anything else
-// is an error that names the path and says what it is.
-#include <filesystem>
-#include <fstream>
-#include <string>
-#include <string_view>
-#include <system_error>
-
-
-DEEPID_NAMESPACE_BEGIN
-namespace io {
-
-// `what` names the file's role in the message: "the pair list", "the ensemble manifest".
-inline std::ifstream open_input(const std::filesystem::path& path, std::string_view what,
-                                std::ios::openmode mode = std::ios::in) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  const std::string role(what);
-  if (!fs::exists(status)) throw error(path.string() + ": cannot open " + role + " (no such file)");
-  if (fs::is_directory(status)) throw error(path.string() + ": is a directory, expected " + role);
-  if (!fs::is_regular_file(status))
-    throw error(path.string() + ": is not a regular file (a device, FIFO or socket), expected " + role);
-  std::ifstream in(path, mode);
-  if (!in) throw error(path.string() + ": cannot open " + role + " for reading");
-  return in;
-}
-
-}  // namespace io
-DEEPID_NAMESPACE_END
 // ---- deepid/io/record_file.hpp ----
 // Versioned, checksummed record files: verifiers, PCA, normalisations and
 // checkpoints are saved as named numeric sections under a kind string.
@@ -8344,8 +8340,12 @@ class record_reader {
       const std::string name = get_string();
       record_section s;
       const auto type = get_u32();
-      if (type > std::uint32_t(record_type::bytes))
+      if (type > std::uint32_t(record_type::bytes)) {
+        // A damaged byte is reported as such; an unknown type under a right
+        // checksum is a file this build cannot read.
+        if (fnv1a(bytes.data(), end) != stored) throw error(path_ + ": checksum mismatch (the file is corrupt)");
         throw error(path_ + ": corrupt section '" + name + "' (element type " + std::to_string(type) + ")");
+      }
       s.type = record_type(type);
       const auto rank = get_u32();
       if (rank > 8) throw error(path_ + ": corrupt section '" + name + "' (rank " + std::to_string(rank) + ")");
@@ -11216,8 +11216,14 @@ class pair_classifier_verifier : public threshold_holder {
     options o;
     o.features.abs_difference = r.scalar("abs_difference") != 0;
     o.features.product = r.scalar("product") != 0;
+    if (!o.features.abs_difference && !o.features.product)
+      throw error(r.path() + ": corrupt pair classifier (no pair feature selected)");
     pair_classifier_verifier v(o);
-    v.dim_ = std::size_t(r.scalar("dim"));
+    // Checked before the conversion: a damaged value may be NaN or out of range.
+    const double dim = r.scalar("dim");
+    if (!(dim >= 1 && dim <= double(std::size_t(1) << 30) && dim == std::floor(dim)))
+      throw error(r.path() + ": corrupt pair classifier (dimension " + std::to_string(dim) + ")");
+    v.dim_ = std::size_t(dim);
     v.mean_ = r.f64("mean", v.dim_);
     v.inv_sd_ = r.f64("inv_sd", v.dim_);
     v.pair_mean_ = r.f64("pair_mean", v.pair_dim());
@@ -12066,6 +12072,12 @@ class with_pca {
     } catch (const error& e) {
       throw error(path.string() + ": the embedded '" + V::kind() + "' verifier: " + e.what());
     }
+    // The inner verifier scores the projections, so it must take k values.
+    if constexpr (requires { v.inner_.dim(); })
+      if (v.inner_.dim() != v.pca_.components())
+        throw error(path.string() + ": the embedded '" + V::kind() + "' verifier takes " +
+                    std::to_string(v.inner_.dim()) + " dimensions, the PCA gives " +
+                    std::to_string(v.pca_.components()));
     v.options_ = v.pca_.options();
     return v;
   }
@@ -13833,8 +13845,10 @@ class nn_verifier : public threshold_holder {
     o.two_stage = r.scalar("two_stage") != 0;
     o.seed = std::uint64_t(r.i64("seed", 1)[0]);
     nn_verifier v(o);
-    v.net_ = net_type(o.sizes);
+    // The parameters first: the file must hold them all, which bounds the
+    // sizes before the net is allocated from them.
     const auto p = r.f32("parameters", o.sizes.parameter_count());
+    v.net_ = net_type(o.sizes);
     std::copy(p.begin(), p.end(), v.net_.parameters().begin());
     v.mean_ = r.f32("mean", o.sizes.feature_size());
     v.inv_sd_ = r.f32("inv_sd", o.sizes.feature_size());
@@ -14309,8 +14323,7 @@ inline void write_held_out_folds(const std::filesystem::path& path, const std::s
 
 inline std::optional<std::set<int>> read_held_out_folds(const std::filesystem::path& path, int folds = 10) {
   if (!std::filesystem::exists(path)) return std::nullopt;
-  std::ifstream in(path);
-  if (!in) throw error(path.string() + ": cannot read the held-out folds");
+  auto in = io::open_input(path, "the held-out folds");
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
@@ -16523,8 +16536,7 @@ inline feature_file load_features(const std::filesystem::path& npy) {
     f.features = read_npy_tensor<float, 2>(npy, npy_expect{std::nullopt, true});
   }
   const auto index = feature_names_path(npy);
-  std::ifstream in(index);
-  if (!in) throw error(index.string() + ": cannot open the image-name index of " + npy.string());
+  auto in = open_input(index, "the image-name index of " + npy.string());
   std::optional<std::string> checksum_line;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -16608,8 +16620,7 @@ inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) 
   const auto file = dir / weights_manifest_file;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) throw error(file.string() + ": file not found");
-  std::ifstream in(file);
-  if (!in) throw error(file.string() + ": cannot open the file for reading");
+  auto in = open_input(file, "the weights manifest");
   weights_manifest m;
   bool format_seen = false;
   std::string line;

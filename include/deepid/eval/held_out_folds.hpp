@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "deepid/core/error.hpp"
+#include "deepid/io/input_file.hpp"
 #include "deepid/face/face_set.hpp"
 #include "deepid/face/lfw.hpp"
 #include "deepid/io/atomic_file.hpp"
@@ -168,8 +169,7 @@ inline void write_held_out_folds(const std::filesystem::path& path, const std::s
 
 inline std::optional<std::set<int>> read_held_out_folds(const std::filesystem::path& path, int folds = 10) {
   if (!std::filesystem::exists(path)) return std::nullopt;
-  std::ifstream in(path);
-  if (!in) throw error(path.string() + ": cannot read the held-out folds");
+  auto in = io::open_input(path, "the held-out folds");
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "deepid/core/error.hpp"
+#include "deepid/io/input_file.hpp"
 #include "deepid/face/image_store.hpp"
 #include "deepid/face/landmark_list.hpp"
 
@@ -70,8 +71,7 @@ inline face_set read_celeba(const std::filesystem::path& root, on_bad_item polic
   else
     throw error(root.string() + ": no CelebA images (expected celeba_subset_aligned_178x218.tar or img_align_yunet/)");
   const auto identity_path = root / "identity.txt";
-  std::ifstream in(identity_path);
-  if (!in) throw error(identity_path.string() + ": cannot open the identity file");
+  auto in = io::open_input(identity_path, "the identity file");
   std::vector<std::pair<std::string, std::string>> image_ids;
   std::string line;
   std::size_t line_no = 0;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "deepid/core/error.hpp"
+#include "deepid/io/input_file.hpp"
 #include "deepid/face/landmarks.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -31,8 +32,7 @@ class landmark_list {
   landmark_list() = default;
 
   static landmark_list read(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) throw error(path.string() + ": cannot open the landmark list");
+    auto in = io::open_input(path, "the landmark list");
     landmark_list list;
     list.source_ = path.string();
     std::string text;

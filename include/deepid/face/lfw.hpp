@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "deepid/core/error.hpp"
+#include "deepid/io/input_file.hpp"
 #include "deepid/face/image_store.hpp"
 #include "deepid/face/landmark_list.hpp"
 
@@ -53,8 +54,7 @@ inline int parse_index(const std::string& token, const std::string& where) {
 // list (first line "pairs_per_half"). Each fold holds n matched then n
 // mismatched pairs; View 1 lists are one fold.
 inline std::vector<face_pair> read_lfw_pairs(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw error(path.string() + ": cannot open the pair list");
+  auto in = io::open_input(path, "the pair list");
   std::string header;
   std::getline(in, header);
   std::istringstream h(header);
@@ -110,8 +110,7 @@ struct lfw_person {
 };
 
 inline std::vector<lfw_person> read_lfw_names(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw error(path.string() + ": cannot open the names list");
+  auto in = io::open_input(path, "the names list");
   std::vector<lfw_person> people;
   std::string line;
   std::size_t line_no = 0;

@@ -85,7 +85,7 @@ class tar_archive {
       if (in.gcount() != 512) break;
       bool zero = true;
       for (char c : header) zero = zero && c == 0;
-      if (zero) return;  // end-of-archive marker
+      if (zero) break;  // end-of-archive marker (an archive of no files is still refused below)
       // Header checksum: sum of all bytes with the checksum field as spaces.
       std::uint64_t sum = 0;
       for (int i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(header[i]);

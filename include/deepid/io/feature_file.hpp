@@ -27,6 +27,7 @@
 #include "deepid/core/error.hpp"
 #include "deepid/core/tensor.hpp"
 #include "deepid/io/atomic_file.hpp"
+#include "deepid/io/input_file.hpp"
 #include "deepid/io/npy.hpp"
 #include "deepid/io/packed_bits.hpp"
 #include "deepid/io/record_file.hpp"
@@ -123,8 +124,7 @@ inline feature_file load_features(const std::filesystem::path& npy) {
     f.features = read_npy_tensor<float, 2>(npy, npy_expect{std::nullopt, true});
   }
   const auto index = feature_names_path(npy);
-  std::ifstream in(index);
-  if (!in) throw error(index.string() + ": cannot open the image-name index of " + npy.string());
+  auto in = open_input(index, "the image-name index of " + npy.string());
   std::optional<std::string> checksum_line;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();

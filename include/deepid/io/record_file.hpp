@@ -181,8 +181,12 @@ class record_reader {
       const std::string name = get_string();
       record_section s;
       const auto type = get_u32();
-      if (type > std::uint32_t(record_type::bytes))
+      if (type > std::uint32_t(record_type::bytes)) {
+        // A damaged byte is reported as such; an unknown type under a right
+        // checksum is a file this build cannot read.
+        if (fnv1a(bytes.data(), end) != stored) throw error(path_ + ": checksum mismatch (the file is corrupt)");
         throw error(path_ + ": corrupt section '" + name + "' (element type " + std::to_string(type) + ")");
+      }
       s.type = record_type(type);
       const auto rank = get_u32();
       if (rank > 8) throw error(path_ + ": corrupt section '" + name + "' (rank " + std::to_string(rank) + ")");

@@ -24,6 +24,7 @@
 #include "deepid/core/config.hpp"
 #include "deepid/core/error.hpp"
 #include "deepid/io/atomic_file.hpp"
+#include "deepid/io/input_file.hpp"
 #include "deepid/io/npy.hpp"
 #include "deepid/io/record_file.hpp"
 #include "deepid/net/model.hpp"
@@ -68,8 +69,7 @@ inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) 
   const auto file = dir / weights_manifest_file;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) throw error(file.string() + ": file not found");
-  std::ifstream in(file);
-  if (!in) throw error(file.string() + ": cannot open the file for reading");
+  auto in = open_input(file, "the weights manifest");
   weights_manifest m;
   bool format_seen = false;
   std::string line;

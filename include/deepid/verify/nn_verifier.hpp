@@ -434,8 +434,10 @@ class nn_verifier : public threshold_holder {
     o.two_stage = r.scalar("two_stage") != 0;
     o.seed = std::uint64_t(r.i64("seed", 1)[0]);
     nn_verifier v(o);
-    v.net_ = net_type(o.sizes);
+    // The parameters first: the file must hold them all, which bounds the
+    // sizes before the net is allocated from them.
     const auto p = r.f32("parameters", o.sizes.parameter_count());
+    v.net_ = net_type(o.sizes);
     std::copy(p.begin(), p.end(), v.net_.parameters().begin());
     v.mean_ = r.f32("mean", o.sizes.feature_size());
     v.inv_sd_ = r.f32("inv_sd", o.sizes.feature_size());

@@ -514,8 +514,14 @@ class pair_classifier_verifier : public threshold_holder {
     options o;
     o.features.abs_difference = r.scalar("abs_difference") != 0;
     o.features.product = r.scalar("product") != 0;
+    if (!o.features.abs_difference && !o.features.product)
+      throw error(r.path() + ": corrupt pair classifier (no pair feature selected)");
     pair_classifier_verifier v(o);
-    v.dim_ = std::size_t(r.scalar("dim"));
+    // Checked before the conversion: a damaged value may be NaN or out of range.
+    const double dim = r.scalar("dim");
+    if (!(dim >= 1 && dim <= double(std::size_t(1) << 30) && dim == std::floor(dim)))
+      throw error(r.path() + ": corrupt pair classifier (dimension " + std::to_string(dim) + ")");
+    v.dim_ = std::size_t(dim);
     v.mean_ = r.f64("mean", v.dim_);
     v.inv_sd_ = r.f64("inv_sd", v.dim_);
     v.pair_mean_ = r.f64("pair_mean", v.pair_dim());

@@ -490,6 +490,12 @@ class with_pca {
     } catch (const error& e) {
       throw error(path.string() + ": the embedded '" + V::kind() + "' verifier: " + e.what());
     }
+    // The inner verifier scores the projections, so it must take k values.
+    if constexpr (requires { v.inner_.dim(); })
+      if (v.inner_.dim() != v.pca_.components())
+        throw error(path.string() + ": the embedded '" + V::kind() + "' verifier takes " +
+                    std::to_string(v.inner_.dim()) + " dimensions, the PCA gives " +
+                    std::to_string(v.pca_.components()));
     v.options_ = v.pca_.options();
     return v;
   }
