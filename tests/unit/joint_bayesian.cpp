@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
+
 namespace dp = deepid;
 namespace vf = deepid::verify;
 namespace fs = std::filesystem;
@@ -28,31 +30,10 @@ using vf::dvector;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path(DEEPID_BINARY_DIR) / "test_scratch" / "joint_bayesian" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const dp::error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-std::string read_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& file, const std::string& bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-}
+const deepid_test::scratch_folder scratch{"joint_bayesian"};
+using deepid_test::write_bytes;
+using deepid_test::read_bytes;
+using deepid_test::error_of;
 
 dmatrix mat(std::initializer_list<std::initializer_list<double>> rows) {
   dmatrix m(Eigen::Index(rows.size()), Eigen::Index(rows.begin()->size()));

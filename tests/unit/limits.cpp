@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
+
 namespace dp = deepid;
 namespace fc = deepid::face;
 namespace io = deepid::io;
@@ -21,26 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path(DEEPID_BINARY_DIR) / "test_scratch" / "limits" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_bytes(const fs::path& file, const std::string& bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const dp::error& e) {
-    return e.what();
-  }
-  return "";
-}
+const deepid_test::scratch_folder scratch{"limits"};
+using deepid_test::write_bytes;
+using deepid_test::error_of;
 
 // Restores the process-wide limits when a test case ends.
 struct saved_limits {

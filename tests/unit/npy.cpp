@@ -16,40 +16,21 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
+
 namespace dp = deepid;
 namespace io = deepid::io;
 namespace fs = std::filesystem;
 
 namespace {
 
+const deepid_test::scratch_folder scratch{"npy"};
+using deepid_test::write_bytes;
+using deepid_test::read_bytes;
+using deepid_test::error_of;
+
 // A fresh directory per test case under the build tree.
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path(DEEPID_BINARY_DIR) / "test_scratch" / "npy" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_bytes(const fs::path& file, const std::string& bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-}
-
-std::string read_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // The message of the deepid::error that f throws ("" when none).
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const dp::error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 // A .npy file with a hand-written header dict and raw data bytes.
 std::string npy_bytes(const std::string& dict, const std::string& data, int version = 1) {
   std::string header = dict;

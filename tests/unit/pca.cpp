@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
+
 namespace dp = deepid;
 namespace vf = deepid::verify;
 namespace fs = std::filesystem;
@@ -26,31 +28,10 @@ using vf::dvector;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path(DEEPID_BINARY_DIR) / "test_scratch" / "pca" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const dp::error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-std::string read_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& file, const std::string& bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-}
+const deepid_test::scratch_folder scratch{"pca"};
+using deepid_test::write_bytes;
+using deepid_test::read_bytes;
+using deepid_test::error_of;
 
 Eigen::MatrixXd random_orthogonal(int d, std::uint64_t seed) {
   dp::rng gen(seed);

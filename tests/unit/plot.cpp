@@ -12,27 +12,16 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
+
 namespace dp = deepid;
 namespace ev = deepid::eval;
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path(DEEPID_BINARY_DIR) / "test_scratch" / "plot" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const dp::error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+const deepid_test::scratch_folder scratch{"plot"};
+using deepid_test::error_of;
 
 std::vector<std::string> labels(const std::vector<ev::tick>& ticks) {
   std::vector<std::string> out;

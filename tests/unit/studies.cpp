@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
+
 namespace dp = deepid;
 namespace io = deepid::io;
 namespace ev = deepid::eval;
@@ -35,31 +37,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path(DEEPID_BINARY_DIR) / "test_scratch" / "studies" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string read_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& file, const std::string& bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const dp::error& e) {
-    return e.what();
-  }
-  return "";
-}
+const deepid_test::scratch_folder scratch{"studies"};
+using deepid_test::write_bytes;
+using deepid_test::read_bytes;
+using deepid_test::error_of;
 
 dp::matrix<float> rows_of(std::size_t n, std::size_t d, std::initializer_list<float> values) {
   REQUIRE(values.size() == n * d);
