@@ -2,8 +2,9 @@
 // The small real model the weights harness imports into and the seed
 // generator exports from: a convolution, a ReLU and a fully connected layer,
 // the layer kinds of the DeepID nets. (Not a DeepID net itself: clang 14,
-// which builds the fuzzers, rejects max_pool's kernel, whose lambdas capture
-// structured bindings, a C++20 feature it lacks.)
+// which builds the fuzzers, lacks two C++20 features the nets use: a
+// floating-point template argument, the dropout rate, and lambdas that
+// capture structured bindings, in max_pool's kernel.)
 #include "deepid/layers/conv.hpp"
 #include "deepid/layers/fully_connected.hpp"
 #include "deepid/layers/relu.hpp"
