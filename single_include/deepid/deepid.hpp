@@ -5860,6 +5860,7 @@ DEEPID_NAMESPACE_END
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -5869,8 +5870,56 @@ DEEPID_NAMESPACE_END
 #include <system_error>
 #include <utility>
 
+// ---- deepid/io/checksum.hpp ----
+// FNV-1a (64-bit): the checksum of record files, of weights manifests' tensor
+// files and of feature files' name indexes. Not cryptographic: it catches
+// damage and mismatched files, not an adversary.
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
-#if __has_include(<unistd.h>)
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+inline constexpr std::uint64_t fnv1a_start = 0xcbf29ce484222325ull;
+
+// Continues the checksum `h` over `size` more bytes, so a file can be summed
+// in pieces as it is written or read.
+inline std::uint64_t fnv1a(const std::uint8_t* data, std::size_t size, std::uint64_t h = fnv1a_start) {
+  for (std::size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 0x100000001b3ull;
+  return h;
+}
+
+// FNV-1a of a whole file, read in chunks.
+inline std::uint64_t file_checksum(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw error(file.string() + ": cannot open the file");
+  std::vector<char> chunk(1 << 20);
+  std::uint64_t h = fnv1a_start;
+  while (in) {
+    in.read(chunk.data(), std::streamsize(chunk.size()));
+    h = fnv1a(reinterpret_cast<const std::uint8_t*>(chunk.data()), std::size_t(in.gcount()), h);
+  }
+  if (in.bad()) throw error(file.string() + ": read error");
+  return h;
+}
+
+// 16 lower-case hex digits, as the text formats store it.
+inline std::string checksum_text(std::uint64_t checksum) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(checksum));
+  return hex;
+}
+
+}  // namespace io
+DEEPID_NAMESPACE_END
+
+#if __has_include(<unistd.h>) && __has_include(<fcntl.h>)
+#include <fcntl.h>
 #include <unistd.h>
 #define DEEPID_HAS_FSYNC 1
 #else
@@ -5924,6 +5973,7 @@ class atomic_file {
       discard();
       throw fail(std::string("write failed (") + std::strerror(code) + ")");
     }
+    checksum_ = fnv1a(static_cast<const std::uint8_t*>(data), bytes, checksum_);
   }
   void write(std::string_view text) { write(text.data(), text.size()); }
 
@@ -5948,13 +5998,32 @@ class atomic_file {
       throw fail("cannot replace the file (" + ec.message() + ")");
     }
     temp_.clear();
+    sync_directory();
   }
+
+  // FNV-1a (io/checksum.hpp) of every byte written so far: the file's
+  // checksum once committed, without reading it back.
+  std::uint64_t checksum() const { return checksum_; }
 
   const std::filesystem::path& target() const { return target_; }
   const std::filesystem::path& temp_path() const { return temp_; }
 
  private:
   error fail(const std::string& what) const { return error(target_.string() + ": " + what); }
+
+  // The rename is an entry in the directory: syncing the directory makes the
+  // new name, not only the new bytes, survive a power cut. Best effort: some
+  // file systems refuse to sync a directory, and the file itself is already
+  // complete under its name for every reader.
+  void sync_directory() const noexcept {
+#if DEEPID_HAS_FSYNC
+    const std::filesystem::path dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+#endif
+  }
 
   void discard() noexcept {
     if (file_) std::fclose(file_);
@@ -5968,6 +6037,7 @@ class atomic_file {
 
   std::filesystem::path target_, temp_;
   std::FILE* file_ = nullptr;
+  std::uint64_t checksum_ = fnv1a_start;
 };
 
 }  // namespace io
@@ -8189,6 +8259,7 @@ DEEPID_NAMESPACE_END
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -8210,31 +8281,6 @@ struct record_section {
     return n;
   }
 };
-
-inline std::uint64_t fnv1a(const std::uint8_t* data, std::size_t size, std::uint64_t h = 0xcbf29ce484222325ull) {
-  for (std::size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 0x100000001b3ull;
-  return h;
-}
-
-// FNV-1a of a whole file, read in chunks.
-inline std::uint64_t file_checksum(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw error(file.string() + ": cannot open the file");
-  std::vector<char> chunk(1 << 20);
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  while (in) {
-    in.read(chunk.data(), std::streamsize(chunk.size()));
-    h = fnv1a(reinterpret_cast<const std::uint8_t*>(chunk.data()), std::size_t(in.gcount()), h);
-  }
-  if (in.bad()) throw error(file.string() + ": read error");
-  return h;
-}
-
-inline std::string checksum_text(std::uint64_t checksum) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(checksum));
-  return hex;
-}
 
 class record_writer {
  public:
@@ -8392,14 +8438,14 @@ class record_reader {
     return it->second;
   }
 
-  std::vector<double> f64(const std::string& name, std::uint64_t expected_count = 0) const {
-    return values<double>(name, record_type::f64, expected_count);
+  std::vector<double> f64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<double>(name, record_type::f64, count);
   }
-  std::vector<float> f32(const std::string& name, std::uint64_t expected_count = 0) const {
-    return values<float>(name, record_type::f32, expected_count);
+  std::vector<float> f32(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<float>(name, record_type::f32, count);
   }
-  std::vector<std::int64_t> i64(const std::string& name, std::uint64_t expected_count = 0) const {
-    return values<std::int64_t>(name, record_type::i64, expected_count);
+  std::vector<std::int64_t> i64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<std::int64_t>(name, record_type::i64, count);
   }
   double scalar(const std::string& name) const { return f64(name, 1)[0]; }
   std::string text(const std::string& name) const {
@@ -8411,12 +8457,12 @@ class record_reader {
 
  private:
   template <class T>
-  std::vector<T> values(const std::string& name, record_type type, std::uint64_t expected) const {
+  std::vector<T> values(const std::string& name, record_type type, std::optional<std::uint64_t> expected) const {
     const auto& s = section(name);
     if (s.type != type) throw error(path_ + ": section '" + name + "' has the wrong element type");
-    if (expected && s.count() != expected)
+    if (expected && s.count() != *expected)
       throw error(path_ + ": section '" + name + "' holds " + std::to_string(s.count()) + " values, expected " +
-                  std::to_string(expected));
+                  std::to_string(*expected));
     std::vector<T> out(s.count());
     if (!out.empty()) std::memcpy(out.data(), s.data.data(), out.size() * sizeof(T));
     return out;
@@ -8770,6 +8816,13 @@ inline std::filesystem::path previous_checkpoint(const std::filesystem::path& pa
   return std::filesystem::path(path.string() + ".prev");
 }
 
+// Whether there is a run to resume at `path`: the checkpoint, or the previous
+// one where the newest is gone (read_newest_checkpoint then warns and uses it).
+inline bool checkpoint_exists(const std::filesystem::path& path) {
+  std::error_code ignored;
+  return std::filesystem::exists(path, ignored) || std::filesystem::exists(previous_checkpoint(path), ignored);
+}
+
 // Empty when `path` holds a whole checkpoint record (its checksum matches);
 // otherwise what is wrong with it, naming the file.
 inline std::string checkpoint_problem(const std::filesystem::path& path) {
@@ -8892,14 +8945,6 @@ Int stored_integer(double value, const std::filesystem::path& path, const char* 
   return Int(value);
 }
 
-// Sections that must hold as many values as another; the record reader takes
-// an expected count of 0 as "any", so an empty first section needs this check.
-inline void require_same_count(std::size_t found, std::size_t expected, const std::filesystem::path& path,
-                               const std::string& what) {
-  if (found != expected)
-    throw error(path.string() + ": corrupt checkpoint: " + what + " holds " + std::to_string(found) +
-                " values, expected " + std::to_string(expected));
-}
 }  // namespace detail
 
 // Reads a checkpoint for `architecture` with `param_count` parameters.
@@ -8916,7 +8961,6 @@ inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const
   s.velocity = r.f32("velocity", param_count);
   s.classifier = r.f32("classifier");
   s.classifier_velocity = r.f32("classifier_velocity", s.classifier.size());
-  detail::require_same_count(s.classifier_velocity.size(), s.classifier.size(), path, "'classifier_velocity'");
   s.best_params = r.f32("best_params");
   s.best_classifier = r.f32("best_classifier");
   const auto dims = r.i64("classifier_dims", 2);
@@ -8931,7 +8975,6 @@ inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const
   s.partial = {state[11], state[12], state[13], state[14], state[15], state[16], {}};
   s.refit_distances = r.f64("refit_distances");
   s.refit_same = r.i64("refit_same", s.refit_distances.size());
-  detail::require_same_count(s.refit_same.size(), s.refit_distances.size(), path, "'refit_same'");
   const auto history = r.f64("history");
   if (history.size() % 9) throw error(path.string() + ": corrupt training history");
   for (std::size_t i = 0; i < history.size(); i += 9)
@@ -8950,22 +8993,17 @@ inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const
       const std::string p = "head" + std::to_string(h) + ".";
       c.classifier = r.f32(p + "classifier");
       c.classifier_velocity = r.f32(p + "classifier_velocity", c.classifier.size());
-      detail::require_same_count(c.classifier_velocity.size(), c.classifier.size(), path,
-                                 "'" + p + "classifier_velocity'");
       c.best_classifier = r.f32(p + "best_classifier");
       const auto state = r.f64(p + "state", 6);
       c.margin = state[0], c.cos_w = state[1], c.cos_b = state[2], c.vel_w = state[3], c.vel_b = state[4];
       c.refit_seen = detail::stored_integer<std::uint64_t>(state[5], path, "a head's re-fit count");
       c.refit_distances = r.f64(p + "refit_distances");
       c.refit_same = r.i64(p + "refit_same", c.refit_distances.size());
-      detail::require_same_count(c.refit_same.size(), c.refit_distances.size(), path, "'" + p + "refit_same'");
       s.heads.push_back(std::move(c));
     }
     const std::size_t heads = s.heads.size();
     s.partial.heads = r.f64("partial_heads", 3 * heads);
     const auto head_history = r.f64("history_heads", s.history.size() * heads * head_log_values);
-    detail::require_same_count(head_history.size(), s.history.size() * heads * head_log_values, path,
-                               "'history_heads'");
     for (std::size_t e = 0, i = 0; e < s.history.size(); ++e)
       for (std::size_t h = 0; h < heads; ++h, i += head_log_values)
         s.history[e].heads.push_back({head_history[i], head_history[i + 1], head_history[i + 2],
@@ -9925,7 +9963,7 @@ class typed_patch_net final : public patch_net {
     train::options options = o;
     options.architecture = architecture();
     train::trainer<Net> t(model_, data.identities, options);
-    if (!o.checkpoint.empty() && std::filesystem::exists(o.checkpoint)) t.resume(o.checkpoint);
+    if (!o.checkpoint.empty() && train::checkpoint_exists(o.checkpoint)) t.resume(o.checkpoint);
     auto result = t.fit(data);
     model_.release_buffers();  // 30 to 60 nets: keep only their parameters
     return result;
@@ -16339,9 +16377,10 @@ std::string npy_header_bytes(std::span<const std::size_t> shape, npy_write_optio
 }
 
 // Writes `values` (C order) with `shape` atomically: the file at `file` is
-// replaced only once the new one is complete.
+// replaced only once the new one is complete. Returns the file's FNV-1a
+// checksum (io/checksum.hpp).
 template <class T>
-void write_npy(const std::filesystem::path& file, std::span<const T> values, std::span<const std::size_t> shape,
+std::uint64_t write_npy(const std::filesystem::path& file, std::span<const T> values, std::span<const std::size_t> shape,
                npy_write_options options = {}) {
   std::size_t count = 1;
   for (auto d : shape) count *= d;
@@ -16358,16 +16397,17 @@ void write_npy(const std::filesystem::path& file, std::span<const T> values, std
     out.write(swapped.data(), swapped.size() * sizeof(T));
   }
   out.commit();
+  return out.checksum();
 }
 
 template <class T, std::size_t R>
-void write_npy(const std::filesystem::path& file, const tensor<T, R>& t, npy_write_options options = {}) {
+std::uint64_t write_npy(const std::filesystem::path& file, const tensor<T, R>& t, npy_write_options options = {}) {
   const std::array<std::size_t, R> shape = [&] {
     std::array<std::size_t, R> s{};
     std::copy(t.shape().begin(), t.shape().end(), s.begin());
     return s;
   }();
-  write_npy<T>(file, std::span<const T>(t.data(), t.size()), shape, options);
+  return write_npy<T>(file, std::span<const T>(t.data(), t.size()), shape, options);
 }
 
 }  // namespace io
@@ -16491,16 +16531,17 @@ inline std::string names_text(const std::filesystem::path& npy, std::size_t rows
   return text;
 }
 
-// Writes the matrix with `write_matrix`, then the index with the matrix's
-// checksum. Names are checked first, so a bad list leaves both files as they
-// were; a failure between the two renames leaves a pair the loader refuses.
+// Writes the matrix with `write_matrix` (which returns the file's checksum),
+// then the index with that checksum. Names are checked first, so a bad list
+// leaves both files as they were; a failure between the two renames leaves a
+// pair the loader refuses.
 template <class WriteMatrix>
 void save_with_names(const std::filesystem::path& npy, std::size_t rows, const std::vector<std::string>& names,
                      WriteMatrix write_matrix) {
   const std::string text = names_text(npy, rows, names);
-  write_matrix();
+  const std::uint64_t checksum = write_matrix();
   atomic_file index(feature_names_path(npy));
-  index.write(index_header(rows, file_checksum(npy)) + text);
+  index.write(index_header(rows, checksum) + text);
   index.commit();
 }
 
@@ -16515,7 +16556,7 @@ inline void save_features(const std::filesystem::path& npy, const matrix<float>&
     throw error(npy.string() + ": not written: feature " + std::to_string(bad % dim) + " of row " +
                 std::to_string(bad / dim) + " is not finite");
   }
-  detail::save_with_names(npy, features.shape()[0], names, [&] { write_npy(npy, features); });
+  detail::save_with_names(npy, features.shape()[0], names, [&] { return write_npy(npy, features); });
 }
 
 // Writes bit = feature > 0 of every value, packed (see the top of this file).
@@ -16529,7 +16570,7 @@ inline void save_binary_features(const std::filesystem::path& npy, const matrix<
   }
   const std::size_t shape[2] = {features.shape()[0], packed_row_bytes(features.shape()[1])};
   detail::save_with_names(npy, features.shape()[0], names,
-                          [&] { write_npy<std::uint8_t>(npy, bytes, std::span<const std::size_t>(shape)); });
+                          [&] { return write_npy<std::uint8_t>(npy, bytes, std::span<const std::size_t>(shape)); });
 }
 
 inline feature_file load_features(const std::filesystem::path& npy) {
@@ -16703,11 +16744,10 @@ void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, st
     const std::string why = std::filesystem::exists(dir, ignored) ? "a file of that name exists" : ec.message();
     throw error(dir.string() + ": cannot create the weights directory (" + why + ")");
   }
-  weights_manifest manifest{std::string(model_name), dtype_name(dtype_of<T>()), m.parameter_tensors()};
+  weights_manifest manifest{std::string(model_name), dtype_name(dtype_of<T>()), m.parameter_tensors(), {}};
   for (const auto& t : manifest.tensors) {
     const std::vector<T> values = m.get_parameter(t.name);
-    write_npy<T>(weights_file(dir, t.name), values, t.shape);
-    manifest.checksums[t.name] = file_checksum(weights_file(dir, t.name));
+    manifest.checksums[t.name] = write_npy<T>(weights_file(dir, t.name), values, t.shape);
   }
   atomic_file out(dir / weights_manifest_file);
   out.write(manifest_text(manifest));

@@ -5,6 +5,7 @@
 #include <deepid/deepid.hpp>
 #include <deepid/io/input_file.hpp>
 #include <deepid/io/npy.hpp>
+#include <deepid/io/record_file.hpp>
 #include <deepid/io/weights.hpp>
 
 #include <cmath>
@@ -249,6 +250,32 @@ TEST_CASE("npy: writes are atomic; a failed write leaves the old file intact") {
     CHECK(io::read_npy<float>(file).values == std::vector<float>{9, 8});
     CHECK(files_in(dir) == 1);
   }
+  SUBCASE("the checksum a write returns is the written file's") {
+    std::vector<double> values(70000);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = double(i) / 7;
+    const std::uint64_t sum = io::write_npy<double>(file, values, shape_t{values.size()});
+    CHECK(sum == io::file_checksum(file));
+    CHECK(sum != io::fnv1a_start);
+    const std::string bytes = read_bytes(file);
+    CHECK(sum == io::fnv1a(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  }
+}
+
+TEST_CASE("record files: a section's count, when given, must match exactly, zero included") {
+  const auto dir = scratch("record_counts");
+  io::record_writer w("test/counts", 1);
+  w.add("empty", std::span<const double>());
+  w.add("three", std::span<const double>(std::vector<double>{1, 2, 3}));
+  w.save(dir / "counts.rec");
+  const io::record_reader r(dir / "counts.rec", "test/counts", 1);
+  CHECK(r.f64("empty").empty());
+  CHECK(r.f64("empty", 0).empty());
+  CHECK(r.f64("three").size() == 3);
+  CHECK(r.f64("three", 3).size() == 3);
+  CHECK(error_of([&] { (void)r.f64("three", 0); }).find("section 'three' holds 3 values, expected 0") !=
+        std::string::npos);
+  CHECK(error_of([&] { (void)r.f64("empty", 2); }).find("section 'empty' holds 0 values, expected 2") !=
+        std::string::npos);
 }
 
 namespace {

@@ -269,6 +269,20 @@ TEST_CASE("trainer: checkpoints within an epoch change nothing, and the one befo
     CHECK(std::vector<float>(m2.parameters().begin(), m2.parameters().end()) == uninterrupted);
   }
 
+  SUBCASE("a lost newest checkpoint: the previous one is resumed") {
+    std::filesystem::remove(o.checkpoint);
+    CHECK(tr::checkpoint_exists(o.checkpoint));
+    o.stop_after_batches = -1;
+    dp::model<small_net> m(dp::init::seed{99});
+    tr::trainer<small_net> t(m, patches().identities, o);
+    CHECK(t.resume(o.checkpoint) == previous);
+    t.fit(patches());
+    CHECK(std::vector<float>(m.parameters().begin(), m.parameters().end()) == uninterrupted);
+    std::filesystem::remove(o.checkpoint);
+    std::filesystem::remove(previous);
+    CHECK(!tr::checkpoint_exists(o.checkpoint));
+  }
+
   SUBCASE("both damaged: refused, naming both files") {
     flip_byte(o.checkpoint);
     flip_byte(previous);

@@ -135,7 +135,7 @@ class typed_patch_net final : public patch_net {
     train::options options = o;
     options.architecture = architecture();
     train::trainer<Net> t(model_, data.identities, options);
-    if (!o.checkpoint.empty() && std::filesystem::exists(o.checkpoint)) t.resume(o.checkpoint);
+    if (!o.checkpoint.empty() && train::checkpoint_exists(o.checkpoint)) t.resume(o.checkpoint);
     auto result = t.fit(data);
     model_.release_buffers();  // 30 to 60 nets: keep only their parameters
     return result;

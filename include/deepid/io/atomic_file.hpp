@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -19,8 +20,10 @@
 
 #include "deepid/core/config.hpp"
 #include "deepid/core/error.hpp"
+#include "deepid/io/checksum.hpp"
 
-#if __has_include(<unistd.h>)
+#if __has_include(<unistd.h>) && __has_include(<fcntl.h>)
+#include <fcntl.h>
 #include <unistd.h>
 #define DEEPID_HAS_FSYNC 1
 #else
@@ -74,6 +77,7 @@ class atomic_file {
       discard();
       throw fail(std::string("write failed (") + std::strerror(code) + ")");
     }
+    checksum_ = fnv1a(static_cast<const std::uint8_t*>(data), bytes, checksum_);
   }
   void write(std::string_view text) { write(text.data(), text.size()); }
 
@@ -98,13 +102,32 @@ class atomic_file {
       throw fail("cannot replace the file (" + ec.message() + ")");
     }
     temp_.clear();
+    sync_directory();
   }
+
+  // FNV-1a (io/checksum.hpp) of every byte written so far: the file's
+  // checksum once committed, without reading it back.
+  std::uint64_t checksum() const { return checksum_; }
 
   const std::filesystem::path& target() const { return target_; }
   const std::filesystem::path& temp_path() const { return temp_; }
 
  private:
   error fail(const std::string& what) const { return error(target_.string() + ": " + what); }
+
+  // The rename is an entry in the directory: syncing the directory makes the
+  // new name, not only the new bytes, survive a power cut. Best effort: some
+  // file systems refuse to sync a directory, and the file itself is already
+  // complete under its name for every reader.
+  void sync_directory() const noexcept {
+#if DEEPID_HAS_FSYNC
+    const std::filesystem::path dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+#endif
+  }
 
   void discard() noexcept {
     if (file_) std::fclose(file_);
@@ -118,6 +141,7 @@ class atomic_file {
 
   std::filesystem::path target_, temp_;
   std::FILE* file_ = nullptr;
+  std::uint64_t checksum_ = fnv1a_start;
 };
 
 }  // namespace io

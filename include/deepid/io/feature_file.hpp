@@ -27,6 +27,7 @@
 #include "deepid/core/error.hpp"
 #include "deepid/core/tensor.hpp"
 #include "deepid/io/atomic_file.hpp"
+#include "deepid/io/checksum.hpp"
 #include "deepid/io/input_file.hpp"
 #include "deepid/io/npy.hpp"
 #include "deepid/io/packed_bits.hpp"
@@ -69,16 +70,17 @@ inline std::string names_text(const std::filesystem::path& npy, std::size_t rows
   return text;
 }
 
-// Writes the matrix with `write_matrix`, then the index with the matrix's
-// checksum. Names are checked first, so a bad list leaves both files as they
-// were; a failure between the two renames leaves a pair the loader refuses.
+// Writes the matrix with `write_matrix` (which returns the file's checksum),
+// then the index with that checksum. Names are checked first, so a bad list
+// leaves both files as they were; a failure between the two renames leaves a
+// pair the loader refuses.
 template <class WriteMatrix>
 void save_with_names(const std::filesystem::path& npy, std::size_t rows, const std::vector<std::string>& names,
                      WriteMatrix write_matrix) {
   const std::string text = names_text(npy, rows, names);
-  write_matrix();
+  const std::uint64_t checksum = write_matrix();
   atomic_file index(feature_names_path(npy));
-  index.write(index_header(rows, file_checksum(npy)) + text);
+  index.write(index_header(rows, checksum) + text);
   index.commit();
 }
 
@@ -93,7 +95,7 @@ inline void save_features(const std::filesystem::path& npy, const matrix<float>&
     throw error(npy.string() + ": not written: feature " + std::to_string(bad % dim) + " of row " +
                 std::to_string(bad / dim) + " is not finite");
   }
-  detail::save_with_names(npy, features.shape()[0], names, [&] { write_npy(npy, features); });
+  detail::save_with_names(npy, features.shape()[0], names, [&] { return write_npy(npy, features); });
 }
 
 // Writes bit = feature > 0 of every value, packed (see the top of this file).
@@ -107,7 +109,7 @@ inline void save_binary_features(const std::filesystem::path& npy, const matrix<
   }
   const std::size_t shape[2] = {features.shape()[0], packed_row_bytes(features.shape()[1])};
   detail::save_with_names(npy, features.shape()[0], names,
-                          [&] { write_npy<std::uint8_t>(npy, bytes, std::span<const std::size_t>(shape)); });
+                          [&] { return write_npy<std::uint8_t>(npy, bytes, std::span<const std::size_t>(shape)); });
 }
 
 inline feature_file load_features(const std::filesystem::path& npy) {

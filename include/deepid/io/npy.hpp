@@ -507,9 +507,10 @@ std::string npy_header_bytes(std::span<const std::size_t> shape, npy_write_optio
 }
 
 // Writes `values` (C order) with `shape` atomically: the file at `file` is
-// replaced only once the new one is complete.
+// replaced only once the new one is complete. Returns the file's FNV-1a
+// checksum (io/checksum.hpp).
 template <class T>
-void write_npy(const std::filesystem::path& file, std::span<const T> values, std::span<const std::size_t> shape,
+std::uint64_t write_npy(const std::filesystem::path& file, std::span<const T> values, std::span<const std::size_t> shape,
                npy_write_options options = {}) {
   std::size_t count = 1;
   for (auto d : shape) count *= d;
@@ -526,16 +527,17 @@ void write_npy(const std::filesystem::path& file, std::span<const T> values, std
     out.write(swapped.data(), swapped.size() * sizeof(T));
   }
   out.commit();
+  return out.checksum();
 }
 
 template <class T, std::size_t R>
-void write_npy(const std::filesystem::path& file, const tensor<T, R>& t, npy_write_options options = {}) {
+std::uint64_t write_npy(const std::filesystem::path& file, const tensor<T, R>& t, npy_write_options options = {}) {
   const std::array<std::size_t, R> shape = [&] {
     std::array<std::size_t, R> s{};
     std::copy(t.shape().begin(), t.shape().end(), s.begin());
     return s;
   }();
-  write_npy<T>(file, std::span<const T>(t.data(), t.size()), shape, options);
+  return write_npy<T>(file, std::span<const T>(t.data(), t.size()), shape, options);
 }
 
 }  // namespace io

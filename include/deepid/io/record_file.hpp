@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "deepid/core/error.hpp"
 #include "deepid/core/limits.hpp"
 #include "deepid/io/atomic_file.hpp"
+#include "deepid/io/checksum.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace io {
@@ -41,31 +43,6 @@ struct record_section {
     return n;
   }
 };
-
-inline std::uint64_t fnv1a(const std::uint8_t* data, std::size_t size, std::uint64_t h = 0xcbf29ce484222325ull) {
-  for (std::size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 0x100000001b3ull;
-  return h;
-}
-
-// FNV-1a of a whole file, read in chunks.
-inline std::uint64_t file_checksum(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw error(file.string() + ": cannot open the file");
-  std::vector<char> chunk(1 << 20);
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  while (in) {
-    in.read(chunk.data(), std::streamsize(chunk.size()));
-    h = fnv1a(reinterpret_cast<const std::uint8_t*>(chunk.data()), std::size_t(in.gcount()), h);
-  }
-  if (in.bad()) throw error(file.string() + ": read error");
-  return h;
-}
-
-inline std::string checksum_text(std::uint64_t checksum) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(checksum));
-  return hex;
-}
 
 class record_writer {
  public:
@@ -223,14 +200,14 @@ class record_reader {
     return it->second;
   }
 
-  std::vector<double> f64(const std::string& name, std::uint64_t expected_count = 0) const {
-    return values<double>(name, record_type::f64, expected_count);
+  std::vector<double> f64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<double>(name, record_type::f64, count);
   }
-  std::vector<float> f32(const std::string& name, std::uint64_t expected_count = 0) const {
-    return values<float>(name, record_type::f32, expected_count);
+  std::vector<float> f32(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<float>(name, record_type::f32, count);
   }
-  std::vector<std::int64_t> i64(const std::string& name, std::uint64_t expected_count = 0) const {
-    return values<std::int64_t>(name, record_type::i64, expected_count);
+  std::vector<std::int64_t> i64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<std::int64_t>(name, record_type::i64, count);
   }
   double scalar(const std::string& name) const { return f64(name, 1)[0]; }
   std::string text(const std::string& name) const {
@@ -242,12 +219,12 @@ class record_reader {
 
  private:
   template <class T>
-  std::vector<T> values(const std::string& name, record_type type, std::uint64_t expected) const {
+  std::vector<T> values(const std::string& name, record_type type, std::optional<std::uint64_t> expected) const {
     const auto& s = section(name);
     if (s.type != type) throw error(path_ + ": section '" + name + "' has the wrong element type");
-    if (expected && s.count() != expected)
+    if (expected && s.count() != *expected)
       throw error(path_ + ": section '" + name + "' holds " + std::to_string(s.count()) + " values, expected " +
-                  std::to_string(expected));
+                  std::to_string(*expected));
     std::vector<T> out(s.count());
     if (!out.empty()) std::memcpy(out.data(), s.data.data(), out.size() * sizeof(T));
     return out;

@@ -24,6 +24,7 @@
 #include "deepid/core/config.hpp"
 #include "deepid/core/error.hpp"
 #include "deepid/io/atomic_file.hpp"
+#include "deepid/io/checksum.hpp"
 #include "deepid/io/input_file.hpp"
 #include "deepid/io/npy.hpp"
 #include "deepid/io/record_file.hpp"
@@ -142,11 +143,10 @@ void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, st
     const std::string why = std::filesystem::exists(dir, ignored) ? "a file of that name exists" : ec.message();
     throw error(dir.string() + ": cannot create the weights directory (" + why + ")");
   }
-  weights_manifest manifest{std::string(model_name), dtype_name(dtype_of<T>()), m.parameter_tensors()};
+  weights_manifest manifest{std::string(model_name), dtype_name(dtype_of<T>()), m.parameter_tensors(), {}};
   for (const auto& t : manifest.tensors) {
     const std::vector<T> values = m.get_parameter(t.name);
-    write_npy<T>(weights_file(dir, t.name), values, t.shape);
-    manifest.checksums[t.name] = file_checksum(weights_file(dir, t.name));
+    manifest.checksums[t.name] = write_npy<T>(weights_file(dir, t.name), values, t.shape);
   }
   atomic_file out(dir / weights_manifest_file);
   out.write(manifest_text(manifest));

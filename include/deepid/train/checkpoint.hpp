@@ -87,6 +87,13 @@ inline std::filesystem::path previous_checkpoint(const std::filesystem::path& pa
   return std::filesystem::path(path.string() + ".prev");
 }
 
+// Whether there is a run to resume at `path`: the checkpoint, or the previous
+// one where the newest is gone (read_newest_checkpoint then warns and uses it).
+inline bool checkpoint_exists(const std::filesystem::path& path) {
+  std::error_code ignored;
+  return std::filesystem::exists(path, ignored) || std::filesystem::exists(previous_checkpoint(path), ignored);
+}
+
 // Empty when `path` holds a whole checkpoint record (its checksum matches);
 // otherwise what is wrong with it, naming the file.
 inline std::string checkpoint_problem(const std::filesystem::path& path) {
@@ -209,14 +216,6 @@ Int stored_integer(double value, const std::filesystem::path& path, const char* 
   return Int(value);
 }
 
-// Sections that must hold as many values as another; the record reader takes
-// an expected count of 0 as "any", so an empty first section needs this check.
-inline void require_same_count(std::size_t found, std::size_t expected, const std::filesystem::path& path,
-                               const std::string& what) {
-  if (found != expected)
-    throw error(path.string() + ": corrupt checkpoint: " + what + " holds " + std::to_string(found) +
-                " values, expected " + std::to_string(expected));
-}
 }  // namespace detail
 
 // Reads a checkpoint for `architecture` with `param_count` parameters.
@@ -233,7 +232,6 @@ inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const
   s.velocity = r.f32("velocity", param_count);
   s.classifier = r.f32("classifier");
   s.classifier_velocity = r.f32("classifier_velocity", s.classifier.size());
-  detail::require_same_count(s.classifier_velocity.size(), s.classifier.size(), path, "'classifier_velocity'");
   s.best_params = r.f32("best_params");
   s.best_classifier = r.f32("best_classifier");
   const auto dims = r.i64("classifier_dims", 2);
@@ -248,7 +246,6 @@ inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const
   s.partial = {state[11], state[12], state[13], state[14], state[15], state[16], {}};
   s.refit_distances = r.f64("refit_distances");
   s.refit_same = r.i64("refit_same", s.refit_distances.size());
-  detail::require_same_count(s.refit_same.size(), s.refit_distances.size(), path, "'refit_same'");
   const auto history = r.f64("history");
   if (history.size() % 9) throw error(path.string() + ": corrupt training history");
   for (std::size_t i = 0; i < history.size(); i += 9)
@@ -267,22 +264,17 @@ inline checkpoint_state read_checkpoint(const std::filesystem::path& path, const
       const std::string p = "head" + std::to_string(h) + ".";
       c.classifier = r.f32(p + "classifier");
       c.classifier_velocity = r.f32(p + "classifier_velocity", c.classifier.size());
-      detail::require_same_count(c.classifier_velocity.size(), c.classifier.size(), path,
-                                 "'" + p + "classifier_velocity'");
       c.best_classifier = r.f32(p + "best_classifier");
       const auto state = r.f64(p + "state", 6);
       c.margin = state[0], c.cos_w = state[1], c.cos_b = state[2], c.vel_w = state[3], c.vel_b = state[4];
       c.refit_seen = detail::stored_integer<std::uint64_t>(state[5], path, "a head's re-fit count");
       c.refit_distances = r.f64(p + "refit_distances");
       c.refit_same = r.i64(p + "refit_same", c.refit_distances.size());
-      detail::require_same_count(c.refit_same.size(), c.refit_distances.size(), path, "'" + p + "refit_same'");
       s.heads.push_back(std::move(c));
     }
     const std::size_t heads = s.heads.size();
     s.partial.heads = r.f64("partial_heads", 3 * heads);
     const auto head_history = r.f64("history_heads", s.history.size() * heads * head_log_values);
-    detail::require_same_count(head_history.size(), s.history.size() * heads * head_log_values, path,
-                               "'history_heads'");
     for (std::size_t e = 0, i = 0; e < s.history.size(); ++e)
       for (std::size_t h = 0; h < heads; ++h, i += head_log_values)
         s.history[e].heads.push_back({head_history[i], head_history[i + 1], head_history[i + 2],
