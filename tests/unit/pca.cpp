@@ -195,6 +195,43 @@ TEST_CASE("the N < D (Gram) path equals the covariance path on the same data, an
   CHECK(max_column_difference(tall_cov.basis(), limited.basis()) < 1e-3);
 }
 
+TEST_CASE("basic_pca<float> agrees with the double pca on every solver, and its file loads as double") {
+  const int d = 120;
+  const Eigen::MatrixXd q = random_orthogonal(d, 9);
+  dvector variances(d);
+  for (int j = 0; j < d; ++j) variances[j] = 50.0 * std::pow(0.8, j) + 0.01;
+  const auto tall = gaussian_rows(300, q, variances, 1.0, 10);
+  const auto wide = gaussian_rows(40, q, variances, 1.0, 11);
+  for (const auto solver : {vf::pca_solver::covariance, vf::pca_solver::gram, vf::pca_solver::randomized}) {
+    CAPTURE(vf::to_string(solver));
+    for (const auto* x : {&tall, &wide}) {
+      const vf::pca_options options{.components = 8, .solver = solver};
+      vf::pca exact(options);
+      vf::basic_pca<float> single(options);
+      exact.fit(*x);
+      single.fit(*x);
+      CHECK(single.solver_used() == solver);
+      const dmatrix basis = single.basis().cast<double>();
+      CHECK(max_column_difference(exact.basis(), basis) < 1e-3);
+      CHECK(max_column_difference(exact.basis(), basis) ==
+            doctest::Approx((exact.basis() - basis).cwiseAbs().maxCoeff()));  // same sign convention
+      const dvector v = single.variances().cast<double>();
+      CHECK(((exact.variances() - v).array() / exact.variances().array()).abs().maxCoeff() < 1e-3);
+      const dmatrix a = to_d(exact.project(*x)), b = to_d(single.project(*x));
+      CHECK((a - b).cwiseAbs().maxCoeff() < 1e-3 * a.cwiseAbs().maxCoeff());
+    }
+  }
+  const fs::path file = scratch("float") / "single.pca";
+  vf::basic_pca<float> single(vf::pca_options{.components = 8, .whiten = true});
+  single.fit(tall);
+  single.save(file);
+  const vf::pca loaded = vf::pca::load(file);
+  CHECK(loaded.basis() == dmatrix(single.basis().cast<double>()));
+  CHECK(loaded.mean() == dvector(single.mean().cast<double>()));
+  const dmatrix from_float = to_d(single.project(tall)), from_double = to_d(loaded.project(tall));
+  CHECK((from_float - from_double).cwiseAbs().maxCoeff() < 1e-4 * from_double.cwiseAbs().maxCoeff());
+}
+
 TEST_CASE("pca save/load round trip and damaged files") {
   const fs::path dir = scratch("files");
   const int d = 16;
