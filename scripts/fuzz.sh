@@ -8,8 +8,9 @@
 # (tests/fuzz/*.cpp). Work goes to build-fuzz/: bin/ the fuzzers,
 # corpus/<loader>/ the working corpus (seeded from tests/fuzz/corpus/<loader>/
 # and kept between runs), artifacts/<loader>/ crash, timeout and
-# out-of-memory inputs, logs/<loader>.log each run's output. One line per
-# loader sums up the run. Exits non-zero when a fuzzer found something.
+# out-of-memory inputs (kept across runs; the summary counts the new ones),
+# logs/<loader>.log each run's output. One line per loader sums up the run.
+# Exits non-zero when a fuzzer found something new.
 #
 # The fuzzers run one at a time, niced, since they share the machine. Each
 # runs in libFuzzer's fork mode with crashes, timeouts and out-of-memory
@@ -64,6 +65,9 @@ for loader in "${loaders[@]}"; do
   [ -f "$root/tests/fuzz/dict/$loader.dict" ] && dict=(-dict="$root/tests/fuzz/dict/$loader.dict")
   log="$out/logs/$loader.log"
   echo "== fuzzing $loader for $seconds s (log $log)"
+  # Findings of earlier runs stay in the folder for study; only this run's count.
+  started="$out/logs/$loader.started"
+  touch "$started"
   set +e
   nice -n 5 "$bin" "$corpus" "${dict[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 \
     -timeout=10 -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -print_final_stats=1 \
@@ -77,10 +81,10 @@ for loader in "${loaders[@]}"; do
   ft=$(echo "$last" | grep -o 'ft: [0-9]*' | grep -o '[0-9]*' || true)
   files=$(ls "$corpus" | wc -l)
   kb=$(du -sk --apparent-size "$corpus" | cut -f1)
-  found=$(ls "$artifacts" | wc -l)
+  found=$(find "$artifacts" -type f -newer "$started" | wc -l)
   # Crashes are ignored so the run goes on: a finding shows in the artifacts.
   [ "$found" -eq 0 ] || rc=1
-  line="$loader: ${seconds}s, ${execs:-?} execs, cov ${cov:-?}, ft ${ft:-?}, corpus $files files / ${kb} KB, artifacts $found (exit $rc)"
+  line="$loader: ${seconds}s, ${execs:-?} execs, cov ${cov:-?}, ft ${ft:-?}, corpus $files files / ${kb} KB, new artifacts $found (exit $rc)"
   echo "$line" | tee -a "$out/logs/summary.txt"
   summary+=("$line")
   [ "$rc" -eq 0 ] || status=1
