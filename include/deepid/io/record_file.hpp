@@ -85,10 +85,11 @@ class record_writer {
       for (auto d : s.dims) put(&d, 8);
       put(s.data.data(), s.data.size());
     }
-    const std::uint64_t sum = fnv1a(out.data(), out.size());
-    put(&sum, 8);
+    // The file sums what it writes: the trailing checksum covers every byte before it.
     atomic_file file(path);
     file.write(out.data(), out.size());
+    const std::uint64_t sum = file.checksum();
+    file.write(&sum, 8);
     file.commit();
   }
 
