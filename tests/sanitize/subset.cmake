@@ -2,7 +2,7 @@
 # besides every fuzz replay test: the file loaders and parsers (npy, faces),
 # the numerics with the most index arithmetic on user-sized matrices
 # (joint_bayesian: EM, Cholesky, PCA underneath) and the worker pool
-# (parallel). Measured on the 2-core machine with ASan + UBSan at -O1, in CPU
+# (parallel). Measured on the 2-core machine with ASan + UBSan at -O1 -g, in CPU
 # time to compile and link: npy 168 s, faces 91 s, joint_bayesian 169 s,
 # parallel about 30 s, the twelve fuzz harnesses 190 s; the sixteen tests run
 # in under 60 s together. About 11 CPU-minutes, so 5-6 minutes of wall time on
