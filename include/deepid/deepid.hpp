@@ -69,7 +69,7 @@
 #include "deepid/train/sgd.hpp"
 #include "deepid/train/trainer.hpp"
 
-// verify: verifier policies with one interface, PCA
+// verify: verifier policies with one interface, PCA, decision thresholds
 #include "deepid/verify/distance.hpp"
 #include "deepid/verify/greedy_selection.hpp"
 #include "deepid/verify/hamming.hpp"
@@ -78,9 +78,10 @@
 #include "deepid/verify/pair_classifiers.hpp"
 #include "deepid/verify/pca.hpp"
 #include "deepid/verify/prefitted.hpp"
+#include "deepid/verify/threshold.hpp"
 #include "deepid/verify/verifier.hpp"
 
-// eval: thresholds, ROC, the ten-fold protocol, reports and charts, sparsity, identification
+// eval: ROC, the ten-fold protocol, reports and charts, sparsity, identification
 #include "deepid/eval/held_out_folds.hpp"
 #include "deepid/eval/identification.hpp"
 #include "deepid/eval/lfw.hpp"
@@ -92,7 +93,6 @@
 #include "deepid/eval/roc.hpp"
 #include "deepid/eval/sparsity.hpp"
 #include "deepid/eval/sparsity_plot.hpp"
-#include "deepid/eval/threshold.hpp"
 
 // models: the papers' nets
 #include "deepid/models/deepid1.hpp"

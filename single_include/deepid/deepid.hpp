@@ -10391,7 +10391,7 @@ DEEPID_NAMESPACE_END
 
 // loss and train: verification signals, SGD, the trainer, checkpoints
 
-// verify: verifier policies with one interface, PCA
+// verify: verifier policies with one interface, PCA, decision thresholds
 // ---- deepid/verify/distance.hpp ----
 // Distance verifiers: L1, L2 and cosine. Scores are similarities (higher =
 // same): L1 and L2 return the NEGATED distance, cosine the cosine of the
@@ -10426,7 +10426,7 @@ DEEPID_NAMESPACE_END
 #include <string>
 #include <vector>
 
-// ---- deepid/eval/threshold.hpp ----
+// ---- deepid/verify/threshold.hpp ----
 // Choosing a decision threshold on training scores (higher score = "same").
 // Predict "same" iff score > threshold. Sorting gives O(n log n): every
 // midpoint between consecutive distinct scores is tried; among equally good
@@ -10439,7 +10439,7 @@ DEEPID_NAMESPACE_END
 
 
 DEEPID_NAMESPACE_BEGIN
-namespace eval {
+namespace verify {
 
 struct threshold_choice {
   double threshold = 0;
@@ -10488,7 +10488,7 @@ inline double accuracy_at(std::span<const double> scores, std::span<const bool> 
   return scores.empty() ? 0.0 : double(correct) / double(scores.size());
 }
 
-}  // namespace eval
+}  // namespace verify
 DEEPID_NAMESPACE_END
 
 DEEPID_NAMESPACE_BEGIN
@@ -10542,7 +10542,7 @@ class threshold_holder {
   void learn_threshold(std::span<const double> scores, std::span<const labelled_pair> pairs) {
     const std::unique_ptr<bool[]> same(new bool[pairs.size()]);
     for (std::size_t i = 0; i < pairs.size(); ++i) same[i] = pairs[i].same;
-    set_threshold(eval::best_threshold(scores, std::span<const bool>(same.get(), pairs.size())).threshold);
+    set_threshold(best_threshold(scores, std::span<const bool>(same.get(), pairs.size())).threshold);
   }
   bool decide(double score) const {
     if (!has_threshold_) throw error("verifier: no threshold learnt yet (fit it, or learn_threshold on training pairs)");
@@ -12290,7 +12290,7 @@ inline selection_result forward_backward_select(std::span<const std::vector<doub
         std::vector<double> sum(pairs.size(), 0.0);
         for (std::size_t g : subset)
           for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += group_scores[g][i];
-        return eval::best_threshold(sum, labels).accuracy;
+        return best_threshold(sum, labels).accuracy;
       }),
       o);
 }
@@ -12584,7 +12584,7 @@ class greedy_selected : public threshold_holder {
         const auto s = detail::selection::closed_form_scores(
             detail::selection::principal_submatrix(bw.s_mu, columns, opt_.ridge),
             detail::selection::principal_submatrix(bw.s_eps, columns, opt_.ridge), x, local);
-        return eval::best_threshold(s, labels).accuracy;
+        return best_threshold(s, labels).accuracy;
       };
       result = forward_backward_select(
           widths.size(),
@@ -12603,7 +12603,7 @@ class greedy_selected : public threshold_holder {
             V v = build(part.shape()[1]);
             v.fit(training_data{part, fit_ids, {}});
             const auto s = v.scores(detail::selection::gather(data.features, offsets, subset, used_rows), local);
-            return eval::best_threshold(s, labels).accuracy;
+            return best_threshold(s, labels).accuracy;
           }),
           opt_.search);
     }
@@ -14205,7 +14205,7 @@ class prefitted {
 }  // namespace verify
 DEEPID_NAMESPACE_END
 
-// eval: thresholds, ROC, the ten-fold protocol, reports and charts, sparsity, identification
+// eval: ROC, the ten-fold protocol, reports and charts, sparsity, identification
 // ---- deepid/eval/held_out_folds.hpp ----
 // LFW's "unrestricted, labeled outside data" setting with LFW's own people in
 // the outside data. View 2's ten folds are person-disjoint, so nets may learn
@@ -14812,7 +14812,7 @@ class ten_fold_verifiers {
       const auto train_scores = verifier->scores(train, train_pairs);
       std::unique_ptr<bool[]> train_same(new bool[train_pairs.size()]);
       for (std::size_t i = 0; i < train_pairs.size(); ++i) train_same[i] = train_pairs[i].same;
-      const auto choice = best_threshold(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()));
+      const auto choice = verify::best_threshold(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()));
       folds_.push_back({fold, std::move(verifier), choice.threshold, choice.accuracy});
     }
     some_folds_ = !only.empty() && only.size() < by_fold.size();

@@ -5,6 +5,7 @@
 #include <deepid/eval/protocol.hpp>
 #include <deepid/eval/report.hpp>
 #include <deepid/verify/distance.hpp>
+#include <deepid/verify/threshold.hpp>
 
 #include <deepid/core/rng.hpp>
 
@@ -33,13 +34,13 @@ TEST_CASE("best threshold equals brute force over every candidate") {
       // Coarse values make ties common.
       scores[i] = std::round((same[i] ? 0.6 : 0.0) + gen.normal()) / 2;
     }
-    const auto choice = ev::best_threshold(scores, bools(same));
+    const auto choice = vf::best_threshold(scores, bools(same));
     double brute = 0;
     std::vector<double> candidates{-1e9, 1e9};
     for (double s : scores) candidates.push_back(s), candidates.push_back(s + 1e-9), candidates.push_back(s - 1e-9);
-    for (double t : candidates) brute = std::max(brute, ev::accuracy_at(scores, bools(same), t));
+    for (double t : candidates) brute = std::max(brute, vf::accuracy_at(scores, bools(same), t));
     CHECK(choice.accuracy == doctest::Approx(brute));
-    CHECK(ev::accuracy_at(scores, bools(same), choice.threshold) == doctest::Approx(brute));
+    CHECK(vf::accuracy_at(scores, bools(same), choice.threshold) == doctest::Approx(brute));
   }
 }
 
@@ -49,7 +50,7 @@ TEST_CASE("threshold of the reference's margin example: middle of the best inter
   const auto same = as_chars({true, true, false, true, true, false, false});
   std::vector<double> score;
   for (double d : distance) score.push_back(-d);
-  const auto choice = ev::best_threshold(score, bools(same));
+  const auto choice = vf::best_threshold(score, bools(same));
   CHECK(choice.threshold == doctest::Approx(-0.8));
   CHECK(choice.accuracy == doctest::Approx(6.0 / 7));
 }

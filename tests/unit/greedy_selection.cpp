@@ -14,7 +14,6 @@
 
 #include <deepid/core/rng.hpp>
 #include <deepid/core/threads.hpp>
-#include <deepid/eval/threshold.hpp>
 #include <deepid/verify/distance.hpp>
 #include <deepid/verify/greedy_selection.hpp>
 #include <deepid/verify/joint_bayesian.hpp>

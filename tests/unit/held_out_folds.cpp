@@ -246,7 +246,7 @@ TEST_CASE("A verifier learnt once from held-out identities: the folds learn only
     std::size_t k = 0;
     for (std::size_t i = 0; i < pairs.size(); ++i)
       if (pairs[i].fold == f) CHECK(r.scores[i] == test_scores[k++]);
-    const auto best = ev::best_threshold(direct.scores(x, train),
+    const auto best = deepid::verify::best_threshold(direct.scores(x, train),
                                          std::span<const bool>(reinterpret_cast<const bool*>(train_same.data()), train_same.size()));
     CHECK(r.folds[std::size_t(f)].threshold == best.threshold);
   }
@@ -362,7 +362,7 @@ TEST_CASE("A fold's verifier learns only from the folds it is given (the nets' u
   for (const auto& p : pairs)
     if (p.fold == 1) fold1.push_back({p.first, p.second, p.same}), fold1_same.push_back(p.same);
   const auto fold1_scores = deepid::verify::l2_verifier{}.scores(x, fold1);
-  const auto expected = ev::best_threshold(
+  const auto expected = deepid::verify::best_threshold(
       fold1_scores, std::span<const bool>(reinterpret_cast<const bool*>(fold1_same.data()), fold1_same.size()));
 
   const auto make = [] { return deepid::verify::l2_verifier{}; };

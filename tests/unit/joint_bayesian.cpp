@@ -4,9 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <deepid/core/rng.hpp>
-#include <deepid/eval/threshold.hpp>
 #include <deepid/verify/distance.hpp>
 #include <deepid/verify/joint_bayesian.hpp>
+#include <deepid/verify/threshold.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -262,7 +262,7 @@ TEST_CASE("batched scores equal score(), and the threshold comes from the traini
   }
   std::unique_ptr<bool[]> same(new bool[pairs.size()]);
   for (std::size_t i = 0; i < pairs.size(); ++i) same[i] = pairs[i].same;
-  CHECK(jb.threshold() == dp::eval::best_threshold(batch, std::span<const bool>(same.get(), pairs.size())).threshold);
+  CHECK(jb.threshold() == vf::best_threshold(batch, std::span<const bool>(same.get(), pairs.size())).threshold);
   // A row used by many pairs, and pairs of a row with itself.
   const std::vector<vf::labelled_pair> star = {{0, 0, true}, {0, 5, false}, {5, 0, false}, {0, 7, false}};
   const auto s = jb.scores(data.x, star);

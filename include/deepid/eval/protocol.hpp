@@ -19,7 +19,7 @@
 #include "deepid/core/error.hpp"
 #include "deepid/core/tensor.hpp"
 #include "deepid/eval/roc.hpp"
-#include "deepid/eval/threshold.hpp"
+#include "deepid/verify/threshold.hpp"
 #include "deepid/verify/verifier.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -141,7 +141,7 @@ class ten_fold_verifiers {
       const auto train_scores = verifier->scores(train, train_pairs);
       std::unique_ptr<bool[]> train_same(new bool[train_pairs.size()]);
       for (std::size_t i = 0; i < train_pairs.size(); ++i) train_same[i] = train_pairs[i].same;
-      const auto choice = best_threshold(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()));
+      const auto choice = verify::best_threshold(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()));
       folds_.push_back({fold, std::move(verifier), choice.threshold, choice.accuracy});
     }
     some_folds_ = !only.empty() && only.size() < by_fold.size();

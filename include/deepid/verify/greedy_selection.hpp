@@ -71,9 +71,9 @@
 
 #include "deepid/core/rng.hpp"
 #include "deepid/core/threads.hpp"
-#include "deepid/eval/threshold.hpp"
 #include "deepid/verify/pair_classifiers.hpp"
 #include "deepid/verify/pca.hpp"
+#include "deepid/verify/threshold.hpp"
 #include "deepid/verify/verifier.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -222,7 +222,7 @@ inline selection_result forward_backward_select(std::span<const std::vector<doub
         std::vector<double> sum(pairs.size(), 0.0);
         for (std::size_t g : subset)
           for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += group_scores[g][i];
-        return eval::best_threshold(sum, labels).accuracy;
+        return best_threshold(sum, labels).accuracy;
       }),
       o);
 }
@@ -516,7 +516,7 @@ class greedy_selected : public threshold_holder {
         const auto s = detail::selection::closed_form_scores(
             detail::selection::principal_submatrix(bw.s_mu, columns, opt_.ridge),
             detail::selection::principal_submatrix(bw.s_eps, columns, opt_.ridge), x, local);
-        return eval::best_threshold(s, labels).accuracy;
+        return best_threshold(s, labels).accuracy;
       };
       result = forward_backward_select(
           widths.size(),
@@ -535,7 +535,7 @@ class greedy_selected : public threshold_holder {
             V v = build(part.shape()[1]);
             v.fit(training_data{part, fit_ids, {}});
             const auto s = v.scores(detail::selection::gather(data.features, offsets, subset, used_rows), local);
-            return eval::best_threshold(s, labels).accuracy;
+            return best_threshold(s, labels).accuracy;
           }),
           opt_.search);
     }

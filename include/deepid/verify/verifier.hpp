@@ -23,9 +23,9 @@
 
 #include "deepid/core/error.hpp"
 #include "deepid/core/tensor.hpp"
-#include "deepid/eval/threshold.hpp"
 #include "deepid/io/record_file.hpp"
 #include "deepid/kernels/detail/eigen.hpp"
+#include "deepid/verify/threshold.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace verify {
@@ -78,7 +78,7 @@ class threshold_holder {
   void learn_threshold(std::span<const double> scores, std::span<const labelled_pair> pairs) {
     const std::unique_ptr<bool[]> same(new bool[pairs.size()]);
     for (std::size_t i = 0; i < pairs.size(); ++i) same[i] = pairs[i].same;
-    set_threshold(eval::best_threshold(scores, std::span<const bool>(same.get(), pairs.size())).threshold);
+    set_threshold(best_threshold(scores, std::span<const bool>(same.get(), pairs.size())).threshold);
   }
   bool decide(double score) const {
     if (!has_threshold_) throw error("verifier: no threshold learnt yet (fit it, or learn_threshold on training pairs)");

@@ -13,7 +13,7 @@
 #include "deepid/core/error.hpp"
 
 DEEPID_NAMESPACE_BEGIN
-namespace eval {
+namespace verify {
 
 struct threshold_choice {
   double threshold = 0;
@@ -62,5 +62,5 @@ inline double accuracy_at(std::span<const double> scores, std::span<const bool> 
   return scores.empty() ? 0.0 : double(correct) / double(scores.size());
 }
 
-}  // namespace eval
+}  // namespace verify
 DEEPID_NAMESPACE_END
