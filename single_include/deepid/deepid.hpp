@@ -1955,26 +1955,9 @@ DEEPID_NAMESPACE_END
 #include <algorithm>
 #include <cstddef>
 
-// ---- deepid/kernels/detail/eigen.hpp ----
-// The one place deepid includes Eigen.
-#include <Eigen/Core>
-#include <Eigen/Cholesky>
-#include <Eigen/Eigenvalues>  // symmetric eigensolver (PCA)
-#include <Eigen/QR>           // Householder QR (randomised PCA)
 
 DEEPID_NAMESPACE_BEGIN
 namespace kernels {
-
-// Eigen glue for code that does use Eigen products (verify/): row-major
-// aliases, and Eigen's thread count kept equal to deepid's.
-template <class T>
-using row_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using row_vector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
-
-inline void use_eigen_threads() {
-  if (Eigen::nbThreads() != num_threads()) Eigen::setNbThreads(num_threads());
-}
 
 namespace detail {
 
@@ -10426,6 +10409,40 @@ DEEPID_NAMESPACE_END
 #include <string>
 #include <vector>
 
+// ---- deepid/kernels/eigen.hpp ----
+// Eigen for the code that calls it directly (verify/): the library itself,
+// and control of its thread count, which is one setting for the whole
+// process. use_eigen_threads keeps it equal to deepid's; eigen_threads sets
+// it for a scope and puts the previous count back after.
+// ---- deepid/kernels/detail/eigen.hpp ----
+// The one place deepid includes Eigen.
+#include <Eigen/Core>
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>  // symmetric eigensolver (PCA)
+#include <Eigen/QR>           // Householder QR (randomised PCA)
+
+DEEPID_NAMESPACE_BEGIN
+namespace kernels {
+
+// Makes Eigen's thread count deepid's (num_threads()) and leaves it so.
+inline void use_eigen_threads() {
+  if (Eigen::nbThreads() != num_threads()) Eigen::setNbThreads(num_threads());
+}
+
+// Sets Eigen's thread count for a scope and restores it after.
+class eigen_threads {
+ public:
+  explicit eigen_threads(int n) : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(n); }
+  eigen_threads(const eigen_threads&) = delete;
+  eigen_threads& operator=(const eigen_threads&) = delete;
+  ~eigen_threads() { Eigen::setNbThreads(saved_); }
+
+ private:
+  int saved_;
+};
+
+}  // namespace kernels
+DEEPID_NAMESPACE_END
 // ---- deepid/verify/threshold.hpp ----
 // Choosing a decision threshold on training scores (higher score = "same").
 // Predict "same" iff score > threshold. Sorting gives O(n log n): every
@@ -13196,7 +13213,7 @@ class joint_bayesian : public threshold_holder {
 
     // The EM-like loop: O(#distinct m · d³) per iteration. At PCA sizes
     // (d ~ 150-180) these products are too small to share between threads.
-    const eigen_threads loop_threads(d >= 512 ? num_threads() : 1);
+    const kernels::eigen_threads loop_threads(d >= 512 ? num_threads() : 1);
     const double nn = double(n), kk = double(k);
     dvector total_sum = dvector::Zero(Eigen::Index(d));
     for (const auto& g : groups) total_sum += g.q;
@@ -13400,18 +13417,6 @@ class joint_bayesian : public threshold_holder {
     dvector q;                // sum_k s_k
   };
 
-  // Sets Eigen's thread count for a scope and restores it after.
-  class eigen_threads {
-   public:
-    explicit eigen_threads(int n) : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(n); }
-    eigen_threads(const eigen_threads&) = delete;
-    eigen_threads& operator=(const eigen_threads&) = delete;
-    ~eigen_threads() { Eigen::setNbThreads(saved_); }
-
-   private:
-    int saved_;
-  };
-
   void add_ridge(dmatrix& s) const {
     const double delta = options_.ridge * s.trace() / double(s.rows());
     if (delta > 0) s.diagonal().array() += delta;
@@ -13508,6 +13513,7 @@ DEEPID_NAMESPACE_END
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -14032,19 +14038,10 @@ class nn_verifier : public threshold_holder {
     // computes whole blocks of it.
     // (Inside a parallel region, as in stage 1, Eigen is serial already and
     // its global setting is left alone.)
-    struct eigen_scope {
-      bool active = false;
-      int saved = 0;
-      ~eigen_scope() {
-        if (active) Eigen::setNbThreads(saved);
-      }
-    } restore;
+    std::optional<kernels::eigen_threads> one_thread;
 #if DEEPID_OPENMP
-    if (!omp_in_parallel() && double(batch) * double(net.sizes().hidden1_total()) * double(net.sizes().hidden2) < 2e7) {
-      restore.active = true;
-      restore.saved = Eigen::nbThreads();
-      Eigen::setNbThreads(1);
-    }
+    if (!omp_in_parallel() && double(batch) * double(net.sizes().hidden1_total()) * double(net.sizes().hidden2) < 2e7)
+      one_thread.emplace(1);
 #endif
     std::vector<float> grad(P), velocity(P, 0.0f), in(batch * I), labels(batch);
     std::vector<std::size_t> order(pair_count);

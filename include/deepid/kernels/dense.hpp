@@ -20,7 +20,6 @@
 #include "deepid/core/buffer.hpp"
 #include "deepid/core/config.hpp"
 #include "deepid/core/threads.hpp"
-#include "deepid/kernels/detail/eigen.hpp"
 #include "deepid/kernels/detail/transpose.hpp"
 #include "deepid/kernels/detail/xsimd.hpp"
 #include "deepid/kernels/parallel.hpp"
@@ -28,17 +27,6 @@
 
 DEEPID_NAMESPACE_BEGIN
 namespace kernels {
-
-// Eigen glue for code that does use Eigen products (verify/): row-major
-// aliases, and Eigen's thread count kept equal to deepid's.
-template <class T>
-using row_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using row_vector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
-
-inline void use_eigen_threads() {
-  if (Eigen::nbThreads() != num_threads()) Eigen::setNbThreads(num_threads());
-}
 
 namespace detail {
 

@@ -71,6 +71,7 @@
 
 #include "deepid/core/rng.hpp"
 #include "deepid/core/threads.hpp"
+#include "deepid/kernels/eigen.hpp"
 #include "deepid/verify/pair_classifiers.hpp"
 #include "deepid/verify/pca.hpp"
 #include "deepid/verify/threshold.hpp"

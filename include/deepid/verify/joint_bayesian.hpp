@@ -56,7 +56,7 @@
 #include <vector>
 
 #include "deepid/core/threads.hpp"
-#include "deepid/kernels/dense.hpp"
+#include "deepid/kernels/eigen.hpp"
 #include "deepid/verify/verifier.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -253,7 +253,7 @@ class joint_bayesian : public threshold_holder {
 
     // The EM-like loop: O(#distinct m · d³) per iteration. At PCA sizes
     // (d ~ 150-180) these products are too small to share between threads.
-    const eigen_threads loop_threads(d >= 512 ? num_threads() : 1);
+    const kernels::eigen_threads loop_threads(d >= 512 ? num_threads() : 1);
     const double nn = double(n), kk = double(k);
     dvector total_sum = dvector::Zero(Eigen::Index(d));
     for (const auto& g : groups) total_sum += g.q;
@@ -455,18 +455,6 @@ class joint_bayesian : public threshold_holder {
     double m = 0, count = 0;  // image count and number of identities with it
     dmatrix p;                // sum_k s_k s_k'
     dvector q;                // sum_k s_k
-  };
-
-  // Sets Eigen's thread count for a scope and restores it after.
-  class eigen_threads {
-   public:
-    explicit eigen_threads(int n) : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(n); }
-    eigen_threads(const eigen_threads&) = delete;
-    eigen_threads& operator=(const eigen_threads&) = delete;
-    ~eigen_threads() { Eigen::setNbThreads(saved_); }
-
-   private:
-    int saved_;
   };
 
   void add_ridge(dmatrix& s) const {

@@ -43,13 +43,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "deepid/core/rng.hpp"
 #include "deepid/core/threads.hpp"
-#include "deepid/kernels/dense.hpp"
+#include "deepid/kernels/eigen.hpp"
 #include "deepid/verify/pair_classifiers.hpp"
 #include "deepid/verify/verifier.hpp"
 
@@ -572,19 +573,10 @@ class nn_verifier : public threshold_holder {
     // computes whole blocks of it.
     // (Inside a parallel region, as in stage 1, Eigen is serial already and
     // its global setting is left alone.)
-    struct eigen_scope {
-      bool active = false;
-      int saved = 0;
-      ~eigen_scope() {
-        if (active) Eigen::setNbThreads(saved);
-      }
-    } restore;
+    std::optional<kernels::eigen_threads> one_thread;
 #if DEEPID_OPENMP
-    if (!omp_in_parallel() && double(batch) * double(net.sizes().hidden1_total()) * double(net.sizes().hidden2) < 2e7) {
-      restore.active = true;
-      restore.saved = Eigen::nbThreads();
-      Eigen::setNbThreads(1);
-    }
+    if (!omp_in_parallel() && double(batch) * double(net.sizes().hidden1_total()) * double(net.sizes().hidden2) < 2e7)
+      one_thread.emplace(1);
 #endif
     std::vector<float> grad(P), velocity(P, 0.0f), in(batch * I), labels(batch);
     std::vector<std::size_t> order(pair_count);

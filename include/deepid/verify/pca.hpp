@@ -45,7 +45,7 @@
 
 #include "deepid/core/rng.hpp"
 #include "deepid/core/threads.hpp"
-#include "deepid/kernels/dense.hpp"
+#include "deepid/kernels/eigen.hpp"
 #include "deepid/verify/verifier.hpp"
 
 DEEPID_NAMESPACE_BEGIN

@@ -24,7 +24,7 @@
 #include "deepid/core/error.hpp"
 #include "deepid/core/tensor.hpp"
 #include "deepid/io/record_file.hpp"
-#include "deepid/kernels/detail/eigen.hpp"
+#include "deepid/kernels/eigen.hpp"
 #include "deepid/verify/threshold.hpp"
 
 DEEPID_NAMESPACE_BEGIN
