@@ -94,11 +94,12 @@
 #include "deepid/eval/sparsity.hpp"
 #include "deepid/eval/sparsity_plot.hpp"
 
-// models: the papers' nets
+// models: the papers' nets, and a net checked against a patch scheme
 #include "deepid/models/deepid1.hpp"
 #include "deepid/models/deepid2.hpp"
 #include "deepid/models/deepid2plus.hpp"
 #include "deepid/models/deepid3.hpp"
+#include "deepid/models/patch_input.hpp"
 
 // io: NumPy .npy files, interop weights (docs/weights.md), atomic writes, feature files (real or packed bits)
 #include "deepid/io/atomic_file.hpp"

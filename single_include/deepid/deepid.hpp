@@ -5323,8 +5323,8 @@ DEEPID_NAMESPACE_END
 // Patch schemes: which patches a face is cut into, each with the input shape
 // of the net that reads it. A scheme is a type with a constexpr array of
 // patch_def, so a scheme and a model are checked against each other at
-// compile time (require_patch_input) and users define their own schemes in
-// their own translation units:
+// compile time (require_patch_input, models/patch_input.hpp) and users define
+// their own schemes in their own translation units:
 //
 //   struct my_scheme {
 //     static constexpr std::array<deepid::face::patch_def, 2> patches{{
@@ -5338,6 +5338,7 @@ DEEPID_NAMESPACE_END
 // are anchored on the template's face centre (midway between eye centre and
 // mouth midpoint), local ones on the aligned landmark itself.
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <string_view>
 
@@ -5416,12 +5417,6 @@ template <patch_scheme S>
 constexpr bool validate_scheme() {
   return check::scheme_flip_partners_pair_up<detail::flips_consistent(S::patches)>::ok &&
          check::scheme_patches_have_size<detail::shapes_positive(S::patches)>::ok;
-}
-
-// Fails to compile, readably, when Net cannot read patch I of scheme S.
-template <class Net, patch_scheme S, std::size_t I>
-constexpr bool require_patch_input() {
-  return require_input<Net, scheme_patch_shape<S, I>>();
 }
 
 namespace detail {
@@ -15854,7 +15849,7 @@ inline void plot_sparsity_png(const std::filesystem::path& path, const sparsity_
 }  // namespace eval
 DEEPID_NAMESPACE_END
 
-// models: the papers' nets
+// models: the papers' nets, and a net checked against a patch scheme
 // ---- deepid/models/deepid2.hpp ----
 // DeepID2 (Sun et al., NIPS 2014): the DeepID1 layer structure on larger
 // patches (55x47 rectangles, 47x47 squares), "local weight sharing in the
@@ -15867,6 +15862,22 @@ using deepid2 = deepid1<Patch, Grid>;
 
 template <class Patch>
 using deepid2_plain = deepid1_plain<Patch>;
+
+DEEPID_NAMESPACE_END
+// ---- deepid/models/patch_input.hpp ----
+// A net and a patch scheme checked against each other at compile time: the
+// net must take the input shape of the scheme's patch. Here rather than in
+// face/ so that patch schemes need no nets.
+#include <cstddef>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+// Fails to compile, readably, when Net cannot read patch I of scheme S.
+template <class Net, face::patch_scheme S, std::size_t I>
+constexpr bool require_patch_input() {
+  return require_input<Net, face::scheme_patch_shape<S, I>>();
+}
 
 DEEPID_NAMESPACE_END
 

@@ -93,10 +93,10 @@ TEST_CASE("DeepID1 scheme: 60 patches, shapes, order and flip-swap pairs") {
   static_assert(fc::patch_count<fc::deepid1_scheme_100> == 100);
   static_assert(fc::patch_count<fc::deepid2_candidates> == 200);
   // The scheme's patch types and the nets check each other at compile time.
-  static_assert(fc::require_patch_input<dp::deepid1<dp::patch_shape<3, 39, 31>>, S, 0>());
-  static_assert(fc::require_patch_input<dp::deepid1<dp::patch_shape<1, 39, 31>>, S, 1>());
-  static_assert(fc::require_patch_input<dp::deepid1<dp::patch_shape<3, 31, 31>>, S, 6>());
-  static_assert(fc::require_patch_input<dp::deepid2<dp::patch_shape<3, 55, 47>>, fc::deepid2_candidates, 0>());
+  static_assert(dp::require_patch_input<dp::deepid1<dp::patch_shape<3, 39, 31>>, S, 0>());
+  static_assert(dp::require_patch_input<dp::deepid1<dp::patch_shape<1, 39, 31>>, S, 1>());
+  static_assert(dp::require_patch_input<dp::deepid1<dp::patch_shape<3, 31, 31>>, S, 6>());
+  static_assert(dp::require_patch_input<dp::deepid2<dp::patch_shape<3, 55, 47>>, fc::deepid2_candidates, 0>());
 
   std::size_t rect = 0, square = 0, rgb = 0;
   std::set<std::string> names;

@@ -26,7 +26,7 @@ using small_net = dp::stack<dp::input<1, 31, 31>, dp::conv<8, 4>, dp::relu, dp::
                             dp::max_pool<2>, dp::tap<"pool3">, dp::locally_connected<16, 2>, dp::relu, dp::tap<"conv4">,
                             dp::multi_scale_fc<32, "pool3", "conv4">, dp::relu>;
 
-static_assert(fc::require_patch_input<small_net, fc::deepid1_scheme, test_support::synthetic_patch_type>());
+static_assert(dp::require_patch_input<small_net, fc::deepid1_scheme, test_support::synthetic_patch_type>());
 const tr::identity_patches& patches() { return test_support::synthetic_patches(); }
 
 tr::options small_options(int epochs) {

@@ -2,8 +2,8 @@
 // Patch schemes: which patches a face is cut into, each with the input shape
 // of the net that reads it. A scheme is a type with a constexpr array of
 // patch_def, so a scheme and a model are checked against each other at
-// compile time (require_patch_input) and users define their own schemes in
-// their own translation units:
+// compile time (require_patch_input, models/patch_input.hpp) and users define
+// their own schemes in their own translation units:
 //
 //   struct my_scheme {
 //     static constexpr std::array<deepid::face::patch_def, 2> patches{{
@@ -17,12 +17,12 @@
 // are anchored on the template's face centre (midway between eye centre and
 // mouth midpoint), local ones on the aligned landmark itself.
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <string_view>
 
 #include "deepid/core/config.hpp"
 #include "deepid/core/shape.hpp"
-#include "deepid/net/stack.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace face {
@@ -98,12 +98,6 @@ template <patch_scheme S>
 constexpr bool validate_scheme() {
   return check::scheme_flip_partners_pair_up<detail::flips_consistent(S::patches)>::ok &&
          check::scheme_patches_have_size<detail::shapes_positive(S::patches)>::ok;
-}
-
-// Fails to compile, readably, when Net cannot read patch I of scheme S.
-template <class Net, patch_scheme S, std::size_t I>
-constexpr bool require_patch_input() {
-  return require_input<Net, scheme_patch_shape<S, I>>();
 }
 
 namespace detail {
