@@ -9,8 +9,8 @@
 
 #include <deepid/core/error.hpp>
 #include <deepid/io/npy.hpp>
-#include <deepid/io/weights.hpp>
 #include <deepid/net/model.hpp>
+#include <deepid/net/weights.hpp>
 
 #include "registry.hpp"
 
@@ -62,7 +62,7 @@ struct entry_functions {
   static void forward(const forward_job& job) {
     const std::vector<std::size_t> wanted = selected_outputs(job);  // an unknown name fails before any work
     model_type m;
-    deepid::io::import_weights(m, job.weights, job.model_name);
+    deepid::import_weights(m, job.weights, job.model_name);
     constexpr deepid::shape3 in = model_type::input_shape;
     deepid::io::npy_expect expect;
     expect.shape = std::vector<std::size_t>{deepid::io::any_extent, in.c, in.h, in.w};
@@ -104,7 +104,7 @@ struct entry_functions {
 
   static void export_seeded(std::uint64_t seed, const std::filesystem::path& dir, const std::string& name) {
     const model_type m(deepid::init::seed{seed});
-    deepid::io::export_weights(m, dir, name);
+    deepid::export_weights(m, dir, name);
   }
 };
 

@@ -25,12 +25,13 @@
 #include "deepid/layers/softmax.hpp"
 #include "deepid/layers/tap.hpp"
 
-// net: composition, the model and its gradient check
+// net: composition, the model, its gradient check and its interop weights (docs/weights.md)
 #include "deepid/net/gradient_check.hpp"
 #include "deepid/net/head.hpp"
 #include "deepid/net/inception.hpp"
 #include "deepid/net/model.hpp"
 #include "deepid/net/stack.hpp"
+#include "deepid/net/weights.hpp"
 
 // face: landmarks, alignment, patch schemes, training jitter, data sets, synthetic identities
 #include "deepid/face/alignment.hpp"
@@ -101,11 +102,11 @@
 #include "deepid/models/deepid3.hpp"
 #include "deepid/models/patch_input.hpp"
 
-// io: NumPy .npy files, interop weights (docs/weights.md), atomic writes, feature files (real or packed bits)
+// io: NumPy .npy files, the interop weights folder, atomic writes, feature files (real or packed bits)
 #include "deepid/io/atomic_file.hpp"
 #include "deepid/io/npy.hpp"
 #include "deepid/io/feature_file.hpp"
 #include "deepid/io/input_file.hpp"
 #include "deepid/io/packed_bits.hpp"
 #include "deepid/io/record_file.hpp"
-#include "deepid/io/weights.hpp"
+#include "deepid/io/weights_manifest.hpp"

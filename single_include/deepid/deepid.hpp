@@ -3757,7 +3757,7 @@ class softmax_classifier {
 
 DEEPID_NAMESPACE_END
 
-// net: composition, the model and its gradient check
+// net: composition, the model, its gradient check and its interop weights (docs/weights.md)
 // ---- deepid/net/gradient_check.hpp ----
 // check_gradients(model, ...): a numerical gradient check of a whole network,
 // in the spirit of dlib's test_layer. For a model<Net, double>, an input batch
@@ -4957,6 +4957,994 @@ gradient_check_result check_gradients(model<Net, double>& m, const gradient_chec
 }
 
 DEEPID_NAMESPACE_END
+// ---- deepid/net/weights.hpp ----
+// A model's weights exported to and imported from an interop weights folder
+// (io/weights_manifest.hpp; docs/weights.md gives every layout).
+//
+// Import reads and checks every file before it changes the model, so a
+// failed import leaves the model as it was. Errors name the file and say what
+// was expected and what was found (missing file, wrong shape, NaN, ...).
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+// ---- deepid/io/atomic_file.hpp ----
+// atomic_file: writes a file so that readers see either the old contents or
+// the complete new ones, never a half-written file. The bytes go to a
+// temporary file in the target's directory, which is flushed, synced and then
+// renamed over the target; if anything fails (or commit() is never called) the
+// temporary is removed and the target is left as it was. Only regular files
+// (or new names) are targets: a device, FIFO or socket is refused.
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+// ---- deepid/io/checksum.hpp ----
+// FNV-1a (64-bit): the checksum of record files, of weights manifests' tensor
+// files and of feature files' name indexes. Not cryptographic: it catches
+// damage and mismatched files, not an adversary.
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+inline constexpr std::uint64_t fnv1a_start = 0xcbf29ce484222325ull;
+
+// Continues the checksum `h` over `size` more bytes, so a file can be summed
+// in pieces as it is written or read.
+inline std::uint64_t fnv1a(const std::uint8_t* data, std::size_t size, std::uint64_t h = fnv1a_start) {
+  for (std::size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 0x100000001b3ull;
+  return h;
+}
+
+// FNV-1a of a whole file, read in chunks.
+inline std::uint64_t file_checksum(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw error(file.string() + ": cannot open the file");
+  std::vector<char> chunk(1 << 20);
+  std::uint64_t h = fnv1a_start;
+  while (in) {
+    in.read(chunk.data(), std::streamsize(chunk.size()));
+    h = fnv1a(reinterpret_cast<const std::uint8_t*>(chunk.data()), std::size_t(in.gcount()), h);
+  }
+  if (in.bad()) throw error(file.string() + ": read error");
+  return h;
+}
+
+// 16 lower-case hex digits, as the text formats store it.
+inline std::string checksum_text(std::uint64_t checksum) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(checksum));
+  return hex;
+}
+
+}  // namespace io
+DEEPID_NAMESPACE_END
+
+#if __has_include(<unistd.h>) && __has_include(<fcntl.h>)
+#include <fcntl.h>
+#include <unistd.h>
+#define DEEPID_HAS_FSYNC 1
+#else
+#define DEEPID_HAS_FSYNC 0
+#endif
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+class atomic_file {
+ public:
+  explicit atomic_file(std::filesystem::path target) : target_(std::move(target)) {
+    namespace fs = std::filesystem;
+    if (target_.empty()) throw error("cannot write a file with an empty name");
+    if (target_.filename().empty()) throw fail("the path names a directory, not a file");
+    std::error_code ec;
+    const fs::path dir = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
+    if (!fs::is_directory(dir, ec)) throw fail("directory '" + dir.string() + "' does not exist");
+    if (fs::is_directory(target_, ec)) throw fail("is a directory, cannot replace it with a file");
+    // A device, FIFO or socket would be swapped for a regular file by the
+    // rename (as root, /dev/null itself): only regular files are replaced.
+    if (const auto status = fs::status(target_, ec); fs::exists(status) && !fs::is_regular_file(status))
+      throw fail("is not a regular file (a device, FIFO or socket); write to a regular file instead");
+    // A name no one else uses: ".<name>.tmp-<random>"; "x" makes fopen fail if it exists.
+    static std::atomic<unsigned> counter{0};
+    std::random_device entropy;
+    for (int attempt = 0; attempt < 16 && !file_; ++attempt) {
+      std::string name = ".";
+      name += target_.filename().string();
+      name += ".tmp-";
+      name += std::to_string(entropy());
+      name += '-';
+      name += std::to_string(counter++);
+      temp_ = dir / name;
+      file_ = std::fopen(temp_.c_str(), "wbx");
+      if (!file_ && errno != EEXIST) break;
+    }
+    if (!file_) throw fail(std::string("cannot create a temporary file next to it (") + std::strerror(errno) + ")");
+  }
+
+  atomic_file(const atomic_file&) = delete;
+  atomic_file& operator=(const atomic_file&) = delete;
+
+  // Not committed: the temporary goes away, the target is untouched.
+  ~atomic_file() { discard(); }
+
+  void write(const void* data, std::size_t bytes) {
+    if (!file_) throw fail("write after the file was closed");
+    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) {
+      const int code = errno;
+      discard();
+      throw fail(std::string("write failed (") + std::strerror(code) + ")");
+    }
+    checksum_ = fnv1a(static_cast<const std::uint8_t*>(data), bytes, checksum_);
+  }
+  void write(std::string_view text) { write(text.data(), text.size()); }
+
+  // Makes the new contents visible under the target name.
+  void commit() {
+    if (!file_) throw fail("commit after the file was closed");
+    int code = 0;
+    if (std::fflush(file_) != 0) code = errno;
+#if DEEPID_HAS_FSYNC
+    if (code == 0 && ::fsync(::fileno(file_)) != 0) code = errno;
+#endif
+    if (std::fclose(file_) != 0 && code == 0) code = errno;
+    file_ = nullptr;
+    if (code != 0) {
+      discard();
+      throw fail(std::string("write failed (") + std::strerror(code) + ")");
+    }
+    std::error_code ec;
+    std::filesystem::rename(temp_, target_, ec);
+    if (ec) {
+      discard();
+      throw fail("cannot replace the file (" + ec.message() + ")");
+    }
+    temp_.clear();
+    sync_directory();
+  }
+
+  // FNV-1a (io/checksum.hpp) of every byte written so far: the file's
+  // checksum once committed, without reading it back.
+  std::uint64_t checksum() const { return checksum_; }
+
+  const std::filesystem::path& target() const { return target_; }
+  const std::filesystem::path& temp_path() const { return temp_; }
+
+ private:
+  error fail(const std::string& what) const { return error(target_.string() + ": " + what); }
+
+  // The rename is an entry in the directory: syncing the directory makes the
+  // new name, not only the new bytes, survive a power cut. Best effort: some
+  // file systems refuse to sync a directory, and the file itself is already
+  // complete under its name for every reader.
+  void sync_directory() const noexcept {
+#if DEEPID_HAS_FSYNC
+    const std::filesystem::path dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+#endif
+  }
+
+  void discard() noexcept {
+    if (file_) std::fclose(file_);
+    file_ = nullptr;
+    if (!temp_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(temp_, ec);
+      temp_.clear();
+    }
+  }
+
+  std::filesystem::path target_, temp_;
+  std::FILE* file_ = nullptr;
+  std::uint64_t checksum_ = fnv1a_start;
+};
+
+}  // namespace io
+DEEPID_NAMESPACE_END
+// ---- deepid/io/npy.hpp ----
+// NumPy .npy files: float32 / float64 arrays in C order, little-endian, and
+// uint8 arrays (packed bit codes, io/packed_bits.hpp), format versions 1.0,
+// 2.0 and 3.0 (the header's only difference is its length field
+// and encoding). Reads validate everything a damaged or foreign file can get
+// wrong, and every error names the file: missing or unreadable file, bad
+// magic, unsupported version, malformed header, unsupported dtype, Fortran
+// order, truncated or over-long data, wrong rank or shape, and (when asked)
+// NaN or infinite values. Writes are atomic (io/atomic_file.hpp).
+//
+// xtensor's xnpy is not used for reading: it does not detect truncated data,
+// needs the header keys in one order, misreads 1.0 header lengths whose low
+// byte is >= 0x80 (signed char), and reports errors without the file name.
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+enum class npy_dtype { float32, float64, uint8 };
+
+inline const char* dtype_name(npy_dtype t) {
+  return t == npy_dtype::float32 ? "float32" : t == npy_dtype::float64 ? "float64" : "uint8";
+}
+inline std::size_t dtype_size(npy_dtype t) { return t == npy_dtype::float32 ? 4 : t == npy_dtype::float64 ? 8 : 1; }
+inline const char* dtype_descr(npy_dtype t) {
+  return t == npy_dtype::float32 ? "<f4" : t == npy_dtype::float64 ? "<f8" : "|u1";
+}
+
+template <class T>
+constexpr npy_dtype dtype_of() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::uint8_t>,
+                "npy: deepid reads and writes float, double and uint8 (packed bits) only");
+  return std::is_same_v<T, float> ? npy_dtype::float32 : std::is_same_v<T, double> ? npy_dtype::float64 : npy_dtype::uint8;
+}
+
+// An axis of any length in an expected shape (printed as "N").
+inline constexpr std::size_t any_extent = std::numeric_limits<std::size_t>::max();
+
+// "20x3x4x4"; "N" for any_extent; "()" for a scalar.
+inline std::string shape_text(std::span<const std::size_t> shape) {
+  if (shape.empty()) return "()";
+  std::string text;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) text += 'x';
+    text += shape[i] == any_extent ? std::string("N") : std::to_string(shape[i]);
+  }
+  return text;
+}
+
+// What a .npy file's header says.
+struct npy_header {
+  unsigned version_major = 1, version_minor = 0;
+  npy_dtype dtype = npy_dtype::float32;
+  std::vector<std::size_t> shape;
+  std::size_t data_offset = 0;  // bytes before the array data
+  std::size_t count() const {
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+};
+
+// What the caller requires of a file it reads.
+struct npy_expect {
+  std::optional<std::vector<std::size_t>> shape;  // exact shape; any_extent matches any length
+  bool finite = false;                            // NaN or infinity is an error
+};
+
+template <class T>
+struct npy_array {
+  std::vector<std::size_t> shape;
+  std::vector<T> values;  // C order
+};
+
+namespace detail {
+
+inline error npy_error(const std::filesystem::path& file, const std::string& what) {
+  return error(file.string() + ": " + what);
+}
+
+// The header is a Python dict literal, e.g.
+// {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+// Keys may come in any order; unknown keys are ignored.
+class npy_header_parser {
+ public:
+  npy_header_parser(std::string_view text, const std::filesystem::path& file) : text_(text), file_(file) {}
+
+  struct result {
+    std::optional<std::string> descr;
+    std::optional<bool> fortran;
+    std::optional<std::vector<std::size_t>> shape;
+    bool descr_is_string = true;
+  };
+
+  result parse() {
+    result r;
+    skip_space();
+    expect('{');
+    skip_space();
+    while (!at('}')) {
+      const std::string key = parse_string();
+      skip_space();
+      expect(':');
+      skip_space();
+      if (key == "descr") {
+        if (at('\'') || at('"')) r.descr = parse_string();
+        else {
+          skip_value();
+          r.descr = "(structured)";
+          r.descr_is_string = false;
+        }
+      } else if (key == "fortran_order") {
+        r.fortran = parse_bool();
+      } else if (key == "shape") {
+        r.shape = parse_shape();
+      } else {
+        skip_value();
+      }
+      skip_space();
+      if (at(',')) {
+        ++pos_;
+        skip_space();
+      } else if (!at('}')) {
+        fail("expected ',' or '}' after the value of '" + key + "'");
+      }
+    }
+    ++pos_;
+    skip_space();
+    if (pos_ != text_.size()) fail("unexpected text after the closing '}'");
+    return r;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw npy_error(file_, "malformed .npy header: " + what);
+  }
+  bool at(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
+  void expect(char c) {
+    if (!at(c)) fail(std::string("expected '") + c + "'");
+    ++pos_;
+  }
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\r' || text_[pos_] == '\0'))
+      ++pos_;
+  }
+  std::string parse_string() {
+    if (!at('\'') && !at('"')) fail("expected a quoted key or string");
+    const char quote = text_[pos_++];
+    const std::size_t end = text_.find(quote, pos_);
+    if (end == std::string_view::npos) fail("unterminated string");
+    std::string s(text_.substr(pos_, end - pos_));
+    pos_ = end + 1;
+    return s;
+  }
+  bool parse_bool() {
+    if (text_.substr(pos_, 4) == "True") {
+      pos_ += 4;
+      return true;
+    }
+    if (text_.substr(pos_, 5) == "False") {
+      pos_ += 5;
+      return false;
+    }
+    fail("'fortran_order' must be True or False");
+  }
+  std::vector<std::size_t> parse_shape() {
+    std::vector<std::size_t> shape;
+    expect('(');
+    skip_space();
+    while (!at(')')) {
+      if (pos_ >= text_.size() || text_[pos_] < '0' || text_[pos_] > '9')
+        fail("'shape' must be a tuple of non-negative integers");
+      std::size_t value = 0;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+        const std::size_t digit = std::size_t(text_[pos_++] - '0');
+        if (value > (std::numeric_limits<std::size_t>::max() - digit) / 10) fail("a 'shape' entry is too large");
+        value = value * 10 + digit;
+      }
+      if (at('L')) ++pos_;  // Python 2 long literal
+      shape.push_back(value);
+      skip_space();
+      if (at(',')) {
+        ++pos_;
+        skip_space();
+      } else if (!at(')')) {
+        fail("expected ',' or ')' in 'shape'");
+      }
+    }
+    ++pos_;
+    return shape;
+  }
+  // Skips one value of a key this reader does not use (balanced brackets).
+  void skip_value() {
+    int depth = 0;
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == '\'' || c == '"') {
+        parse_string();
+        continue;
+      }
+      if (c == '(' || c == '[' || c == '{') ++depth;
+      if (c == ')' || c == ']' || c == '}') {
+        if (depth == 0) return;
+        --depth;
+      }
+      if (c == ',' && depth == 0) return;
+      ++pos_;
+    }
+    fail("unterminated value");
+  }
+
+  std::string_view text_;
+  const std::filesystem::path& file_;
+  std::size_t pos_ = 0;
+};
+
+inline npy_dtype parse_descr(const std::string& descr, bool is_string, const std::filesystem::path& file) {
+  const std::string supported = " (deepid reads float32 '<f4', float64 '<f8' and uint8 '|u1')";
+  if (!is_string) throw npy_error(file, "unsupported dtype: structured arrays are not supported" + supported);
+  constexpr bool little = std::endian::native == std::endian::little;
+  if (descr == "<f4" || (little && descr == "=f4")) return npy_dtype::float32;
+  if (descr == "<f8" || (little && descr == "=f8")) return npy_dtype::float64;
+  // One byte has no byte order: NumPy writes '|u1', but any prefix means the same.
+  if (descr == "|u1" || descr == "<u1" || descr == ">u1" || descr == "=u1") return npy_dtype::uint8;
+  if (descr == ">f4" || descr == ">f8")
+    throw npy_error(file, "unsupported dtype '" + descr + "': big-endian data" + supported);
+  throw npy_error(file, "unsupported dtype '" + descr + "'" + supported);
+}
+
+inline std::uint64_t read_le(const unsigned char* p, std::size_t bytes) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < bytes; ++i) v |= std::uint64_t(p[i]) << (8 * i);
+  return v;
+}
+
+inline void byteswap_if_big_endian(unsigned char* data, std::size_t count, std::size_t width) {
+  if constexpr (std::endian::native == std::endian::big)
+    for (std::size_t i = 0; i < count; ++i) std::reverse(data + i * width, data + (i + 1) * width);
+  else
+    (void)data, (void)count, (void)width;
+}
+
+inline std::string index_text(std::size_t flat, std::span<const std::size_t> shape) {
+  if (shape.size() <= 1) return "[" + std::to_string(flat) + "]";
+  std::vector<std::size_t> idx(shape.size());
+  for (std::size_t a = shape.size(); a-- > 0;) {
+    idx[a] = flat % shape[a];
+    flat /= shape[a];
+  }
+  std::string text = "[";
+  for (std::size_t a = 0; a < idx.size(); ++a) {
+    if (a) text += ", ";
+    text += std::to_string(idx[a]);
+  }
+  return text + "]";
+}
+
+inline bool shape_matches(std::span<const std::size_t> found, std::span<const std::size_t> expected) {
+  if (found.size() != expected.size()) return false;
+  for (std::size_t a = 0; a < found.size(); ++a)
+    if (expected[a] != any_extent && expected[a] != found[a]) return false;
+  return true;
+}
+
+inline std::ifstream open_for_reading(const std::filesystem::path& file, std::uintmax_t& size) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(file, ec);
+  if (!fs::exists(status)) throw npy_error(file, "file not found");
+  if (fs::is_directory(status)) throw npy_error(file, "is a directory, expected a .npy file");
+  size = fs::file_size(file, ec);
+  if (ec) throw npy_error(file, "cannot read the file size (" + ec.message() + ")");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw npy_error(file, "cannot open the file for reading");
+  return in;
+}
+
+inline npy_header read_header(std::istream& in, std::uintmax_t file_size, const std::filesystem::path& file) {
+  static constexpr unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  unsigned char prelude[12] = {};
+  if (file_size == 0) throw npy_error(file, "empty file, expected a .npy array");
+  const std::size_t head = std::size_t(std::min<std::uintmax_t>(file_size, 12));
+  in.read(reinterpret_cast<char*>(prelude), std::streamsize(head));
+  if (!in && !in.eof()) throw npy_error(file, "read error");
+  if (head < 6 || std::memcmp(prelude, magic, 6) != 0) {
+    if (head < 6 && std::memcmp(prelude, magic, head) == 0)
+      throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
+    throw npy_error(file, "not a .npy file (bad magic bytes; expected \\x93NUMPY)");
+  }
+  if (head < 10) throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
+
+  npy_header h;
+  h.version_major = prelude[6];
+  h.version_minor = prelude[7];
+  std::size_t len_bytes = 0;
+  if (h.version_major == 1 && h.version_minor == 0) len_bytes = 2;
+  else if ((h.version_major == 2 || h.version_major == 3) && h.version_minor == 0) len_bytes = 4;
+  else
+    throw npy_error(file, "unsupported .npy format version " + std::to_string(h.version_major) + "." +
+                              std::to_string(h.version_minor) + " (deepid reads 1.0, 2.0 and 3.0)");
+  if (head < 8 + len_bytes)
+    throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
+  const std::uint64_t header_len = read_le(prelude + 8, len_bytes);
+  // The header is a short dict; a megabyte of it is damage, not a shape.
+  if (header_len > (1u << 20))
+    throw npy_error(file, "malformed .npy header: it claims to be " + std::to_string(header_len) + " bytes long");
+  h.data_offset = 8 + len_bytes + std::size_t(header_len);
+  if (8 + len_bytes + header_len > file_size)
+    throw npy_error(file, "truncated .npy file: the header is " + std::to_string(header_len) + " bytes long but only " +
+                              std::to_string(file_size - 8 - len_bytes) + " bytes follow");
+
+  std::string text(std::size_t(header_len), '\0');
+  const std::size_t already = head - 8 - len_bytes;  // header bytes read with the prelude
+  std::memcpy(text.data(), prelude + 8 + len_bytes, std::min<std::size_t>(already, text.size()));
+  if (text.size() > already) {
+    in.clear();
+    in.seekg(std::streamoff(8 + len_bytes + already));
+    in.read(text.data() + already, std::streamsize(text.size() - already));
+    if (!in) throw npy_error(file, "read error in the header");
+  }
+
+  auto parsed = npy_header_parser(text, file).parse();
+  if (!parsed.descr) throw npy_error(file, "malformed .npy header: no 'descr' key");
+  if (!parsed.fortran) throw npy_error(file, "malformed .npy header: no 'fortran_order' key");
+  if (!parsed.shape) throw npy_error(file, "malformed .npy header: no 'shape' key");
+  h.dtype = parse_descr(*parsed.descr, parsed.descr_is_string, file);
+  h.shape = *parsed.shape;
+
+  // Fortran order differs from C order only when two or more axes are longer than 1.
+  const auto long_axes = std::count_if(h.shape.begin(), h.shape.end(), [](std::size_t d) { return d > 1; });
+  if (*parsed.fortran && long_axes > 1)
+    throw npy_error(file, "array is in Fortran (column-major) order; deepid reads C order "
+                          "(save it with numpy.ascontiguousarray)");
+
+  const std::size_t width = dtype_size(h.dtype);
+  std::size_t count = 1;
+  for (auto d : h.shape) {
+    if (d != 0 && count > std::numeric_limits<std::size_t>::max() / width / d)
+      throw npy_error(file, "malformed .npy header: shape " + shape_text(h.shape) + " is too large");
+    count *= d;
+  }
+  const std::uintmax_t data_bytes = file_size - h.data_offset;
+  const std::uintmax_t needed = std::uintmax_t(count) * width;
+  if (data_bytes < needed)
+    throw npy_error(file, "truncated .npy file: shape " + shape_text(h.shape) + " " + dtype_name(h.dtype) + " needs " +
+                              std::to_string(needed) + " bytes of data, only " + std::to_string(data_bytes) +
+                              " follow the header");
+  if (data_bytes > needed)
+    throw npy_error(file, std::to_string(data_bytes - needed) + " unexpected bytes after the array data (shape " +
+                              shape_text(h.shape) + " " + dtype_name(h.dtype) + " needs " + std::to_string(needed) +
+                              "); the file is damaged");
+  check_array_bytes(file.string() + ": the array (shape " + shape_text(h.shape) + " " + dtype_name(h.dtype) + ")", needed);
+  return h;
+}
+
+// Reads `count` values stored as `Stored` and converts them to T.
+template <class T, class Stored>
+void read_values(std::istream& in, T* out, std::size_t count, const std::filesystem::path& file) {
+  if constexpr (std::is_same_v<T, Stored>) {
+    in.read(reinterpret_cast<char*>(out), std::streamsize(count * sizeof(T)));
+    if (!in) throw npy_error(file, "read error in the array data");
+    byteswap_if_big_endian(reinterpret_cast<unsigned char*>(out), count, sizeof(T));
+  } else {
+    constexpr std::size_t chunk = 1 << 14;
+    std::vector<Stored> buffer(std::min(count, chunk));
+    for (std::size_t done = 0; done < count;) {
+      const std::size_t n = std::min(chunk, count - done);
+      in.read(reinterpret_cast<char*>(buffer.data()), std::streamsize(n * sizeof(Stored)));
+      if (!in) throw npy_error(file, "read error in the array data");
+      byteswap_if_big_endian(reinterpret_cast<unsigned char*>(buffer.data()), n, sizeof(Stored));
+      for (std::size_t i = 0; i < n; ++i) out[done + i] = static_cast<T>(buffer[i]);
+      done += n;
+    }
+  }
+}
+
+}  // namespace detail
+
+// Reads and validates the header only (also checks the data size).
+inline npy_header read_npy_header(const std::filesystem::path& file) {
+  std::uintmax_t size = 0;
+  auto in = detail::open_for_reading(file, size);
+  return detail::read_header(in, size, file);
+}
+
+// Index of the first NaN or infinite value, or count when all are finite.
+template <class T>
+std::size_t first_non_finite(std::span<const T> values) {
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i])) return i;
+  return values.size();
+}
+
+// Throws naming `file` when a value is NaN or infinite.
+template <class T>
+void require_finite(std::span<const T> values, std::span<const std::size_t> shape, const std::filesystem::path& file) {
+  const std::size_t i = first_non_finite(values);
+  if (i == values.size()) return;
+  const char* kind = std::isnan(values[i]) ? "NaN" : (values[i] > 0 ? "+inf" : "-inf");
+  throw detail::npy_error(file, std::string("value ") + detail::index_text(i, shape) + " is " + kind +
+                                    "; expected finite values");
+}
+
+// Reads a float32 or float64 file as T (float64 data read as float is rounded;
+// values too large for float become infinite and fail the finite check).
+template <class T>
+npy_array<T> read_npy(const std::filesystem::path& file, const npy_expect& expect = {}) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "read_npy: T must be float or double");
+  std::uintmax_t size = 0;
+  auto in = detail::open_for_reading(file, size);
+  const npy_header h = detail::read_header(in, size, file);
+  if (h.dtype == npy_dtype::uint8)
+    throw detail::npy_error(file, "unsupported dtype 'uint8' here: expected float32 '<f4' or float64 '<f8'");
+  if (expect.shape && !detail::shape_matches(h.shape, *expect.shape))
+    throw detail::npy_error(file, "expected shape " + shape_text(*expect.shape) + ", found " + shape_text(h.shape));
+  npy_array<T> result;
+  result.shape = h.shape;
+  result.values.resize(h.count());
+  in.clear();
+  in.seekg(std::streamoff(h.data_offset));
+  if (h.dtype == npy_dtype::float32) detail::read_values<T, float>(in, result.values.data(), h.count(), file);
+  else detail::read_values<T, double>(in, result.values.data(), h.count(), file);
+  if (expect.finite) require_finite<T>(result.values, result.shape, file);
+  return result;
+}
+
+// Reads a uint8 file as bytes (a float file is an error: no silent conversion).
+inline npy_array<std::uint8_t> read_npy_bytes(const std::filesystem::path& file, const npy_expect& expect = {}) {
+  std::uintmax_t size = 0;
+  auto in = detail::open_for_reading(file, size);
+  const npy_header h = detail::read_header(in, size, file);
+  if (h.dtype != npy_dtype::uint8)
+    throw detail::npy_error(file, std::string("unsupported dtype '") + dtype_name(h.dtype) + "' here: expected uint8 '|u1'");
+  if (expect.shape && !detail::shape_matches(h.shape, *expect.shape))
+    throw detail::npy_error(file, "expected shape " + shape_text(*expect.shape) + ", found " + shape_text(h.shape));
+  npy_array<std::uint8_t> result;
+  result.shape = h.shape;
+  result.values.resize(h.count());
+  in.clear();
+  in.seekg(std::streamoff(h.data_offset));
+  detail::read_values<std::uint8_t, std::uint8_t>(in, result.values.data(), h.count(), file);
+  return result;
+}
+
+// Reads a rank-R array into an xtensor; without an expected shape only the
+// rank is checked.
+template <class T, std::size_t R>
+tensor<T, R> read_npy_tensor(const std::filesystem::path& file, npy_expect expect = {}) {
+  if (!expect.shape) expect.shape = std::vector<std::size_t>(R, any_extent);
+  if (expect.shape->size() != R) throw error("read_npy_tensor: the expected shape has the wrong rank");
+  npy_array<T> a = read_npy<T>(file, expect);
+  std::array<std::size_t, R> shape{};
+  std::copy(a.shape.begin(), a.shape.end(), shape.begin());
+  tensor<T, R> t(shape);
+  std::copy(a.values.begin(), a.values.end(), t.data());
+  return t;
+}
+
+struct npy_write_options {
+  unsigned version = 1;  // 1 (1.0) or 2 (2.0); 1.0 moves to 2.0 when the header needs it
+};
+
+// The bytes of a .npy header (magic, version, length, dict, padding to 64).
+template <class T>
+std::string npy_header_bytes(std::span<const std::size_t> shape, npy_write_options options = {}) {
+  std::string dict = std::string("{'descr': '") + dtype_descr(dtype_of<T>()) + "', 'fortran_order': False, 'shape': (";
+  for (std::size_t a = 0; a < shape.size(); ++a) {
+    if (a) dict += ", ";
+    dict += std::to_string(shape[a]);
+  }
+  dict += shape.size() == 1 ? ",), }" : "), }";
+  unsigned version = options.version == 2 ? 2 : 1;
+  auto prelude = [&] { return std::size_t(version == 1 ? 10 : 12); };
+  if (version == 1 && prelude() + dict.size() + 1 > 65535) version = 2;
+  const std::size_t unpadded = prelude() + dict.size() + 1;  // + '\n'
+  dict.append((64 - unpadded % 64) % 64, ' ');
+  dict += '\n';
+  std::string bytes = "\x93NUMPY";
+  bytes += char(version);
+  bytes += char(0);
+  const std::size_t len = dict.size();
+  for (std::size_t i = 0; i < (version == 1 ? 2u : 4u); ++i) bytes += char((len >> (8 * i)) & 0xff);
+  return bytes + dict;
+}
+
+// Writes `values` (C order) with `shape` atomically: the file at `file` is
+// replaced only once the new one is complete. Returns the file's FNV-1a
+// checksum (io/checksum.hpp).
+template <class T>
+std::uint64_t write_npy(const std::filesystem::path& file, std::span<const T> values, std::span<const std::size_t> shape,
+               npy_write_options options = {}) {
+  std::size_t count = 1;
+  for (auto d : shape) count *= d;
+  if (count != values.size())
+    throw detail::npy_error(file, "cannot write: shape " + shape_text(shape) + " holds " + std::to_string(count) +
+                                      " values, " + std::to_string(values.size()) + " given");
+  atomic_file out(file);
+  out.write(npy_header_bytes<T>(shape, options));
+  if constexpr (std::endian::native == std::endian::little) {
+    out.write(values.data(), values.size() * sizeof(T));
+  } else {
+    std::vector<T> swapped(values.begin(), values.end());
+    detail::byteswap_if_big_endian(reinterpret_cast<unsigned char*>(swapped.data()), count, sizeof(T));
+    out.write(swapped.data(), swapped.size() * sizeof(T));
+  }
+  out.commit();
+  return out.checksum();
+}
+
+template <class T, std::size_t R>
+std::uint64_t write_npy(const std::filesystem::path& file, const tensor<T, R>& t, npy_write_options options = {}) {
+  const std::array<std::size_t, R> shape = [&] {
+    std::array<std::size_t, R> s{};
+    std::copy(t.shape().begin(), t.shape().end(), s.begin());
+    return s;
+  }();
+  return write_npy<T>(file, std::span<const T>(t.data(), t.size()), shape, options);
+}
+
+}  // namespace io
+DEEPID_NAMESPACE_END
+// ---- deepid/io/weights_manifest.hpp ----
+// Interop weights folders: one NumPy file per parameter tensor,
+// <dir>/<name>.npy in PyTorch layout (names "<layer>.weight", "<layer>.bias"
+// as in the layer table), plus a small manifest <dir>/model.txt naming the
+// model and listing the tensors. docs/weights.md gives every layout.
+//
+// This header knows the folder and its manifest; net/weights.hpp exports and
+// imports a model's weights through them.
+#include <algorithm>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+// ---- deepid/io/input_file.hpp ----
+// Opening a file a user named, for reading. The standard library alone gives
+// poor answers to wrong kinds of path: a directory opens and then throws from
+// deep inside the stream without the file's name, and a FIFO or terminal
+// blocks the open forever. Only regular files are opened here; anything else
+// is an error that names the path and says what it is.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+// `what` names the file's role in the message: "the pair list", "the ensemble manifest".
+inline std::ifstream open_input(const std::filesystem::path& path, std::string_view what,
+                                std::ios::openmode mode = std::ios::in) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  const std::string role(what);
+  if (!fs::exists(status)) throw error(path.string() + ": cannot open " + role + " (no such file)");
+  if (fs::is_directory(status)) throw error(path.string() + ": is a directory, expected " + role);
+  if (!fs::is_regular_file(status))
+    throw error(path.string() + ": is not a regular file (a device, FIFO or socket), expected " + role);
+  std::ifstream in(path, mode);
+  if (!in) throw error(path.string() + ": cannot open " + role + " for reading");
+  return in;
+}
+
+}  // namespace io
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+namespace io {
+
+inline constexpr std::string_view weights_manifest_file = "model.txt";
+inline constexpr std::string_view weights_format = "deepid-weights 1";
+
+// One tensor the manifest lists: its file name stem and PyTorch shape.
+struct weights_tensor {
+  std::string name;  // "<layer index>.<weight|bias>"
+  std::vector<std::size_t> shape;
+  std::size_t size() const {
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+};
+
+struct weights_manifest {
+  std::string model;                    // registry name, e.g. "deepid1-39x31x3"
+  std::string dtype;                    // "float32" or "float64"
+  std::vector<weights_tensor> tensors;  // in model order
+  // FNV-1a of each tensor's .npy file as exported; manifests written by hand
+  // or by older versions may leave it out.
+  std::map<std::string, std::uint64_t> checksums;
+};
+
+inline std::filesystem::path weights_file(const std::filesystem::path& dir, const std::string& tensor) {
+  return dir / (tensor + ".npy");
+}
+
+inline std::string manifest_text(const weights_manifest& m) {
+  std::size_t total = 0;
+  for (const auto& t : m.tensors) total += t.size();
+  std::string text = "# deepid interop weights: <name>.npy per tensor, PyTorch layout (see docs/weights.md)\n";
+  text += "format " + std::string(weights_format) + "\n";
+  text += "model " + m.model + "\n";
+  text += "dtype " + m.dtype + "\n";
+  text += "parameters " + std::to_string(total) + "\n";
+  for (const auto& t : m.tensors) {
+    text += "tensor " + t.name + " " + shape_text(t.shape);
+    if (const auto it = m.checksums.find(t.name); it != m.checksums.end()) text += " fnv1a=" + checksum_text(it->second);
+    text += "\n";
+  }
+  return text;
+}
+
+// Parses <dir>/model.txt; errors name the file and the line.
+inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) {
+  const auto file = dir / weights_manifest_file;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) throw error(file.string() + ": file not found");
+  auto in = open_input(file, "the weights manifest");
+  weights_manifest m;
+  bool format_seen = false;
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    std::string key, value, extra;
+    words >> key >> value;
+    auto bad = [&](const std::string& what) {
+      return error(file.string() + ": line " + std::to_string(number) + ": " + what);
+    };
+    if (value.empty()) throw bad("'" + key + "' has no value");
+    if (key == "format") {
+      std::string version;
+      words >> version;
+      if (value + " " + version != weights_format)
+        throw bad("unsupported format '" + value + " " + version + "' (expected '" + std::string(weights_format) + "')");
+      format_seen = true;
+    } else if (key == "model") {
+      m.model = value;
+    } else if (key == "dtype") {
+      m.dtype = value;
+    } else if (key == "parameters") {
+      // informative
+    } else if (key == "tensor") {
+      std::string shape;
+      words >> shape;
+      if (shape.empty()) throw bad("tensor '" + value + "' has no shape");
+      weights_tensor t{value, {}};
+      if (shape != "()") {
+        std::size_t start = 0;
+        while (start <= shape.size()) {
+          const std::size_t end = std::min(shape.find('x', start), shape.size());
+          const std::string dim = shape.substr(start, end - start);
+          std::size_t extent = 0;
+          const auto [stop, ec] = std::from_chars(dim.data(), dim.data() + dim.size(), extent);
+          if (dim.empty() || ec != std::errc() || stop != dim.data() + dim.size())
+            throw bad("tensor '" + value + "': bad shape '" + shape + "'");
+          t.shape.push_back(extent);
+          start = end + 1;
+        }
+      }
+      if (std::string field; words >> field) {
+        std::uint64_t checksum = 0;
+        const char* first = field.data() + std::min<std::size_t>(6, field.size());
+        const auto [stop, ec] = std::from_chars(first, field.data() + field.size(), checksum, 16);
+        if (field.rfind("fnv1a=", 0) != 0 || field.size() != 22 || ec != std::errc() || stop != field.data() + field.size())
+          throw bad("tensor '" + value + "': '" + field + "' is not a checksum (expected fnv1a= and 16 hex digits)");
+        m.checksums[value] = checksum;
+      }
+      m.tensors.push_back(std::move(t));
+    } else {
+      throw bad("unknown entry '" + key + "'");
+    }
+  }
+  if (!format_seen) throw error(file.string() + ": not a deepid weights manifest (no 'format' line)");
+  return m;
+}
+
+}  // namespace io
+DEEPID_NAMESPACE_END
+
+DEEPID_NAMESPACE_BEGIN
+
+// Writes every parameter tensor of `m` as <dir>/<name>.npy, then model.txt
+// with each file's checksum. The directory is created if needed; each file is
+// replaced atomically. An export that fails part-way leaves new tensor files
+// beside the old manifest, whose checksums make import refuse the mixture.
+template <class Net, class T>
+void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, std::string_view model_name = "custom") {
+  std::error_code ec, ignored;
+  std::filesystem::create_directories(dir, ec);
+  if (!std::filesystem::is_directory(dir, ignored)) {
+    const std::string why = std::filesystem::exists(dir, ignored) ? "a file of that name exists" : ec.message();
+    throw error(dir.string() + ": cannot create the weights directory (" + why + ")");
+  }
+  io::weights_manifest manifest{std::string(model_name), io::dtype_name(io::dtype_of<T>()), {}, {}};
+  for (const auto& t : m.parameter_tensors()) manifest.tensors.push_back({t.name, t.shape});
+  for (const auto& t : manifest.tensors) {
+    const std::vector<T> values = m.get_parameter(t.name);
+    manifest.checksums[t.name] = io::write_npy<T>(io::weights_file(dir, t.name), values, t.shape);
+  }
+  io::atomic_file out(dir / io::weights_manifest_file);
+  out.write(io::manifest_text(manifest));
+  out.commit();
+}
+
+// Reads every parameter tensor of `m` from <dir>/<name>.npy (float32 or
+// float64, exact PyTorch shape, finite values). When <dir>/model.txt exists it
+// must list the same tensors and, if `model_name` is given, name that model.
+template <class Net, class T>
+void import_weights(model<Net, T>& m, const std::filesystem::path& dir, std::string_view model_name = "") {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) throw error(dir.string() + ": weights directory not found");
+  if (!std::filesystem::is_directory(dir, ec)) throw error(dir.string() + ": not a directory (expected a weights directory)");
+  const auto tensors = m.parameter_tensors();
+  const auto manifest_path = dir / io::weights_manifest_file;
+  std::map<std::string, std::uint64_t> checksums;
+  if (std::filesystem::exists(manifest_path, ec)) {
+    const io::weights_manifest manifest = io::read_weights_manifest(dir);
+    checksums = manifest.checksums;
+    if (!model_name.empty() && manifest.model != model_name)
+      throw error(manifest_path.string() + ": the weights are for model '" + manifest.model + "', not '" +
+                  std::string(model_name) + "'");
+    for (const auto& t : manifest.tensors) {
+      const auto it = std::find_if(tensors.begin(), tensors.end(), [&](const auto& mt) { return mt.name == t.name; });
+      if (it == tensors.end())
+        throw error(manifest_path.string() + ": lists tensor '" + t.name + "', which the model does not have");
+      if (it->shape != t.shape)
+        throw error(manifest_path.string() + ": tensor '" + t.name + "' has shape " + io::shape_text(t.shape) +
+                    ", the model expects " + io::shape_text(it->shape));
+    }
+  }
+  std::vector<std::vector<T>> values;
+  values.reserve(tensors.size());
+  for (const auto& t : tensors) {
+    io::npy_expect expect;
+    expect.shape = t.shape;
+    expect.finite = true;
+    const auto file = io::weights_file(dir, t.name);
+    values.push_back(io::read_npy<T>(file, expect).values);
+    // Checked after the file reads cleanly, so a damaged file gets the more
+    // precise message; this catches a sound file from another export.
+    if (const auto it = checksums.find(t.name); it != checksums.end() && io::file_checksum(file) != it->second)
+      throw error(file.string() + ": not the file " + manifest_path.string() +
+                  " lists (its checksum differs: the folder mixes files of two exports, or the file changed since); "
+                  "export again, or remove model.txt to import the files as they are");
+  }
+  for (std::size_t i = 0; i < tensors.size(); ++i) m.set_parameter(tensors[i].name, values[i]);
+}
+
+DEEPID_NAMESPACE_END
 
 // face: landmarks, alignment, patch schemes, training jitter, data sets, synthetic identities
 // ---- deepid/face/alignment.hpp ----
@@ -5771,40 +6759,6 @@ DEEPID_NAMESPACE_END
 #include <utility>
 #include <vector>
 
-// ---- deepid/io/input_file.hpp ----
-// Opening a file a user named, for reading. The standard library alone gives
-// poor answers to wrong kinds of path: a directory opens and then throws from
-// deep inside the stream without the file's name, and a FIFO or terminal
-// blocks the open forever. Only regular files are opened here; anything else
-// is an error that names the path and says what it is.
-#include <filesystem>
-#include <fstream>
-#include <string>
-#include <string_view>
-#include <system_error>
-
-
-DEEPID_NAMESPACE_BEGIN
-namespace io {
-
-// `what` names the file's role in the message: "the pair list", "the ensemble manifest".
-inline std::ifstream open_input(const std::filesystem::path& path, std::string_view what,
-                                std::ios::openmode mode = std::ios::in) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  const std::string role(what);
-  if (!fs::exists(status)) throw error(path.string() + ": cannot open " + role + " (no such file)");
-  if (fs::is_directory(status)) throw error(path.string() + ": is a directory, expected " + role);
-  if (!fs::is_regular_file(status))
-    throw error(path.string() + ": is not a regular file (a device, FIFO or socket), expected " + role);
-  std::ifstream in(path, mode);
-  if (!in) throw error(path.string() + ": cannot open " + role + " for reading");
-  return in;
-}
-
-}  // namespace io
-DEEPID_NAMESPACE_END
 // ---- deepid/face/image_store.hpp ----
 // Where a data set's images live: inside an uncompressed tar (read in place,
 // never extracted) or under a folder. Images are addressed by their name
@@ -5828,198 +6782,6 @@ DEEPID_NAMESPACE_END
 #include <string>
 #include <vector>
 
-// ---- deepid/io/atomic_file.hpp ----
-// atomic_file: writes a file so that readers see either the old contents or
-// the complete new ones, never a half-written file. The bytes go to a
-// temporary file in the target's directory, which is flushed, synced and then
-// renamed over the target; if anything fails (or commit() is never called) the
-// temporary is removed and the target is left as it was. Only regular files
-// (or new names) are targets: a device, FIFO or socket is refused.
-#include <atomic>
-#include <cerrno>
-#include <cstddef>
-#include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <random>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <utility>
-
-// ---- deepid/io/checksum.hpp ----
-// FNV-1a (64-bit): the checksum of record files, of weights manifests' tensor
-// files and of feature files' name indexes. Not cryptographic: it catches
-// damage and mismatched files, not an adversary.
-#include <cstdint>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <string>
-#include <vector>
-
-
-DEEPID_NAMESPACE_BEGIN
-namespace io {
-
-inline constexpr std::uint64_t fnv1a_start = 0xcbf29ce484222325ull;
-
-// Continues the checksum `h` over `size` more bytes, so a file can be summed
-// in pieces as it is written or read.
-inline std::uint64_t fnv1a(const std::uint8_t* data, std::size_t size, std::uint64_t h = fnv1a_start) {
-  for (std::size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 0x100000001b3ull;
-  return h;
-}
-
-// FNV-1a of a whole file, read in chunks.
-inline std::uint64_t file_checksum(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw error(file.string() + ": cannot open the file");
-  std::vector<char> chunk(1 << 20);
-  std::uint64_t h = fnv1a_start;
-  while (in) {
-    in.read(chunk.data(), std::streamsize(chunk.size()));
-    h = fnv1a(reinterpret_cast<const std::uint8_t*>(chunk.data()), std::size_t(in.gcount()), h);
-  }
-  if (in.bad()) throw error(file.string() + ": read error");
-  return h;
-}
-
-// 16 lower-case hex digits, as the text formats store it.
-inline std::string checksum_text(std::uint64_t checksum) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(checksum));
-  return hex;
-}
-
-}  // namespace io
-DEEPID_NAMESPACE_END
-
-#if __has_include(<unistd.h>) && __has_include(<fcntl.h>)
-#include <fcntl.h>
-#include <unistd.h>
-#define DEEPID_HAS_FSYNC 1
-#else
-#define DEEPID_HAS_FSYNC 0
-#endif
-
-DEEPID_NAMESPACE_BEGIN
-namespace io {
-
-class atomic_file {
- public:
-  explicit atomic_file(std::filesystem::path target) : target_(std::move(target)) {
-    namespace fs = std::filesystem;
-    if (target_.empty()) throw error("cannot write a file with an empty name");
-    if (target_.filename().empty()) throw fail("the path names a directory, not a file");
-    std::error_code ec;
-    const fs::path dir = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
-    if (!fs::is_directory(dir, ec)) throw fail("directory '" + dir.string() + "' does not exist");
-    if (fs::is_directory(target_, ec)) throw fail("is a directory, cannot replace it with a file");
-    // A device, FIFO or socket would be swapped for a regular file by the
-    // rename (as root, /dev/null itself): only regular files are replaced.
-    if (const auto status = fs::status(target_, ec); fs::exists(status) && !fs::is_regular_file(status))
-      throw fail("is not a regular file (a device, FIFO or socket); write to a regular file instead");
-    // A name no one else uses: ".<name>.tmp-<random>"; "x" makes fopen fail if it exists.
-    static std::atomic<unsigned> counter{0};
-    std::random_device entropy;
-    for (int attempt = 0; attempt < 16 && !file_; ++attempt) {
-      std::string name = ".";
-      name += target_.filename().string();
-      name += ".tmp-";
-      name += std::to_string(entropy());
-      name += '-';
-      name += std::to_string(counter++);
-      temp_ = dir / name;
-      file_ = std::fopen(temp_.c_str(), "wbx");
-      if (!file_ && errno != EEXIST) break;
-    }
-    if (!file_) throw fail(std::string("cannot create a temporary file next to it (") + std::strerror(errno) + ")");
-  }
-
-  atomic_file(const atomic_file&) = delete;
-  atomic_file& operator=(const atomic_file&) = delete;
-
-  // Not committed: the temporary goes away, the target is untouched.
-  ~atomic_file() { discard(); }
-
-  void write(const void* data, std::size_t bytes) {
-    if (!file_) throw fail("write after the file was closed");
-    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) {
-      const int code = errno;
-      discard();
-      throw fail(std::string("write failed (") + std::strerror(code) + ")");
-    }
-    checksum_ = fnv1a(static_cast<const std::uint8_t*>(data), bytes, checksum_);
-  }
-  void write(std::string_view text) { write(text.data(), text.size()); }
-
-  // Makes the new contents visible under the target name.
-  void commit() {
-    if (!file_) throw fail("commit after the file was closed");
-    int code = 0;
-    if (std::fflush(file_) != 0) code = errno;
-#if DEEPID_HAS_FSYNC
-    if (code == 0 && ::fsync(::fileno(file_)) != 0) code = errno;
-#endif
-    if (std::fclose(file_) != 0 && code == 0) code = errno;
-    file_ = nullptr;
-    if (code != 0) {
-      discard();
-      throw fail(std::string("write failed (") + std::strerror(code) + ")");
-    }
-    std::error_code ec;
-    std::filesystem::rename(temp_, target_, ec);
-    if (ec) {
-      discard();
-      throw fail("cannot replace the file (" + ec.message() + ")");
-    }
-    temp_.clear();
-    sync_directory();
-  }
-
-  // FNV-1a (io/checksum.hpp) of every byte written so far: the file's
-  // checksum once committed, without reading it back.
-  std::uint64_t checksum() const { return checksum_; }
-
-  const std::filesystem::path& target() const { return target_; }
-  const std::filesystem::path& temp_path() const { return temp_; }
-
- private:
-  error fail(const std::string& what) const { return error(target_.string() + ": " + what); }
-
-  // The rename is an entry in the directory: syncing the directory makes the
-  // new name, not only the new bytes, survive a power cut. Best effort: some
-  // file systems refuse to sync a directory, and the file itself is already
-  // complete under its name for every reader.
-  void sync_directory() const noexcept {
-#if DEEPID_HAS_FSYNC
-    const std::filesystem::path dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
-#endif
-  }
-
-  void discard() noexcept {
-    if (file_) std::fclose(file_);
-    file_ = nullptr;
-    if (!temp_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove(temp_, ec);
-      temp_.clear();
-    }
-  }
-
-  std::filesystem::path target_, temp_;
-  std::FILE* file_ = nullptr;
-  std::uint64_t checksum_ = fnv1a_start;
-};
-
-}  // namespace io
-DEEPID_NAMESPACE_END
 
 DEEPID_NAMESPACE_BEGIN
 namespace face {
@@ -15881,546 +16643,7 @@ constexpr bool require_patch_input() {
 
 DEEPID_NAMESPACE_END
 
-// io: NumPy .npy files, interop weights (docs/weights.md), atomic writes, feature files (real or packed bits)
-// ---- deepid/io/npy.hpp ----
-// NumPy .npy files: float32 / float64 arrays in C order, little-endian, and
-// uint8 arrays (packed bit codes, io/packed_bits.hpp), format versions 1.0,
-// 2.0 and 3.0 (the header's only difference is its length field
-// and encoding). Reads validate everything a damaged or foreign file can get
-// wrong, and every error names the file: missing or unreadable file, bad
-// magic, unsupported version, malformed header, unsupported dtype, Fortran
-// order, truncated or over-long data, wrong rank or shape, and (when asked)
-// NaN or infinite values. Writes are atomic (io/atomic_file.hpp).
-//
-// xtensor's xnpy is not used for reading: it does not detect truncated data,
-// needs the header keys in one order, misreads 1.0 header lengths whose low
-// byte is >= 0x80 (signed char), and reports errors without the file name.
-#include <algorithm>
-#include <array>
-#include <bit>
-#include <cmath>
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <limits>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <type_traits>
-#include <vector>
-
-
-DEEPID_NAMESPACE_BEGIN
-namespace io {
-
-enum class npy_dtype { float32, float64, uint8 };
-
-inline const char* dtype_name(npy_dtype t) {
-  return t == npy_dtype::float32 ? "float32" : t == npy_dtype::float64 ? "float64" : "uint8";
-}
-inline std::size_t dtype_size(npy_dtype t) { return t == npy_dtype::float32 ? 4 : t == npy_dtype::float64 ? 8 : 1; }
-inline const char* dtype_descr(npy_dtype t) {
-  return t == npy_dtype::float32 ? "<f4" : t == npy_dtype::float64 ? "<f8" : "|u1";
-}
-
-template <class T>
-constexpr npy_dtype dtype_of() {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::uint8_t>,
-                "npy: deepid reads and writes float, double and uint8 (packed bits) only");
-  return std::is_same_v<T, float> ? npy_dtype::float32 : std::is_same_v<T, double> ? npy_dtype::float64 : npy_dtype::uint8;
-}
-
-// An axis of any length in an expected shape (printed as "N").
-inline constexpr std::size_t any_extent = std::numeric_limits<std::size_t>::max();
-
-// "20x3x4x4"; "N" for any_extent; "()" for a scalar.
-inline std::string shape_text(std::span<const std::size_t> shape) {
-  if (shape.empty()) return "()";
-  std::string text;
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i) text += 'x';
-    text += shape[i] == any_extent ? std::string("N") : std::to_string(shape[i]);
-  }
-  return text;
-}
-
-// What a .npy file's header says.
-struct npy_header {
-  unsigned version_major = 1, version_minor = 0;
-  npy_dtype dtype = npy_dtype::float32;
-  std::vector<std::size_t> shape;
-  std::size_t data_offset = 0;  // bytes before the array data
-  std::size_t count() const {
-    std::size_t n = 1;
-    for (auto d : shape) n *= d;
-    return n;
-  }
-};
-
-// What the caller requires of a file it reads.
-struct npy_expect {
-  std::optional<std::vector<std::size_t>> shape;  // exact shape; any_extent matches any length
-  bool finite = false;                            // NaN or infinity is an error
-};
-
-template <class T>
-struct npy_array {
-  std::vector<std::size_t> shape;
-  std::vector<T> values;  // C order
-};
-
-namespace detail {
-
-inline error npy_error(const std::filesystem::path& file, const std::string& what) {
-  return error(file.string() + ": " + what);
-}
-
-// The header is a Python dict literal, e.g.
-// {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
-// Keys may come in any order; unknown keys are ignored.
-class npy_header_parser {
- public:
-  npy_header_parser(std::string_view text, const std::filesystem::path& file) : text_(text), file_(file) {}
-
-  struct result {
-    std::optional<std::string> descr;
-    std::optional<bool> fortran;
-    std::optional<std::vector<std::size_t>> shape;
-    bool descr_is_string = true;
-  };
-
-  result parse() {
-    result r;
-    skip_space();
-    expect('{');
-    skip_space();
-    while (!at('}')) {
-      const std::string key = parse_string();
-      skip_space();
-      expect(':');
-      skip_space();
-      if (key == "descr") {
-        if (at('\'') || at('"')) r.descr = parse_string();
-        else {
-          skip_value();
-          r.descr = "(structured)";
-          r.descr_is_string = false;
-        }
-      } else if (key == "fortran_order") {
-        r.fortran = parse_bool();
-      } else if (key == "shape") {
-        r.shape = parse_shape();
-      } else {
-        skip_value();
-      }
-      skip_space();
-      if (at(',')) {
-        ++pos_;
-        skip_space();
-      } else if (!at('}')) {
-        fail("expected ',' or '}' after the value of '" + key + "'");
-      }
-    }
-    ++pos_;
-    skip_space();
-    if (pos_ != text_.size()) fail("unexpected text after the closing '}'");
-    return r;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw npy_error(file_, "malformed .npy header: " + what);
-  }
-  bool at(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
-  void expect(char c) {
-    if (!at(c)) fail(std::string("expected '") + c + "'");
-    ++pos_;
-  }
-  void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\r' || text_[pos_] == '\0'))
-      ++pos_;
-  }
-  std::string parse_string() {
-    if (!at('\'') && !at('"')) fail("expected a quoted key or string");
-    const char quote = text_[pos_++];
-    const std::size_t end = text_.find(quote, pos_);
-    if (end == std::string_view::npos) fail("unterminated string");
-    std::string s(text_.substr(pos_, end - pos_));
-    pos_ = end + 1;
-    return s;
-  }
-  bool parse_bool() {
-    if (text_.substr(pos_, 4) == "True") {
-      pos_ += 4;
-      return true;
-    }
-    if (text_.substr(pos_, 5) == "False") {
-      pos_ += 5;
-      return false;
-    }
-    fail("'fortran_order' must be True or False");
-  }
-  std::vector<std::size_t> parse_shape() {
-    std::vector<std::size_t> shape;
-    expect('(');
-    skip_space();
-    while (!at(')')) {
-      if (pos_ >= text_.size() || text_[pos_] < '0' || text_[pos_] > '9')
-        fail("'shape' must be a tuple of non-negative integers");
-      std::size_t value = 0;
-      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
-        const std::size_t digit = std::size_t(text_[pos_++] - '0');
-        if (value > (std::numeric_limits<std::size_t>::max() - digit) / 10) fail("a 'shape' entry is too large");
-        value = value * 10 + digit;
-      }
-      if (at('L')) ++pos_;  // Python 2 long literal
-      shape.push_back(value);
-      skip_space();
-      if (at(',')) {
-        ++pos_;
-        skip_space();
-      } else if (!at(')')) {
-        fail("expected ',' or ')' in 'shape'");
-      }
-    }
-    ++pos_;
-    return shape;
-  }
-  // Skips one value of a key this reader does not use (balanced brackets).
-  void skip_value() {
-    int depth = 0;
-    while (pos_ < text_.size()) {
-      const char c = text_[pos_];
-      if (c == '\'' || c == '"') {
-        parse_string();
-        continue;
-      }
-      if (c == '(' || c == '[' || c == '{') ++depth;
-      if (c == ')' || c == ']' || c == '}') {
-        if (depth == 0) return;
-        --depth;
-      }
-      if (c == ',' && depth == 0) return;
-      ++pos_;
-    }
-    fail("unterminated value");
-  }
-
-  std::string_view text_;
-  const std::filesystem::path& file_;
-  std::size_t pos_ = 0;
-};
-
-inline npy_dtype parse_descr(const std::string& descr, bool is_string, const std::filesystem::path& file) {
-  const std::string supported = " (deepid reads float32 '<f4', float64 '<f8' and uint8 '|u1')";
-  if (!is_string) throw npy_error(file, "unsupported dtype: structured arrays are not supported" + supported);
-  constexpr bool little = std::endian::native == std::endian::little;
-  if (descr == "<f4" || (little && descr == "=f4")) return npy_dtype::float32;
-  if (descr == "<f8" || (little && descr == "=f8")) return npy_dtype::float64;
-  // One byte has no byte order: NumPy writes '|u1', but any prefix means the same.
-  if (descr == "|u1" || descr == "<u1" || descr == ">u1" || descr == "=u1") return npy_dtype::uint8;
-  if (descr == ">f4" || descr == ">f8")
-    throw npy_error(file, "unsupported dtype '" + descr + "': big-endian data" + supported);
-  throw npy_error(file, "unsupported dtype '" + descr + "'" + supported);
-}
-
-inline std::uint64_t read_le(const unsigned char* p, std::size_t bytes) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < bytes; ++i) v |= std::uint64_t(p[i]) << (8 * i);
-  return v;
-}
-
-inline void byteswap_if_big_endian(unsigned char* data, std::size_t count, std::size_t width) {
-  if constexpr (std::endian::native == std::endian::big)
-    for (std::size_t i = 0; i < count; ++i) std::reverse(data + i * width, data + (i + 1) * width);
-  else
-    (void)data, (void)count, (void)width;
-}
-
-inline std::string index_text(std::size_t flat, std::span<const std::size_t> shape) {
-  if (shape.size() <= 1) return "[" + std::to_string(flat) + "]";
-  std::vector<std::size_t> idx(shape.size());
-  for (std::size_t a = shape.size(); a-- > 0;) {
-    idx[a] = flat % shape[a];
-    flat /= shape[a];
-  }
-  std::string text = "[";
-  for (std::size_t a = 0; a < idx.size(); ++a) {
-    if (a) text += ", ";
-    text += std::to_string(idx[a]);
-  }
-  return text + "]";
-}
-
-inline bool shape_matches(std::span<const std::size_t> found, std::span<const std::size_t> expected) {
-  if (found.size() != expected.size()) return false;
-  for (std::size_t a = 0; a < found.size(); ++a)
-    if (expected[a] != any_extent && expected[a] != found[a]) return false;
-  return true;
-}
-
-inline std::ifstream open_for_reading(const std::filesystem::path& file, std::uintmax_t& size) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const auto status = fs::status(file, ec);
-  if (!fs::exists(status)) throw npy_error(file, "file not found");
-  if (fs::is_directory(status)) throw npy_error(file, "is a directory, expected a .npy file");
-  size = fs::file_size(file, ec);
-  if (ec) throw npy_error(file, "cannot read the file size (" + ec.message() + ")");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw npy_error(file, "cannot open the file for reading");
-  return in;
-}
-
-inline npy_header read_header(std::istream& in, std::uintmax_t file_size, const std::filesystem::path& file) {
-  static constexpr unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  unsigned char prelude[12] = {};
-  if (file_size == 0) throw npy_error(file, "empty file, expected a .npy array");
-  const std::size_t head = std::size_t(std::min<std::uintmax_t>(file_size, 12));
-  in.read(reinterpret_cast<char*>(prelude), std::streamsize(head));
-  if (!in && !in.eof()) throw npy_error(file, "read error");
-  if (head < 6 || std::memcmp(prelude, magic, 6) != 0) {
-    if (head < 6 && std::memcmp(prelude, magic, head) == 0)
-      throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
-    throw npy_error(file, "not a .npy file (bad magic bytes; expected \\x93NUMPY)");
-  }
-  if (head < 10) throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
-
-  npy_header h;
-  h.version_major = prelude[6];
-  h.version_minor = prelude[7];
-  std::size_t len_bytes = 0;
-  if (h.version_major == 1 && h.version_minor == 0) len_bytes = 2;
-  else if ((h.version_major == 2 || h.version_major == 3) && h.version_minor == 0) len_bytes = 4;
-  else
-    throw npy_error(file, "unsupported .npy format version " + std::to_string(h.version_major) + "." +
-                              std::to_string(h.version_minor) + " (deepid reads 1.0, 2.0 and 3.0)");
-  if (head < 8 + len_bytes)
-    throw npy_error(file, "truncated .npy file (" + std::to_string(file_size) + " bytes, too short for a header)");
-  const std::uint64_t header_len = read_le(prelude + 8, len_bytes);
-  // The header is a short dict; a megabyte of it is damage, not a shape.
-  if (header_len > (1u << 20))
-    throw npy_error(file, "malformed .npy header: it claims to be " + std::to_string(header_len) + " bytes long");
-  h.data_offset = 8 + len_bytes + std::size_t(header_len);
-  if (8 + len_bytes + header_len > file_size)
-    throw npy_error(file, "truncated .npy file: the header is " + std::to_string(header_len) + " bytes long but only " +
-                              std::to_string(file_size - 8 - len_bytes) + " bytes follow");
-
-  std::string text(std::size_t(header_len), '\0');
-  const std::size_t already = head - 8 - len_bytes;  // header bytes read with the prelude
-  std::memcpy(text.data(), prelude + 8 + len_bytes, std::min<std::size_t>(already, text.size()));
-  if (text.size() > already) {
-    in.clear();
-    in.seekg(std::streamoff(8 + len_bytes + already));
-    in.read(text.data() + already, std::streamsize(text.size() - already));
-    if (!in) throw npy_error(file, "read error in the header");
-  }
-
-  auto parsed = npy_header_parser(text, file).parse();
-  if (!parsed.descr) throw npy_error(file, "malformed .npy header: no 'descr' key");
-  if (!parsed.fortran) throw npy_error(file, "malformed .npy header: no 'fortran_order' key");
-  if (!parsed.shape) throw npy_error(file, "malformed .npy header: no 'shape' key");
-  h.dtype = parse_descr(*parsed.descr, parsed.descr_is_string, file);
-  h.shape = *parsed.shape;
-
-  // Fortran order differs from C order only when two or more axes are longer than 1.
-  const auto long_axes = std::count_if(h.shape.begin(), h.shape.end(), [](std::size_t d) { return d > 1; });
-  if (*parsed.fortran && long_axes > 1)
-    throw npy_error(file, "array is in Fortran (column-major) order; deepid reads C order "
-                          "(save it with numpy.ascontiguousarray)");
-
-  const std::size_t width = dtype_size(h.dtype);
-  std::size_t count = 1;
-  for (auto d : h.shape) {
-    if (d != 0 && count > std::numeric_limits<std::size_t>::max() / width / d)
-      throw npy_error(file, "malformed .npy header: shape " + shape_text(h.shape) + " is too large");
-    count *= d;
-  }
-  const std::uintmax_t data_bytes = file_size - h.data_offset;
-  const std::uintmax_t needed = std::uintmax_t(count) * width;
-  if (data_bytes < needed)
-    throw npy_error(file, "truncated .npy file: shape " + shape_text(h.shape) + " " + dtype_name(h.dtype) + " needs " +
-                              std::to_string(needed) + " bytes of data, only " + std::to_string(data_bytes) +
-                              " follow the header");
-  if (data_bytes > needed)
-    throw npy_error(file, std::to_string(data_bytes - needed) + " unexpected bytes after the array data (shape " +
-                              shape_text(h.shape) + " " + dtype_name(h.dtype) + " needs " + std::to_string(needed) +
-                              "); the file is damaged");
-  check_array_bytes(file.string() + ": the array (shape " + shape_text(h.shape) + " " + dtype_name(h.dtype) + ")", needed);
-  return h;
-}
-
-// Reads `count` values stored as `Stored` and converts them to T.
-template <class T, class Stored>
-void read_values(std::istream& in, T* out, std::size_t count, const std::filesystem::path& file) {
-  if constexpr (std::is_same_v<T, Stored>) {
-    in.read(reinterpret_cast<char*>(out), std::streamsize(count * sizeof(T)));
-    if (!in) throw npy_error(file, "read error in the array data");
-    byteswap_if_big_endian(reinterpret_cast<unsigned char*>(out), count, sizeof(T));
-  } else {
-    constexpr std::size_t chunk = 1 << 14;
-    std::vector<Stored> buffer(std::min(count, chunk));
-    for (std::size_t done = 0; done < count;) {
-      const std::size_t n = std::min(chunk, count - done);
-      in.read(reinterpret_cast<char*>(buffer.data()), std::streamsize(n * sizeof(Stored)));
-      if (!in) throw npy_error(file, "read error in the array data");
-      byteswap_if_big_endian(reinterpret_cast<unsigned char*>(buffer.data()), n, sizeof(Stored));
-      for (std::size_t i = 0; i < n; ++i) out[done + i] = static_cast<T>(buffer[i]);
-      done += n;
-    }
-  }
-}
-
-}  // namespace detail
-
-// Reads and validates the header only (also checks the data size).
-inline npy_header read_npy_header(const std::filesystem::path& file) {
-  std::uintmax_t size = 0;
-  auto in = detail::open_for_reading(file, size);
-  return detail::read_header(in, size, file);
-}
-
-// Index of the first NaN or infinite value, or count when all are finite.
-template <class T>
-std::size_t first_non_finite(std::span<const T> values) {
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (!std::isfinite(values[i])) return i;
-  return values.size();
-}
-
-// Throws naming `file` when a value is NaN or infinite.
-template <class T>
-void require_finite(std::span<const T> values, std::span<const std::size_t> shape, const std::filesystem::path& file) {
-  const std::size_t i = first_non_finite(values);
-  if (i == values.size()) return;
-  const char* kind = std::isnan(values[i]) ? "NaN" : (values[i] > 0 ? "+inf" : "-inf");
-  throw detail::npy_error(file, std::string("value ") + detail::index_text(i, shape) + " is " + kind +
-                                    "; expected finite values");
-}
-
-// Reads a float32 or float64 file as T (float64 data read as float is rounded;
-// values too large for float become infinite and fail the finite check).
-template <class T>
-npy_array<T> read_npy(const std::filesystem::path& file, const npy_expect& expect = {}) {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "read_npy: T must be float or double");
-  std::uintmax_t size = 0;
-  auto in = detail::open_for_reading(file, size);
-  const npy_header h = detail::read_header(in, size, file);
-  if (h.dtype == npy_dtype::uint8)
-    throw detail::npy_error(file, "unsupported dtype 'uint8' here: expected float32 '<f4' or float64 '<f8'");
-  if (expect.shape && !detail::shape_matches(h.shape, *expect.shape))
-    throw detail::npy_error(file, "expected shape " + shape_text(*expect.shape) + ", found " + shape_text(h.shape));
-  npy_array<T> result;
-  result.shape = h.shape;
-  result.values.resize(h.count());
-  in.clear();
-  in.seekg(std::streamoff(h.data_offset));
-  if (h.dtype == npy_dtype::float32) detail::read_values<T, float>(in, result.values.data(), h.count(), file);
-  else detail::read_values<T, double>(in, result.values.data(), h.count(), file);
-  if (expect.finite) require_finite<T>(result.values, result.shape, file);
-  return result;
-}
-
-// Reads a uint8 file as bytes (a float file is an error: no silent conversion).
-inline npy_array<std::uint8_t> read_npy_bytes(const std::filesystem::path& file, const npy_expect& expect = {}) {
-  std::uintmax_t size = 0;
-  auto in = detail::open_for_reading(file, size);
-  const npy_header h = detail::read_header(in, size, file);
-  if (h.dtype != npy_dtype::uint8)
-    throw detail::npy_error(file, std::string("unsupported dtype '") + dtype_name(h.dtype) + "' here: expected uint8 '|u1'");
-  if (expect.shape && !detail::shape_matches(h.shape, *expect.shape))
-    throw detail::npy_error(file, "expected shape " + shape_text(*expect.shape) + ", found " + shape_text(h.shape));
-  npy_array<std::uint8_t> result;
-  result.shape = h.shape;
-  result.values.resize(h.count());
-  in.clear();
-  in.seekg(std::streamoff(h.data_offset));
-  detail::read_values<std::uint8_t, std::uint8_t>(in, result.values.data(), h.count(), file);
-  return result;
-}
-
-// Reads a rank-R array into an xtensor; without an expected shape only the
-// rank is checked.
-template <class T, std::size_t R>
-tensor<T, R> read_npy_tensor(const std::filesystem::path& file, npy_expect expect = {}) {
-  if (!expect.shape) expect.shape = std::vector<std::size_t>(R, any_extent);
-  if (expect.shape->size() != R) throw error("read_npy_tensor: the expected shape has the wrong rank");
-  npy_array<T> a = read_npy<T>(file, expect);
-  std::array<std::size_t, R> shape{};
-  std::copy(a.shape.begin(), a.shape.end(), shape.begin());
-  tensor<T, R> t(shape);
-  std::copy(a.values.begin(), a.values.end(), t.data());
-  return t;
-}
-
-struct npy_write_options {
-  unsigned version = 1;  // 1 (1.0) or 2 (2.0); 1.0 moves to 2.0 when the header needs it
-};
-
-// The bytes of a .npy header (magic, version, length, dict, padding to 64).
-template <class T>
-std::string npy_header_bytes(std::span<const std::size_t> shape, npy_write_options options = {}) {
-  std::string dict = std::string("{'descr': '") + dtype_descr(dtype_of<T>()) + "', 'fortran_order': False, 'shape': (";
-  for (std::size_t a = 0; a < shape.size(); ++a) {
-    if (a) dict += ", ";
-    dict += std::to_string(shape[a]);
-  }
-  dict += shape.size() == 1 ? ",), }" : "), }";
-  unsigned version = options.version == 2 ? 2 : 1;
-  auto prelude = [&] { return std::size_t(version == 1 ? 10 : 12); };
-  if (version == 1 && prelude() + dict.size() + 1 > 65535) version = 2;
-  const std::size_t unpadded = prelude() + dict.size() + 1;  // + '\n'
-  dict.append((64 - unpadded % 64) % 64, ' ');
-  dict += '\n';
-  std::string bytes = "\x93NUMPY";
-  bytes += char(version);
-  bytes += char(0);
-  const std::size_t len = dict.size();
-  for (std::size_t i = 0; i < (version == 1 ? 2u : 4u); ++i) bytes += char((len >> (8 * i)) & 0xff);
-  return bytes + dict;
-}
-
-// Writes `values` (C order) with `shape` atomically: the file at `file` is
-// replaced only once the new one is complete. Returns the file's FNV-1a
-// checksum (io/checksum.hpp).
-template <class T>
-std::uint64_t write_npy(const std::filesystem::path& file, std::span<const T> values, std::span<const std::size_t> shape,
-               npy_write_options options = {}) {
-  std::size_t count = 1;
-  for (auto d : shape) count *= d;
-  if (count != values.size())
-    throw detail::npy_error(file, "cannot write: shape " + shape_text(shape) + " holds " + std::to_string(count) +
-                                      " values, " + std::to_string(values.size()) + " given");
-  atomic_file out(file);
-  out.write(npy_header_bytes<T>(shape, options));
-  if constexpr (std::endian::native == std::endian::little) {
-    out.write(values.data(), values.size() * sizeof(T));
-  } else {
-    std::vector<T> swapped(values.begin(), values.end());
-    detail::byteswap_if_big_endian(reinterpret_cast<unsigned char*>(swapped.data()), count, sizeof(T));
-    out.write(swapped.data(), swapped.size() * sizeof(T));
-  }
-  out.commit();
-  return out.checksum();
-}
-
-template <class T, std::size_t R>
-std::uint64_t write_npy(const std::filesystem::path& file, const tensor<T, R>& t, npy_write_options options = {}) {
-  const std::array<std::size_t, R> shape = [&] {
-    std::array<std::size_t, R> s{};
-    std::copy(t.shape().begin(), t.shape().end(), s.begin());
-    return s;
-  }();
-  return write_npy<T>(file, std::span<const T>(t.data(), t.size()), shape, options);
-}
-
-}  // namespace io
-DEEPID_NAMESPACE_END
+// io: NumPy .npy files, the interop weights folder, atomic writes, feature files (real or packed bits)
 // ---- deepid/io/feature_file.hpp ----
 // Feature files: an N x D float32 .npy (one face per row) and, beside it, the
 // index of image names, one per line, in row order: features.npy +
@@ -16612,198 +16835,6 @@ inline feature_file load_features(const std::filesystem::path& npy) {
     throw error(index.string() + ": lists " + std::to_string(f.names.size()) + " names but " + npy.string() + " has " +
                 std::to_string(f.features.shape()[0]) + " rows");
   return f;
-}
-
-}  // namespace io
-DEEPID_NAMESPACE_END
-// ---- deepid/io/weights.hpp ----
-// Interop weights: a directory with one NumPy file per parameter tensor,
-// <dir>/<name>.npy in PyTorch layout (names "<layer>.weight", "<layer>.bias"
-// as in the layer table), plus a small manifest <dir>/model.txt naming the
-// model and listing the tensors. docs/weights.md gives every layout.
-//
-// Import reads and checks every file before it changes the model, so a
-// failed import leaves the model as it was. Errors name the file and say what
-// was expected and what was found (missing file, wrong shape, NaN, ...).
-#include <algorithm>
-#include <charconv>
-#include <cstddef>
-#include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <sstream>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <utility>
-#include <vector>
-
-
-DEEPID_NAMESPACE_BEGIN
-namespace io {
-
-inline constexpr std::string_view weights_manifest_file = "model.txt";
-inline constexpr std::string_view weights_format = "deepid-weights 1";
-
-struct weights_manifest {
-  std::string model;                    // registry name, e.g. "deepid1-39x31x3"
-  std::string dtype;                    // "float32" or "float64"
-  std::vector<parameter_info> tensors;  // in model order
-  // FNV-1a of each tensor's .npy file as exported; manifests written by hand
-  // or by older versions may leave it out.
-  std::map<std::string, std::uint64_t> checksums;
-};
-
-inline std::filesystem::path weights_file(const std::filesystem::path& dir, const std::string& tensor) {
-  return dir / (tensor + ".npy");
-}
-
-inline std::string manifest_text(const weights_manifest& m) {
-  std::size_t total = 0;
-  for (const auto& t : m.tensors) total += t.size();
-  std::string text = "# deepid interop weights: <name>.npy per tensor, PyTorch layout (see docs/weights.md)\n";
-  text += "format " + std::string(weights_format) + "\n";
-  text += "model " + m.model + "\n";
-  text += "dtype " + m.dtype + "\n";
-  text += "parameters " + std::to_string(total) + "\n";
-  for (const auto& t : m.tensors) {
-    text += "tensor " + t.name + " " + shape_text(t.shape);
-    if (const auto it = m.checksums.find(t.name); it != m.checksums.end()) text += " fnv1a=" + checksum_text(it->second);
-    text += "\n";
-  }
-  return text;
-}
-
-// Parses <dir>/model.txt; errors name the file and the line.
-inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) {
-  const auto file = dir / weights_manifest_file;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) throw error(file.string() + ": file not found");
-  auto in = open_input(file, "the weights manifest");
-  weights_manifest m;
-  bool format_seen = false;
-  std::string line;
-  for (std::size_t number = 1; std::getline(in, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream words(line);
-    std::string key, value, extra;
-    words >> key >> value;
-    auto bad = [&](const std::string& what) {
-      return error(file.string() + ": line " + std::to_string(number) + ": " + what);
-    };
-    if (value.empty()) throw bad("'" + key + "' has no value");
-    if (key == "format") {
-      std::string version;
-      words >> version;
-      if (value + " " + version != weights_format)
-        throw bad("unsupported format '" + value + " " + version + "' (expected '" + std::string(weights_format) + "')");
-      format_seen = true;
-    } else if (key == "model") {
-      m.model = value;
-    } else if (key == "dtype") {
-      m.dtype = value;
-    } else if (key == "parameters") {
-      // informative
-    } else if (key == "tensor") {
-      std::string shape;
-      words >> shape;
-      if (shape.empty()) throw bad("tensor '" + value + "' has no shape");
-      parameter_info t{value, {}};
-      if (shape != "()") {
-        std::size_t start = 0;
-        while (start <= shape.size()) {
-          const std::size_t end = std::min(shape.find('x', start), shape.size());
-          const std::string dim = shape.substr(start, end - start);
-          std::size_t extent = 0;
-          const auto [stop, ec] = std::from_chars(dim.data(), dim.data() + dim.size(), extent);
-          if (dim.empty() || ec != std::errc() || stop != dim.data() + dim.size())
-            throw bad("tensor '" + value + "': bad shape '" + shape + "'");
-          t.shape.push_back(extent);
-          start = end + 1;
-        }
-      }
-      if (std::string field; words >> field) {
-        std::uint64_t checksum = 0;
-        const char* first = field.data() + std::min<std::size_t>(6, field.size());
-        const auto [stop, ec] = std::from_chars(first, field.data() + field.size(), checksum, 16);
-        if (field.rfind("fnv1a=", 0) != 0 || field.size() != 22 || ec != std::errc() || stop != field.data() + field.size())
-          throw bad("tensor '" + value + "': '" + field + "' is not a checksum (expected fnv1a= and 16 hex digits)");
-        m.checksums[value] = checksum;
-      }
-      m.tensors.push_back(std::move(t));
-    } else {
-      throw bad("unknown entry '" + key + "'");
-    }
-  }
-  if (!format_seen) throw error(file.string() + ": not a deepid weights manifest (no 'format' line)");
-  return m;
-}
-
-// Writes every parameter tensor of `m` as <dir>/<name>.npy, then model.txt
-// with each file's checksum. The directory is created if needed; each file is
-// replaced atomically. An export that fails part-way leaves new tensor files
-// beside the old manifest, whose checksums make import refuse the mixture.
-template <class Net, class T>
-void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, std::string_view model_name = "custom") {
-  std::error_code ec, ignored;
-  std::filesystem::create_directories(dir, ec);
-  if (!std::filesystem::is_directory(dir, ignored)) {
-    const std::string why = std::filesystem::exists(dir, ignored) ? "a file of that name exists" : ec.message();
-    throw error(dir.string() + ": cannot create the weights directory (" + why + ")");
-  }
-  weights_manifest manifest{std::string(model_name), dtype_name(dtype_of<T>()), m.parameter_tensors(), {}};
-  for (const auto& t : manifest.tensors) {
-    const std::vector<T> values = m.get_parameter(t.name);
-    manifest.checksums[t.name] = write_npy<T>(weights_file(dir, t.name), values, t.shape);
-  }
-  atomic_file out(dir / weights_manifest_file);
-  out.write(manifest_text(manifest));
-  out.commit();
-}
-
-// Reads every parameter tensor of `m` from <dir>/<name>.npy (float32 or
-// float64, exact PyTorch shape, finite values). When <dir>/model.txt exists it
-// must list the same tensors and, if `model_name` is given, name that model.
-template <class Net, class T>
-void import_weights(model<Net, T>& m, const std::filesystem::path& dir, std::string_view model_name = "") {
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) throw error(dir.string() + ": weights directory not found");
-  if (!std::filesystem::is_directory(dir, ec)) throw error(dir.string() + ": not a directory (expected a weights directory)");
-  const auto tensors = m.parameter_tensors();
-  const auto manifest_path = dir / weights_manifest_file;
-  std::map<std::string, std::uint64_t> checksums;
-  if (std::filesystem::exists(manifest_path, ec)) {
-    const weights_manifest manifest = read_weights_manifest(dir);
-    checksums = manifest.checksums;
-    if (!model_name.empty() && manifest.model != model_name)
-      throw error(manifest_path.string() + ": the weights are for model '" + manifest.model + "', not '" +
-                  std::string(model_name) + "'");
-    for (const auto& t : manifest.tensors) {
-      const auto it = std::find_if(tensors.begin(), tensors.end(), [&](const auto& mt) { return mt.name == t.name; });
-      if (it == tensors.end())
-        throw error(manifest_path.string() + ": lists tensor '" + t.name + "', which the model does not have");
-      if (it->shape != t.shape)
-        throw error(manifest_path.string() + ": tensor '" + t.name + "' has shape " + shape_text(t.shape) +
-                    ", the model expects " + shape_text(it->shape));
-    }
-  }
-  std::vector<std::vector<T>> values;
-  values.reserve(tensors.size());
-  for (const auto& t : tensors) {
-    npy_expect expect;
-    expect.shape = t.shape;
-    expect.finite = true;
-    values.push_back(read_npy<T>(weights_file(dir, t.name), expect).values);
-    // Checked after the file reads cleanly, so a damaged file gets the more
-    // precise message; this catches a sound file from another export.
-    if (const auto it = checksums.find(t.name); it != checksums.end() && file_checksum(weights_file(dir, t.name)) != it->second)
-      throw error(weights_file(dir, t.name).string() + ": not the file " + manifest_path.string() +
-                  " lists (its checksum differs: the folder mixes files of two exports, or the file changed since); "
-                  "export again, or remove model.txt to import the files as they are");
-  }
-  for (std::size_t i = 0; i < tensors.size(); ++i) m.set_parameter(tensors[i].name, values[i]);
 }
 
 }  // namespace io

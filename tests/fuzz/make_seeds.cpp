@@ -18,7 +18,8 @@
 #include "deepid/io/feature_file.hpp"
 #include "deepid/io/npy.hpp"
 #include "deepid/io/record_file.hpp"
-#include "deepid/io/weights.hpp"
+#include "deepid/io/weights_manifest.hpp"
+#include "deepid/net/weights.hpp"
 #include "deepid/train/checkpoint.hpp"
 #include "deepid/verify/joint_bayesian.hpp"
 #include "deepid/verify/nn_verifier.hpp"
@@ -184,7 +185,7 @@ void checkpoint_seeds() {
 void weights_seeds() {
   const fs::path dir = work / "weights";
   deepid_fuzz::weights_model m(dp::init::seed{1});
-  io::export_weights(m, dir, "fuzz-model");
+  dp::export_weights(m, dir, "fuzz-model");
   const std::string manifest = read_all(dir / io::weights_manifest_file);
   seed("weights", "manifest-only.txt", manifest);
   seed("weights", "manifest-and-tensor.bin",

@@ -1,10 +1,11 @@
-// Weights directories (io/weights.hpp): the manifest model.txt and one tensor
+// Weights directories (io/weights_manifest.hpp, net/weights.hpp): the manifest model.txt and one tensor
 // file, cut from the input at `separator` (manifest first). The other tensor
 // files are a valid export of weights_model, written once. Without the
 // separator the input is the manifest and the tensor file stays valid.
 #include <vector>
 
-#include "deepid/io/weights.hpp"
+#include "deepid/io/weights_manifest.hpp"
+#include "deepid/net/weights.hpp"
 #include "fuzz_support.hpp"
 #include "weights_model.hpp"
 
@@ -17,7 +18,7 @@ struct weights_fixture {
   std::string valid_tensor;  // the exported bytes of fuzzed_tensor
   weights_model model{deepid::init::seed{1}};
   weights_fixture() {
-    io::export_weights(model, dir, "fuzz-model");
+    deepid::export_weights(model, dir, "fuzz-model");
     std::ifstream in(io::weights_file(dir, fuzzed_tensor), std::ios::binary);
     valid_tensor.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
@@ -35,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& t : m.tensors) require(!t.name.empty(), "weights manifest: tensor without a name");
   });
   const std::vector<float> before = fixture.model.get_parameter(fuzzed_tensor);
-  const bool imported = expect_valid_or_error({"fuzz-weights"}, [&] { io::import_weights(fixture.model, fixture.dir); });
+  const bool imported = expect_valid_or_error({"fuzz-weights"}, [&] { deepid::import_weights(fixture.model, fixture.dir); });
   // A failed import must leave the model as it was.
   if (!imported) require(fixture.model.get_parameter(fuzzed_tensor) == before, "import_weights changed the model and failed");
   return 0;

@@ -6,7 +6,8 @@
 #include <deepid/io/input_file.hpp>
 #include <deepid/io/npy.hpp>
 #include <deepid/io/record_file.hpp>
-#include <deepid/io/weights.hpp>
+#include <deepid/io/weights_manifest.hpp>
+#include <deepid/net/weights.hpp>
 
 #include <cmath>
 #include <filesystem>
@@ -297,7 +298,7 @@ TEST_CASE("weights: export and import round-trip every tensor in PyTorch layout"
     for (std::size_t i = 0; i < v.size(); ++i) v[i] += 0.001f * float(i % 97);
     a.set_parameter(t.name, v);
   }
-  io::export_weights(a, dir, "deepid1-39x31x3");
+  dp::export_weights(a, dir, "deepid1-39x31x3");
 
   // The files a PyTorch user sees (docs/weights.md).
   CHECK(io::read_npy_header(dir / "1.weight.npy").shape == shape_t{20, 3, 4, 4});
@@ -312,7 +313,7 @@ TEST_CASE("weights: export and import round-trip every tensor in PyTorch layout"
 
   dp::model<net1> b(dp::init::seed{2});
   CHECK(all_parameters(a) != all_parameters(b));
-  io::import_weights(b, dir, "deepid1-39x31x3");
+  dp::import_weights(b, dir, "deepid1-39x31x3");
   CHECK(all_parameters(a) == all_parameters(b));
 
   dp::batch4<float> x({2, 3, 39, 31});
@@ -321,49 +322,49 @@ TEST_CASE("weights: export and import round-trip every tensor in PyTorch layout"
 
   // A double model reads the float32 files.
   dp::model<net1, double> c(dp::init::seed{3});
-  io::import_weights(c, dir);
+  dp::import_weights(c, dir);
   CHECK(c.get_parameter("14.weight")[5] == double(a.get_parameter("14.weight")[5]));
 }
 
 TEST_CASE("weights: missing file, wrong shape, NaN and wrong model are clear errors") {
   const auto dir = scratch("weights_errors");
   dp::model<net1> a(dp::init::seed{1});
-  io::export_weights(a, dir, "deepid1-39x31x3");
+  dp::export_weights(a, dir, "deepid1-39x31x3");
   dp::model<net1> b(dp::init::seed{2});
   const auto untouched = all_parameters(b);
 
   SUBCASE("missing tensor file") {
     fs::remove(dir / "4.bias.npy");
-    CHECK(error_of([&] { io::import_weights(b, dir); }) == (dir / "4.bias.npy").string() + ": file not found");
+    CHECK(error_of([&] { dp::import_weights(b, dir); }) == (dir / "4.bias.npy").string() + ": file not found");
   }
   SUBCASE("wrong shape") {
     io::write_npy<float>(dir / "1.weight.npy", std::vector<float>(20 * 16), shape_t{20, 1, 4, 4});
-    CHECK(error_of([&] { io::import_weights(b, dir); }) ==
+    CHECK(error_of([&] { dp::import_weights(b, dir); }) ==
           (dir / "1.weight.npy").string() + ": expected shape 20x3x4x4, found 20x1x4x4");
   }
   SUBCASE("NaN weight") {
     auto v = a.get_parameter("11.bias");
     v[7] = std::numeric_limits<float>::quiet_NaN();
     io::write_npy<float>(dir / "11.bias.npy", v, shape_t{2, 1, 80});
-    CHECK(error_of([&] { io::import_weights(b, dir); }) ==
+    CHECK(error_of([&] { dp::import_weights(b, dir); }) ==
           (dir / "11.bias.npy").string() + ": value [0, 0, 7] is NaN; expected finite values");
   }
   SUBCASE("weights of another model") {
-    CHECK(error_of([&] { io::import_weights(b, dir, "deepid1-31x31x3"); }) ==
+    CHECK(error_of([&] { dp::import_weights(b, dir, "deepid1-31x31x3"); }) ==
           (dir / "model.txt").string() + ": the weights are for model 'deepid1-39x31x3', not 'deepid1-31x31x3'");
     dp::model<dp::deepid1_plain<dp::patch_shape<3, 39, 31>>> plain;
-    CHECK(error_of([&] { io::import_weights(plain, dir); }).find("tensor '7.weight' has shape 2x2x60x40x3x3") !=
+    CHECK(error_of([&] { dp::import_weights(plain, dir); }).find("tensor '7.weight' has shape 2x2x60x40x3x3") !=
           std::string::npos);
   }
   SUBCASE("damaged manifest") {
     write_bytes(dir / "model.txt", "format deepid-weights 9\n");
-    CHECK(error_of([&] { io::import_weights(b, dir); }).find("unsupported format") != std::string::npos);
+    CHECK(error_of([&] { dp::import_weights(b, dir); }).find("unsupported format") != std::string::npos);
   }
   SUBCASE("a sound tensor file from another export (an export that failed part-way)") {
     dp::model<net1> other(dp::init::seed{5});
-    io::export_weights(other, dir / "other", "deepid1-39x31x3");
+    dp::export_weights(other, dir / "other", "deepid1-39x31x3");
     fs::copy_file(dir / "other" / "7.weight.npy", dir / "7.weight.npy", fs::copy_options::overwrite_existing);
-    CHECK(error_of([&] { io::import_weights(b, dir); })
+    CHECK(error_of([&] { dp::import_weights(b, dir); })
               .find((dir / "7.weight.npy").string() + ": not the file " + (dir / "model.txt").string() +
                     " lists (its checksum differs") == 0);
   }
@@ -373,16 +374,16 @@ TEST_CASE("weights: missing file, wrong shape, NaN and wrong model are clear err
     REQUIRE(at != std::string::npos);
     text[at + 8] = 'z';
     write_bytes(dir / "model.txt", text);
-    CHECK(error_of([&] { io::import_weights(b, dir); }).find("is not a checksum (expected fnv1a= and 16 hex digits)") !=
+    CHECK(error_of([&] { dp::import_weights(b, dir); }).find("is not a checksum (expected fnv1a= and 16 hex digits)") !=
           std::string::npos);
   }
   SUBCASE("missing directory") {
-    CHECK(error_of([&] { io::import_weights(b, dir / "absent"); }) ==
+    CHECK(error_of([&] { dp::import_weights(b, dir / "absent"); }) ==
           (dir / "absent").string() + ": weights directory not found");
   }
   SUBCASE("a manifest is optional (files written by other tools)") {
     fs::remove(dir / "model.txt");
-    io::import_weights(b, dir, "deepid1-39x31x3");
+    dp::import_weights(b, dir, "deepid1-39x31x3");
     CHECK(all_parameters(b) == all_parameters(a));
     return;
   }

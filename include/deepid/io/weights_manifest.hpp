@@ -1,18 +1,16 @@
 #pragma once
-// Interop weights: a directory with one NumPy file per parameter tensor,
+// Interop weights folders: one NumPy file per parameter tensor,
 // <dir>/<name>.npy in PyTorch layout (names "<layer>.weight", "<layer>.bias"
 // as in the layer table), plus a small manifest <dir>/model.txt naming the
 // model and listing the tensors. docs/weights.md gives every layout.
 //
-// Import reads and checks every file before it changes the model, so a
-// failed import leaves the model as it was. Errors name the file and say what
-// was expected and what was found (missing file, wrong shape, NaN, ...).
+// This header knows the folder and its manifest; net/weights.hpp exports and
+// imports a model's weights through them.
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -23,12 +21,9 @@
 
 #include "deepid/core/config.hpp"
 #include "deepid/core/error.hpp"
-#include "deepid/io/atomic_file.hpp"
 #include "deepid/io/checksum.hpp"
 #include "deepid/io/input_file.hpp"
 #include "deepid/io/npy.hpp"
-#include "deepid/io/record_file.hpp"
-#include "deepid/net/model.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace io {
@@ -36,10 +31,21 @@ namespace io {
 inline constexpr std::string_view weights_manifest_file = "model.txt";
 inline constexpr std::string_view weights_format = "deepid-weights 1";
 
+// One tensor the manifest lists: its file name stem and PyTorch shape.
+struct weights_tensor {
+  std::string name;  // "<layer index>.<weight|bias>"
+  std::vector<std::size_t> shape;
+  std::size_t size() const {
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+};
+
 struct weights_manifest {
   std::string model;                    // registry name, e.g. "deepid1-39x31x3"
   std::string dtype;                    // "float32" or "float64"
-  std::vector<parameter_info> tensors;  // in model order
+  std::vector<weights_tensor> tensors;  // in model order
   // FNV-1a of each tensor's .npy file as exported; manifests written by hand
   // or by older versions may leave it out.
   std::map<std::string, std::uint64_t> checksums;
@@ -100,7 +106,7 @@ inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) 
       std::string shape;
       words >> shape;
       if (shape.empty()) throw bad("tensor '" + value + "' has no shape");
-      parameter_info t{value, {}};
+      weights_tensor t{value, {}};
       if (shape != "()") {
         std::size_t start = 0;
         while (start <= shape.size()) {
@@ -129,71 +135,6 @@ inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) 
   }
   if (!format_seen) throw error(file.string() + ": not a deepid weights manifest (no 'format' line)");
   return m;
-}
-
-// Writes every parameter tensor of `m` as <dir>/<name>.npy, then model.txt
-// with each file's checksum. The directory is created if needed; each file is
-// replaced atomically. An export that fails part-way leaves new tensor files
-// beside the old manifest, whose checksums make import refuse the mixture.
-template <class Net, class T>
-void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, std::string_view model_name = "custom") {
-  std::error_code ec, ignored;
-  std::filesystem::create_directories(dir, ec);
-  if (!std::filesystem::is_directory(dir, ignored)) {
-    const std::string why = std::filesystem::exists(dir, ignored) ? "a file of that name exists" : ec.message();
-    throw error(dir.string() + ": cannot create the weights directory (" + why + ")");
-  }
-  weights_manifest manifest{std::string(model_name), dtype_name(dtype_of<T>()), m.parameter_tensors(), {}};
-  for (const auto& t : manifest.tensors) {
-    const std::vector<T> values = m.get_parameter(t.name);
-    manifest.checksums[t.name] = write_npy<T>(weights_file(dir, t.name), values, t.shape);
-  }
-  atomic_file out(dir / weights_manifest_file);
-  out.write(manifest_text(manifest));
-  out.commit();
-}
-
-// Reads every parameter tensor of `m` from <dir>/<name>.npy (float32 or
-// float64, exact PyTorch shape, finite values). When <dir>/model.txt exists it
-// must list the same tensors and, if `model_name` is given, name that model.
-template <class Net, class T>
-void import_weights(model<Net, T>& m, const std::filesystem::path& dir, std::string_view model_name = "") {
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) throw error(dir.string() + ": weights directory not found");
-  if (!std::filesystem::is_directory(dir, ec)) throw error(dir.string() + ": not a directory (expected a weights directory)");
-  const auto tensors = m.parameter_tensors();
-  const auto manifest_path = dir / weights_manifest_file;
-  std::map<std::string, std::uint64_t> checksums;
-  if (std::filesystem::exists(manifest_path, ec)) {
-    const weights_manifest manifest = read_weights_manifest(dir);
-    checksums = manifest.checksums;
-    if (!model_name.empty() && manifest.model != model_name)
-      throw error(manifest_path.string() + ": the weights are for model '" + manifest.model + "', not '" +
-                  std::string(model_name) + "'");
-    for (const auto& t : manifest.tensors) {
-      const auto it = std::find_if(tensors.begin(), tensors.end(), [&](const auto& mt) { return mt.name == t.name; });
-      if (it == tensors.end())
-        throw error(manifest_path.string() + ": lists tensor '" + t.name + "', which the model does not have");
-      if (it->shape != t.shape)
-        throw error(manifest_path.string() + ": tensor '" + t.name + "' has shape " + shape_text(t.shape) +
-                    ", the model expects " + shape_text(it->shape));
-    }
-  }
-  std::vector<std::vector<T>> values;
-  values.reserve(tensors.size());
-  for (const auto& t : tensors) {
-    npy_expect expect;
-    expect.shape = t.shape;
-    expect.finite = true;
-    values.push_back(read_npy<T>(weights_file(dir, t.name), expect).values);
-    // Checked after the file reads cleanly, so a damaged file gets the more
-    // precise message; this catches a sound file from another export.
-    if (const auto it = checksums.find(t.name); it != checksums.end() && file_checksum(weights_file(dir, t.name)) != it->second)
-      throw error(weights_file(dir, t.name).string() + ": not the file " + manifest_path.string() +
-                  " lists (its checksum differs: the folder mixes files of two exports, or the file changed since); "
-                  "export again, or remove model.txt to import the files as they are");
-  }
-  for (std::size_t i = 0; i < tensors.size(); ++i) m.set_parameter(tensors[i].name, values[i]);
 }
 
 }  // namespace io
