@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <deepid/features/ensemble.hpp>
+#include <deepid/features/ensemble_training.hpp>
 
 #include "commands.hpp"
 #include "ensembles.hpp"
@@ -32,7 +33,7 @@ class typed_ensemble final : public ensemble_handle {
   std::vector<std::string> output_names() const override { return e_.output_names(); }
   bool train(const deepid::face::face_set& set, const deepid::train::options& o) override {
     const auto names = patch_names();
-    return e_.train(set, o, [&](std::size_t k, const deepid::train::result& r) {
+    return deepid::features::train_ensemble(e_, set, o, [&](std::size_t k, const deepid::train::result& r) {
       std::cout << "net " << k + 1 << "/" << names.size() << " (" << names[k] << "): best validation top-1 error "
                 << 100 * r.best_validation_error << "% at epoch " << r.best_epoch + 1 << std::endl;
     });

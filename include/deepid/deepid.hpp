@@ -59,8 +59,10 @@
 #include "deepid/features/lbp.hpp"
 
 // features: the ensemble of patch nets (DeepID features of a face, any
-// output), and the DeepID2+ / DeepID3 families of nets it can hold
+// output), its training, and the DeepID2+ / DeepID3 families of nets it
+// can hold
 #include "deepid/features/ensemble.hpp"
+#include "deepid/features/ensemble_training.hpp"
 #include "deepid/features/net_families.hpp"
 
 // loss and train: verification signals, SGD, the trainer, checkpoints

@@ -6200,7 +6200,8 @@ DEEPID_NAMESPACE_END
 //
 // Memory: the patches of one type take faces x (1 + K) x (2 with flips) x
 // C x H x W floats; 12,000 faces of 39x31x3 take 348 MB at K = 0, 1.04 GB
-// at K = 2 and 1.74 GB at K = 4 (ensemble::train holds one type at a time).
+// at K = 2 and 1.74 GB at K = 4 (features::train_ensemble holds one type at
+// a time).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -8956,7 +8957,8 @@ static_assert(feature_extractor<lbp_multiscale>);
 DEEPID_NAMESPACE_END
 
 // features: the ensemble of patch nets (DeepID features of a face, any
-// output), and the DeepID2+ / DeepID3 families of nets it can hold
+// output), its training, and the DeepID2+ / DeepID3 families of nets it
+// can hold
 // ---- deepid/features/ensemble.hpp ----
 // The DeepID feature of a face: a patch scheme plus one trained ConvNet per
 // patch type. Each net sees its patch and the patch's flipped counterpart
@@ -8969,12 +8971,18 @@ DEEPID_NAMESPACE_END
 // picks the compiled net type for a scheme's patch index from a net family
 // (deepid1_nets here; DeepID2+ and DeepID3 in features/net_families.hpp).
 // Nets with supervision heads give features from any output: the ensemble
-// extracts the same output of every net.
+// extracts the same output of every net. Training the nets is
+// features/ensemble_training.hpp, so that extracting features does not
+// compile the trainer.
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string_view>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -9248,228 +9256,330 @@ template <class Patch>
 using deepid1_plain = deepid_net<Patch, conv<60, 3>, conv<80, 2>>;
 
 DEEPID_NAMESPACE_END
-// ---- deepid/train/trainer.hpp ----
-// Training one patch ConvNet the DeepID2 way: batches of pairs, each pair
-// giving Ident(f_i) + Ident(f_j) + lambda * Verif(f_i, f_j) (reference 4.3),
-// SGD with momentum, an optional warm-up with lambda = 0, the L2 margin re-set
-// every N pairs, validation on 10% of each identity's images with the best
-// epoch kept (reference 1.5), checkpoints and a clean stop on SIGINT.
-//
-// A model with supervision heads (DeepID2+, DeepID3) has that signal on every
-// output at once: each output k has its own softmax classifier, margin and
-// re-fit window, and the loss is sum_k w_k (Ident_k + lambda Verif_k), w_k = 1
-// by default; the auxiliary heads' weights may decay by a factor per epoch.
-// The best epoch is chosen by the main output's validation error.
-//
-// Loss normalisation: the batch loss is the SUM over its B pairs divided by
-// B, both terms alike, so lambda keeps the meaning of P2 Table 1 (per-pair
-// summed losses).
-//
-// Augmentation (face/jitter.hpp): when the patches hold K jittered copies of
-// every face, a training sample is the original or one of its copies,
-// uniformly (then flipped or not); validation reads the originals only, so
-// its error stays comparable with and without augmentation, and the copies
-// of a validation face are never read at all.
-//
-// Divergence: the loss is checked after every batch (a few additions); when
-// it is not finite the run stops with an error naming the step, the output
-// and the first layer holding non-finite values, found only then. The
-// parameters are checked before every checkpoint, so a checkpoint never holds
-// diverged weights and the last one written stays the last good state.
-//
-// Determinism: every random choice (split, epoch order, partners, flips) is
-// drawn from a generator seeded by (seed, epoch, batch), dropout masks from
-// a stream keyed by (epoch, batch), and the kernels do not depend on the
-// thread count, so the same seed gives bitwise the same weights for any
-// thread count, and a run resumed from a checkpoint continues exactly as an
-// uninterrupted one.
-#include <algorithm>
-#include <array>
-#include <chrono>
-#include <cmath>
-#include <span>
-#include <cstdint>
-#include <cstdio>
-#include <filesystem>
-#include <map>
-#include <numeric>
-#include <optional>
-#include <string>
-#include <utility>
-#include <vector>
-
-// ---- deepid/loss/verification.hpp ----
-// The verification signal of DeepID2 (reference 4.2): a loss on a pair of
-// features f_i, f_j and whether they show the same identity.
-//
-//   l2      : same  ½ d²,  different ½ max(0, m - d)²     d = |f_i - f_j|_2
-//   l2_pos  : same pairs only (the "L2+" ablation)
-//   l2_neg  : different pairs only (the "L2-" ablation)
-//   l1      : same  d₁,    different max(0, m - d₁)       d₁ = |f_i - f_j|_1
-//   cosine  : ½ (y - σ(w cos(f_i, f_j) + b))², y in {1, 0}, w and b learnt
-//
-// The margin m is not learnt by gradient (it would collapse to 0): it is
-// re-set every N pairs to the distance threshold that minimised the
-// verification error over the last N pairs (margin_refitter below).
-#include <algorithm>
-#include <cmath>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <span>
-#include <vector>
-
 
 DEEPID_NAMESPACE_BEGIN
-namespace loss {
+namespace features {
 
-enum class verification_kind { l2, l2_pos, l2_neg, l1, cosine };
-
-inline const char* verification_name(verification_kind k) {
-  switch (k) {
-    case verification_kind::l2: return "l2";
-    case verification_kind::l2_pos: return "l2+";
-    case verification_kind::l2_neg: return "l2-";
-    case verification_kind::l1: return "l1";
-    case verification_kind::cosine: return "cosine";
-  }
-  return "?";
+// "deepid1-39x31x3", "deepid2-55x47x1": the family by patch size, as the CLI names models.
+inline std::string architecture_name(shape3 s, bool paper_sharing = true) {
+  return std::string(s.h >= 47 ? "deepid2-" : "deepid1-") + std::to_string(s.h) + "x" + std::to_string(s.w) + "x" +
+         std::to_string(s.c) + (paper_sharing ? "" : "-plain");
 }
 
-// Loss of one pair; adds its gradients to gi, gj (length dim) and, for the
-// cosine form, to dw, db. Returns the loss and the pair's distance (cosine
-// form: the similarity) through `measure`.
-template <class T>
-double verification_pair(verification_kind kind, const T* fi, const T* fj, std::size_t dim, bool same, double margin,
-                         T* gi, T* gj, double w = 1, double b = 0, double* dw = nullptr, double* db = nullptr,
-                         double* measure = nullptr) {
-  switch (kind) {
-    case verification_kind::l2:
-    case verification_kind::l2_pos:
-    case verification_kind::l2_neg: {
-      double d2 = 0;
-      for (std::size_t k = 0; k < dim; ++k) d2 += double(fi[k] - fj[k]) * double(fi[k] - fj[k]);
-      const double d = std::sqrt(d2);
-      if (measure) *measure = d;
-      if (same) {
-        if (kind == verification_kind::l2_neg) return 0;
-        for (std::size_t k = 0; k < dim; ++k) {
-          const T g = fi[k] - fj[k];
-          gi[k] += g, gj[k] -= g;
-        }
-        return 0.5 * d2;
-      }
-      if (kind == verification_kind::l2_pos || d >= margin) return 0;
-      // d/dfi ½(m - d)² = -(m - d) (fi - fj) / d; guard d -> 0.
-      const double scale = -(margin - d) / std::max(d, 1e-12);
-      for (std::size_t k = 0; k < dim; ++k) {
-        const T g = T(scale * double(fi[k] - fj[k]));
-        gi[k] += g, gj[k] -= g;
-      }
-      return 0.5 * (margin - d) * (margin - d);
-    }
-    case verification_kind::l1: {
-      double d = 0;
-      for (std::size_t k = 0; k < dim; ++k) d += std::abs(double(fi[k] - fj[k]));
-      if (measure) *measure = d;
-      const double sign = same ? 1.0 : -1.0;
-      if (!same && d >= margin) return 0;
-      for (std::size_t k = 0; k < dim; ++k) {
-        const double diff = double(fi[k] - fj[k]);
-        const T g = T(sign * (diff > 0 ? 1.0 : diff < 0 ? -1.0 : 0.0));
-        gi[k] += g, gj[k] -= g;
-      }
-      return same ? d : margin - d;
-    }
-    case verification_kind::cosine: {
-      double ab = 0, aa = 0, bb = 0;
-      for (std::size_t k = 0; k < dim; ++k) ab += double(fi[k]) * fj[k], aa += double(fi[k]) * fi[k], bb += double(fj[k]) * fj[k];
-      const double na = std::sqrt(std::max(aa, 1e-24)), nb = std::sqrt(std::max(bb, 1e-24));
-      const double c = ab / (na * nb);
-      if (measure) *measure = c;
-      const double z = w * c + b, s = 1.0 / (1.0 + std::exp(-z)), y = same ? 1.0 : 0.0;
-      const double g = -(y - s) * s * (1 - s);  // dLoss/dz
-      if (dw) *dw += g * c;
-      if (db) *db += g;
-      const double gc = g * w;
-      for (std::size_t k = 0; k < dim; ++k) {
-        gi[k] += T(gc * (double(fj[k]) / (na * nb) - c * double(fi[k]) / (na * na)));
-        gj[k] += T(gc * (double(fi[k]) / (na * nb) - c * double(fj[k]) / (nb * nb)));
-      }
-      return 0.5 * (y - s) * (y - s);
-    }
-  }
-  return 0;
+// "55x47x3": a patch shape as the model names spell it.
+inline std::string shape_label(shape3 s) {
+  return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
 }
 
-// Keeps the (distance, same) of the last N pairs; refit() returns the
-// distance threshold minimising errors (same iff d <= t), the midpoint
-// between neighbours of the best interval (reference 4.3 and 11).
-class margin_refitter {
+// A net family: the net type for each patch shape (`net<Patch>`), whether it
+// is built for that shape (`supports<Patch>`), and the architecture name
+// stored in model files and checkpoints.
+template <class F>
+concept net_family = requires(shape3 s) {
+  { F::name } -> std::convertible_to<std::string_view>;
+  { F::architecture(s) } -> std::convertible_to<std::string>;
+  { F::template supports<patch_shape<1, 31, 31>> } -> std::convertible_to<bool>;
+};
+
+// DeepID1's net (DeepID2's at 55x47 and 47x47): conv3 locally shared on a
+// 2x2 grid, conv4 locally connected.
+struct deepid1_nets {
+  static constexpr std::string_view name = "deepid1";
+  template <class Patch>
+  using net = deepid1<Patch>;
+  template <class Patch>
+  static constexpr bool supports = true;
+  static std::string architecture(shape3 s) { return architecture_name(s); }
+};
+
+// One trained net of an ensemble, whatever its input shape.
+class patch_net {
  public:
-  explicit margin_refitter(std::size_t window = 200000) : window_(std::max<std::size_t>(window, 2)) {}
+  virtual ~patch_net() = default;
+  virtual shape3 input_shape() const = 0;
+  virtual std::string architecture() const = 0;
+  // Outputs: the supervised heads in the model's order, then the main output.
+  virtual std::size_t output_count() const = 0;
+  virtual std::string output_name(std::size_t k) const = 0;
+  virtual std::size_t output_dim(std::size_t k) const = 0;
+  std::size_t main_output() const { return output_count() - 1; }
+  std::size_t feature_dim() const { return output_dim(main_output()); }
+  // Output k (the main output by default) of n normalised patches (NCHW)
+  // into out (n x output_dim(k)).
+  virtual void features(const float* nchw, std::size_t n, float* out, std::size_t k) = 0;
+  void features(const float* nchw, std::size_t n, float* out) { features(nchw, n, out, main_output()); }
+  // Every output of n patches from one forward pass: outs[k] receives
+  // n x output_dim(k) values.
+  virtual void all_features(const float* nchw, std::size_t n, std::span<float* const> outs) = 0;
+  virtual std::vector<float> parameters() const = 0;
+  virtual void set_parameters(const std::vector<float>& values, const std::string& source) = 0;
+};
 
-  void add(double distance, bool same) {
-    if (ring_.size() < window_) ring_.push_back({distance, same});
-    else ring_[next_ % window_] = {distance, same};
-    ++next_;
-  }
-  std::size_t seen() const { return next_; }
-  std::size_t window() const { return window_; }
-  bool due() const { return next_ > 0 && next_ % window_ == 0; }
+template <class Net, net_family Family = deepid1_nets>
+class typed_patch_net final : public patch_net {
+ public:
+  using model_type = model<Net, float>;
 
-  // The window's contents, for checkpoints (oldest first), and back.
-  void snapshot(std::vector<double>& distances, std::vector<std::int64_t>& same, std::uint64_t& seen) const {
-    distances.clear(), same.clear();
-    const std::size_t start = ring_.size() < window_ ? 0 : next_ % window_;
-    for (std::size_t k = 0; k < ring_.size(); ++k) {
-      const auto& e = ring_[(start + k) % ring_.size()];
-      distances.push_back(e.d), same.push_back(e.same);
+  explicit typed_patch_net(std::uint64_t seed) : model_(init::seed{seed}) {}
+  // The model behind the interface (features/ensemble_training.hpp trains it).
+  model_type& typed_model() { return model_; }
+  shape3 input_shape() const override { return model_type::input_shape; }
+  std::string architecture() const override { return Family::architecture(input_shape()); }
+  std::size_t output_count() const override { return model_type::output_count; }
+  std::string output_name(std::size_t k) const override { return std::string(model_type::output_name(k)); }
+  std::size_t output_dim(std::size_t k) const override { return model_type::output_shape_of(k).size(); }
+  void features(const float* nchw, std::size_t n, float* out, std::size_t k) override {
+    if (k >= model_type::output_count) throw error("patch_net: output " + std::to_string(k) + " is outside the model");
+    constexpr std::size_t chunk = 256;
+    const std::size_t in = input_shape().size(), dim = output_dim(k);
+    const head_pass heads = k < model_type::head_count ? head_pass::run : head_pass::skip;
+    for (std::size_t start = 0; start < n; start += chunk) {
+      const std::size_t m = std::min(chunk, n - start);
+      model_.forward(nchw + start * in, m, mode::inference, heads);
+      std::copy_n(model_.output(k), m * dim, out + start * dim);
     }
-    seen = next_;
+    model_.release_buffers();
   }
-  void restore(const std::vector<double>& distances, const std::vector<std::int64_t>& same, std::uint64_t seen) {
-    if (distances.size() != same.size() || distances.size() > window_)
-      throw error("margin_refitter: restored window does not fit (" + std::to_string(distances.size()) + " pairs)");
-    ring_.assign(distances.size(), {});
-    next_ = std::size_t(seen);
-    // Oldest first in the snapshot; put entry k where add() would have.
-    const std::size_t start = distances.size() < window_ ? 0 : next_ % window_;
-    for (std::size_t k = 0; k < distances.size(); ++k) ring_[(start + k) % ring_.size()] = {distances[k], same[k] != 0};
-  }
-
-  double refit() const {
-    if (ring_.empty()) throw error("margin_refitter: no pairs seen yet");
-    auto sorted = ring_;
-    std::sort(sorted.begin(), sorted.end(), [](const entry& a, const entry& b) { return a.d < b.d; });
-    // Threshold below all: every pair predicted "different": errors = #same.
-    std::size_t errors = 0;
-    for (const auto& e : sorted) errors += e.same;
-    std::size_t best = errors;
-    double best_t = sorted.front().d - 1e-6;
-    for (std::size_t k = 0; k < sorted.size();) {
-      std::size_t j = k;
-      while (j < sorted.size() && sorted[j].d == sorted[k].d) errors += sorted[j].same ? std::size_t(-1) : 1, ++j;
-      if (errors < best) {
-        best = errors;
-        best_t = j < sorted.size() ? 0.5 * (sorted[j - 1].d + sorted[j].d) : sorted.back().d + 1e-6;
-      }
-      k = j;
+  void all_features(const float* nchw, std::size_t n, std::span<float* const> outs) override {
+    if (outs.size() != model_type::output_count)
+      throw error("patch_net: " + std::to_string(outs.size()) + " output buffers for " +
+                  std::to_string(model_type::output_count) + " outputs");
+    constexpr std::size_t chunk = 256;
+    const std::size_t in = input_shape().size();
+    const head_pass heads = model_type::head_count > 0 ? head_pass::run : head_pass::skip;
+    for (std::size_t start = 0; start < n; start += chunk) {
+      const std::size_t m = std::min(chunk, n - start);
+      model_.forward(nchw + start * in, m, mode::inference, heads);
+      for (std::size_t k = 0; k < outs.size(); ++k)
+        std::copy_n(model_.output(k), m * output_dim(k), outs[k] + start * output_dim(k));
     }
-    return best_t;
+    model_.release_buffers();
+  }
+  std::vector<float> parameters() const override { return {model_.parameters().begin(), model_.parameters().end()}; }
+  void set_parameters(const std::vector<float>& values, const std::string& source) override {
+    if (values.size() != model<Net, float>::param_count)
+      throw error(source + ": " + std::to_string(values.size()) + " parameters, " + architecture() + " has " +
+                  std::to_string(model<Net, float>::param_count));
+    std::copy(values.begin(), values.end(), model_.parameters().begin());
   }
 
  private:
-  struct entry {
-    double d;
-    bool same;
-  };
-  std::size_t window_, next_ = 0;
-  std::vector<entry> ring_;
+  model<Net, float> model_;
 };
 
-}  // namespace loss
+namespace detail {
+// Calls visit.template operator()<Net>() with the family's net type for
+// patch `index` of scheme S; does nothing when the family has no net for
+// that patch's shape.
+template <face::patch_scheme S, net_family Family, class Visit>
+void visit_patch_net_type(std::size_t index, Visit&& visit) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    const auto one = [&]<std::size_t J>() {
+      using patch = face::scheme_patch_shape<S, J>;
+      if constexpr (Family::template supports<patch>) visit.template operator()<typename Family::template net<patch>>();
+    };
+    ((index == I ? (one.template operator()<I>(), 0) : 0), ...);
+  }(std::make_index_sequence<S::patches.size()>{});
+}
+}  // namespace detail
+
+// The family's net for patch `index` of scheme S.
+template <face::patch_scheme S, net_family Family = deepid1_nets>
+std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed) {
+  if (index >= S::patches.size()) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
+  std::unique_ptr<patch_net> net;
+  detail::visit_patch_net_type<S, Family>(index, [&]<class Net>() {
+    net = std::make_unique<typed_patch_net<Net, Family>>(seed);
+  });
+  if (!net)
+    throw error("patch " + std::string(S::patches[index].label()) + " (" + shape_label(S::patches[index].shape()) +
+                ") has no " + std::string(Family::name) + " net: the family is built for other patch shapes");
+  return net;
+}
+
+template <face::patch_scheme S, net_family Family = deepid1_nets>
+class ensemble {
+ public:
+  static constexpr std::uint32_t file_version = 1;
+
+  // Untrained nets for patch types `types`, seeded from `seed`.
+  ensemble(std::vector<std::size_t> types, std::uint64_t seed) : types_(std::move(types)) {
+    if (types_.empty()) throw error("ensemble: no patch types chosen");
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      nets_.push_back(make_patch_net<S, Family>(types_[k], mix64(seed + types_[k])));
+      norms_.emplace_back();
+    }
+  }
+
+  const std::vector<std::size_t>& types() const { return types_; }
+  // The width of output `output` (default: the main one) for a face.
+  std::size_t dim(std::size_t output) const {
+    std::size_t d = 0;
+    for (const auto& n : nets_) d += 2 * n->output_dim(output);
+    return d;
+  }
+  std::size_t dim() const { return dim(main_output()); }
+  patch_net& net(std::size_t k) { return *nets_[k]; }
+  // What net k's patches are normalised with (learnt when the net is trained).
+  face::patch_normalisation& normalisation(std::size_t k) { return norms_[k]; }
+
+  // Every net of an ensemble has the same outputs (one family).
+  std::size_t output_count() const { return nets_.front()->output_count(); }
+  std::size_t main_output() const { return nets_.front()->main_output(); }
+  std::vector<std::string> output_names() const {
+    std::vector<std::string> names;
+    for (std::size_t k = 0; k < output_count(); ++k) names.push_back(nets_.front()->output_name(k));
+    return names;
+  }
+  std::size_t output_index(const std::string& name) const {
+    const auto names = output_names();
+    for (std::size_t k = 0; k < names.size(); ++k)
+      if (names[k] == name) return k;
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw error("the nets have no output '" + name + "' (they have " + known + ")");
+  }
+
+  // Features of every face of `source`: rows x dim(output), rows = faces
+  // kept; `output` indexes the nets' outputs (default: the main one).
+  face::patch_batch extract(const face::face_source& source, matrix<float>& out,
+                            face::on_bad_item policy = face::on_bad_item::fail) {
+    return extract(source, out, policy, main_output());
+  }
+  face::patch_batch extract(const face::face_source& source, matrix<float>& out, face::on_bad_item policy,
+                            std::size_t output) {
+    if (output >= output_count()) throw error("ensemble: output " + std::to_string(output) + " is outside the nets");
+    auto batch = face::extract_patches<S>(source, types_, true, policy);
+    out = matrix<float>::from_shape({batch.faces.size(), dim(output)});
+    run_nets(batch, [&](patch_net& net, const float* patches, std::size_t n, std::vector<float*> parts) {
+      net.features(patches, n, parts[output], output);
+    }, std::span<matrix<float>>(&out, 1), output);
+    return batch;
+  }
+
+  // Every output at once, as extract(..., k) gives output k, from one forward
+  // pass of each net per patch: out[k] is rows x dim(k).
+  face::patch_batch extract_outputs(const face::face_source& source, std::vector<matrix<float>>& out,
+                                    face::on_bad_item policy = face::on_bad_item::fail) {
+    auto batch = face::extract_patches<S>(source, types_, true, policy);
+    out.clear();
+    for (std::size_t k = 0; k < output_count(); ++k) out.push_back(matrix<float>::from_shape({batch.faces.size(), dim(k)}));
+    run_nets(batch, [&](patch_net& net, const float* patches, std::size_t n, std::vector<float*> parts) {
+      net.all_features(patches, n, parts);
+    }, std::span<matrix<float>>(out), output_count());
+    return batch;
+  }
+
+  // DIR/ensemble.txt lists the nets; DIR/patch_<index>.net holds each one
+  // (record file: architecture, patch name, parameters, normalisation).
+  void save(const std::filesystem::path& dir) const {
+    std::filesystem::create_directories(dir);
+    std::string manifest = "deepid-ensemble 1\n";
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      const auto& d = S::patches[types_[k]];
+      const std::string file = "patch_" + std::to_string(types_[k]) + ".net";
+      io::record_writer w("patch_net", file_version);
+      w.add_text("architecture", nets_[k]->architecture());
+      w.add_text("patch", std::string(d.label()));
+      w.add_scalar("patch_index", double(types_[k]));
+      const auto params = nets_[k]->parameters();
+      w.add("params", std::span<const float>(params));
+      w.add("norm_mean", std::span<const float>(norms_[k].mean));
+      w.add_scalar("norm_scale", norms_[k].scale);
+      w.save(dir / file);
+      manifest += std::to_string(types_[k]) + " " + std::string(d.label()) + " " + file + "\n";
+    }
+    io::atomic_file f(dir / "ensemble.txt");
+    f.write(manifest);
+    f.commit();
+  }
+
+  static ensemble load(const std::filesystem::path& dir) {
+    const auto manifest = dir / "ensemble.txt";
+    if (!std::filesystem::exists(manifest))
+      throw error(manifest.string() + ": cannot open the ensemble manifest (train one with 'deepid train')");
+    auto in = io::open_input(manifest, "the ensemble manifest");
+    std::string header;
+    std::getline(in, header);
+    if (header != "deepid-ensemble 1") throw error(manifest.string() + ":1: not a deepid ensemble manifest");
+    std::vector<std::size_t> types;
+    std::vector<std::string> files;
+    std::string line;
+    std::size_t line_no = 1;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.empty()) continue;
+      std::istringstream f(line);
+      std::size_t index;
+      std::string name, file;
+      if (!(f >> index >> name >> file) || index >= S::patches.size() || S::patches[index].label() != name)
+        throw error(manifest.string() + ":" + std::to_string(line_no) + ": '" + line +
+                    "' is not a patch of this scheme ('index name file')");
+      types.push_back(index);
+      files.push_back(file);
+    }
+    ensemble e(types, 0);
+    for (std::size_t k = 0; k < types.size(); ++k) {
+      const auto path = dir / files[k];
+      const io::record_reader r(path, "patch_net", file_version);
+      if (r.text("architecture") != e.nets_[k]->architecture())
+        throw error(path.string() + ": holds a '" + r.text("architecture") + "', patch " +
+                    std::string(S::patches[types[k]].label()) + " needs a '" + e.nets_[k]->architecture() + "'");
+      e.nets_[k]->set_parameters(r.f32("params"), path.string());
+      for (float v : r.f32("params"))
+        if (!std::isfinite(v)) throw error(path.string() + ": the parameters hold a value that is not finite");
+      e.norms_[k].mean = r.f32("norm_mean", S::patches[types[k]].shape().size());
+      e.norms_[k].scale = float(r.scalar("norm_scale"));
+    }
+    return e;
+  }
+
+ private:
+  // Runs `net_pass(net, patches, n, parts)` on the normalised patches of every
+  // net and flip, where parts[k] is an n x output_dim(k) buffer of output k
+  // (only `only` when it is not output_count()), and scatters the parts into
+  // the columns of `out` (one matrix per output, or the one output asked for).
+  template <class Pass>
+  void run_nets(face::patch_batch& batch, const Pass& net_pass, std::span<matrix<float>> out, std::size_t only) {
+    const std::size_t n = batch.faces.size(), outputs = output_count();
+    std::vector<std::size_t> column(outputs, 0);
+    std::vector<std::vector<float>> parts(outputs);
+    for (std::size_t k = 0; k < types_.size(); ++k)
+      for (int flipped = 0; flipped < 2; ++flipped) {
+        auto& patches = flipped ? batch.flipped[k] : batch.original[k];
+        norms_[k].apply(patches);
+        std::vector<float*> pointers(outputs, nullptr);
+        for (std::size_t j = 0; j < outputs; ++j)
+          if (only == outputs || j == only) parts[j].resize(n * nets_[k]->output_dim(j)), pointers[j] = parts[j].data();
+        net_pass(*nets_[k], patches.data(), n, pointers);
+        for (std::size_t j = 0; j < outputs; ++j) {
+          if (!pointers[j]) continue;
+          auto& target = out[only == outputs ? j : 0];
+          const std::size_t fd = nets_[k]->output_dim(j), width = target.shape()[1];
+          for (std::size_t i = 0; i < n; ++i)
+            std::copy_n(parts[j].data() + i * fd, fd, target.data() + i * width + column[j]);
+          column[j] += fd;
+        }
+      }
+  }
+
+  std::vector<std::size_t> types_;
+  std::vector<std::unique_ptr<patch_net>> nets_;
+  std::vector<face::patch_normalisation> norms_;
+};
+
+}  // namespace features
 DEEPID_NAMESPACE_END
+// ---- deepid/features/ensemble_training.hpp ----
+// Training the nets of an ensemble (features/ensemble.hpp) on
+// identity-labelled faces, one net after another, each with the trainer of
+// its own type. Kept apart from the ensemble so that extracting features
+// does not compile the trainer.
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <utility>
+
 // ---- deepid/train/checkpoint.hpp ----
 // Training checkpoints: one versioned, checksummed record file (kind
 // "checkpoint") holding the architecture name, the parameters, the optimiser
@@ -9777,6 +9887,228 @@ inline checkpoint_state read_newest_checkpoint(const std::filesystem::path& path
 
 }  // namespace train
 DEEPID_NAMESPACE_END
+// ---- deepid/train/trainer.hpp ----
+// Training one patch ConvNet the DeepID2 way: batches of pairs, each pair
+// giving Ident(f_i) + Ident(f_j) + lambda * Verif(f_i, f_j) (reference 4.3),
+// SGD with momentum, an optional warm-up with lambda = 0, the L2 margin re-set
+// every N pairs, validation on 10% of each identity's images with the best
+// epoch kept (reference 1.5), checkpoints and a clean stop on SIGINT.
+//
+// A model with supervision heads (DeepID2+, DeepID3) has that signal on every
+// output at once: each output k has its own softmax classifier, margin and
+// re-fit window, and the loss is sum_k w_k (Ident_k + lambda Verif_k), w_k = 1
+// by default; the auxiliary heads' weights may decay by a factor per epoch.
+// The best epoch is chosen by the main output's validation error.
+//
+// Loss normalisation: the batch loss is the SUM over its B pairs divided by
+// B, both terms alike, so lambda keeps the meaning of P2 Table 1 (per-pair
+// summed losses).
+//
+// Augmentation (face/jitter.hpp): when the patches hold K jittered copies of
+// every face, a training sample is the original or one of its copies,
+// uniformly (then flipped or not); validation reads the originals only, so
+// its error stays comparable with and without augmentation, and the copies
+// of a validation face are never read at all.
+//
+// Divergence: the loss is checked after every batch (a few additions); when
+// it is not finite the run stops with an error naming the step, the output
+// and the first layer holding non-finite values, found only then. The
+// parameters are checked before every checkpoint, so a checkpoint never holds
+// diverged weights and the last one written stays the last good state.
+//
+// Determinism: every random choice (split, epoch order, partners, flips) is
+// drawn from a generator seeded by (seed, epoch, batch), dropout masks from
+// a stream keyed by (epoch, batch), and the kernels do not depend on the
+// thread count, so the same seed gives bitwise the same weights for any
+// thread count, and a run resumed from a checkpoint continues exactly as an
+// uninterrupted one.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <span>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- deepid/loss/verification.hpp ----
+// The verification signal of DeepID2 (reference 4.2): a loss on a pair of
+// features f_i, f_j and whether they show the same identity.
+//
+//   l2      : same  ½ d²,  different ½ max(0, m - d)²     d = |f_i - f_j|_2
+//   l2_pos  : same pairs only (the "L2+" ablation)
+//   l2_neg  : different pairs only (the "L2-" ablation)
+//   l1      : same  d₁,    different max(0, m - d₁)       d₁ = |f_i - f_j|_1
+//   cosine  : ½ (y - σ(w cos(f_i, f_j) + b))², y in {1, 0}, w and b learnt
+//
+// The margin m is not learnt by gradient (it would collapse to 0): it is
+// re-set every N pairs to the distance threshold that minimised the
+// verification error over the last N pairs (margin_refitter below).
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <span>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace loss {
+
+enum class verification_kind { l2, l2_pos, l2_neg, l1, cosine };
+
+inline const char* verification_name(verification_kind k) {
+  switch (k) {
+    case verification_kind::l2: return "l2";
+    case verification_kind::l2_pos: return "l2+";
+    case verification_kind::l2_neg: return "l2-";
+    case verification_kind::l1: return "l1";
+    case verification_kind::cosine: return "cosine";
+  }
+  return "?";
+}
+
+// Loss of one pair; adds its gradients to gi, gj (length dim) and, for the
+// cosine form, to dw, db. Returns the loss and the pair's distance (cosine
+// form: the similarity) through `measure`.
+template <class T>
+double verification_pair(verification_kind kind, const T* fi, const T* fj, std::size_t dim, bool same, double margin,
+                         T* gi, T* gj, double w = 1, double b = 0, double* dw = nullptr, double* db = nullptr,
+                         double* measure = nullptr) {
+  switch (kind) {
+    case verification_kind::l2:
+    case verification_kind::l2_pos:
+    case verification_kind::l2_neg: {
+      double d2 = 0;
+      for (std::size_t k = 0; k < dim; ++k) d2 += double(fi[k] - fj[k]) * double(fi[k] - fj[k]);
+      const double d = std::sqrt(d2);
+      if (measure) *measure = d;
+      if (same) {
+        if (kind == verification_kind::l2_neg) return 0;
+        for (std::size_t k = 0; k < dim; ++k) {
+          const T g = fi[k] - fj[k];
+          gi[k] += g, gj[k] -= g;
+        }
+        return 0.5 * d2;
+      }
+      if (kind == verification_kind::l2_pos || d >= margin) return 0;
+      // d/dfi ½(m - d)² = -(m - d) (fi - fj) / d; guard d -> 0.
+      const double scale = -(margin - d) / std::max(d, 1e-12);
+      for (std::size_t k = 0; k < dim; ++k) {
+        const T g = T(scale * double(fi[k] - fj[k]));
+        gi[k] += g, gj[k] -= g;
+      }
+      return 0.5 * (margin - d) * (margin - d);
+    }
+    case verification_kind::l1: {
+      double d = 0;
+      for (std::size_t k = 0; k < dim; ++k) d += std::abs(double(fi[k] - fj[k]));
+      if (measure) *measure = d;
+      const double sign = same ? 1.0 : -1.0;
+      if (!same && d >= margin) return 0;
+      for (std::size_t k = 0; k < dim; ++k) {
+        const double diff = double(fi[k] - fj[k]);
+        const T g = T(sign * (diff > 0 ? 1.0 : diff < 0 ? -1.0 : 0.0));
+        gi[k] += g, gj[k] -= g;
+      }
+      return same ? d : margin - d;
+    }
+    case verification_kind::cosine: {
+      double ab = 0, aa = 0, bb = 0;
+      for (std::size_t k = 0; k < dim; ++k) ab += double(fi[k]) * fj[k], aa += double(fi[k]) * fi[k], bb += double(fj[k]) * fj[k];
+      const double na = std::sqrt(std::max(aa, 1e-24)), nb = std::sqrt(std::max(bb, 1e-24));
+      const double c = ab / (na * nb);
+      if (measure) *measure = c;
+      const double z = w * c + b, s = 1.0 / (1.0 + std::exp(-z)), y = same ? 1.0 : 0.0;
+      const double g = -(y - s) * s * (1 - s);  // dLoss/dz
+      if (dw) *dw += g * c;
+      if (db) *db += g;
+      const double gc = g * w;
+      for (std::size_t k = 0; k < dim; ++k) {
+        gi[k] += T(gc * (double(fj[k]) / (na * nb) - c * double(fi[k]) / (na * na)));
+        gj[k] += T(gc * (double(fi[k]) / (na * nb) - c * double(fj[k]) / (nb * nb)));
+      }
+      return 0.5 * (y - s) * (y - s);
+    }
+  }
+  return 0;
+}
+
+// Keeps the (distance, same) of the last N pairs; refit() returns the
+// distance threshold minimising errors (same iff d <= t), the midpoint
+// between neighbours of the best interval (reference 4.3 and 11).
+class margin_refitter {
+ public:
+  explicit margin_refitter(std::size_t window = 200000) : window_(std::max<std::size_t>(window, 2)) {}
+
+  void add(double distance, bool same) {
+    if (ring_.size() < window_) ring_.push_back({distance, same});
+    else ring_[next_ % window_] = {distance, same};
+    ++next_;
+  }
+  std::size_t seen() const { return next_; }
+  std::size_t window() const { return window_; }
+  bool due() const { return next_ > 0 && next_ % window_ == 0; }
+
+  // The window's contents, for checkpoints (oldest first), and back.
+  void snapshot(std::vector<double>& distances, std::vector<std::int64_t>& same, std::uint64_t& seen) const {
+    distances.clear(), same.clear();
+    const std::size_t start = ring_.size() < window_ ? 0 : next_ % window_;
+    for (std::size_t k = 0; k < ring_.size(); ++k) {
+      const auto& e = ring_[(start + k) % ring_.size()];
+      distances.push_back(e.d), same.push_back(e.same);
+    }
+    seen = next_;
+  }
+  void restore(const std::vector<double>& distances, const std::vector<std::int64_t>& same, std::uint64_t seen) {
+    if (distances.size() != same.size() || distances.size() > window_)
+      throw error("margin_refitter: restored window does not fit (" + std::to_string(distances.size()) + " pairs)");
+    ring_.assign(distances.size(), {});
+    next_ = std::size_t(seen);
+    // Oldest first in the snapshot; put entry k where add() would have.
+    const std::size_t start = distances.size() < window_ ? 0 : next_ % window_;
+    for (std::size_t k = 0; k < distances.size(); ++k) ring_[(start + k) % ring_.size()] = {distances[k], same[k] != 0};
+  }
+
+  double refit() const {
+    if (ring_.empty()) throw error("margin_refitter: no pairs seen yet");
+    auto sorted = ring_;
+    std::sort(sorted.begin(), sorted.end(), [](const entry& a, const entry& b) { return a.d < b.d; });
+    // Threshold below all: every pair predicted "different": errors = #same.
+    std::size_t errors = 0;
+    for (const auto& e : sorted) errors += e.same;
+    std::size_t best = errors;
+    double best_t = sorted.front().d - 1e-6;
+    for (std::size_t k = 0; k < sorted.size();) {
+      std::size_t j = k;
+      while (j < sorted.size() && sorted[j].d == sorted[k].d) errors += sorted[j].same ? std::size_t(-1) : 1, ++j;
+      if (errors < best) {
+        best = errors;
+        best_t = j < sorted.size() ? 0.5 * (sorted[j - 1].d + sorted[j].d) : sorted.back().d + 1e-6;
+      }
+      k = j;
+    }
+    return best_t;
+  }
+
+ private:
+  struct entry {
+    double d;
+    bool same;
+  };
+  std::size_t window_, next_ = 0;
+  std::vector<entry> ring_;
+};
+
+}  // namespace loss
+DEEPID_NAMESPACE_END
 // ---- deepid/train/interrupt.hpp ----
 // SIGINT during training: the first Ctrl-C asks the trainer to finish the
 // current batch, write a checkpoint and return; a second one ends the
@@ -9955,7 +10287,7 @@ struct options {
   std::vector<double> output_weights;
   double head_decay = 1.0;  // the heads' weights are multiplied by this once per epoch
   // Jittered copies of the training faces. They are cut with the patches
-  // (features::ensemble::train reads this); the trainer checks that the
+  // (features::train_ensemble reads this); the trainer checks that the
   // patches it is given hold `jitter.copies` copies per face.
   face::jitter_options jitter{};
 };
@@ -10606,355 +10938,75 @@ DEEPID_NAMESPACE_END
 DEEPID_NAMESPACE_BEGIN
 namespace features {
 
-// "deepid1-39x31x3", "deepid2-55x47x1": the family by patch size, as the CLI names models.
-inline std::string architecture_name(shape3 s, bool paper_sharing = true) {
-  return std::string(s.h >= 47 ? "deepid2-" : "deepid1-") + std::to_string(s.h) + "x" + std::to_string(s.w) + "x" +
-         std::to_string(s.c) + (paper_sharing ? "" : "-plain");
-}
-
-// "55x47x3": a patch shape as the model names spell it.
-inline std::string shape_label(shape3 s) {
-  return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
-}
-
-// A net family: the net type for each patch shape (`net<Patch>`), whether it
-// is built for that shape (`supports<Patch>`), and the architecture name
-// stored in model files and checkpoints.
-template <class F>
-concept net_family = requires(shape3 s) {
-  { F::name } -> std::convertible_to<std::string_view>;
-  { F::architecture(s) } -> std::convertible_to<std::string>;
-  { F::template supports<patch_shape<1, 31, 31>> } -> std::convertible_to<bool>;
-};
-
-// DeepID1's net (DeepID2's at 55x47 and 47x47): conv3 locally shared on a
-// 2x2 grid, conv4 locally connected.
-struct deepid1_nets {
-  static constexpr std::string_view name = "deepid1";
-  template <class Patch>
-  using net = deepid1<Patch>;
-  template <class Patch>
-  static constexpr bool supports = true;
-  static std::string architecture(shape3 s) { return architecture_name(s); }
-};
-
-// One trained net of an ensemble, whatever its input shape.
-class patch_net {
- public:
-  virtual ~patch_net() = default;
-  virtual shape3 input_shape() const = 0;
-  virtual std::string architecture() const = 0;
-  // Outputs: the supervised heads in the model's order, then the main output.
-  virtual std::size_t output_count() const = 0;
-  virtual std::string output_name(std::size_t k) const = 0;
-  virtual std::size_t output_dim(std::size_t k) const = 0;
-  std::size_t main_output() const { return output_count() - 1; }
-  std::size_t feature_dim() const { return output_dim(main_output()); }
-  // Output k (the main output by default) of n normalised patches (NCHW)
-  // into out (n x output_dim(k)).
-  virtual void features(const float* nchw, std::size_t n, float* out, std::size_t k) = 0;
-  void features(const float* nchw, std::size_t n, float* out) { features(nchw, n, out, main_output()); }
-  // Every output of n patches from one forward pass: outs[k] receives
-  // n x output_dim(k) values.
-  virtual void all_features(const float* nchw, std::size_t n, std::span<float* const> outs) = 0;
-  virtual train::result train(const train::identity_patches& data, const train::options& o) = 0;
-  virtual std::vector<float> parameters() const = 0;
-  virtual void set_parameters(const std::vector<float>& values, const std::string& source) = 0;
-};
-
-template <class Net, net_family Family = deepid1_nets>
-class typed_patch_net final : public patch_net {
-  using model_type = model<Net, float>;
-
- public:
-  explicit typed_patch_net(std::uint64_t seed) : model_(init::seed{seed}) {}
-  shape3 input_shape() const override { return model_type::input_shape; }
-  std::string architecture() const override { return Family::architecture(input_shape()); }
-  std::size_t output_count() const override { return model_type::output_count; }
-  std::string output_name(std::size_t k) const override { return std::string(model_type::output_name(k)); }
-  std::size_t output_dim(std::size_t k) const override { return model_type::output_shape_of(k).size(); }
-  void features(const float* nchw, std::size_t n, float* out, std::size_t k) override {
-    if (k >= model_type::output_count) throw error("patch_net: output " + std::to_string(k) + " is outside the model");
-    constexpr std::size_t chunk = 256;
-    const std::size_t in = input_shape().size(), dim = output_dim(k);
-    const head_pass heads = k < model_type::head_count ? head_pass::run : head_pass::skip;
-    for (std::size_t start = 0; start < n; start += chunk) {
-      const std::size_t m = std::min(chunk, n - start);
-      model_.forward(nchw + start * in, m, mode::inference, heads);
-      std::copy_n(model_.output(k), m * dim, out + start * dim);
-    }
-    model_.release_buffers();
-  }
-  void all_features(const float* nchw, std::size_t n, std::span<float* const> outs) override {
-    if (outs.size() != model_type::output_count)
-      throw error("patch_net: " + std::to_string(outs.size()) + " output buffers for " +
-                  std::to_string(model_type::output_count) + " outputs");
-    constexpr std::size_t chunk = 256;
-    const std::size_t in = input_shape().size();
-    const head_pass heads = model_type::head_count > 0 ? head_pass::run : head_pass::skip;
-    for (std::size_t start = 0; start < n; start += chunk) {
-      const std::size_t m = std::min(chunk, n - start);
-      model_.forward(nchw + start * in, m, mode::inference, heads);
-      for (std::size_t k = 0; k < outs.size(); ++k)
-        std::copy_n(model_.output(k), m * output_dim(k), outs[k] + start * output_dim(k));
-    }
-    model_.release_buffers();
-  }
-  train::result train(const train::identity_patches& data, const train::options& o) override {
+namespace detail {
+// Trains net k of `e` on `data`: the net's architecture goes into the
+// options, and an existing checkpoint o.checkpoint is resumed.
+template <face::patch_scheme S, net_family Family>
+train::result train_patch_net(ensemble<S, Family>& e, std::size_t k, const train::identity_patches& data,
+                              const train::options& o) {
+  train::result result;
+  // make_patch_net built net k from the same patch index, so it has this type.
+  visit_patch_net_type<S, Family>(e.types()[k], [&]<class Net>() {
+    auto& net = dynamic_cast<typed_patch_net<Net, Family>&>(e.net(k));
     train::options options = o;
-    options.architecture = architecture();
-    train::trainer<Net> t(model_, data.identities, options);
+    options.architecture = net.architecture();
+    train::trainer<Net> t(net.typed_model(), data.identities, options);
     if (!o.checkpoint.empty() && train::checkpoint_exists(o.checkpoint)) t.resume(o.checkpoint);
-    auto result = t.fit(data);
-    model_.release_buffers();  // 30 to 60 nets: keep only their parameters
-    return result;
-  }
-  std::vector<float> parameters() const override { return {model_.parameters().begin(), model_.parameters().end()}; }
-  void set_parameters(const std::vector<float>& values, const std::string& source) override {
-    if (values.size() != model<Net, float>::param_count)
-      throw error(source + ": " + std::to_string(values.size()) + " parameters, " + architecture() + " has " +
-                  std::to_string(model<Net, float>::param_count));
-    std::copy(values.begin(), values.end(), model_.parameters().begin());
-  }
-
- private:
-  model<Net, float> model_;
-};
-
-// The family's net for patch `index` of scheme S.
-template <face::patch_scheme S, net_family Family = deepid1_nets>
-std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed) {
-  if (index >= S::patches.size()) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
-  std::unique_ptr<patch_net> net;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    const auto make = [&]<std::size_t J>() {
-      using patch = face::scheme_patch_shape<S, J>;
-      if constexpr (Family::template supports<patch>)
-        net = std::make_unique<typed_patch_net<typename Family::template net<patch>, Family>>(seed);
-    };
-    ((index == I ? (make.template operator()<I>(), 0) : 0), ...);
-  }(std::make_index_sequence<S::patches.size()>{});
-  if (!net)
-    throw error("patch " + std::string(S::patches[index].label()) + " (" + shape_label(S::patches[index].shape()) +
-                ") has no " + std::string(Family::name) + " net: the family is built for other patch shapes");
-  return net;
+    result = t.fit(data);
+    net.typed_model().release_buffers();  // 30 to 60 nets: keep only their parameters
+  });
+  return result;
 }
+}  // namespace detail
 
-template <face::patch_scheme S, net_family Family = deepid1_nets>
-class ensemble {
- public:
-  static constexpr std::uint32_t file_version = 1;
-
-  // Untrained nets for patch types `types`, seeded from `seed`.
-  ensemble(std::vector<std::size_t> types, std::uint64_t seed) : types_(std::move(types)) {
-    if (types_.empty()) throw error("ensemble: no patch types chosen");
-    for (std::size_t k = 0; k < types_.size(); ++k) {
-      nets_.push_back(make_patch_net<S, Family>(types_[k], mix64(seed + types_[k])));
-      norms_.emplace_back();
+// Trains every net of `e` on `set` (identity-labelled faces): patches cut
+// once per type (with base.jitter.copies jittered copies of each face),
+// normalisation learnt from the original patches and applied to all, then
+// the trainer. `on_net` reports (k, result) after each net. When
+// base.checkpoint / base.csv_log are set they name FOLDERS: each net gets
+// patch_<index>.ckpt / .csv there (an existing checkpoint is resumed).
+// Returns false when interrupted.
+template <face::patch_scheme S, net_family Family, class Report>
+bool train_ensemble(ensemble<S, Family>& e, const face::face_set& set, const train::options& base, Report&& on_net,
+                    face::on_bad_item policy = face::on_bad_item::fail) {
+  const auto& types = e.types();
+  for (std::size_t k = 0; k < types.size(); ++k) {
+    auto batch = face::extract_patches<S>(face::faces_of(set), {types[k]}, true, policy, {}, base.jitter);
+    train::identity_patches data;
+    // Fitted on the originals only: the features are extracted from
+    // un-jittered faces, and the statistics must not depend on K.
+    auto& norm = e.normalisation(k);
+    norm = face::patch_normalisation::fit(batch.original[0]);
+    norm.apply(batch.original[0]);
+    norm.apply(batch.flipped[0]);
+    data.original = std::move(batch.original[0]);
+    data.flipped = std::move(batch.flipped[0]);
+    if (batch.copies > 0) {
+      norm.apply(batch.jittered[0]);
+      norm.apply(batch.jittered_flipped[0]);
+      data.copies = batch.copies;
+      data.jittered = std::move(batch.jittered[0]);
+      data.jittered_flipped = std::move(batch.jittered_flipped[0]);
     }
-  }
-
-  const std::vector<std::size_t>& types() const { return types_; }
-  // The width of output `output` (default: the main one) for a face.
-  std::size_t dim(std::size_t output) const {
-    std::size_t d = 0;
-    for (const auto& n : nets_) d += 2 * n->output_dim(output);
-    return d;
-  }
-  std::size_t dim() const { return dim(main_output()); }
-  patch_net& net(std::size_t k) { return *nets_[k]; }
-
-  // Every net of an ensemble has the same outputs (one family).
-  std::size_t output_count() const { return nets_.front()->output_count(); }
-  std::size_t main_output() const { return nets_.front()->main_output(); }
-  std::vector<std::string> output_names() const {
-    std::vector<std::string> names;
-    for (std::size_t k = 0; k < output_count(); ++k) names.push_back(nets_.front()->output_name(k));
-    return names;
-  }
-  std::size_t output_index(const std::string& name) const {
-    const auto names = output_names();
-    for (std::size_t k = 0; k < names.size(); ++k)
-      if (names[k] == name) return k;
-    std::string known;
-    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-    throw error("the nets have no output '" + name + "' (they have " + known + ")");
-  }
-
-  // Trains every net on `set` (identity-labelled faces): patches cut once
-  // per type (with base.jitter.copies jittered copies of each face),
-  // normalisation learnt from the original patches and applied to all, then
-  // the trainer. `on_net`
-  // reports (k, result) after each net. When base.checkpoint / base.csv_log
-  // are set they name FOLDERS: each net gets patch_<index>.ckpt / .csv there
-  // (an existing checkpoint is resumed). Returns false when interrupted.
-  template <class Report>
-  bool train(const face::face_set& set, const train::options& base, Report&& on_net,
-             face::on_bad_item policy = face::on_bad_item::fail) {
-    for (std::size_t k = 0; k < types_.size(); ++k) {
-      auto batch = face::extract_patches<S>(face::faces_of(set), {types_[k]}, true, policy, {}, base.jitter);
-      train::identity_patches data;
-      // Fitted on the originals only: the features are extracted from
-      // un-jittered faces, and the statistics must not depend on K.
-      norms_[k] = face::patch_normalisation::fit(batch.original[0]);
-      norms_[k].apply(batch.original[0]);
-      norms_[k].apply(batch.flipped[0]);
-      data.original = std::move(batch.original[0]);
-      data.flipped = std::move(batch.flipped[0]);
-      if (batch.copies > 0) {
-        norms_[k].apply(batch.jittered[0]);
-        norms_[k].apply(batch.jittered_flipped[0]);
-        data.copies = batch.copies;
-        data.jittered = std::move(batch.jittered[0]);
-        data.jittered_flipped = std::move(batch.jittered_flipped[0]);
-      }
-      for (auto i : batch.faces) data.labels.push_back(set.faces[i].identity);
-      data.identities = set.identities();
-      train::options o = base;
-      o.seed = mix64(base.seed + types_[k]);
-      const std::string stem = "patch_" + std::to_string(types_[k]);
-      if (!base.checkpoint.empty()) {
-        std::filesystem::create_directories(base.checkpoint);
-        o.checkpoint = base.checkpoint / (stem + ".ckpt");
-      }
-      if (!base.csv_log.empty()) {
-        std::filesystem::create_directories(base.csv_log);
-        o.csv_log = base.csv_log / (stem + ".csv");
-      }
-      const auto result = nets_[k]->train(data, o);
-      on_net(k, result);
-      if (result.interrupted) return false;
+    for (auto i : batch.faces) data.labels.push_back(set.faces[i].identity);
+    data.identities = set.identities();
+    train::options o = base;
+    o.seed = mix64(base.seed + types[k]);
+    const std::string stem = "patch_" + std::to_string(types[k]);
+    if (!base.checkpoint.empty()) {
+      std::filesystem::create_directories(base.checkpoint);
+      o.checkpoint = base.checkpoint / (stem + ".ckpt");
     }
-    return true;
-  }
-
-  // Features of every face of `source`: rows x dim(output), rows = faces
-  // kept; `output` indexes the nets' outputs (default: the main one).
-  face::patch_batch extract(const face::face_source& source, matrix<float>& out,
-                            face::on_bad_item policy = face::on_bad_item::fail) {
-    return extract(source, out, policy, main_output());
-  }
-  face::patch_batch extract(const face::face_source& source, matrix<float>& out, face::on_bad_item policy,
-                            std::size_t output) {
-    if (output >= output_count()) throw error("ensemble: output " + std::to_string(output) + " is outside the nets");
-    auto batch = face::extract_patches<S>(source, types_, true, policy);
-    out = matrix<float>::from_shape({batch.faces.size(), dim(output)});
-    run_nets(batch, [&](patch_net& net, const float* patches, std::size_t n, std::vector<float*> parts) {
-      net.features(patches, n, parts[output], output);
-    }, std::span<matrix<float>>(&out, 1), output);
-    return batch;
-  }
-
-  // Every output at once, as extract(..., k) gives output k, from one forward
-  // pass of each net per patch: out[k] is rows x dim(k).
-  face::patch_batch extract_outputs(const face::face_source& source, std::vector<matrix<float>>& out,
-                                    face::on_bad_item policy = face::on_bad_item::fail) {
-    auto batch = face::extract_patches<S>(source, types_, true, policy);
-    out.clear();
-    for (std::size_t k = 0; k < output_count(); ++k) out.push_back(matrix<float>::from_shape({batch.faces.size(), dim(k)}));
-    run_nets(batch, [&](patch_net& net, const float* patches, std::size_t n, std::vector<float*> parts) {
-      net.all_features(patches, n, parts);
-    }, std::span<matrix<float>>(out), output_count());
-    return batch;
-  }
-
-  // DIR/ensemble.txt lists the nets; DIR/patch_<index>.net holds each one
-  // (record file: architecture, patch name, parameters, normalisation).
-  void save(const std::filesystem::path& dir) const {
-    std::filesystem::create_directories(dir);
-    std::string manifest = "deepid-ensemble 1\n";
-    for (std::size_t k = 0; k < types_.size(); ++k) {
-      const auto& d = S::patches[types_[k]];
-      const std::string file = "patch_" + std::to_string(types_[k]) + ".net";
-      io::record_writer w("patch_net", file_version);
-      w.add_text("architecture", nets_[k]->architecture());
-      w.add_text("patch", std::string(d.label()));
-      w.add_scalar("patch_index", double(types_[k]));
-      const auto params = nets_[k]->parameters();
-      w.add("params", std::span<const float>(params));
-      w.add("norm_mean", std::span<const float>(norms_[k].mean));
-      w.add_scalar("norm_scale", norms_[k].scale);
-      w.save(dir / file);
-      manifest += std::to_string(types_[k]) + " " + std::string(d.label()) + " " + file + "\n";
+    if (!base.csv_log.empty()) {
+      std::filesystem::create_directories(base.csv_log);
+      o.csv_log = base.csv_log / (stem + ".csv");
     }
-    io::atomic_file f(dir / "ensemble.txt");
-    f.write(manifest);
-    f.commit();
+    const auto result = detail::train_patch_net(e, k, data, o);
+    on_net(k, result);
+    if (result.interrupted) return false;
   }
-
-  static ensemble load(const std::filesystem::path& dir) {
-    const auto manifest = dir / "ensemble.txt";
-    if (!std::filesystem::exists(manifest))
-      throw error(manifest.string() + ": cannot open the ensemble manifest (train one with 'deepid train')");
-    auto in = io::open_input(manifest, "the ensemble manifest");
-    std::string header;
-    std::getline(in, header);
-    if (header != "deepid-ensemble 1") throw error(manifest.string() + ":1: not a deepid ensemble manifest");
-    std::vector<std::size_t> types;
-    std::vector<std::string> files;
-    std::string line;
-    std::size_t line_no = 1;
-    while (std::getline(in, line)) {
-      ++line_no;
-      if (line.empty()) continue;
-      std::istringstream f(line);
-      std::size_t index;
-      std::string name, file;
-      if (!(f >> index >> name >> file) || index >= S::patches.size() || S::patches[index].label() != name)
-        throw error(manifest.string() + ":" + std::to_string(line_no) + ": '" + line +
-                    "' is not a patch of this scheme ('index name file')");
-      types.push_back(index);
-      files.push_back(file);
-    }
-    ensemble e(types, 0);
-    for (std::size_t k = 0; k < types.size(); ++k) {
-      const auto path = dir / files[k];
-      const io::record_reader r(path, "patch_net", file_version);
-      if (r.text("architecture") != e.nets_[k]->architecture())
-        throw error(path.string() + ": holds a '" + r.text("architecture") + "', patch " +
-                    std::string(S::patches[types[k]].label()) + " needs a '" + e.nets_[k]->architecture() + "'");
-      e.nets_[k]->set_parameters(r.f32("params"), path.string());
-      for (float v : r.f32("params"))
-        if (!std::isfinite(v)) throw error(path.string() + ": the parameters hold a value that is not finite");
-      e.norms_[k].mean = r.f32("norm_mean", S::patches[types[k]].shape().size());
-      e.norms_[k].scale = float(r.scalar("norm_scale"));
-    }
-    return e;
-  }
-
- private:
-  // Runs `net_pass(net, patches, n, parts)` on the normalised patches of every
-  // net and flip, where parts[k] is an n x output_dim(k) buffer of output k
-  // (only `only` when it is not output_count()), and scatters the parts into
-  // the columns of `out` (one matrix per output, or the one output asked for).
-  template <class Pass>
-  void run_nets(face::patch_batch& batch, const Pass& net_pass, std::span<matrix<float>> out, std::size_t only) {
-    const std::size_t n = batch.faces.size(), outputs = output_count();
-    std::vector<std::size_t> column(outputs, 0);
-    std::vector<std::vector<float>> parts(outputs);
-    for (std::size_t k = 0; k < types_.size(); ++k)
-      for (int flipped = 0; flipped < 2; ++flipped) {
-        auto& patches = flipped ? batch.flipped[k] : batch.original[k];
-        norms_[k].apply(patches);
-        std::vector<float*> pointers(outputs, nullptr);
-        for (std::size_t j = 0; j < outputs; ++j)
-          if (only == outputs || j == only) parts[j].resize(n * nets_[k]->output_dim(j)), pointers[j] = parts[j].data();
-        net_pass(*nets_[k], patches.data(), n, pointers);
-        for (std::size_t j = 0; j < outputs; ++j) {
-          if (!pointers[j]) continue;
-          auto& target = out[only == outputs ? j : 0];
-          const std::size_t fd = nets_[k]->output_dim(j), width = target.shape()[1];
-          for (std::size_t i = 0; i < n; ++i)
-            std::copy_n(parts[j].data() + i * fd, fd, target.data() + i * width + column[j]);
-          column[j] += fd;
-        }
-      }
-  }
-
-  std::vector<std::size_t> types_;
-  std::vector<std::unique_ptr<patch_net>> nets_;
-  std::vector<face::patch_normalisation> norms_;
-};
+  return true;
+}
 
 }  // namespace features
 DEEPID_NAMESPACE_END

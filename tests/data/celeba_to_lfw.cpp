@@ -41,7 +41,7 @@ TEST_CASE("A DeepID1 face net trained on CelebA verifies LFW pairs above the mea
   o.schedule = deepid::lr_schedule::constant(0.01);
   o.progress = deepid::progress_style::lines;
   deepid::train::result trained;
-  REQUIRE(nets.train(set, o, [&](std::size_t, const deepid::train::result& r) { trained = r; }));
+  REQUIRE(deepid::features::train_ensemble(nets, set, o, [&](std::size_t, const deepid::train::result& r) { trained = r; }));
   // 299 classes: chance is 99.7% top-1 error on the held-out 10%.
   std::cout << "best validation top-1 error " << trained.best_validation_error << " at epoch "
             << trained.best_epoch + 1 << "\n";

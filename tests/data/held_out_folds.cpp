@@ -99,7 +99,7 @@ TEST_CASE("Two model sets, each testing the folds whose people it never saw, ver
     o.optimiser = {.lr = 0.01, .momentum = 0.9, .weight_decay = 5e-4};
     o.schedule = deepid::lr_schedule::constant(0.01);
     o.progress = deepid::progress_style::lines;
-    REQUIRE(nets.train(set, o, [](std::size_t, const deepid::train::result& r) {
+    REQUIRE(deepid::features::train_ensemble(nets, set, o, [](std::size_t, const deepid::train::result& r) {
       std::cout << "best validation top-1 error " << r.best_validation_error << "\n";
     }));
     deepid::matrix<float> features;

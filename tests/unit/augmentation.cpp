@@ -391,7 +391,7 @@ TEST_CASE("trainer: training samples are drawn among the copies, validation read
   CHECK(train_once(overwrite(data, train_rows), o).params != with.params);
 }
 
-TEST_CASE("ensemble::train: copies reach the trainer; the normalisation is fitted on the originals") {
+TEST_CASE("train_ensemble: copies reach the trainer; the normalisation is fitted on the originals") {
   const auto set = fc::synthetic_face_set(12, 6);
   const auto dir = std::filesystem::temp_directory_path() / ("deepid_augmentation_" + std::to_string(::getpid()));
   std::vector<std::vector<float>> params;
@@ -399,7 +399,7 @@ TEST_CASE("ensemble::train: copies reach the trainer; the normalisation is fitte
     dp::features::ensemble<fc::deepid1_scheme> e({gray_type}, 4);
     auto o = small_options(copies);
     o.epochs = 1;
-    REQUIRE(e.train(set, o, [](std::size_t, const tr::result&) {}));
+    REQUIRE(dp::features::train_ensemble(e, set, o, [](std::size_t, const tr::result&) {}));
     e.save(dir / std::to_string(copies));
     params.push_back(e.net(0).parameters());
   }

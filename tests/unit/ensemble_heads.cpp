@@ -42,7 +42,7 @@ TEST_CASE("ensemble of DeepID2+ nets: training every head, features of any outpu
   o.schedule = dp::lr_schedule::constant(0.001);
   o.progress = dp::progress_style::silent;
   std::vector<dp::train::result> results;
-  REQUIRE(e.train(set, o, [&](std::size_t, const dp::train::result& r) { results.push_back(r); }));
+  REQUIRE(ft::train_ensemble(e, set, o, [&](std::size_t, const dp::train::result& r) { results.push_back(r); }));
   REQUIRE(results.size() == 1);
   REQUIRE(results[0].epochs.size() == 1);
   CHECK(results[0].epochs[0].heads.size() == 3);  // fc1..fc3 supervised besides fc4

@@ -15,7 +15,8 @@
 //
 // Memory: the patches of one type take faces x (1 + K) x (2 with flips) x
 // C x H x W floats; 12,000 faces of 39x31x3 take 348 MB at K = 0, 1.04 GB
-// at K = 2 and 1.74 GB at K = 4 (ensemble::train holds one type at a time).
+// at K = 2 and 1.74 GB at K = 4 (features::train_ensemble holds one type at
+// a time).
 #include <algorithm>
 #include <array>
 #include <cmath>

@@ -10,12 +10,18 @@
 // picks the compiled net type for a scheme's patch index from a net family
 // (deepid1_nets here; DeepID2+ and DeepID3 in features/net_families.hpp).
 // Nets with supervision heads give features from any output: the ensemble
-// extracts the same output of every net.
+// extracts the same output of every net. Training the nets is
+// features/ensemble_training.hpp, so that extracting features does not
+// compile the trainer.
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string_view>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -32,7 +38,6 @@
 #include "deepid/io/record_file.hpp"
 #include "deepid/models/deepid1.hpp"
 #include "deepid/net/model.hpp"
-#include "deepid/train/trainer.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace features {
@@ -88,17 +93,18 @@ class patch_net {
   // Every output of n patches from one forward pass: outs[k] receives
   // n x output_dim(k) values.
   virtual void all_features(const float* nchw, std::size_t n, std::span<float* const> outs) = 0;
-  virtual train::result train(const train::identity_patches& data, const train::options& o) = 0;
   virtual std::vector<float> parameters() const = 0;
   virtual void set_parameters(const std::vector<float>& values, const std::string& source) = 0;
 };
 
 template <class Net, net_family Family = deepid1_nets>
 class typed_patch_net final : public patch_net {
+ public:
   using model_type = model<Net, float>;
 
- public:
   explicit typed_patch_net(std::uint64_t seed) : model_(init::seed{seed}) {}
+  // The model behind the interface (features/ensemble_training.hpp trains it).
+  model_type& typed_model() { return model_; }
   shape3 input_shape() const override { return model_type::input_shape; }
   std::string architecture() const override { return Family::architecture(input_shape()); }
   std::size_t output_count() const override { return model_type::output_count; }
@@ -131,15 +137,6 @@ class typed_patch_net final : public patch_net {
     }
     model_.release_buffers();
   }
-  train::result train(const train::identity_patches& data, const train::options& o) override {
-    train::options options = o;
-    options.architecture = architecture();
-    train::trainer<Net> t(model_, data.identities, options);
-    if (!o.checkpoint.empty() && train::checkpoint_exists(o.checkpoint)) t.resume(o.checkpoint);
-    auto result = t.fit(data);
-    model_.release_buffers();  // 30 to 60 nets: keep only their parameters
-    return result;
-  }
   std::vector<float> parameters() const override { return {model_.parameters().begin(), model_.parameters().end()}; }
   void set_parameters(const std::vector<float>& values, const std::string& source) override {
     if (values.size() != model<Net, float>::param_count)
@@ -152,19 +149,30 @@ class typed_patch_net final : public patch_net {
   model<Net, float> model_;
 };
 
+namespace detail {
+// Calls visit.template operator()<Net>() with the family's net type for
+// patch `index` of scheme S; does nothing when the family has no net for
+// that patch's shape.
+template <face::patch_scheme S, net_family Family, class Visit>
+void visit_patch_net_type(std::size_t index, Visit&& visit) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    const auto one = [&]<std::size_t J>() {
+      using patch = face::scheme_patch_shape<S, J>;
+      if constexpr (Family::template supports<patch>) visit.template operator()<typename Family::template net<patch>>();
+    };
+    ((index == I ? (one.template operator()<I>(), 0) : 0), ...);
+  }(std::make_index_sequence<S::patches.size()>{});
+}
+}  // namespace detail
+
 // The family's net for patch `index` of scheme S.
 template <face::patch_scheme S, net_family Family = deepid1_nets>
 std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed) {
   if (index >= S::patches.size()) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
   std::unique_ptr<patch_net> net;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    const auto make = [&]<std::size_t J>() {
-      using patch = face::scheme_patch_shape<S, J>;
-      if constexpr (Family::template supports<patch>)
-        net = std::make_unique<typed_patch_net<typename Family::template net<patch>, Family>>(seed);
-    };
-    ((index == I ? (make.template operator()<I>(), 0) : 0), ...);
-  }(std::make_index_sequence<S::patches.size()>{});
+  detail::visit_patch_net_type<S, Family>(index, [&]<class Net>() {
+    net = std::make_unique<typed_patch_net<Net, Family>>(seed);
+  });
   if (!net)
     throw error("patch " + std::string(S::patches[index].label()) + " (" + shape_label(S::patches[index].shape()) +
                 ") has no " + std::string(Family::name) + " net: the family is built for other patch shapes");
@@ -194,6 +202,8 @@ class ensemble {
   }
   std::size_t dim() const { return dim(main_output()); }
   patch_net& net(std::size_t k) { return *nets_[k]; }
+  // What net k's patches are normalised with (learnt when the net is trained).
+  face::patch_normalisation& normalisation(std::size_t k) { return norms_[k]; }
 
   // Every net of an ensemble has the same outputs (one family).
   std::size_t output_count() const { return nets_.front()->output_count(); }
@@ -210,53 +220,6 @@ class ensemble {
     std::string known;
     for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
     throw error("the nets have no output '" + name + "' (they have " + known + ")");
-  }
-
-  // Trains every net on `set` (identity-labelled faces): patches cut once
-  // per type (with base.jitter.copies jittered copies of each face),
-  // normalisation learnt from the original patches and applied to all, then
-  // the trainer. `on_net`
-  // reports (k, result) after each net. When base.checkpoint / base.csv_log
-  // are set they name FOLDERS: each net gets patch_<index>.ckpt / .csv there
-  // (an existing checkpoint is resumed). Returns false when interrupted.
-  template <class Report>
-  bool train(const face::face_set& set, const train::options& base, Report&& on_net,
-             face::on_bad_item policy = face::on_bad_item::fail) {
-    for (std::size_t k = 0; k < types_.size(); ++k) {
-      auto batch = face::extract_patches<S>(face::faces_of(set), {types_[k]}, true, policy, {}, base.jitter);
-      train::identity_patches data;
-      // Fitted on the originals only: the features are extracted from
-      // un-jittered faces, and the statistics must not depend on K.
-      norms_[k] = face::patch_normalisation::fit(batch.original[0]);
-      norms_[k].apply(batch.original[0]);
-      norms_[k].apply(batch.flipped[0]);
-      data.original = std::move(batch.original[0]);
-      data.flipped = std::move(batch.flipped[0]);
-      if (batch.copies > 0) {
-        norms_[k].apply(batch.jittered[0]);
-        norms_[k].apply(batch.jittered_flipped[0]);
-        data.copies = batch.copies;
-        data.jittered = std::move(batch.jittered[0]);
-        data.jittered_flipped = std::move(batch.jittered_flipped[0]);
-      }
-      for (auto i : batch.faces) data.labels.push_back(set.faces[i].identity);
-      data.identities = set.identities();
-      train::options o = base;
-      o.seed = mix64(base.seed + types_[k]);
-      const std::string stem = "patch_" + std::to_string(types_[k]);
-      if (!base.checkpoint.empty()) {
-        std::filesystem::create_directories(base.checkpoint);
-        o.checkpoint = base.checkpoint / (stem + ".ckpt");
-      }
-      if (!base.csv_log.empty()) {
-        std::filesystem::create_directories(base.csv_log);
-        o.csv_log = base.csv_log / (stem + ".csv");
-      }
-      const auto result = nets_[k]->train(data, o);
-      on_net(k, result);
-      if (result.interrupted) return false;
-    }
-    return true;
   }
 
   // Features of every face of `source`: rows x dim(output), rows = faces

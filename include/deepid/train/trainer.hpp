@@ -103,7 +103,7 @@ struct options {
   std::vector<double> output_weights;
   double head_decay = 1.0;  // the heads' weights are multiplied by this once per epoch
   // Jittered copies of the training faces. They are cut with the patches
-  // (features::ensemble::train reads this); the trainer checks that the
+  // (features::train_ensemble reads this); the trainer checks that the
   // patches it is given hold `jitter.copies` copies per face.
   face::jitter_options jitter{};
 };
