@@ -23,3 +23,10 @@ target_link_libraries(deepid_header_check PRIVATE deepid::deepid deepid_project_
 target_compile_options(deepid_header_check PRIVATE -Werror)
 add_test(NAME headers.compile_alone
          COMMAND ${CMAKE_COMMAND} --build ${PROJECT_BINARY_DIR} --target deepid_header_check)
+
+# No header includes a folder above its own (the order: docs/design.md).
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME headers.include_direction
+           COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/check_include_direction.py)
+endif()
