@@ -1,7 +1,7 @@
 // Side-by-side: deepid, OpenCV dnn and PyTorch on the same DeepID1 nets, the
 // same weights and the same inputs, in one invocation.
 //
-// The machines this runs on are noisy (benchmarking.md): one measurement
+// The machines this runs on are noisy: one measurement
 // repeated in fresh processes spans 1.1x-2.3x. So the engines are interleaved
 // (deepid, OpenCV, PyTorch eager, PyTorch jit, deepid, ...) for several
 // rounds, and what is reported is each engine's median, the ratio per round
@@ -217,7 +217,7 @@ class torch_peer {
       dup2(from_child[1], 1);
       close(to_child[1]);
       close(from_child[0]);
-      // Before torch loads: keep OpenBLAS off its own thread pool (benchmarking.md).
+      // Before torch loads: keep OpenBLAS off its own thread pool.
       setenv("OPENBLAS_NUM_THREADS", "1", 1);
       // PyTorch from Debian calls the system libblas.so.3 for its fully
       // connected layers; where that is the reference BLAS it runs 4x slower

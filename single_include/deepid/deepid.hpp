@@ -3121,7 +3121,7 @@ DEEPID_NAMESPACE_END
 // ---- deepid/layers/locally_shared_conv.hpp ----
 // locally_shared_conv<Maps, Kernel, regions<R, C>>: the output map is split
 // into an R x C grid of equal regions and each region has its own filters and
-// biases (DeepID1's conv3, "reading B" of the reference: regions<2, 2>).
+// biases (DeepID1's conv3 read as "2x2 regions": regions<2, 2>).
 // regions<1, 1> is an ordinary convolution; one region per output position is
 // a locally connected layer.
 #include <cstddef>
@@ -5952,8 +5952,7 @@ DEEPID_NAMESPACE_END
 // centres and the mouth-corner midpoint onto a canonical template, the image
 // warped with bilinear sampling.
 //
-// The canonical frame is the widely used 96x112 five-point template
-// (reference section 2.3): left eye (30.2946, 51.6963), right eye (65.5318,
+// The canonical frame is the widely used 96x112 five-point template: left eye (30.2946, 51.6963), right eye (65.5318,
 // 51.5014), mouth corners (33.5493, 92.3655) and (62.7299, 92.2041), so the
 // mouth midpoint is (48.1396, 92.2848). Coordinates are OpenCV pixel
 // coordinates (x right, y down, pixel centres at integers).
@@ -6045,7 +6044,7 @@ DEEPID_NAMESPACE_END
 // ---- deepid/face/similarity.hpp ----
 // 2-D similarity transforms q = M p + t with M = [[a, -b], [b, a]] (scale
 // s = hypot(a, b), rotation atan2(b, a)), and the closed-form least-squares
-// fit used by DeepID's "weak" alignment (reference section 2.3).
+// fit used by DeepID's "weak" alignment.
 #include <cmath>
 #include <span>
 #include <string>
@@ -6459,7 +6458,7 @@ constexpr std::array<patch_def, R * S * 2> build(const std::array<region_def, R>
   return out;
 }
 
-// DeepID1's ten regions (reference 2.2): the full-face rectangle, four squares
+// DeepID1's ten regions: the full-face rectangle, four squares
 // sliding down it (rows 0-30, 3-33, 5-35, 8-38 of the 39-row rectangle) and
 // five squares on the landmarks. Square dy is (offset + 15.5 - 19.5) / 31 of
 // the box width, the rectangle's rows being 39/31 of its width.
@@ -6480,7 +6479,7 @@ inline constexpr std::array<region_def, 10> deepid1_regions{{
 
 // DeepID1: 10 regions x 3 scales x {RGB, gray} = 60 patches; one 39x31
 // rectangle region and nine 31x31 squares. Widths (IOD) per scale follow the
-// public recipe of reference 2.2 (inter-ocular distance 0.40/0.30/0.24 of the
+// commonly used public recipe (inter-ocular distance 0.40/0.30/0.24 of the
 // patch width for global regions, 0.64/0.48/0.39 for local ones).
 struct deepid1_scheme {
   static constexpr std::array<patch_def, 60> patches =
@@ -6496,7 +6495,7 @@ struct deepid1_scheme_100 {
 };
 
 namespace detail {
-// DeepID2's candidate pool (reference 4.7): patches of 55x47 / 47x47 varying
+// DeepID2's candidate pool: patches of 55x47 / 47x47 varying
 // in position, scale and colour. Twenty regions (the ten of DeepID1 plus
 // half-face, cheek, forehead and chin squares) x 5 scales x 2 colours = 200.
 inline constexpr std::array<region_def, 20> deepid2_regions{{
@@ -8961,8 +8960,8 @@ DEEPID_NAMESPACE_END
 // can hold
 // ---- deepid/features/ensemble.hpp ----
 // The DeepID feature of a face: a patch scheme plus one trained ConvNet per
-// patch type. Each net sees its patch and the patch's flipped counterpart
-// (reference 2.1), so a face gets 2 x 160 values per patch type,
+// patch type. Each net sees its patch and the patch's flipped counterpart,
+// as in DeepID1, so a face gets 2 x 160 values per patch type,
 // concatenated in the order of the chosen types: [type0 orig, type0 flip,
 // type1 orig, ...].
 //
@@ -9889,10 +9888,10 @@ inline checkpoint_state read_newest_checkpoint(const std::filesystem::path& path
 DEEPID_NAMESPACE_END
 // ---- deepid/train/trainer.hpp ----
 // Training one patch ConvNet the DeepID2 way: batches of pairs, each pair
-// giving Ident(f_i) + Ident(f_j) + lambda * Verif(f_i, f_j) (reference 4.3),
+// giving Ident(f_i) + Ident(f_j) + lambda * Verif(f_i, f_j),
 // SGD with momentum, an optional warm-up with lambda = 0, the L2 margin re-set
 // every N pairs, validation on 10% of each identity's images with the best
-// epoch kept (reference 1.5), checkpoints and a clean stop on SIGINT.
+// epoch kept, checkpoints and a clean stop on SIGINT.
 //
 // A model with supervision heads (DeepID2+, DeepID3) has that signal on every
 // output at once: each output k has its own softmax classifier, margin and
@@ -9901,8 +9900,8 @@ DEEPID_NAMESPACE_END
 // The best epoch is chosen by the main output's validation error.
 //
 // Loss normalisation: the batch loss is the SUM over its B pairs divided by
-// B, both terms alike, so lambda keeps the meaning of P2 Table 1 (per-pair
-// summed losses).
+// B, both terms alike, so lambda keeps the meaning it has in the DeepID2
+// paper's experiments (losses summed per pair).
 //
 // Augmentation (face/jitter.hpp): when the patches hold K jittered copies of
 // every face, a training sample is the original or one of its copies,
@@ -9938,7 +9937,7 @@ DEEPID_NAMESPACE_END
 #include <vector>
 
 // ---- deepid/loss/verification.hpp ----
-// The verification signal of DeepID2 (reference 4.2): a loss on a pair of
+// The verification signal of DeepID2: a loss on a pair of
 // features f_i, f_j and whether they show the same identity.
 //
 //   l2      : same  ½ d²,  different ½ max(0, m - d)²     d = |f_i - f_j|_2
@@ -10043,7 +10042,7 @@ double verification_pair(verification_kind kind, const T* fi, const T* fj, std::
 
 // Keeps the (distance, same) of the last N pairs; refit() returns the
 // distance threshold minimising errors (same iff d <= t), the midpoint
-// between neighbours of the best interval (reference 4.3 and 11).
+// between neighbours of the best interval.
 class margin_refitter {
  public:
   explicit margin_refitter(std::size_t window = 200000) : window_(std::max<std::size_t>(window, 2)) {}
@@ -10823,7 +10822,7 @@ class trainer {
   }
 
   // The first margin of each output: the error-minimising threshold on pairs
-  // of the freshly initialised network (reference 4.3).
+  // of the freshly initialised network.
   void initial_margins(const identity_patches& data, const std::vector<std::size_t>& train) {
     const std::size_t pairs = std::min<std::size_t>(512, train.size());
     const std::size_t sample = model_type::input_shape.size();
@@ -11584,7 +11583,7 @@ DEEPID_NAMESPACE_END
 //   logistic_regression, linear_svm    solvers on a dense design matrix
 //   logistic_verifier, svm_verifier    verifier policies on pair features
 //   score_fusion                       a linear SVM over several verifiers'
-//                                      scores (DeepID2's 7-group fusion, §4.7)
+//                                      scores (DeepID2's 7-group fusion)
 //   feature_group_fusion<V>            a verifier: one V per feature group,
 //                                      their scores fused by score_fusion
 //   sample_balanced_pairs              50/50 same/different pairs from identities
@@ -12154,7 +12153,7 @@ using svm_verifier = pair_classifier_verifier<linear_svm>;
 static_assert(verifier<logistic_verifier> && verifier<svm_verifier>);
 
 // ---------------------------------------------------------------------------
-// Score fusion (DeepID2 §4.4: seven JB scores fused by an SVM)
+// Score fusion (DeepID2: seven JB scores fused by an SVM)
 //
 // Usage: for each of K verifiers, v_k.scores(features, train_pairs) -> fit;
 // then fuse the K score vectors of test pairs. Each component score is
@@ -12460,7 +12459,8 @@ class feature_group_fusion : public threshold_holder {
 }  // namespace verify
 DEEPID_NAMESPACE_END
 // ---- deepid/verify/pca.hpp ----
-// PCA fitted on training features only (reference §7.3, gotcha 16), and
+// PCA fitted on training features only (a basis fitted on test folds would
+// leak them into the evaluation), and
 // with_pca<V>: a verifier policy that reduces features with PCA before V.
 //
 // pca::fit(x) learns the training mean, the top-k principal directions of the
@@ -13599,7 +13599,7 @@ class greedy_selected : public threshold_holder {
 }  // namespace verify
 DEEPID_NAMESPACE_END
 // ---- deepid/verify/hamming.hpp ----
-// Binarised features and the Hamming verifier (DeepID2+, reference §5.4).
+// Binarised features and the Hamming verifier (DeepID2+).
 //
 // A feature becomes a bit string with bit d = 1 iff x[d] > 0: DeepID2+
 // features are ReLU outputs and "activated" means positive. Bits are packed
@@ -13771,7 +13771,7 @@ static_assert(verifier<hamming_verifier>);
 }  // namespace verify
 DEEPID_NAMESPACE_END
 // ---- deepid/verify/joint_bayesian.hpp ----
-// Joint Bayesian verification (Chen et al., ECCV 2012; reference §7).
+// Joint Bayesian verification (Chen et al., ECCV 2012).
 //
 // Model: a training-mean-subtracted feature is x = mu + eps, identity
 // mu ~ N(0, S_mu) and intra-personal variation eps ~ N(0, S_eps), independent.
@@ -13786,10 +13786,10 @@ DEEPID_NAMESPACE_END
 //   c = log|S_mu + S_eps| - ½ log|2 S_mu + S_eps| - ½ log|S_eps|
 //
 // (log_likelihood_ratio() returns it exactly). A and G are negative
-// (semi-)definite: that is correct, not a failed fit (gotcha 10). A numeric
+// (semi-)definite: that is correct, not a failed fit. A numeric
 // threshold belongs to one trained model, so it is learnt from training pairs.
 //
-// Training (reference §7.2): features are centred with the TRAINING mean,
+// Training: features are centred with the TRAINING mean,
 // S_mu and S_eps start as the between/within-identity covariances, then the
 // EM-like loop runs until ||S_eps' - S_eps||_F / ||S_eps'||_F < tolerance:
 //
@@ -13832,7 +13832,7 @@ DEEPID_NAMESPACE_BEGIN
 namespace verify {
 
 struct joint_bayesian_options {
-  bool exact_em = false;     // false: the published EM-like update (reference §7.2)
+  bool exact_em = false;     // false: the published EM-like update
   int max_iterations = 500;  // 0: keep the between/within initialisation
   double tolerance = 1e-6;   // on ||S_eps' - S_eps||_F / ||S_eps'||_F
   double ridge = 1e-6;       // added to S_mu and S_eps, relative to trace/d
@@ -13889,7 +13889,7 @@ inline dmatrix e_step_matrix(const dmatrix& s_mu, const dmatrix& s_eps, int m) {
   return f.solve(Eigen::MatrixXd(s_mu)).transpose();  // (mS_mu+S_eps)^-1 S_mu, transposed
 }
 
-// A, G and c from S_mu, S_eps (reference §7.1), by Cholesky solves.
+// A, G and c from S_mu, S_eps, by Cholesky solves.
 inline scoring_matrices scoring(const dmatrix& s_mu, const dmatrix& s_eps) {
   detail::check_covariances(s_mu, s_eps);
   const auto f_eps = detail::cholesky(s_eps, "S_eps");
@@ -14278,7 +14278,7 @@ static_assert(verifier<joint_bayesian>);
 }  // namespace verify
 DEEPID_NAMESPACE_END
 // ---- deepid/verify/nn_verifier.hpp ----
-// The neural-network verifier of DeepID1 (reference §8, P1 §3.3).
+// The neural-network verifier of DeepID1.
 //
 // Input: the features of BOTH faces. A face's feature is G blocks of B
 // values (one block per ConvNet: its original and flipped 160-d vectors,
@@ -14371,7 +14371,7 @@ struct nn_verifier_sizes {
 };
 
 static_assert(nn_verifier_sizes::paper().parameter_count() == 26'126'401,
-              "nn_verifier: the paper's 60-group net must have 26,126,401 parameters (reference section 8)");
+              "nn_verifier: the paper's 60-group net must have 26,126,401 parameters");
 
 // One step of training or a plain forward pass.
 struct nn_pass {

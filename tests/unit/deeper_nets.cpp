@@ -1,4 +1,4 @@
-// DeepID2+ and DeepID3: parameter counts against the reference tables,
+// DeepID2+ and DeepID3: parameter counts against hand-computed tables,
 // layer tables, and numerical gradient checks of whole nets with every head
 // in the loss (double, central differences, a sample of each tensor).
 //
@@ -58,7 +58,7 @@ std::vector<dp::shape3> computing_layer_shapes(const std::string& head = "") {
 
 }  // namespace
 
-// Reference section 5.2: DeepID2+ parameters, readings A and B.
+// DeepID2+ parameters, readings A and B.
 using d2p_rect = dp::net_traits<dp::deepid2plus<rgb_rectangle>>;
 using d2p_square = dp::net_traits<dp::deepid2plus<rgb_square>>;
 using d2p_square_a = dp::net_traits<dp::deepid2plus_a<rgb_square>>;
@@ -75,7 +75,7 @@ static_assert(dp::net_traits<dp::deepid2plus<rgb_rectangle, dp::regions<2, 2>, f
 // Gray input: conv1 has a third of its weights.
 static_assert(dp::net_traits<dp::deepid2plus<gray_square>>::feature_param_count == 2'974'080 - 2 * 16 * 128);
 
-TEST_CASE("DeepID2+ 55x47x3: the map sizes of reference section 5.2, a 512-d head after each pool") {
+TEST_CASE("DeepID2+ 55x47x3: the map sizes, a 512-d head after each pool") {
   using net = dp::deepid2plus<rgb_rectangle>;
   CHECK(computing_layer_shapes<net>() ==
         std::vector<dp::shape3>{{128, 52, 44}, {128, 26, 22}, {128, 24, 20}, {128, 12, 10}, {128, 10, 8},

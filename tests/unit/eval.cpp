@@ -44,8 +44,8 @@ TEST_CASE("best threshold equals brute force over every candidate") {
   }
 }
 
-TEST_CASE("threshold of the reference's margin example: middle of the best interval") {
-  // Reference section 11 (as similarities: negate the distances).
+TEST_CASE("threshold of a hand-worked margin example: middle of the best interval") {
+  // A hand-worked example (as similarities: negate the distances).
   const std::vector<double> distance{0.2, 0.3, 0.5, 0.6, 0.7, 0.9, 1.1};
   const auto same = as_chars({true, true, false, true, true, false, false});
   std::vector<double> score;

@@ -43,7 +43,7 @@ TEST_CASE("least-squares similarity recovers a known transform exactly") {
   }
 }
 
-TEST_CASE("similarity fit on three points matches the closed form of reference 2.3") {
+TEST_CASE("similarity fit on three points matches the closed form") {
   // Hand computation: from (0,0), (2,0), (1,2) to (1,1), (1,3), (-1,2):
   // means (1, 2/3) and (1/3, 2); D = 1+1+0 + (4/9+4/9+16/9) = 14/3;
   // a = sum(u.v)/D, b = sum(u x v)/D.

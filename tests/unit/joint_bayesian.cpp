@@ -1,4 +1,4 @@
-// Joint Bayesian: the closed forms of reference §11, recovery of known
+// Joint Bayesian: hand-derived closed forms, recovery of known
 // covariances (exact EM versus the published update), JB versus cosine,
 // batched scores, save/load and bad input.
 #include <doctest/doctest.h>
@@ -120,7 +120,7 @@ const auto three_images = [](int, dp::rng&) { return 3; };
 
 static_assert(vf::verifier<vf::joint_bayesian>);
 
-TEST_CASE("scalar closed form (reference §11): A, G, r and the exact log-likelihood ratio") {
+TEST_CASE("scalar closed form: A, G, r and the exact log-likelihood ratio") {
   const auto jb = vf::joint_bayesian::from_covariances(mat({{2}}), mat({{1}}));
   CHECK(jb.a()(0, 0) == doctest::Approx(-0.266667).epsilon(1e-5));
   CHECK(jb.g()(0, 0) == doctest::Approx(-0.4).epsilon(1e-12));
@@ -138,7 +138,7 @@ TEST_CASE("scalar closed form (reference §11): A, G, r and the exact log-likeli
   }
 }
 
-TEST_CASE("2-D closed form (reference §11): A, G, r and the E-step matrix for m = 3") {
+TEST_CASE("2-D closed form: A, G, r and the E-step matrix for m = 3") {
   const dmatrix s_mu = mat({{2, 0.5}, {0.5, 1}}), s_eps = mat({{1, 0.2}, {0.2, 0.5}});
   const auto jb = vf::joint_bayesian::from_covariances(s_mu, s_eps);
   const dmatrix a = mat({{-0.282433, 0.097077}, {0.097077, -0.564867}});
@@ -199,7 +199,7 @@ TEST_CASE("log_likelihood_ratio equals the log ratio of the two Gaussian densiti
 TEST_CASE("exact EM recovers known S_mu and S_eps within 5%; the published update is less accurate") {
   const int d = 6;
   const dmatrix s_mu = random_spd(d, 11, 0.5, 4), s_eps = random_spd(d, 12, 0.3, 2);
-  // 1 to 11 images per identity, as in reference §7.2.
+  // 1 to 11 images per identity.
   const auto data = make_faces(s_mu, s_eps, 5000, [](int, dp::rng& g) { return 1 + int(g.uniform() * 11); }, 13, 3.0);
 
   vf::joint_bayesian exact(vf::joint_bayesian_options{.exact_em = true});
@@ -215,7 +215,7 @@ TEST_CASE("exact EM recovers known S_mu and S_eps within 5%; the published updat
   CHECK(published.converged());
   CHECK(exact_mu < 0.05);
   CHECK(exact_eps < 0.05);
-  CHECK(pub_eps > 2 * exact_eps);  // the published M-step under-estimates S_eps (gotcha 13)
+  CHECK(pub_eps > 2 * exact_eps);  // the published M-step under-estimates S_eps
   CHECK(pub_mu + pub_eps > exact_mu + exact_eps);
   // The training mean is subtracted (the data were offset by 3).
   CHECK(std::abs(exact.mean()[0] - 3.0) < 0.1);

@@ -9,7 +9,7 @@
 
 namespace ls = deepid::loss;
 
-TEST_CASE("L2 contrastive loss: reference section 11 values") {
+TEST_CASE("L2 contrastive loss: hand-computed values") {
   const std::vector<double> fi{1, 0}, fj{0, 0};
   std::vector<double> gi(2, 0), gj(2, 0);
   CHECK(ls::verification_pair(ls::verification_kind::l2, fi.data(), fj.data(), 2, true, 2.0, gi.data(), gj.data()) ==
@@ -63,7 +63,7 @@ TEST_CASE("verification losses: gradients match central differences") {
   }
 }
 
-TEST_CASE("margin re-fit: reference section 11 example gives m = 0.8") {
+TEST_CASE("margin re-fit: a hand-worked example gives m = 0.8") {
   ls::margin_refitter refit(7);
   const std::vector<std::pair<double, bool>> seen{{0.2, true}, {0.3, true}, {0.5, false}, {0.6, true},
                                                   {0.7, true}, {0.9, false}, {1.1, false}};

@@ -1,4 +1,4 @@
-// The papers' nets: parameter counts and shapes against the reference tables.
+// The papers' nets: parameter counts and shapes against hand-computed tables.
 #include <doctest/doctest.h>
 
 #include <deepid/deepid.hpp>
@@ -19,7 +19,7 @@ static_assert(dp::net_traits<dp::deepid2<patch<1, 47, 47>>>::param_count == 537'
 // Reading A (one bank per 2x2 block of conv3 outputs) from the same template.
 static_assert(dp::net_traits<dp::deepid1<patch<1, 39, 31>, dp::regions<3, 2>>>::param_count == 259'460);
 static_assert(dp::net_traits<dp::deepid2<patch<3, 55, 47>, dp::regions<5, 4>>>::param_count == 1'018'540);
-// benchmarking.md: 5.98 MFLOP forward to the DeepID layer.
+// 5.98 MFLOP forward to the DeepID layer.
 static_assert(dp::net_traits<dp::deepid1_plain<patch<3, 39, 31>>>::flops == 5'980'160);
 static_assert(dp::net_traits<dp::deepid1<patch<3, 39, 31>>>::output_shape == dp::shape3{160, 1, 1});
 

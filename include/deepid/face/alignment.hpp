@@ -3,8 +3,7 @@
 // centres and the mouth-corner midpoint onto a canonical template, the image
 // warped with bilinear sampling.
 //
-// The canonical frame is the widely used 96x112 five-point template
-// (reference section 2.3): left eye (30.2946, 51.6963), right eye (65.5318,
+// The canonical frame is the widely used 96x112 five-point template: left eye (30.2946, 51.6963), right eye (65.5318,
 // 51.5014), mouth corners (33.5493, 92.3655) and (62.7299, 92.2041), so the
 // mouth midpoint is (48.1396, 92.2848). Coordinates are OpenCV pixel
 // coordinates (x right, y down, pixel centres at integers).

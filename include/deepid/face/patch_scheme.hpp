@@ -151,7 +151,7 @@ constexpr std::array<patch_def, R * S * 2> build(const std::array<region_def, R>
   return out;
 }
 
-// DeepID1's ten regions (reference 2.2): the full-face rectangle, four squares
+// DeepID1's ten regions: the full-face rectangle, four squares
 // sliding down it (rows 0-30, 3-33, 5-35, 8-38 of the 39-row rectangle) and
 // five squares on the landmarks. Square dy is (offset + 15.5 - 19.5) / 31 of
 // the box width, the rectangle's rows being 39/31 of its width.
@@ -172,7 +172,7 @@ inline constexpr std::array<region_def, 10> deepid1_regions{{
 
 // DeepID1: 10 regions x 3 scales x {RGB, gray} = 60 patches; one 39x31
 // rectangle region and nine 31x31 squares. Widths (IOD) per scale follow the
-// public recipe of reference 2.2 (inter-ocular distance 0.40/0.30/0.24 of the
+// commonly used public recipe (inter-ocular distance 0.40/0.30/0.24 of the
 // patch width for global regions, 0.64/0.48/0.39 for local ones).
 struct deepid1_scheme {
   static constexpr std::array<patch_def, 60> patches =
@@ -188,7 +188,7 @@ struct deepid1_scheme_100 {
 };
 
 namespace detail {
-// DeepID2's candidate pool (reference 4.7): patches of 55x47 / 47x47 varying
+// DeepID2's candidate pool: patches of 55x47 / 47x47 varying
 // in position, scale and colour. Twenty regions (the ten of DeepID1 plus
 // half-face, cheek, forehead and chin squares) x 5 scales x 2 colours = 200.
 inline constexpr std::array<region_def, 20> deepid2_regions{{

@@ -1,7 +1,7 @@
 #pragma once
 // 2-D similarity transforms q = M p + t with M = [[a, -b], [b, a]] (scale
 // s = hypot(a, b), rotation atan2(b, a)), and the closed-form least-squares
-// fit used by DeepID's "weak" alignment (reference section 2.3).
+// fit used by DeepID's "weak" alignment.
 #include <cmath>
 #include <span>
 #include <string>

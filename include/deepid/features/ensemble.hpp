@@ -1,7 +1,7 @@
 #pragma once
 // The DeepID feature of a face: a patch scheme plus one trained ConvNet per
-// patch type. Each net sees its patch and the patch's flipped counterpart
-// (reference 2.1), so a face gets 2 x 160 values per patch type,
+// patch type. Each net sees its patch and the patch's flipped counterpart,
+// as in DeepID1, so a face gets 2 x 160 values per patch type,
 // concatenated in the order of the chosen types: [type0 orig, type0 flip,
 // type1 orig, ...].
 //

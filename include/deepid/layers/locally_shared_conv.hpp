@@ -1,7 +1,7 @@
 #pragma once
 // locally_shared_conv<Maps, Kernel, regions<R, C>>: the output map is split
 // into an R x C grid of equal regions and each region has its own filters and
-// biases (DeepID1's conv3, "reading B" of the reference: regions<2, 2>).
+// biases (DeepID1's conv3 read as "2x2 regions": regions<2, 2>).
 // regions<1, 1> is an ordinary convolution; one region per output position is
 // a locally connected layer.
 #include <cstddef>

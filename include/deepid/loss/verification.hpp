@@ -1,5 +1,5 @@
 #pragma once
-// The verification signal of DeepID2 (reference 4.2): a loss on a pair of
+// The verification signal of DeepID2: a loss on a pair of
 // features f_i, f_j and whether they show the same identity.
 //
 //   l2      : same  ½ d²,  different ½ max(0, m - d)²     d = |f_i - f_j|_2
@@ -106,7 +106,7 @@ double verification_pair(verification_kind kind, const T* fi, const T* fj, std::
 
 // Keeps the (distance, same) of the last N pairs; refit() returns the
 // distance threshold minimising errors (same iff d <= t), the midpoint
-// between neighbours of the best interval (reference 4.3 and 11).
+// between neighbours of the best interval.
 class margin_refitter {
  public:
   explicit margin_refitter(std::size_t window = 200000) : window_(std::max<std::size_t>(window, 2)) {}

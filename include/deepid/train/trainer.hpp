@@ -1,9 +1,9 @@
 #pragma once
 // Training one patch ConvNet the DeepID2 way: batches of pairs, each pair
-// giving Ident(f_i) + Ident(f_j) + lambda * Verif(f_i, f_j) (reference 4.3),
+// giving Ident(f_i) + Ident(f_j) + lambda * Verif(f_i, f_j),
 // SGD with momentum, an optional warm-up with lambda = 0, the L2 margin re-set
 // every N pairs, validation on 10% of each identity's images with the best
-// epoch kept (reference 1.5), checkpoints and a clean stop on SIGINT.
+// epoch kept, checkpoints and a clean stop on SIGINT.
 //
 // A model with supervision heads (DeepID2+, DeepID3) has that signal on every
 // output at once: each output k has its own softmax classifier, margin and
@@ -12,8 +12,8 @@
 // The best epoch is chosen by the main output's validation error.
 //
 // Loss normalisation: the batch loss is the SUM over its B pairs divided by
-// B, both terms alike, so lambda keeps the meaning of P2 Table 1 (per-pair
-// summed losses).
+// B, both terms alike, so lambda keeps the meaning it has in the DeepID2
+// paper's experiments (losses summed per pair).
 //
 // Augmentation (face/jitter.hpp): when the patches hold K jittered copies of
 // every face, a training sample is the original or one of its copies,
@@ -639,7 +639,7 @@ class trainer {
   }
 
   // The first margin of each output: the error-minimising threshold on pairs
-  // of the freshly initialised network (reference 4.3).
+  // of the freshly initialised network.
   void initial_margins(const identity_patches& data, const std::vector<std::size_t>& train) {
     const std::size_t pairs = std::min<std::size_t>(512, train.size());
     const std::size_t sample = model_type::input_shape.size();

@@ -1,5 +1,5 @@
 #pragma once
-// Binarised features and the Hamming verifier (DeepID2+, reference §5.4).
+// Binarised features and the Hamming verifier (DeepID2+).
 //
 // A feature becomes a bit string with bit d = 1 iff x[d] > 0: DeepID2+
 // features are ReLU outputs and "activated" means positive. Bits are packed

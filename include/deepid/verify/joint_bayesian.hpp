@@ -1,5 +1,5 @@
 #pragma once
-// Joint Bayesian verification (Chen et al., ECCV 2012; reference §7).
+// Joint Bayesian verification (Chen et al., ECCV 2012).
 //
 // Model: a training-mean-subtracted feature is x = mu + eps, identity
 // mu ~ N(0, S_mu) and intra-personal variation eps ~ N(0, S_eps), independent.
@@ -14,10 +14,10 @@
 //   c = log|S_mu + S_eps| - ½ log|2 S_mu + S_eps| - ½ log|S_eps|
 //
 // (log_likelihood_ratio() returns it exactly). A and G are negative
-// (semi-)definite: that is correct, not a failed fit (gotcha 10). A numeric
+// (semi-)definite: that is correct, not a failed fit. A numeric
 // threshold belongs to one trained model, so it is learnt from training pairs.
 //
-// Training (reference §7.2): features are centred with the TRAINING mean,
+// Training: features are centred with the TRAINING mean,
 // S_mu and S_eps start as the between/within-identity covariances, then the
 // EM-like loop runs until ||S_eps' - S_eps||_F / ||S_eps'||_F < tolerance:
 //
@@ -63,7 +63,7 @@ DEEPID_NAMESPACE_BEGIN
 namespace verify {
 
 struct joint_bayesian_options {
-  bool exact_em = false;     // false: the published EM-like update (reference §7.2)
+  bool exact_em = false;     // false: the published EM-like update
   int max_iterations = 500;  // 0: keep the between/within initialisation
   double tolerance = 1e-6;   // on ||S_eps' - S_eps||_F / ||S_eps'||_F
   double ridge = 1e-6;       // added to S_mu and S_eps, relative to trace/d
@@ -120,7 +120,7 @@ inline dmatrix e_step_matrix(const dmatrix& s_mu, const dmatrix& s_eps, int m) {
   return f.solve(Eigen::MatrixXd(s_mu)).transpose();  // (mS_mu+S_eps)^-1 S_mu, transposed
 }
 
-// A, G and c from S_mu, S_eps (reference §7.1), by Cholesky solves.
+// A, G and c from S_mu, S_eps, by Cholesky solves.
 inline scoring_matrices scoring(const dmatrix& s_mu, const dmatrix& s_eps) {
   detail::check_covariances(s_mu, s_eps);
   const auto f_eps = detail::cholesky(s_eps, "S_eps");

@@ -1,5 +1,5 @@
 #pragma once
-// The neural-network verifier of DeepID1 (reference §8, P1 §3.3).
+// The neural-network verifier of DeepID1.
 //
 // Input: the features of BOTH faces. A face's feature is G blocks of B
 // values (one block per ConvNet: its original and flipped 160-d vectors,
@@ -97,7 +97,7 @@ struct nn_verifier_sizes {
 };
 
 static_assert(nn_verifier_sizes::paper().parameter_count() == 26'126'401,
-              "nn_verifier: the paper's 60-group net must have 26,126,401 parameters (reference section 8)");
+              "nn_verifier: the paper's 60-group net must have 26,126,401 parameters");
 
 // One step of training or a plain forward pass.
 struct nn_pass {

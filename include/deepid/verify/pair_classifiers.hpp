@@ -4,7 +4,7 @@
 //   logistic_regression, linear_svm    solvers on a dense design matrix
 //   logistic_verifier, svm_verifier    verifier policies on pair features
 //   score_fusion                       a linear SVM over several verifiers'
-//                                      scores (DeepID2's 7-group fusion, §4.7)
+//                                      scores (DeepID2's 7-group fusion)
 //   feature_group_fusion<V>            a verifier: one V per feature group,
 //                                      their scores fused by score_fusion
 //   sample_balanced_pairs              50/50 same/different pairs from identities
@@ -577,7 +577,7 @@ using svm_verifier = pair_classifier_verifier<linear_svm>;
 static_assert(verifier<logistic_verifier> && verifier<svm_verifier>);
 
 // ---------------------------------------------------------------------------
-// Score fusion (DeepID2 §4.4: seven JB scores fused by an SVM)
+// Score fusion (DeepID2: seven JB scores fused by an SVM)
 //
 // Usage: for each of K verifiers, v_k.scores(features, train_pairs) -> fit;
 // then fuse the K score vectors of test pairs. Each component score is

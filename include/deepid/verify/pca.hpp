@@ -1,5 +1,6 @@
 #pragma once
-// PCA fitted on training features only (reference §7.3, gotcha 16), and
+// PCA fitted on training features only (a basis fitted on test folds would
+// leak them into the evaluation), and
 // with_pca<V>: a verifier policy that reduces features with PCA before V.
 //
 // pca::fit(x) learns the training mean, the top-k principal directions of the
