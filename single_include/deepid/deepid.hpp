@@ -18,9 +18,23 @@
 #define DEEPID_ABI_OMP noomp
 #endif
 
+// Floats per SIMD vector of the widest instruction set the compiler targets:
+// packed weights and padded channel counts are laid out in such vectors.
+// kernels/simd.hpp checks it against xsimd's own batch width.
+#if defined(__AVX512F__)
+#define DEEPID_SIMD_FLOATS 16
+#elif defined(__AVX__)
+#define DEEPID_SIMD_FLOATS 8
+#elif defined(__SSE2__) || defined(__ARM_NEON)
+#define DEEPID_SIMD_FLOATS 4
+#else
+#define DEEPID_SIMD_FLOATS 1
+#endif
+
 #define DEEPID_ABI_CONCAT_(a, b) a##_##b
 #define DEEPID_ABI_CONCAT(a, b) DEEPID_ABI_CONCAT_(a, b)
-#define DEEPID_ABI_NAME DEEPID_ABI_CONCAT(v0, DEEPID_ABI_OMP)
+#define DEEPID_ABI_SIMD DEEPID_ABI_CONCAT(simd, DEEPID_SIMD_FLOATS)
+#define DEEPID_ABI_NAME DEEPID_ABI_CONCAT(DEEPID_ABI_CONCAT(v0, DEEPID_ABI_OMP), DEEPID_ABI_SIMD)
 
 #define DEEPID_NAMESPACE_BEGIN namespace deepid { inline namespace DEEPID_ABI_NAME {
 #define DEEPID_NAMESPACE_END } }
@@ -1038,6 +1052,9 @@ namespace kernels {
 
 template <class T>
 inline constexpr std::size_t simd_width = xsimd::batch<T>::size;
+static_assert(simd_width<float> == DEEPID_SIMD_FLOATS,
+              "deepid: xsimd's float batch width differs from DEEPID_SIMD_FLOATS (core/config.hpp), "
+              "which names the inline namespace; teach config.hpp this instruction set");
 
 // Vector registers a kernel may plan for (AVX-512 has 32, SSE/AVX 16).
 inline constexpr std::size_t simd_registers =

@@ -16,6 +16,9 @@ namespace kernels {
 
 template <class T>
 inline constexpr std::size_t simd_width = xsimd::batch<T>::size;
+static_assert(simd_width<float> == DEEPID_SIMD_FLOATS,
+              "deepid: xsimd's float batch width differs from DEEPID_SIMD_FLOATS (core/config.hpp), "
+              "which names the inline namespace; teach config.hpp this instruction set");
 
 // Vector registers a kernel may plan for (AVX-512 has 32, SSE/AVX 16).
 inline constexpr std::size_t simd_registers =
