@@ -25,7 +25,8 @@ int main() try {
     std::vector<double> centre(dim);
     for (auto& c : centre) c = gen.normal();
     for (std::size_t j = 0; j < images; ++j, identities.push_back(int(k)))
-      for (std::size_t d = 0; d < dim; ++d) x(k * images + j, d) = float(centre[d] + (d < 8 ? 2.0 : 0.5) * gen.normal());
+      for (std::size_t d = 0; d < dim; ++d)
+        x(k * images + j, d) = float(centre[d] + (d < 8 ? 2.0 : 0.5) * gen.normal());
   }
 
   // 10 folds of 150 same and 150 different pairs; no person is in two folds.
