@@ -3836,6 +3836,28 @@ DEEPID_NAMESPACE_END
 #include <utility>
 #include <vector>
 
+// ---- deepid/core/parameter_info.hpp ----
+// One parameter tensor in PyTorch layout: its name and shape. A model lists
+// its parameters with it (net/model.hpp) and a weights manifest lists the
+// tensors of a weights folder with it (io/weights_manifest.hpp).
+#include <cstddef>
+#include <string>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+
+struct parameter_info {
+  std::string name;  // "<layer index>.<weight|bias>"
+  std::vector<std::size_t> shape;
+  std::size_t size() const {
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+};
+
+DEEPID_NAMESPACE_END
 // ---- deepid/net/stack.hpp ----
 // stack<input<C, H, W>, spec, spec, ...>: a network as a flat list of layer
 // specs. Binding walks the list once (linear instantiation depth), giving each
@@ -4315,17 +4337,6 @@ struct layer_info {
   std::uint64_t flops;
   std::string head;     // the head the layer belongs to; empty on the main path
   std::size_t branch;   // its inception branch (1, 2, ...); 0 outside modules
-};
-
-// One parameter tensor in PyTorch layout.
-struct parameter_info {
-  std::string name;  // "<layer index>.<weight|bias>"
-  std::vector<std::size_t> shape;
-  std::size_t size() const {
-    std::size_t n = 1;
-    for (auto d : shape) n *= d;
-    return n;
-  }
 };
 
 template <class Net, class T = float>
@@ -5783,21 +5794,10 @@ namespace io {
 inline constexpr std::string_view weights_manifest_file = "model.txt";
 inline constexpr std::string_view weights_format = "deepid-weights 1";
 
-// One tensor the manifest lists: its file name stem and PyTorch shape.
-struct weights_tensor {
-  std::string name;  // "<layer index>.<weight|bias>"
-  std::vector<std::size_t> shape;
-  std::size_t size() const {
-    std::size_t n = 1;
-    for (auto d : shape) n *= d;
-    return n;
-  }
-};
-
 struct weights_manifest {
   std::string model;                    // registry name, e.g. "deepid1-39x31x3"
   std::string dtype;                    // "float32" or "float64"
-  std::vector<weights_tensor> tensors;  // in model order
+  std::vector<parameter_info> tensors;  // in model order
   // FNV-1a of each tensor's .npy file as exported; manifests written by hand
   // or by older versions may leave it out.
   std::map<std::string, std::uint64_t> checksums;
@@ -5858,7 +5858,7 @@ inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) 
       std::string shape;
       words >> shape;
       if (shape.empty()) throw bad("tensor '" + value + "' has no shape");
-      weights_tensor t{value, {}};
+      parameter_info t{value, {}};
       if (shape != "()") {
         std::size_t start = 0;
         while (start <= shape.size()) {
@@ -5907,7 +5907,7 @@ void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, st
     throw error(dir.string() + ": cannot create the weights directory (" + why + ")");
   }
   io::weights_manifest manifest{std::string(model_name), io::dtype_name(io::dtype_of<T>()), {}, {}};
-  for (const auto& t : m.parameter_tensors()) manifest.tensors.push_back({t.name, t.shape});
+  manifest.tensors = m.parameter_tensors();
   for (const auto& t : manifest.tensors) {
     const std::vector<T> values = m.get_parameter(t.name);
     manifest.checksums[t.name] = io::write_npy<T>(io::weights_file(dir, t.name), values, t.shape);

@@ -21,6 +21,7 @@
 
 #include "deepid/core/config.hpp"
 #include "deepid/core/error.hpp"
+#include "deepid/core/parameter_info.hpp"
 #include "deepid/io/checksum.hpp"
 #include "deepid/io/input_file.hpp"
 #include "deepid/io/npy.hpp"
@@ -31,21 +32,10 @@ namespace io {
 inline constexpr std::string_view weights_manifest_file = "model.txt";
 inline constexpr std::string_view weights_format = "deepid-weights 1";
 
-// One tensor the manifest lists: its file name stem and PyTorch shape.
-struct weights_tensor {
-  std::string name;  // "<layer index>.<weight|bias>"
-  std::vector<std::size_t> shape;
-  std::size_t size() const {
-    std::size_t n = 1;
-    for (auto d : shape) n *= d;
-    return n;
-  }
-};
-
 struct weights_manifest {
   std::string model;                    // registry name, e.g. "deepid1-39x31x3"
   std::string dtype;                    // "float32" or "float64"
-  std::vector<weights_tensor> tensors;  // in model order
+  std::vector<parameter_info> tensors;  // in model order
   // FNV-1a of each tensor's .npy file as exported; manifests written by hand
   // or by older versions may leave it out.
   std::map<std::string, std::uint64_t> checksums;
@@ -106,7 +96,7 @@ inline weights_manifest read_weights_manifest(const std::filesystem::path& dir) 
       std::string shape;
       words >> shape;
       if (shape.empty()) throw bad("tensor '" + value + "' has no shape");
-      weights_tensor t{value, {}};
+      parameter_info t{value, {}};
       if (shape != "()") {
         std::size_t start = 0;
         while (start <= shape.size()) {

@@ -22,6 +22,7 @@
 
 #include "deepid/core/buffer.hpp"
 #include "deepid/core/error.hpp"
+#include "deepid/core/parameter_info.hpp"
 #include "deepid/core/rng.hpp"
 #include "deepid/core/tensor.hpp"
 #include "deepid/kernels/parallel.hpp"
@@ -54,17 +55,6 @@ struct layer_info {
   std::uint64_t flops;
   std::string head;     // the head the layer belongs to; empty on the main path
   std::size_t branch;   // its inception branch (1, 2, ...); 0 outside modules
-};
-
-// One parameter tensor in PyTorch layout.
-struct parameter_info {
-  std::string name;  // "<layer index>.<weight|bias>"
-  std::vector<std::size_t> shape;
-  std::size_t size() const {
-    std::size_t n = 1;
-    for (auto d : shape) n *= d;
-    return n;
-  }
 };
 
 template <class Net, class T = float>

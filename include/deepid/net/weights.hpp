@@ -37,7 +37,7 @@ void export_weights(const model<Net, T>& m, const std::filesystem::path& dir, st
     throw error(dir.string() + ": cannot create the weights directory (" + why + ")");
   }
   io::weights_manifest manifest{std::string(model_name), io::dtype_name(io::dtype_of<T>()), {}, {}};
-  for (const auto& t : m.parameter_tensors()) manifest.tensors.push_back({t.name, t.shape});
+  manifest.tensors = m.parameter_tensors();
   for (const auto& t : manifest.tensors) {
     const std::vector<T> values = m.get_parameter(t.name);
     manifest.checksums[t.name] = io::write_npy<T>(io::weights_file(dir, t.name), values, t.shape);
