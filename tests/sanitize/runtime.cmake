@@ -29,10 +29,14 @@ if(DEEPID_SANITIZE STREQUAL "address")
 else()
   # A report makes the test exit with status 66; tsan.supp gives each
   # suppression's reason. The longest access history (history_size=7) lets TSan
-  # restore the stack of an earlier access, which the suppressions match
-  # against: without it one libgomp report in classic_features went unmatched.
+  # restore the stack of an earlier access. OMP_TOOL_LIBRARIES loads Archer into
+  # LLVM's OpenMP runtime, which a TSan build links instead of libgomp
+  # (CMakeLists.txt): it shows TSan each OpenMP region's fork and join.
   set(deepid_sanitizer_env
       "TSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/tsan.supp:history_size=7:second_deadlock_stack=1:exitcode=66")
+  if(DEEPID_ARCHER)
+    list(APPEND deepid_sanitizer_env "OMP_TOOL_LIBRARIES=${DEEPID_ARCHER}")
+  endif()
 endif()
 if(deepid_sanitized_tests)
   set_property(TEST ${deepid_sanitized_tests} APPEND PROPERTY ENVIRONMENT ${deepid_sanitizer_env})

@@ -218,6 +218,7 @@ TEST_CASE("write_checkpoint: a power cut at any point leaves a whole checkpoint 
   CHECK_MESSAGE(!problem, problem.value_or(""));
   const auto previous_problem = first_unsafe_cut(before, calls, "patch_0.ckpt.prev", inode_of((dir / "patch_0.ckpt.prev").c_str()));
   CHECK_MESSAGE(!previous_problem, previous_problem.value_or(""));
+  CHECK(calls.size() == 6);  // link and rename for .prev, then atomic_file's four
   CHECK(deepid::train::checkpoint_problem(path).empty());
   CHECK(deepid::train::checkpoint_problem(deepid::train::previous_checkpoint(path)).empty());
 }
@@ -238,5 +239,6 @@ TEST_CASE("io::save_features: a power cut at any point leaves the matrix and its
     const auto problem = first_unsafe_cut(before, calls, name, inode_of((dir / name).c_str()));
     CHECK_MESSAGE(!problem, problem.value_or(""));
   }
+  CHECK(calls.size() == 7);  // sync, rename, sync the folder: the matrix, then the index; return
   CHECK(deepid::io::load_features(npy).names == std::vector<std::string>{"c.jpg", "d.jpg"});
 }
