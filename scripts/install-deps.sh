@@ -8,7 +8,7 @@ packages=(
   libeigen3-dev libxtensor-dev libxsimd-dev xtl-dev
   libopencv-dev
   doctest-dev libbenchmark-dev
-  libomp-dev
+  libomp-dev  # OpenMP for clang; the TSan build runs on LLVM's runtime and its Archer tool
   python3 python3-numpy python3-torch python3-opencv
   libopenblas0-pthread  # the PyTorch peer of the benchmarks runs on OpenBLAS (docs/performance.md)
 )
