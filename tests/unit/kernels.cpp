@@ -25,6 +25,8 @@
 #include <deepid/kernels/pool.hpp>
 #include <deepid/kernels/reference.hpp>
 
+#include "kernel_checks.hpp"
+
 namespace dp = deepid;
 namespace kn = deepid::kernels;
 using kn::conv_geometry;
@@ -33,38 +35,9 @@ namespace {
 
 const bool one_thread = (dp::set_num_threads(1), true);
 
-template <class T>
-std::vector<T> random_values(std::size_t count, dp::rng& gen) {
-  std::vector<T> v(count);
-  for (auto& x : v) x = T(gen.normal());
-  return v;
-}
-
-template <class T>
-std::vector<double> absolute(const std::vector<T>& v) {
-  std::vector<double> a(v.size());
-  std::transform(v.begin(), v.end(), a.begin(), [](T x) { return std::abs(double(x)); });
-  return a;
-}
-
-// Checks |fast - reference| <= 2 * terms * eps * magnitude element-wise and
-// reports the worst element relative to its bound.
-template <class T>
-void check_within_bound(const std::vector<T>& fast, const std::vector<T>& reference,
-                        const std::vector<double>& magnitude, std::size_t terms, const std::string& what) {
-  REQUIRE(fast.size() == reference.size());
-  const double eps = std::numeric_limits<T>::epsilon();
-  double worst = 0.0;
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < fast.size(); ++i) {
-    const double bound = 2.0 * double(terms) * eps * magnitude[i] + std::numeric_limits<T>::min();
-    const double ratio = std::abs(double(fast[i]) - double(reference[i])) / bound;
-    if (ratio > worst) worst = ratio, at = i;
-  }
-  INFO(what << ": worst element " << at << ", fast " << fast[at] << ", reference " << reference[at]
-            << ", error / bound " << worst);
-  CHECK(worst <= 1.0);
-}
+using deepid_test::absolute;
+using deepid_test::check_within_bound;
+using deepid_test::random_values;
 
 // ------------------------------------------------------------ convolutions
 

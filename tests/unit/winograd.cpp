@@ -24,6 +24,8 @@
 #include <deepid/kernels/reference.hpp>
 #include <deepid/kernels/winograd_conv.hpp>
 
+#include "kernel_checks.hpp"
+
 namespace dp = deepid;
 namespace kn = deepid::kernels;
 using kn::conv_geometry;
@@ -32,30 +34,9 @@ namespace {
 
 const bool one_thread = (dp::set_num_threads(1), true);
 
-template <class T>
-std::vector<T> random_values(std::size_t count, dp::rng& gen) {
-  std::vector<T> v(count);
-  for (auto& x : v) x = T(gen.normal());
-  return v;
-}
-
-template <class T>
-void check_within_bound(const std::vector<T>& fast, const std::vector<T>& reference,
-                        const std::vector<double>& magnitude, std::size_t terms, const std::string& what) {
-  REQUIRE(fast.size() == reference.size());
-  REQUIRE(magnitude.size() == reference.size());
-  const double eps = std::numeric_limits<T>::epsilon();
-  double worst = 0.0;
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < fast.size(); ++i) {
-    const double bound = 2.0 * double(terms) * eps * magnitude[i] + std::numeric_limits<T>::min();
-    const double ratio = std::abs(double(fast[i]) - double(reference[i])) / bound;
-    if (!(ratio <= worst)) worst = ratio, at = i;
-  }
-  INFO(what << ": worst element " << at << ", fast " << fast[at] << ", reference " << reference[at]
-            << ", error / bound " << worst);
-  CHECK(worst <= 1.0);
-}
+using deepid_test::absolute;
+using deepid_test::check_within_bound;
+using deepid_test::random_values;
 
 // The Winograd computation on absolute values with absolute coefficients
 // (the magnitudes of the tolerance above), in double.
@@ -174,13 +155,6 @@ struct winograd_magnitude {
           }
   }
 };
-
-template <class T>
-std::vector<double> absolute(const std::vector<T>& v) {
-  std::vector<double> a(v.size());
-  std::transform(v.begin(), v.end(), a.begin(), [](T x) { return std::abs(double(x)); });
-  return a;
-}
 
 // Chains of adds in the transforms (input 4, weights 4, output 4, bias 1).
 constexpr std::size_t transform_terms = 13;
