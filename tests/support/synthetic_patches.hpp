@@ -8,7 +8,7 @@
 #include <deepid/face/synthetic_set.hpp>
 #include <deepid/train/trainer.hpp>
 
-namespace test_support {
+namespace deepid_test {
 
 inline constexpr std::size_t synthetic_patch_type = 7 * 6 + 1 * 2 + 1;  // nose.s1.gray
 
@@ -30,4 +30,4 @@ inline const deepid::train::identity_patches& synthetic_patches() {
   return data;
 }
 
-}  // namespace test_support
+}  // namespace deepid_test

@@ -8,13 +8,13 @@
 
 #include <deepid/deepid.hpp>
 
-#include "synthetic_patches.hpp"
+#include "test_files.hpp"
+#include "trainer_setup.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <numbers>
-#include <unistd.h>
 
 namespace dp = deepid;
 namespace fc = deepid::face;
@@ -22,12 +22,10 @@ namespace tr = deepid::train;
 
 namespace {
 // The trainer tests' small net on 31x31 gray patches.
-using small_net = dp::stack<dp::input<1, 31, 31>, dp::conv<8, 4>, dp::relu, dp::max_pool<2>, dp::conv<12, 3>, dp::relu,
-                            dp::max_pool<2>, dp::locally_shared_conv<16, 3, dp::regions<2, 2>>, dp::relu,
-                            dp::max_pool<2>, dp::tap<"pool3">, dp::locally_connected<16, 2>, dp::relu, dp::tap<"conv4">,
-                            dp::multi_scale_fc<32, "pool3", "conv4">, dp::relu>;
-constexpr std::size_t gray_type = test_support::synthetic_patch_type;  // nose.s1.gray, 31x31x1
-constexpr std::size_t rgb_type = 0;                                   // face.s1.rgb, 39x31x3
+using deepid_test::small_net;
+constexpr std::size_t gray_type = deepid_test::synthetic_patch_type;  // nose.s1.gray, 31x31x1
+constexpr std::size_t rgb_type = 0;                                  // face.s1.rgb, 39x31x3
+const deepid_test::scratch_folder scratch{"augmentation"};
 
 // Landmarks on the template's own positions: the alignment is the identity,
 // so image pixels are canonical pixels.
@@ -116,15 +114,7 @@ tr::identity_patches jittered_patches(int copies, std::uint64_t seed = 1) {
 }
 
 tr::options small_options(int copies) {
-  tr::options o;
-  o.epochs = 2;
-  o.batch_pairs = 16;
-  o.lambda = 0.05;
-  o.margin_window = 64;
-  o.optimiser = {.lr = 0.02, .momentum = 0.9, .weight_decay = 5e-4};
-  o.schedule = dp::lr_schedule::constant(0.02);
-  o.seed = 9;
-  o.progress = dp::progress_style::silent;
+  auto o = deepid_test::quick_options(2);
   o.jitter.copies = copies;
   return o;
 }
@@ -351,11 +341,11 @@ TEST_CASE("extract_patches: K copies per face, row i K + j, the same for a seed 
 }
 
 TEST_CASE("trainer: K = 0 is exactly training without the option") {
-  const auto today = train_once(test_support::synthetic_patches(), small_options(0));
+  const auto today = train_once(deepid_test::synthetic_patches(), small_options(0));
   // Other ranges set, no copies asked for: nothing changes.
   auto o = small_options(0);
   o.jitter.shift = 3, o.jitter.rotation = 10, o.jitter.seed = 77;
-  CHECK(train_once(test_support::synthetic_patches(), o).params == today.params);
+  CHECK(train_once(deepid_test::synthetic_patches(), o).params == today.params);
   // The originals of a run that also cut copies, without the copies: the same batches.
   auto originals = jittered_patches(2);
   originals.copies = 0;
@@ -371,7 +361,7 @@ TEST_CASE("trainer: training samples are drawn among the copies, validation read
   const auto o = small_options(2);
   const auto with = train_once(data, o, 2);
   CHECK(train_once(data, o, 1).params == with.params);  // any thread count, bitwise
-  CHECK(with.params != train_once(test_support::synthetic_patches(), small_options(0)).params);
+  CHECK(with.params != train_once(deepid_test::synthetic_patches(), small_options(0)).params);
 
   std::vector<std::size_t> train_rows, validation_rows;
   tr::split_validation(data.labels, o.validation_fraction, o.seed, train_rows, validation_rows);
@@ -393,7 +383,7 @@ TEST_CASE("trainer: training samples are drawn among the copies, validation read
 
 TEST_CASE("train_ensemble: copies reach the trainer; the normalisation is fitted on the originals") {
   const auto set = fc::synthetic_face_set(12, 6);
-  const auto dir = std::filesystem::temp_directory_path() / ("deepid_augmentation_" + std::to_string(::getpid()));
+  const auto dir = scratch("train_ensemble");
   std::vector<std::vector<float>> params;
   for (const int copies : {0, 2}) {
     dp::features::ensemble<fc::deepid1_scheme> e({gray_type}, 4);
@@ -408,7 +398,6 @@ TEST_CASE("train_ensemble: copies reach the trainer; the normalisation is fitted
   const dp::io::record_reader k0(dir / "0" / file, "patch_net", 1), k2(dir / "2" / file, "patch_net", 1);
   CHECK(k0.f32("norm_mean") == k2.f32("norm_mean"));
   CHECK(k0.scalar("norm_scale") == k2.scalar("norm_scale"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("jitter options: bad values are refused with what is wrong") {
@@ -440,7 +429,7 @@ TEST_CASE("jitter options: bad values are refused with what is wrong") {
   auto negative = small_options(-2);
   CHECK_THROWS_WITH(tr::trainer<small_net>(m, 12, negative), doctest::Contains("jitter: -2 copies per face"));
   tr::trainer<small_net> asks(m, 12, small_options(2));
-  CHECK_THROWS_WITH(asks.fit(test_support::synthetic_patches()),
+  CHECK_THROWS_WITH(asks.fit(deepid_test::synthetic_patches()),
                     doctest::Contains("the options ask for 2 jittered copies of each face, the patches hold 0"));
   auto bad = jittered_patches(2);
   bad.jittered = {};

@@ -6,7 +6,8 @@
 #include <deepid/deepid.hpp>
 #include <deepid/train/trainer.hpp>
 
-#include "synthetic_patches.hpp"
+#include "test_files.hpp"
+#include "trainer_setup.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,36 +21,20 @@ namespace fc = deepid::face;
 namespace tr = deepid::train;
 
 namespace {
-// A small DeepID-shaped net on 31x31 gray patches.
-using small_net = dp::stack<dp::input<1, 31, 31>, dp::conv<8, 4>, dp::relu, dp::max_pool<2>, dp::conv<12, 3>, dp::relu,
-                            dp::max_pool<2>, dp::locally_shared_conv<16, 3, dp::regions<2, 2>>, dp::relu,
-                            dp::max_pool<2>, dp::tap<"pool3">, dp::locally_connected<16, 2>, dp::relu, dp::tap<"conv4">,
-                            dp::multi_scale_fc<32, "pool3", "conv4">, dp::relu>;
+using deepid_test::small_net;
 
-static_assert(dp::require_patch_input<small_net, fc::deepid1_scheme, test_support::synthetic_patch_type>());
-const tr::identity_patches& patches() { return test_support::synthetic_patches(); }
+static_assert(dp::require_patch_input<small_net, fc::deepid1_scheme, deepid_test::synthetic_patch_type>());
+const tr::identity_patches& patches() { return deepid_test::synthetic_patches(); }
+const deepid_test::scratch_folder scratch{"trainer"};
 
 tr::options small_options(int epochs) {
-  tr::options o;
-  o.epochs = epochs;
-  o.batch_pairs = 16;
-  o.lambda = 0.05;
-  o.margin_window = 64;
-  o.optimiser = {.lr = 0.02, .momentum = 0.9, .weight_decay = 5e-4};
-  o.schedule = dp::lr_schedule::constant(0.02);
-  o.seed = 9;
-  o.progress = dp::progress_style::silent;
+  auto o = deepid_test::quick_options(epochs);
   o.architecture = "small-test-net";
   return o;
 }
 
-std::vector<float> train_once(tr::options o, int threads) {
-  dp::set_num_threads(threads);
-  dp::model<small_net> m(dp::init::seed{3});
-  tr::trainer<small_net> t(m, patches().identities, o);
-  t.fit(patches());
-  dp::set_num_threads(2);
-  return {m.parameters().begin(), m.parameters().end()};
+std::vector<float> train_once(const tr::options& o, int threads) {
+  return deepid_test::trained_weights<small_net>(o, threads);
 }
 }  // namespace
 
@@ -105,8 +90,7 @@ TEST_CASE("trainer: same seed gives bitwise the same weights, for 1 and 2 thread
 }
 
 TEST_CASE("trainer: a run resumed from a checkpoint ends bitwise where an uninterrupted one does") {
-  const auto dir = std::filesystem::temp_directory_path() / ("deepid_trainer_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const auto dir = scratch("resume");
   const auto uninterrupted = train_once(small_options(3), 2);
 
   auto o = small_options(3);
@@ -176,7 +160,6 @@ TEST_CASE("trainer: a run resumed from a checkpoint ends bitwise where an uninte
     CHECK_THROWS_WITH(t.resume(dir / "flip.ckpt"), doctest::Contains("flip.ckpt: checksum mismatch"));
     CHECK_THROWS_WITH(t.resume(dir / "none.ckpt"), doctest::Contains("none.ckpt: cannot open"));
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("trainer: bad training data is refused") {
@@ -204,11 +187,6 @@ void flip_byte(const std::filesystem::path& path) {
   f.put(char(old ^ 0x5a));
 }
 
-std::vector<char> bytes_of(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // Trains from `o` (resuming o.checkpoint when it exists) until o.stop_after_batches.
 bool train_piece(const tr::options& o) {
   dp::model<small_net> m(dp::init::seed{3});
@@ -219,9 +197,7 @@ bool train_piece(const tr::options& o) {
 }  // namespace
 
 TEST_CASE("trainer: checkpoints within an epoch change nothing, and the one before the newest is kept") {
-  const auto dir = std::filesystem::temp_directory_path() / ("deepid_trainer_prev_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = scratch("previous_checkpoint");
   const auto uninterrupted = train_once(small_options(3), 2);
 
   auto o = small_options(3);
@@ -248,7 +224,7 @@ TEST_CASE("trainer: checkpoints within an epoch change nothing, and the one befo
   CHECK(train_piece(o));
   o.stop_after_batches = 1;
   CHECK(train_piece(o));
-  const auto good_previous = bytes_of(previous);
+  const auto good_previous = deepid_test::read_bytes(previous);
   CHECK(tr::read_checkpoint(previous, o.architecture, dp::model<small_net>::param_count).position.batch == 4);
 
   SUBCASE("a damaged newest checkpoint: the previous one is resumed, and the run ends where it would have") {
@@ -260,7 +236,7 @@ TEST_CASE("trainer: checkpoints within an epoch change nothing, and the one befo
     CHECK(t.resume(o.checkpoint) == previous);
     t.stop_after(1);  // writes a checkpoint: the damaged file must not become the previous one
     CHECK(t.fit(patches()).interrupted);
-    CHECK(bytes_of(previous) == good_previous);
+    CHECK(deepid_test::read_bytes(previous) == good_previous);
     CHECK(tr::checkpoint_problem(o.checkpoint).empty());
     dp::model<small_net> m2(dp::init::seed{98});
     tr::trainer<small_net> t2(m2, patches().identities, o);
@@ -300,13 +276,10 @@ TEST_CASE("trainer: checkpoints within an epoch change nothing, and the one befo
     tr::trainer<small_net> t(m, patches().identities, wrong);
     CHECK_THROWS_WITH(t.resume(o.checkpoint), doctest::Contains("run.ckpt: written for 'small-test-net'"));
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("trainer: a diverging run stops naming the step and the layer, and writes no checkpoint of it") {
-  const auto dir = std::filesystem::temp_directory_path() / ("deepid_trainer_nan_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = scratch("diverging");
   auto o = small_options(2);
   o.optimiser.lr = 1e6;
   o.schedule = dp::lr_schedule::constant(1e6);
@@ -335,7 +308,6 @@ TEST_CASE("trainer: a diverging run stops naming the step and the layer, and wri
   for (const auto& path : {o.checkpoint, tr::previous_checkpoint(o.checkpoint)})
     if (std::filesystem::exists(path))
       CHECK_NOTHROW(tr::read_checkpoint(path, o.architecture, dp::model<small_net>::param_count));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("model: first_non_finite_layer finds the layer a bad weight poisons") {

@@ -8,13 +8,13 @@
 #include <deepid/deepid.hpp>
 #include <deepid/train/trainer.hpp>
 
-#include "synthetic_patches.hpp"
+#include "test_files.hpp"
+#include "trainer_setup.hpp"
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 namespace dp = deepid;
 namespace fc = deepid::face;
@@ -34,29 +34,17 @@ using headed_net =
 using headed_model = dp::model<headed_net>;
 static_assert(headed_model::output_count == 3 && headed_model::head_count == 2);
 
-const tr::identity_patches& patches() { return test_support::synthetic_patches(); }
+const tr::identity_patches& patches() { return deepid_test::synthetic_patches(); }
+const deepid_test::scratch_folder scratch{"trainer_heads"};
 
 tr::options headed_options(int epochs) {
-  tr::options o;
-  o.epochs = epochs;
-  o.batch_pairs = 16;
-  o.lambda = 0.05;
-  o.margin_window = 64;
-  o.optimiser = {.lr = 0.02, .momentum = 0.9, .weight_decay = 5e-4};
-  o.schedule = dp::lr_schedule::constant(0.02);
-  o.seed = 9;
-  o.progress = dp::progress_style::silent;
+  auto o = deepid_test::quick_options(epochs);
   o.architecture = "headed-test-net";
   return o;
 }
 
-std::vector<float> train_once(tr::options o, int threads) {
-  dp::set_num_threads(threads);
-  headed_model m(dp::init::seed{3});
-  tr::trainer<headed_net> t(m, patches().identities, o);
-  t.fit(patches());
-  dp::set_num_threads(2);
-  return {m.parameters().begin(), m.parameters().end()};
+std::vector<float> train_once(const tr::options& o, int threads) {
+  return deepid_test::trained_weights<headed_net>(o, threads);
 }
 }  // namespace
 
@@ -196,8 +184,7 @@ TEST_CASE("trainer with heads: output weights and their decay") {
 }
 
 TEST_CASE("trainer with heads: a resumed run ends bitwise where an uninterrupted one does, dropout included") {
-  const auto dir = std::filesystem::temp_directory_path() / ("deepid_heads_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const auto dir = scratch("resume");
   const auto uninterrupted = train_once(headed_options(3), 2);
   CHECK(train_once(headed_options(3), 1) == uninterrupted);
 
@@ -238,5 +225,4 @@ TEST_CASE("trainer with heads: a resumed run ends bitwise where an uninterrupted
     // Same architecture name, so the parameter count decides first.
     CHECK_THROWS_WITH(t.resume(so.checkpoint), doctest::Contains("single.ckpt: written for 'headed-test-net'"));
   }
-  std::filesystem::remove_all(dir);
 }
