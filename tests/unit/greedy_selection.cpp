@@ -20,6 +20,9 @@
 #include <deepid/verify/pair_classifiers.hpp>
 #include <deepid/verify/pca.hpp>
 
+#include "pair_accuracy.hpp"
+#include "test_files.hpp"
+
 namespace dp = deepid;
 namespace vf = deepid::verify;
 namespace fs = std::filesystem;
@@ -28,6 +31,7 @@ namespace {
 
 // One thread unless a test asks for more: the test machines are shared.
 const bool one_thread = (dp::set_num_threads(1), true);
+const deepid_test::scratch_folder scratch{"greedy_selection"};
 
 using group_list = std::vector<std::size_t>;
 
@@ -73,11 +77,7 @@ grouped_set make_grouped(std::size_t identities, std::size_t per_identity, std::
   return s;
 }
 
-double accuracy(const std::vector<double>& scores, std::span<const vf::labelled_pair> pairs, double threshold) {
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < pairs.size(); ++i) correct += (scores[i] > threshold) == pairs[i].same;
-  return double(correct) / double(pairs.size());
-}
+using deepid_test::accuracy;
 
 group_list sorted(group_list g) {
   std::sort(g.begin(), g.end());
@@ -368,7 +368,7 @@ TEST_CASE("greedy_selected: deterministic; save and load round trip") {
   c.fit({train.x, train.ids, train.pairs});
   CHECK(!c.groups().empty());
 
-  const fs::path path = fs::temp_directory_path() / "deepid_greedy_selection.rec";
+  const fs::path path = scratch("save_load") / "greedy_selection.rec";
   a.save(path);
   const auto back = vf::greedy_selected<pca_jb>::load(path);
   CHECK(back.groups() == a.groups());
@@ -379,7 +379,6 @@ TEST_CASE("greedy_selected: deterministic; save and load round trip") {
   CHECK(back.threshold() == a.threshold());
   CHECK(back.scores(test.x, test.pairs) == scores);
   CHECK_THROWS_AS(vf::greedy_selected<vf::l2_verifier>::load(path), dp::error);  // another kind
-  fs::remove(path);
 }
 
 TEST_CASE("greedy_selected: bad input") {

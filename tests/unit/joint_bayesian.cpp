@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "pair_accuracy.hpp"
 #include "test_files.hpp"
 
 namespace dp = deepid;
@@ -108,11 +109,7 @@ std::vector<vf::labelled_pair> make_pairs(const std::vector<int>& ids, std::size
   return pairs;
 }
 
-double accuracy(const std::vector<double>& scores, const std::vector<vf::labelled_pair>& pairs, double threshold) {
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < pairs.size(); ++i) correct += (scores[i] > threshold) == pairs[i].same;
-  return double(correct) / double(pairs.size());
-}
+using deepid_test::accuracy;
 
 const auto three_images = [](int, dp::rng&) { return 3; };
 

@@ -19,9 +19,11 @@
 #include <deepid/verify/nn_verifier.hpp>
 #include <deepid/verify/pair_classifiers.hpp>
 
+#include "pair_accuracy.hpp"
+#include "test_files.hpp"
+
 namespace dp = deepid;
 namespace vf = deepid::verify;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -53,24 +55,11 @@ pair_set make_set(std::size_t identities, std::size_t per_identity, std::size_t 
   return s;
 }
 
-double accuracy(const std::vector<double>& scores, std::span<const vf::labelled_pair> pairs, double threshold) {
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < pairs.size(); ++i) correct += (scores[i] > threshold) == pairs[i].same;
-  return double(correct) / double(pairs.size());
-}
+using deepid_test::accuracy;
 
-fs::path temp_path(const std::string& name) {
-  return fs::temp_directory_path() / ("deepid_pair_verifiers_" + name);
-}
-
-std::vector<char> read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-void write_all(const fs::path& p, const std::vector<char>& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-}
+const deepid_test::scratch_folder scratch{"pair_verifiers"};
+using deepid_test::read_bytes;
+using deepid_test::write_bytes;
 
 // A tiny net: 4 groups of 6 values per face (D = 24), 6 units per group, 12 in hidden 2.
 vf::nn_verifier_options tiny_options() {
@@ -277,9 +266,10 @@ TEST_CASE("nn verifier: save and load round trip; corrupt and truncated files ar
   auto o = tiny_options();
   o.stage1_epochs = o.stage2_epochs = 3;
   vf::nn_verifier v(o);
-  CHECK_THROWS_AS(v.save(temp_path("unfitted.nnv")), dp::error);
+  const auto dir = scratch("nn_save_load");
+  CHECK_THROWS_AS(v.save(dir / "unfitted.nnv"), dp::error);
   v.fit({train.x, train.ids, train.pairs});
-  const auto path = temp_path("nn.nnv");
+  const auto path = dir / "nn.nnv";
   v.save(path);
   const auto loaded = vf::nn_verifier::load(path);
   CHECK(loaded.fitted());
@@ -287,21 +277,19 @@ TEST_CASE("nn verifier: save and load round trip; corrupt and truncated files ar
   CHECK(loaded.scores(train.x, train.pairs) == v.scores(train.x, train.pairs));
   CHECK(loaded.net().sizes().stage1_width() == v.net().sizes().stage1_width());
 
-  const auto bytes = read_all(path);
+  const auto bytes = read_bytes(path);
   auto corrupt = bytes;
   corrupt[corrupt.size() / 2] ^= 0x20;
-  const auto bad = temp_path("nn_bad.nnv");
-  write_all(bad, corrupt);
+  const auto bad = dir / "nn_bad.nnv";
+  write_bytes(bad, corrupt);
   CHECK_THROWS_WITH_AS(vf::nn_verifier::load(bad), doctest::Contains("checksum"), dp::error);
-  write_all(bad, std::vector<char>(bytes.begin(), bytes.begin() + std::ptrdiff_t(bytes.size() / 3)));
+  write_bytes(bad, bytes.substr(0, bytes.size() / 3));
   CHECK_THROWS_WITH_AS(vf::nn_verifier::load(bad), doctest::Contains("truncated"), dp::error);
   // Another verifier's file is refused by kind.
   vf::l2_verifier l2;
   l2.fit({train.x, train.ids, train.pairs});
   l2.save(bad);
   CHECK_THROWS_WITH_AS(vf::nn_verifier::load(bad), doctest::Contains("not a 'verifier/nn'"), dp::error);
-  fs::remove(path);
-  fs::remove(bad);
 }
 
 TEST_CASE("nn verifier: bad input") {
@@ -445,7 +433,7 @@ TEST_CASE("pair LR and SVM verifiers learn a separable problem; hand-made signs"
   CHECK(lr.score(a, b) == doctest::Approx(lr.scores(train.x, std::vector<vf::labelled_pair>{{0, 7, false}})[0]));
 
   // Save/load round trip.
-  const auto path = temp_path("svm.rec");
+  const auto path = scratch("lr_svm") / "svm.rec";
   svm.save(path);
   const auto back = vf::svm_verifier::load(path);
   CHECK(back.scores(test.x, test.pairs) == ssvm);
@@ -453,7 +441,6 @@ TEST_CASE("pair LR and SVM verifiers learn a separable problem; hand-made signs"
   CHECK_THROWS_AS(vf::logistic_verifier::load(path), dp::error);
   lr.save(path);
   CHECK(vf::logistic_verifier::load(path).scores(test.x, test.pairs) == slr);
-  fs::remove(path);
 
   // Bad input.
   vf::svm_verifier unfitted;
@@ -512,14 +499,13 @@ TEST_CASE("score fusion beats each component when the components are complementa
   CHECK(fused.score({test.x.data() + p.first * 16, 16}, {test.x.data() + p.second * 16, 16}) == doctest::Approx(fs_[5]));
 
   // Save/load: one file holding the members.
-  const auto path = temp_path("fusion.rec");
+  const auto path = scratch("score_fusion") / "fusion.rec";
   fused.save(path);
   const auto back = vf::feature_group_fusion<vf::l2_verifier>::load(path);
   CHECK(back.scores(test.x, test.pairs) == fs_);
   CHECK(back.threshold() == fused.threshold());
   sf.save(path);
   CHECK(vf::score_fusion::load(path).fuse(parts) == direct);
-  fs::remove(path);
 
   // Holdout: members and fusion see disjoint pairs; still beats the components.
   o.holdout = 0.3;
@@ -600,12 +586,11 @@ TEST_CASE("hamming verifier: fit, threshold, batches, save/load and bad input") 
   for (double v : sc) CHECK((v <= 0 && v >= -100 && v == std::floor(v)));
   const auto& p = s.pairs[4];
   CHECK(h.score({s.x.data() + p.first * 100, 100}, {s.x.data() + p.second * 100, 100}) == sc[4]);
-  const auto path = temp_path("hamming.rec");
+  const auto path = scratch("hamming") / "hamming.rec";
   h.save(path);
   const auto back = vf::hamming_verifier::load(path);
   CHECK(back.threshold() == h.threshold());
   CHECK(back.scores(s.x, s.pairs) == sc);
-  fs::remove(path);
   auto nan = s.x;
   nan(2, 99) = std::numeric_limits<float>::quiet_NaN();
   CHECK_THROWS_WITH_AS(h.scores(nan, s.pairs), doctest::Contains("not finite"), dp::error);
