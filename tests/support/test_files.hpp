@@ -13,7 +13,9 @@
 namespace deepid_test {
 
 // scratch("case") is <build>/test_scratch/<suite>/case, emptied first, so a
-// failed run leaves its files to look at and the next run starts clean.
+// failed run leaves its files to look at and the next run starts clean. Every
+// unit test that writes files writes them here, one suite per test program
+// (named after it) and one folder per test case, not removed afterwards.
 class scratch_folder {
  public:
   explicit scratch_folder(std::string suite) : suite_(std::move(suite)) {}

@@ -11,7 +11,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <unistd.h>
+
+#include "test_files.hpp"
 
 namespace dp = deepid;
 namespace fc = deepid::face;
@@ -24,6 +25,7 @@ struct one_square {
       {{"face.gray", fc::anchor::face_centre, 0, 0, 2.6, 47, 47, fc::colour::gray, 0, 0, 0}}};
 };
 using ensemble = ft::ensemble<one_square, ft::deepid2plus_nets>;
+const deepid_test::scratch_folder scratch{"ensemble_heads"};
 }  // namespace
 
 TEST_CASE("ensemble of DeepID2+ nets: training every head, features of any output, save and load") {
@@ -76,13 +78,12 @@ TEST_CASE("ensemble of DeepID2+ nets: training every head, features of any outpu
   e.extract(fc::faces_of(set), fc1, fc::on_bad_item::fail, 0);
   CHECK(std::equal(fc1.data(), fc1.data() + fc1.size(), all[0].data()));
 
-  const auto dir = std::filesystem::temp_directory_path() / ("deepid_ensemble_heads_" + std::to_string(::getpid()));
+  const auto dir = scratch("save_load") / "ensemble";  // made by save
   e.save(dir);
   auto loaded = ensemble::load(dir);
   dp::matrix<float> again;
   loaded.extract(fc::faces_of(set), again, fc::on_bad_item::fail, loaded.output_index("fc2"));
   CHECK(std::equal(again.data(), again.data() + again.size(), fc2.data()));
-  std::filesystem::remove_all(dir);
 }
 
 namespace {

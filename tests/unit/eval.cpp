@@ -13,10 +13,14 @@
 #include <fstream>
 #include <memory>
 
+#include "test_files.hpp"
+
 namespace ev = deepid::eval;
 namespace vf = deepid::verify;
 
 namespace {
+const deepid_test::scratch_folder scratch{"eval"};
+
 std::vector<char> as_chars(std::initializer_list<bool> v) { return {v.begin(), v.end()}; }
 std::span<const bool> bools(const std::vector<char>& v) {
   return {reinterpret_cast<const bool*>(v.data()), v.size()};
@@ -107,8 +111,7 @@ TEST_CASE("ten-fold protocol: thresholds come from the training folds only") {
   CHECK(result.standard_error == doctest::Approx(0.0));
 
   // Writing the ROC: CSV rows and a PNG.
-  const auto dir = std::filesystem::temp_directory_path() / "deepid_eval_test";
-  std::filesystem::create_directories(dir);
+  const auto dir = scratch("roc");
   std::vector<ev::protocol_result> all{result};
   ev::write_roc_csv(dir / "roc.csv", all);
   ev::plot_roc_png(dir / "roc.png", all, "test");
@@ -117,7 +120,6 @@ TEST_CASE("ten-fold protocol: thresholds come from the training folds only") {
   std::getline(csv, header);
   CHECK(header == "verifier,fpr,tpr,threshold");
   CHECK(deepid::face::load_image(dir / "roc.png").cols == 900);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("ten-fold protocol: standard error is sigma/sqrt(10) over fold accuracies") {

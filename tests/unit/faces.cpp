@@ -8,16 +8,14 @@
 #include <fstream>
 #include <set>
 
+#include "test_files.hpp"
+
 namespace dp = deepid;
 namespace fc = deepid::face;
 
 namespace {
-std::filesystem::path temp_dir() {
-  auto dir = std::filesystem::temp_directory_path() / ("deepid_faces_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-void write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
+const deepid_test::scratch_folder scratch{"faces"};
+using deepid_test::write_bytes;
 double max_abs(const std::vector<float>& a, const std::vector<float>& b) {
   double m = 0;
   for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::abs(a[i] - b[i])));
@@ -247,41 +245,40 @@ TEST_CASE("bad input: a truncated JPEG is refused with its name; a complete one 
 }
 
 TEST_CASE("bad input: malformed landmark, pair and identity lines name file and line") {
-  const auto dir = temp_dir();
-  write(dir / "short.tsv", "# header\nA/A_0001.jpg\t1\t2\t3\t4\t5\t6\t7\t8\t9\t10\nB/B_0001.jpg\t1\t2\t3\n");
+  const auto dir = scratch("bad_lines");
+  write_bytes(dir / "short.tsv", "# header\nA/A_0001.jpg\t1\t2\t3\t4\t5\t6\t7\t8\t9\t10\nB/B_0001.jpg\t1\t2\t3\n");
   CHECK_THROWS_WITH(fc::landmark_list::read(dir / "short.tsv"),
                     doctest::Contains("short.tsv:3: expected 10 coordinates after 'B/B_0001.jpg', found 3"));
-  write(dir / "word.tsv", "A.jpg 1 2 3 4 five 6 7 8 9 10\n");
+  write_bytes(dir / "word.tsv", "A.jpg 1 2 3 4 five 6 7 8 9 10\n");
   CHECK_THROWS_WITH(fc::landmark_list::read(dir / "word.tsv"), doctest::Contains("word.tsv:1: coordinate 5"));
-  write(dir / "twice.tsv", "A.jpg 1 2 3 4 5 6 7 8 9 10\nA.jpg 1 2 3 4 5 6 7 8 9 10\n");
+  write_bytes(dir / "twice.tsv", "A.jpg 1 2 3 4 5 6 7 8 9 10\nA.jpg 1 2 3 4 5 6 7 8 9 10\n");
   CHECK_THROWS_WITH(fc::landmark_list::read(dir / "twice.tsv"), doctest::Contains("twice.tsv:2"));
   CHECK_THROWS_WITH(fc::landmark_list::read(dir / "missing.tsv"), doctest::Contains("missing.tsv: cannot open"));
 
-  write(dir / "pairs.txt", "1\t2\nAl\t1\t2\nBo\t1\t3\nAl\t1\tBo\t2\nAl\t1\n");
+  write_bytes(dir / "pairs.txt", "1\t2\nAl\t1\t2\nBo\t1\t3\nAl\t1\tBo\t2\nAl\t1\n");
   CHECK_THROWS_WITH(fc::read_lfw_pairs(dir / "pairs.txt"),
                     doctest::Contains("pairs.txt:5: expected 'name1 i name2 j' (a mismatched pair), found 2 fields"));
-  write(dir / "pairs2.txt", "1\t1\nAl\t1\tx\nAl\t1\tBo\t2\n");
+  write_bytes(dir / "pairs2.txt", "1\t1\nAl\t1\tx\nAl\t1\tBo\t2\n");
   CHECK_THROWS_WITH(fc::read_lfw_pairs(dir / "pairs2.txt"), doctest::Contains("pairs2.txt:2: 'x' is not an image number"));
-  write(dir / "pairs3.txt", "1\t2\nAl\t1\t2\n");
+  write_bytes(dir / "pairs3.txt", "1\t2\nAl\t1\t2\n");
   CHECK_THROWS_WITH(fc::read_lfw_pairs(dir / "pairs3.txt"), doctest::Contains("the list ends early"));
   // A first line that undercounts the rows would drop the rest silently.
-  write(dir / "pairs4.txt", "1\t1\nAl\t1\t2\nAl\t1\tBo\t2\nBo\t1\t2\n\n");
+  write_bytes(dir / "pairs4.txt", "1\t1\nAl\t1\t2\nAl\t1\tBo\t2\nBo\t1\t2\n\n");
   CHECK_THROWS_WITH(fc::read_lfw_pairs(dir / "pairs4.txt"),
                     doctest::Contains("pairs4.txt:4: more pairs than the first line's 2 ('1\t1')"));
-  write(dir / "pairs5.txt", "1\t1\nAl\t1\t2\nAl\t1\tBo\t2\n\n  \n");
+  write_bytes(dir / "pairs5.txt", "1\t1\nAl\t1\t2\nAl\t1\tBo\t2\n\n  \n");
   CHECK(fc::read_lfw_pairs(dir / "pairs5.txt").size() == 2);  // trailing blank lines are fine
   // An extension OpenCV has no encoder for: an error naming the file, not OpenCV's.
   const cv::Mat pixels(4, 4, CV_8UC3, cv::Scalar(1, 2, 3));
   CHECK_THROWS_WITH(fc::save_image(dir / "sheet.xyz", pixels), doctest::Contains("sheet.xyz: cannot encode an image as .xyz"));
   CHECK_FALSE(std::filesystem::exists(dir / "sheet.xyz"));
-  write(dir / "names.txt", "\n\n");
+  write_bytes(dir / "names.txt", "\n\n");
   CHECK_THROWS_WITH(fc::read_lfw_names(dir / "names.txt"), doctest::Contains("names.txt: lists no people"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("bad input: unreadable images and missing landmarks; a batch can skip and report them") {
-  const auto dir = temp_dir();
-  write(dir / "broken.jpg", "this is not a jpeg");
+  const auto dir = scratch("bad_images");
+  write_bytes(dir / "broken.jpg", "this is not a jpeg");
   CHECK_THROWS_WITH(fc::load_image(dir / "broken.jpg"), doctest::Contains("broken.jpg: not a readable image"));
   CHECK_THROWS_WITH(fc::load_image(dir / "absent.jpg"), doctest::Contains("absent.jpg: cannot open"));
 
@@ -300,8 +297,8 @@ TEST_CASE("bad input: unreadable images and missing landmarks; a batch can skip 
       tsv += "\n";
     }
   }
-  write(dir / "people" / "p0" / "1.png", "corrupt");
-  write(dir / "marks.tsv", tsv);
+  write_bytes(dir / "people" / "p0" / "1.png", "corrupt");
+  write_bytes(dir / "marks.tsv", tsv);
   CHECK_THROWS_WITH(fc::read_identity_folders(dir / "people", dir / "marks.tsv"),
                     doctest::Contains("no landmarks for image 'p1/1.png'"));
   const auto set = fc::read_identity_folders(dir / "people", dir / "marks.tsv", fc::on_bad_item::skip);
@@ -313,11 +310,10 @@ TEST_CASE("bad input: unreadable images and missing landmarks; a batch can skip 
   CHECK(batch.faces == std::vector<std::size_t>{0, 2});
   REQUIRE(batch.problems.size() == 1);
   CHECK(batch.problems[0].find("p0/1.png") != std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("tar archives: members read in place; truncated and missing members are named") {
-  const auto dir = temp_dir();
+  const auto dir = scratch("tar");
   fc::synthetic_faces gen;
   fc::save_image(dir / "a.png", gen.render(0, 0).image);
   REQUIRE(std::system(("cd " + dir.string() + " && tar --format=ustar -cf set.tar a.png").c_str()) == 0);
@@ -329,7 +325,6 @@ TEST_CASE("tar archives: members read in place; truncated and missing members ar
   // Cut the archive in the middle of the member.
   std::filesystem::resize_file(dir / "set.tar", 700);
   CHECK_THROWS_WITH(fc::tar_archive(dir / "set.tar"), doctest::Contains("truncated archive"));
-  write(dir / "junk.tar", std::string(1024, 'x'));
+  write_bytes(dir / "junk.tar", std::string(1024, 'x'));
   CHECK_THROWS_WITH(fc::tar_archive(dir / "junk.tar"), doctest::Contains("corrupt tar header"));
-  std::filesystem::remove_all(dir);
 }

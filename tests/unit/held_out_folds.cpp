@@ -20,16 +20,20 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
+
 namespace ev = deepid::eval;
 namespace fc = deepid::face;
 
 namespace {
+const deepid_test::scratch_folder scratch{"held_out_folds"};
+
 // A fake LFW folder: names, pairs over three folds, landmarks for every
 // image but one, and an (empty) image folder; selection reads no pixels.
 //   fold 0: Ann (3 images), Bob (2)     fold 1: Cid (4), Dee (1)
 //   fold 2: Eve (2), Fay (2)            in no pair: Gus (5), Hal (1)
 std::filesystem::path fake_lfw() {
-  const auto root = std::filesystem::path(DEEPID_BINARY_DIR) / "test_scratch" / "held_out_folds" / "lfw";
+  const auto root = scratch("lfw");
   std::filesystem::create_directories(root / "lfw-deepfunneled");
   const std::vector<std::pair<std::string, int>> people = {{"Ann", 3}, {"Bob", 2}, {"Cid", 4}, {"Dee", 1},
                                                            {"Eve", 2}, {"Fay", 2}, {"Gus", 5}, {"Hal", 1}};
@@ -281,11 +285,8 @@ TEST_CASE("A tagged store routes names to their store and names the missing tag"
 }
 
 TEST_CASE("Held-out fold files round-trip; a missing file means the nets saw no LFW person") {
-  const auto dir = std::filesystem::path(DEEPID_BINARY_DIR) / "test_scratch" / "held_out_folds";
-  std::filesystem::create_directories(dir);
-  const auto path = ev::held_out_folds_path_of_features(dir / "f.npy");
+  const auto path = ev::held_out_folds_path_of_features(scratch("fold_files") / "f.npy");
   CHECK(path.filename() == "f.held_out_folds.txt");
-  std::filesystem::remove(path);
   CHECK_FALSE(ev::read_held_out_folds(path).has_value());
   ev::write_held_out_folds(path, {5, 6, 7, 8, 9}, "a note");
   CHECK(ev::read_held_out_folds(path) == std::set<int>{5, 6, 7, 8, 9});
