@@ -11,6 +11,7 @@
 
 #include <iostream>
 
+#include "celeba_training.hpp"
 #include "data_root.hpp"
 
 namespace fc = deepid::face;
@@ -18,28 +19,13 @@ namespace vf = deepid::verify;
 namespace ev = deepid::eval;
 using scheme = fc::deepid1_scheme;
 
-namespace {
-std::size_t patch_index(std::string_view name) {
-  for (std::size_t i = 0; i < scheme::patches.size(); ++i)
-    if (scheme::patches[i].label() == name) return i;
-  FAIL("no patch " << name);
-  return 0;
-}
-}  // namespace
-
 TEST_CASE("A DeepID1 face net trained on CelebA verifies LFW pairs above the measured floors") {
   const auto set = fc::read_celeba(data_folder("celeba_subset"));
   REQUIRE(set.faces.size() == 6289);
   REQUIRE(set.identities() == 299);
 
-  deepid::features::ensemble<scheme> nets({patch_index("face.s1.rgb")}, 1);
-  deepid::train::options o;
-  o.epochs = 12;
-  o.lambda = 0.05;
-  o.margin_window = 20000;
-  o.optimiser = {.lr = 0.01, .momentum = 0.9, .weight_decay = 5e-4};
-  o.schedule = deepid::lr_schedule::constant(0.01);
-  o.progress = deepid::progress_style::lines;
+  deepid::features::ensemble<scheme> nets({deepid_test::deepid1_patch_index("face.s1.rgb")}, 1);
+  const auto o = deepid_test::celeba_face_net_options(12);
   deepid::train::result trained;
   REQUIRE(deepid::features::train_ensemble(nets, set, o, [&](std::size_t, const deepid::train::result& r) { trained = r; }));
   // 299 classes: chance is 99.7% top-1 error on the held-out 10%.

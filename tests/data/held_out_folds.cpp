@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "celeba_training.hpp"
 #include "data_root.hpp"
 
 namespace fc = deepid::face;
@@ -41,13 +42,6 @@ std::vector<std::set<std::string>> people_per_fold(const std::filesystem::path& 
       if (t.size() == 4) people[std::size_t(f)].insert(t[2]);
     }
   return people;
-}
-
-std::size_t patch_index(std::string_view name) {
-  for (std::size_t i = 0; i < scheme::patches.size(); ++i)
-    if (scheme::patches[i].label() == name) return i;
-  FAIL("no patch " << name);
-  return 0;
 }
 }  // namespace
 
@@ -91,14 +85,8 @@ TEST_CASE("Two model sets, each testing the folds whose people it never saw, ver
               << set.faces.size() << " faces\n";
     CHECK(set.identities() > 1000);
 
-    deepid::features::ensemble<scheme> nets({patch_index("face.s1.rgb")}, 1);
-    deepid::train::options o;
-    o.epochs = 8;
-    o.lambda = 0.05;
-    o.margin_window = 20000;
-    o.optimiser = {.lr = 0.01, .momentum = 0.9, .weight_decay = 5e-4};
-    o.schedule = deepid::lr_schedule::constant(0.01);
-    o.progress = deepid::progress_style::lines;
+    deepid::features::ensemble<scheme> nets({deepid_test::deepid1_patch_index("face.s1.rgb")}, 1);
+    const auto o = deepid_test::celeba_face_net_options(8);
     REQUIRE(deepid::features::train_ensemble(nets, set, o, [](std::size_t, const deepid::train::result& r) {
       std::cout << "best validation top-1 error " << r.best_validation_error << "\n";
     }));
