@@ -27,6 +27,11 @@ namespace fs = std::filesystem;
 // A folder for this process only (fuzzers may run side by side), in memory
 // where /dev/shm exists: the loaders take paths, and disk would slow them.
 // Removed when the process exits normally.
+// Not the unit tests' scratch_folder (tests/support/test_files.hpp, a folder
+// per test case under the build tree, kept for a look after a failure): a
+// harness rewrites the same few files millions of times, several fuzzers run
+// at once, and what a finding leaves to look at is its input, which libFuzzer
+// saves and the replay runner names.
 inline const fs::path& scratch_dir() {
   struct folder {
     fs::path path;
