@@ -6,9 +6,10 @@
 # of a head and in bits come from the saved nets.
 # usage: deeper_schemes.sh WORK DEEPID
 set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$1 deepid=$2
 dir="$work/deeper_schemes"
-rm -rf "$dir" && mkdir -p "$dir"
+fresh_folder "$dir"
 fail() { echo "FAIL: $*"; cat "$dir"/*.log 2>/dev/null | tail -40; exit 1; }
 
 train() {  # scheme patch out log [options]

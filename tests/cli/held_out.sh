@@ -6,19 +6,11 @@
 # studies that test every fold refuse such nets outright.
 # usage: held_out.sh WORK DEEPID FAKE_LFW
 set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$1/held_out deepid=$2 fake_lfw=$3
-rm -rf "$work"
-mkdir -p "$work"
+fresh_folder "$work"
 cd "$work"
 log=run.log
-fail() { echo "FAIL: $1"; echo "--- output:"; cat "$log"; exit 1; }
-expect() { grep -qE -- "$1" "$log" || fail "output lacks: $1"; }
-refuse() {  # refuse EXPECTED ARGS...: a clean one-line failure naming EXPECTED
-  local expected=$1; shift
-  "$deepid" "$@" > "$log" 2>&1 && fail "deepid $* succeeded"
-  [ "$(wc -l < "$log")" -eq 1 ] || fail "deepid $*: more than one line"
-  grep -qF -- "$expected" "$log" || fail "deepid $*: no '$expected'"
-}
 
 "$fake_lfw" lfw 40 3 > /dev/null
 train="train --scheme deepid1 --patches face.s1.rgb --epochs 1 --batch 8 --lfw lfw"

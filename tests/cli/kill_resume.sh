@@ -10,8 +10,9 @@
 # so this only keeps the test to one of the machine's cores.
 # usage: kill_resume.sh WORK DEEPID CHECKPOINT_PROBE
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$1/kill_resume deepid=$2 probe=$3
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+fresh_folder "$work" && cd "$work" || exit 1
 log=run.log
 fail() { echo "FAIL: $1"; echo "--- last output:"; tail -5 "$log"; exit 1; }
 min_kills=24

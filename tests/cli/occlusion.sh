@@ -8,9 +8,10 @@
 # - the same seed gives the same blocks, another seed other blocks.
 # usage: occlusion.sh WORK DEEPID FAKE_LFW
 set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$1 deepid=$2 fake_lfw=$3
 dir="$work/occlusion"
-rm -rf "$dir" && mkdir -p "$dir"
+fresh_folder "$dir"
 fail() { echo "FAIL: $*"; tail -30 "$dir"/*.log 2>/dev/null; exit 1; }
 
 "$fake_lfw" "$dir/lfw" 40 3 > "$dir/fake.log" || fail "no fake LFW folder"

@@ -2,9 +2,9 @@
 # Fixtures for the CLI tests: seeded weights, damaged copies, inputs.
 # usage: setup.sh WORK_DIR DEEPID NPY_TOOL
 set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$1 deepid=$2 tool=$3
-rm -rf "$work"
-mkdir -p "$work"
+fresh_folder "$work"
 cd "$work"
 "$deepid" export --model deepid1-39x31x3 --seed 1 --out w
 "$deepid" export --model deepid1-39x31x1 --seed 1 --out w_gray

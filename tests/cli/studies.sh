@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # 'deepid stats' and 'deepid identify-lfw' on the hand-made feature files of
 # studies_fixtures.cpp: the printed numbers are the hand-computed ones and the
-# files are written.
+# files are written. It reads the fixtures in WORK and writes in WORK/studies.
 # usage: studies.sh WORK DEEPID
 set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$1 deepid=$2
-cd "$work"
-fail() { echo "FAIL: $1"; echo "--- output:"; cat "$log"; exit 1; }
-expect() { grep -qE -- "$1" "$log" || fail "output lacks: $1"; }
+fresh_folder "$work/studies"
+cd "$work/studies"
 
 log=stats.log
-"$deepid" stats --features stats.npy --out st > "$log" 2>&1 || fail "deepid stats failed"
+"$deepid" stats --features ../stats.npy --out st > "$log" 2>&1 || fail "deepid stats failed"
 # Active per image 2, 0, 2, 3: mean 1.75, s.d. 1.09; per neuron 3, 1, 3: mean 2.33, s.d. 0.94.
 expect "active neurons per image: +1\.8 \+- 1\.1 of 3 neurons \(58\.3%\)"
 expect "images that activate a neuron: +2\.3 \+- 0\.9 of 4 images \(58\.3%\)"
@@ -19,7 +19,7 @@ grep -qx "active_neurons_per_image,2,2,2" st/sparsity.csv || fail "sparsity.csv 
 grep -qx "images_per_neuron,3,3,2" st/sparsity.csv || fail "sparsity.csv lacks the bin of 3 images"
 
 log=identify.log
-"$deepid" identify-lfw --features ident.npy --open-gallery 3 --out id > "$log" 2>&1 || fail "deepid identify-lfw failed"
+"$deepid" identify-lfw --features ../ident.npy --open-gallery 3 --out id > "$log" 2>&1 || fail "deepid identify-lfw failed"
 # Closed set: 3 gallery people, 4 probes, one of them (Alice_0003) tied with Bob and behind Dan.
 expect "closed set: gallery 3 people \(first image each\), 4 probes"
 expect "rank-1 identification rate  75\.00%"
@@ -31,7 +31,7 @@ expect "DIR at FAR 1\.00%  75\.00%"
 grep -q "rank-1 identification rate" id/results.txt || fail "results.txt lacks the table"
 
 log=identify_bin.log
-"$deepid" identify-lfw --features ident_bin.npy --open-gallery 3 --far 0.5 > "$log" 2>&1 || fail "identify-lfw on bits failed"
+"$deepid" identify-lfw --features ../ident_bin.npy --open-gallery 3 --far 0.5 > "$log" 2>&1 || fail "identify-lfw on bits failed"
 # Signs: Alice 10, Bob 01, Dan 11; both Alice probes are 11 (Dan scores higher), so 2 of 4.
 expect "8 x 8 binary features"
 expect "rank-1 identification rate  50\.00%"

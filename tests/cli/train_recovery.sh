@@ -7,10 +7,10 @@
 # naming the step and the layer, and every checkpoint it leaves is finite.
 # usage: train_recovery.sh WORK DEEPID CHECKPOINT_PROBE
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$1/train_recovery deepid=$2 probe=$3
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+fresh_folder "$work" && cd "$work" || exit 1
 log=run.log
-fail() { echo "FAIL: $1"; echo "--- output:"; cat "$log"; exit 1; }
 train=(train --scheme deepid1 --patches face.s1.rgb --synthetic 6:10 --batch 8 --threads 1 --seed 5)
 
 flip_byte() {  # flip_byte FILE: the middle byte, xor 0x5a

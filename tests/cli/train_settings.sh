@@ -5,10 +5,10 @@
 # patches) continue.
 # usage: train_settings.sh WORK DEEPID
 set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$1/train_settings deepid=$2
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
+fresh_folder "$work" && cd "$work"
 log=run.log
-fail() { echo "FAIL: $1"; echo "--- output:"; cat "$log"; exit 1; }
 train="train --scheme deepid1 --patches face.s1.rgb --synthetic 4:3 --batch 8 --out m"
 
 "$deepid" $train --epochs 1 --jitter 1 > "$log" 2>&1 || fail "training with --jitter 1 failed"

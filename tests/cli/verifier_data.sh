@@ -6,17 +6,10 @@
 # from other nets are refused.
 # usage: verifier_data.sh WORK DEEPID FAKE_LFW
 set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$1/verifier_data deepid=$2 fake_lfw=$3
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
+fresh_folder "$work" && cd "$work"
 log=run.log
-fail() { echo "FAIL: $1"; echo "--- output:"; cat "$log"; exit 1; }
-expect() { grep -qE -- "$1" "$log" || fail "output lacks: $1"; }
-refuse() {  # refuse EXPECTED ARGS...: a clean one-line failure naming EXPECTED
-  local expected=$1; shift
-  "$deepid" "$@" > "$log" 2>&1 && fail "deepid $* succeeded"
-  [ "$(wc -l < "$log")" -eq 1 ] || fail "deepid $*: more than one line"
-  grep -qF -- "$expected" "$log" || fail "deepid $*: no '$expected'"
-}
 
 "$fake_lfw" lfw 40 3 > /dev/null
 "$fake_lfw" people 40 3 > /dev/null  # a training set of identity folders, people other than LFW's
