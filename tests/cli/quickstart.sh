@@ -4,21 +4,22 @@
 # files exist, and 'deepid verify' decides the example pairs correctly.
 # usage: quickstart.sh WORK DEEPID
 set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$1 deepid=$2
-rm -rf "$work/quickstart"
-"$deepid" quickstart --out "$work/quickstart" > "$work/quickstart.log" 2>&1 || { cat "$work/quickstart.log"; exit 1; }
-log="$work/quickstart.log"
+fresh_folder "$work/quickstart"
+out="$work/quickstart/out" log="$work/quickstart/run.log"
+"$deepid" quickstart --out "$out" > "$log" 2>&1 || { cat "$log"; exit 1; }
 for f in results.txt roc.csv roc.png verifier.jb models/ensemble.txt examples/landmarks.txt; do
-  [ -e "$work/quickstart/$f" ] || { echo "FAIL: quickstart did not write $f"; exit 1; }
+  [ -e "$out/$f" ] || { echo "FAIL: quickstart did not write $f"; exit 1; }
 done
-jb=$(grep "^DeepID2 jb " "$work/quickstart/results.txt" | sed 's/^DeepID2 jb *//' | awk '{print $1}' | tr -d '%')
-raw=$(grep "^raw pixels pca-cosine " "$work/quickstart/results.txt" | sed 's/^raw pixels pca-cosine *//' | awk '{print $1}' | tr -d '%')
+jb=$(grep "^DeepID2 jb " "$out/results.txt" | sed 's/^DeepID2 jb *//' | awk '{print $1}' | tr -d '%')
+raw=$(grep "^raw pixels pca-cosine " "$out/results.txt" | sed 's/^raw pixels pca-cosine *//' | awk '{print $1}' | tr -d '%')
 echo "DeepID2 + PCA + JB: $jb%, raw pixels: $raw%"
 # Floors: measured 94.9% and 71.2% on 2026-11-28; the margin allows other CPUs' rounding.
 awk -v a="$jb" -v r="$raw" 'BEGIN { exit !(a >= 88 && a >= r + 12) }' || { echo "FAIL: accuracy $jb% (raw $raw%)"; cat "$log"; exit 1; }
-ex="$work/quickstart/examples"
-same=$("$deepid" verify --models "$work/quickstart/models" --verifier "$work/quickstart/verifier.jb" --landmarks "$ex/landmarks.txt" "$ex/a1.png" "$ex/a2.png")
-diff=$("$deepid" verify --models "$work/quickstart/models" --verifier "$work/quickstart/verifier.jb" --landmarks "$ex/landmarks.txt" "$ex/a1.png" "$ex/b1.png")
+ex="$out/examples"
+same=$("$deepid" verify --models "$out/models" --verifier "$out/verifier.jb" --landmarks "$ex/landmarks.txt" "$ex/a1.png" "$ex/a2.png")
+diff=$("$deepid" verify --models "$out/models" --verifier "$out/verifier.jb" --landmarks "$ex/landmarks.txt" "$ex/a1.png" "$ex/b1.png")
 echo "a1 vs a2 (same identity): $same" | tr '\n' ' '; echo
 echo "a1 vs b1 (different):      $diff" | tr '\n' ' '; echo
 s_same=$(echo "$same" | awk '/^score/ {print $2}')
