@@ -5,11 +5,13 @@
 
 #include <deepid/core/error.hpp>
 #include <deepid/verify/distance.hpp>
+#include <deepid/verify/feature_group_fusion.hpp>
 #include <deepid/verify/greedy_selection.hpp>
 #include <deepid/verify/hamming.hpp>
 #include <deepid/verify/joint_bayesian.hpp>
 #include <deepid/verify/nn_verifier.hpp>
-#include <deepid/verify/pair_classifiers.hpp>
+#include <deepid/verify/pair_classifier.hpp>
+#include <deepid/verify/pair_sampling.hpp>
 #include <deepid/verify/pca.hpp>
 #include <deepid/verify/prefitted.hpp>
 

@@ -23,7 +23,7 @@
 #include "deepid/train/checkpoint.hpp"
 #include "deepid/verify/joint_bayesian.hpp"
 #include "deepid/verify/nn_verifier.hpp"
-#include "deepid/verify/pair_classifiers.hpp"
+#include "deepid/verify/pair_classifier.hpp"
 #include "deepid/verify/pca.hpp"
 #include "fuzz_support.hpp"
 #include "weights_model.hpp"

@@ -3,7 +3,7 @@
 // classifiers), the rest is the file, its record checksum made right.
 #include "deepid/verify/joint_bayesian.hpp"
 #include "deepid/verify/nn_verifier.hpp"
-#include "deepid/verify/pair_classifiers.hpp"
+#include "deepid/verify/pair_classifier.hpp"
 #include "deepid/verify/pca.hpp"
 #include "fuzz_support.hpp"
 

@@ -15,9 +15,10 @@
 #include <deepid/core/rng.hpp>
 #include <deepid/core/threads.hpp>
 #include <deepid/verify/distance.hpp>
+#include <deepid/verify/feature_group_fusion.hpp>
 #include <deepid/verify/greedy_selection.hpp>
 #include <deepid/verify/joint_bayesian.hpp>
-#include <deepid/verify/pair_classifiers.hpp>
+#include <deepid/verify/pair_sampling.hpp>
 #include <deepid/verify/pca.hpp>
 
 #include "pair_accuracy.hpp"

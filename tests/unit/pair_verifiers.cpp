@@ -15,9 +15,13 @@
 #include <deepid/core/rng.hpp>
 #include <deepid/core/threads.hpp>
 #include <deepid/verify/distance.hpp>
+#include <deepid/verify/feature_group_fusion.hpp>
 #include <deepid/verify/hamming.hpp>
+#include <deepid/verify/linear_models.hpp>
 #include <deepid/verify/nn_verifier.hpp>
-#include <deepid/verify/pair_classifiers.hpp>
+#include <deepid/verify/pair_classifier.hpp>
+#include <deepid/verify/pair_sampling.hpp>
+#include <deepid/verify/score_fusion.hpp>
 
 #include "pair_accuracy.hpp"
 #include "test_files.hpp"

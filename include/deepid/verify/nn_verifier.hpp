@@ -51,7 +51,7 @@
 #include "deepid/core/rng.hpp"
 #include "deepid/core/threads.hpp"
 #include "deepid/kernels/eigen.hpp"
-#include "deepid/verify/pair_classifiers.hpp"
+#include "deepid/verify/pair_classifier.hpp"
 #include "deepid/verify/verifier.hpp"
 
 DEEPID_NAMESPACE_BEGIN
