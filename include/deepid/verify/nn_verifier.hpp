@@ -51,7 +51,7 @@
 #include "deepid/core/rng.hpp"
 #include "deepid/core/threads.hpp"
 #include "deepid/kernels/eigen.hpp"
-#include "deepid/verify/pair_classifier.hpp"
+#include "deepid/verify/pair_sampling.hpp"
 #include "deepid/verify/verifier.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -384,8 +384,8 @@ class nn_verifier : public threshold_holder {
     if (a.size() != dim() || b.size() != dim())
       throw error(kind() + ": features have " + std::to_string(a.size()) + " and " + std::to_string(b.size()) +
                   " dimensions, the net takes " + std::to_string(dim()));
-    detail::pairwise::check_finite(a, kind());
-    detail::pairwise::check_finite(b, kind());
+    check_finite_features(a, kind());
+    check_finite_features(b, kind());
     std::vector<float> in(net_.sizes().input_size());
     arrange(a.data(), b.data(), in.data());
     float z = 0;

@@ -34,15 +34,6 @@
 DEEPID_NAMESPACE_BEGIN
 namespace verify {
 
-namespace detail::pairwise {
-
-inline void check_finite(std::span<const float> v, const std::string& who) {
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (!std::isfinite(v[i])) throw error(who + ": feature " + std::to_string(i) + " is not finite");
-}
-
-}  // namespace detail::pairwise
-
 struct pair_feature_options {
   bool abs_difference = true;  // |z_a - z_b|
   bool product = true;         // z_a * z_b
@@ -103,8 +94,8 @@ class pair_classifier_verifier : public threshold_holder {
     if (a.size() != dim_ || b.size() != dim_)
       throw error(kind() + ": features have " + std::to_string(a.size()) + " and " + std::to_string(b.size()) +
                   " dimensions, fitted on " + std::to_string(dim_));
-    detail::pairwise::check_finite(a, kind());
-    detail::pairwise::check_finite(b, kind());
+    check_finite_features(a, kind());
+    check_finite_features(b, kind());
     std::vector<double> phi(pair_dim());
     pair_feature(a.data(), b.data(), phi.data());
     return model_.decision(phi.data());

@@ -61,6 +61,12 @@ inline dmatrix to_dmatrix(const matrix<float>& x, const char* who) {
   return m;
 }
 
+// One face's features, every value finite (what score(a, b) takes).
+inline void check_finite_features(std::span<const float> features, const std::string& who) {
+  for (std::size_t i = 0; i < features.size(); ++i)
+    if (!std::isfinite(features[i])) throw error(who + ": feature " + std::to_string(i) + " is not finite");
+}
+
 inline void check_pairs(std::span<const labelled_pair> pairs, std::size_t rows, const char* who) {
   for (const auto& p : pairs)
     if (p.first >= rows || p.second >= rows)
