@@ -74,6 +74,7 @@
 
 // verify: verifier policies with one interface, PCA, decision thresholds
 #include "deepid/verify/distance.hpp"
+#include "deepid/verify/embedded_verifier.hpp"
 #include "deepid/verify/feature_group_fusion.hpp"
 #include "deepid/verify/greedy_selection.hpp"
 #include "deepid/verify/hamming.hpp"

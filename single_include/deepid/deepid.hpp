@@ -9016,7 +9016,9 @@ DEEPID_NAMESPACE_END
 //   u64 FNV-1a checksum of every byte before it
 //
 // Written atomically (io/atomic_file.hpp). Reading checks magic, version,
-// kind, truncation and checksum, and each error names the file.
+// kind, truncation and checksum, and each error names the file. A record can
+// also be built and parsed in memory (bytes(), from_bytes), so one file can
+// carry another whole, e.g. a verifier nested in another verifier's file.
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -9026,6 +9028,7 @@ DEEPID_NAMESPACE_END
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 
@@ -9065,6 +9068,27 @@ class record_writer {
   void add_scalar(const std::string& name, double value) { add(name, std::span<const double>(&value, 1)); }
 
   void save(const std::filesystem::path& path) const {
+    const std::vector<std::uint8_t> out = body();
+    // The file sums what it writes: the trailing checksum covers every byte before it.
+    atomic_file file(path);
+    file.write(out.data(), out.size());
+    const std::uint64_t sum = file.checksum();
+    file.write(&sum, 8);
+    file.commit();
+  }
+
+  // The bytes save() writes, checksum included.
+  std::string bytes() const {
+    const std::vector<std::uint8_t> out = body();
+    const std::uint64_t sum = fnv1a(out.data(), out.size());
+    std::string all(reinterpret_cast<const char*>(out.data()), out.size());
+    all.append(reinterpret_cast<const char*>(&sum), 8);
+    return all;
+  }
+
+ private:
+  // Everything before the checksum.
+  std::vector<std::uint8_t> body() const {
     std::vector<std::uint8_t> out;
     auto put = [&](const void* p, std::size_t n) {
       const auto* b = static_cast<const std::uint8_t*>(p);
@@ -9087,15 +9111,9 @@ class record_writer {
       for (auto d : s.dims) put(&d, 8);
       put(s.data.data(), s.data.size());
     }
-    // The file sums what it writes: the trailing checksum covers every byte before it.
-    atomic_file file(path);
-    file.write(out.data(), out.size());
-    const std::uint64_t sum = file.checksum();
-    file.write(&sum, 8);
-    file.commit();
+    return out;
   }
 
- private:
   void add_raw(const std::string& name, record_type type, const void* data, std::size_t bytes,
                std::vector<std::uint64_t> dims) {
     record_section s;
@@ -9123,7 +9141,52 @@ class record_reader {
     check_array_bytes(path_, file_size);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw error(path_ + ": cannot open the file");
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    parse(bytes, kind, max_version);
+  }
+
+  // Parses a record held in memory (what record_writer::bytes() gives), with
+  // the same checks as a file; errors name it `name`.
+  static record_reader from_bytes(std::string name, std::string_view bytes, const std::string& kind,
+                                  std::uint32_t max_version) {
+    record_reader r;
+    r.path_ = std::move(name);
+    check_array_bytes(r.path_, bytes.size());
+    const auto* first = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    r.parse(std::span<const std::uint8_t>(first, bytes.size()), kind, max_version);
+    return r;
+  }
+
+  std::uint32_t version() const { return version_; }
+  bool has(const std::string& name) const { return sections_.count(name) > 0; }
+
+  const record_section& section(const std::string& name) const {
+    const auto it = sections_.find(name);
+    if (it == sections_.end()) throw error(path_ + ": section '" + name + "' is missing");
+    return it->second;
+  }
+
+  std::vector<double> f64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<double>(name, record_type::f64, count);
+  }
+  std::vector<float> f32(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<float>(name, record_type::f32, count);
+  }
+  std::vector<std::int64_t> i64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<std::int64_t>(name, record_type::i64, count);
+  }
+  double scalar(const std::string& name) const { return f64(name, 1)[0]; }
+  std::string text(const std::string& name) const {
+    const auto& s = section(name);
+    if (s.type != record_type::bytes) throw error(path_ + ": section '" + name + "' is not text");
+    return std::string(s.data.begin(), s.data.end());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  record_reader() = default;
+
+  void parse(std::span<const std::uint8_t> bytes, const std::string& kind, std::uint32_t max_version) {
     if (bytes.size() < 8 || std::memcmp(bytes.data(), "DEEPIDR1", 8) != 0)
       throw error(path_ + ": not a deepid record file (bad magic)");
     if (bytes.size() < 8 + 4 + 8) throw error(path_ + ": truncated file (" + std::to_string(bytes.size()) + " bytes)");
@@ -9194,33 +9257,6 @@ class record_reader {
     if (fnv1a(bytes.data(), end) != stored) throw error(path_ + ": checksum mismatch (the file is corrupt)");
   }
 
-  std::uint32_t version() const { return version_; }
-  bool has(const std::string& name) const { return sections_.count(name) > 0; }
-
-  const record_section& section(const std::string& name) const {
-    const auto it = sections_.find(name);
-    if (it == sections_.end()) throw error(path_ + ": section '" + name + "' is missing");
-    return it->second;
-  }
-
-  std::vector<double> f64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
-    return values<double>(name, record_type::f64, count);
-  }
-  std::vector<float> f32(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
-    return values<float>(name, record_type::f32, count);
-  }
-  std::vector<std::int64_t> i64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
-    return values<std::int64_t>(name, record_type::i64, count);
-  }
-  double scalar(const std::string& name) const { return f64(name, 1)[0]; }
-  std::string text(const std::string& name) const {
-    const auto& s = section(name);
-    if (s.type != record_type::bytes) throw error(path_ + ": section '" + name + "' is not text");
-    return std::string(s.data.begin(), s.data.end());
-  }
-  const std::string& path() const { return path_; }
-
- private:
   template <class T>
   std::vector<T> values(const std::string& name, record_type type, std::optional<std::uint64_t> expected) const {
     const auto& s = section(name);
@@ -11222,6 +11258,9 @@ DEEPID_NAMESPACE_END
 //   v.scores(features, pairs)      batched, parallel scores of pairs of rows
 //   v.score(a, b)                  one pair
 //   v.fitted(), v.save(path), V::load(path)
+//   v.record(), V::from_record(r)  the file as a record in memory, so one
+//                                  verifier's file can carry another's
+//                                  (verify/embedded_verifier.hpp)
 //
 // Features passed in are never modified or aliased: verifiers copy what they
 // keep. Every policy learns its threshold the same way (learn_threshold).
@@ -11415,7 +11454,7 @@ class threshold_holder {
 template <class V>
 concept verifier = requires(V v, const V cv, const training_data& data, const matrix<float>& x,
                             std::span<const labelled_pair> pairs, std::span<const float> a,
-                            const std::filesystem::path& path) {
+                            const std::filesystem::path& path, const io::record_reader& record) {
   { V::kind() } -> std::convertible_to<std::string>;
   v.fit(data);
   { cv.scores(x, pairs) } -> std::same_as<std::vector<double>>;
@@ -11424,6 +11463,8 @@ concept verifier = requires(V v, const V cv, const training_data& data, const ma
   { cv.threshold() } -> std::convertible_to<double>;
   cv.save(path);
   { V::load(path) } -> std::same_as<V>;
+  { cv.record() } -> std::same_as<io::record_writer>;
+  { V::from_record(record) } -> std::same_as<V>;
 };
 
 }  // namespace verify
@@ -11500,15 +11541,18 @@ class distance_verifier : public threshold_holder {
     return out;
   }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     io::record_writer w("verifier/" + kind(), 1);
     w.add_scalar("dim", double(dim_));
     w.add_scalar("fitted", fitted_ ? 1.0 : 0.0);
     save_threshold(w);
-    w.save(path);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
   static distance_verifier load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static distance_verifier from_record(const io::record_reader& r) {
     distance_verifier v;
     v.dim_ = std::size_t(r.scalar("dim"));
     v.fitted_ = r.scalar("fitted") != 0.0;
@@ -11529,20 +11573,53 @@ static_assert(verifier<l1_verifier> && verifier<l2_verifier> && verifier<cosine_
 
 }  // namespace verify
 DEEPID_NAMESPACE_END
+// ---- deepid/verify/embedded_verifier.hpp ----
+// One verifier's file carried whole inside another's (PCA + V, the members of
+// a feature-group fusion, the V a greedy selection keeps). The inner
+// verifier's complete record, its kind, version and checksum included, is one
+// bytes section of the outer record; loading parses it from memory with the
+// same checks as a file of its own, and every error names the outer file,
+// the section and the inner verifier's kind.
+#include <string>
+#include <string_view>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace verify {
+
+template <verifier V>
+void embed_verifier(io::record_writer& outer, const std::string& section, const V& inner) {
+  outer.add_text(section, inner.record().bytes());
+}
+
+template <verifier V>
+V load_embedded_verifier(const io::record_reader& outer, const std::string& section) {
+  const std::string kind(V::kind());
+  const std::string bytes = outer.text(section);
+  const std::string name = outer.path() + ": the '" + kind + "' verifier embedded in section '" + section + "'";
+  try {
+    // The kind and version every verifier's own file has.
+    return V::from_record(io::record_reader::from_bytes(name, bytes, "verifier/" + kind, 1));
+  } catch (const error& e) {
+    // The reader's errors start with `name` already; others (a verifier's
+    // own checks) get it here.
+    if (std::string_view(e.what()).starts_with(name)) throw;
+    throw error(name + ": " + e.what());
+  }
+}
+
+}  // namespace verify
+DEEPID_NAMESPACE_END
 // ---- deepid/verify/feature_group_fusion.hpp ----
 // feature_group_fusion<V>: one verifier V per contiguous group of feature
 // dimensions, their scores fused by score_fusion (DeepID2's 7-group fusion).
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <span>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -12060,25 +12137,6 @@ DEEPID_NAMESPACE_END
 DEEPID_NAMESPACE_BEGIN
 namespace verify {
 
-namespace detail::pairwise {
-
-// A unique scratch file name (for embedding one record file in another).
-inline std::filesystem::path embed_scratch_path() {
-  static std::atomic<std::uint64_t> counter{0};
-  const auto now = std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
-  const auto tid = std::uint64_t(std::hash<std::thread::id>{}(std::this_thread::get_id()));
-  const std::uint64_t key = mix64(now ^ mix64(tid + counter++));
-  return std::filesystem::temp_directory_path() / ("deepid-embed-" + std::to_string(key) + ".tmp");
-}
-
-inline std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw error(path.string() + ": cannot open the file");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-}  // namespace detail::pairwise
-
 // feature_group_fusion<V>: a verifier made of one V per contiguous feature
 // group (DeepID2: 7 groups of 25 patches, one JB each), fused by score_fusion.
 //
@@ -12173,60 +12231,35 @@ class feature_group_fusion : public threshold_holder {
 
   // One file: the group widths, the fusion, and each member's own record
   // file embedded as bytes.
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted();
     io::record_writer w("verifier/" + kind(), 1);
     std::vector<std::int64_t> widths(widths_.begin(), widths_.end());
     w.add("widths", std::span<const std::int64_t>(widths));
     fusion_.write(w, "fusion/");
     save_threshold(w);
-    for (std::size_t k = 0; k < members_.size(); ++k) {
-      const auto tmp = detail::pairwise::embed_scratch_path();
-      try {
-        members_[k].save(tmp);
-        w.add_text("member" + std::to_string(k), detail::pairwise::read_bytes(tmp));
-      } catch (...) {
-        std::error_code ec;
-        std::filesystem::remove(tmp, ec);
-        throw;
-      }
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-    }
-    w.save(path);
+    for (std::size_t k = 0; k < members_.size(); ++k) embed_verifier(w, "member" + std::to_string(k), members_[k]);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
 
   static feature_group_fusion load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static feature_group_fusion from_record(const io::record_reader& r) {
     feature_group_fusion f;
     for (auto v : r.i64("widths")) {
-      if (v <= 0) throw error(path.string() + ": corrupt group widths");
+      if (v <= 0) throw error(r.path() + ": corrupt group widths");
       f.widths_.push_back(std::size_t(v));
     }
     f.opt_.widths = f.widths_;
     f.fusion_.read(r, "fusion/");
     if (f.fusion_.components() != f.widths_.size())
-      throw error(path.string() + ": " + std::to_string(f.widths_.size()) + " groups but " +
+      throw error(r.path() + ": " + std::to_string(f.widths_.size()) + " groups but " +
                   std::to_string(f.fusion_.components()) + " fused components");
     f.load_threshold(r);
-    for (std::size_t k = 0; k < f.widths_.size(); ++k) {
-      const std::string bytes = r.text("member" + std::to_string(k));
-      const auto tmp = detail::pairwise::embed_scratch_path();
-      try {
-        {
-          std::ofstream out(tmp, std::ios::binary);
-          out.write(bytes.data(), std::streamsize(bytes.size()));
-          if (!out) throw error(path.string() + ": cannot unpack member " + std::to_string(k) + " to " + tmp.string());
-        }
-        f.members_.push_back(V::load(tmp));
-      } catch (const error& e) {
-        std::error_code ec;
-        std::filesystem::remove(tmp, ec);
-        throw error(path.string() + ": member " + std::to_string(k) + ": " + e.what());
-      }
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-    }
+    for (std::size_t k = 0; k < f.widths_.size(); ++k)
+      f.members_.push_back(load_embedded_verifier<V>(r, "member" + std::to_string(k)));
     f.fitted_ = true;
     return f;
   }
@@ -12324,7 +12357,6 @@ DEEPID_NAMESPACE_END
 #include <cstdint>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
@@ -12366,16 +12398,12 @@ DEEPID_NAMESPACE_END
 // sections under "pca." and V's own complete record file, byte for byte, in
 // the section "inner": V keeps its kind, version and checksum checks.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
-#include <random>
 #include <span>
 #include <string>
 #include <utility>
@@ -12706,36 +12734,6 @@ class basic_pca {
 
 using pca = basic_pca<double>;
 
-namespace detail {
-
-// A uniquely named file in `dir`, removed when this goes out of scope.
-class scratch_file {
- public:
-  scratch_file(const std::filesystem::path& dir, const std::string& stem) {
-    static std::atomic<unsigned> counter{0};
-    std::random_device entropy;
-    path_ = dir / ("." + stem + ".part-" + std::to_string(entropy()) + "-" + std::to_string(counter++));
-  }
-  scratch_file(const scratch_file&) = delete;
-  scratch_file& operator=(const scratch_file&) = delete;
-  ~scratch_file() {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-inline std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw error(path.string() + ": cannot open the file");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-}  // namespace detail
-
 template <verifier V>
   requires std::copy_constructible<V>
 class with_pca {
@@ -12793,41 +12791,26 @@ class with_pca {
   const pca& projection() const { return pca_; }
   const V& inner() const { return inner_; }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted("save");
     io::record_writer w("verifier/" + kind(), 1);
     pca_.write(w, "pca.");
-    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    const detail::scratch_file inner_file(dir, path.filename().string());
-    try {
-      inner_.save(inner_file.path());
-      w.add_text("inner", detail::read_all(inner_file.path()));
-    } catch (const error& e) {
-      throw error(path.string() + ": cannot save the embedded '" + V::kind() + "' verifier: " + e.what());
-    }
-    w.save(path);
+    embed_verifier(w, "inner", inner_);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
 
   static with_pca load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static with_pca from_record(const io::record_reader& r) {
     with_pca v;
     v.pca_ = pca::read(r, "pca.");
-    const std::string bytes = r.text("inner");
-    const detail::scratch_file inner_file(std::filesystem::temp_directory_path(), "deepid-inner");
-    {
-      std::ofstream out(inner_file.path(), std::ios::binary | std::ios::trunc);
-      out.write(bytes.data(), std::streamsize(bytes.size()));
-      if (!out) throw error(path.string() + ": cannot unpack the embedded '" + V::kind() + "' verifier");
-    }
-    try {
-      v.inner_ = V::load(inner_file.path());
-    } catch (const error& e) {
-      throw error(path.string() + ": the embedded '" + V::kind() + "' verifier: " + e.what());
-    }
+    v.inner_ = load_embedded_verifier<V>(r, "inner");
     // The inner verifier scores the projections, so it must take k values.
     if constexpr (requires { v.inner_.dim(); })
       if (v.inner_.dim() != v.pca_.components())
-        throw error(path.string() + ": the embedded '" + V::kind() + "' verifier takes " +
+        throw error(r.path() + ": the embedded '" + V::kind() + "' verifier takes " +
                     std::to_string(v.inner_.dim()) + " dimensions, the PCA gives " +
                     std::to_string(v.pca_.components()));
     v.options_ = v.pca_.options();
@@ -13355,7 +13338,7 @@ class greedy_selected : public threshold_holder {
 
   // One file: the widths, the search's result and trace, the threshold and
   // V's own record file embedded as bytes.
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted();
     io::record_writer w("verifier/" + kind(), 1);
     const auto as_i64 = [](std::span<const std::size_t> v) { return std::vector<std::int64_t>(v.begin(), v.end()); };
@@ -13373,40 +13356,33 @@ class greedy_selected : public threshold_holder {
     w.add_scalar("accuracy", selection_.accuracy);
     w.add_scalar("evaluations", double(selection_.evaluations));
     save_threshold(w);
-    const auto tmp = detail::pairwise::embed_scratch_path();
-    try {
-      inner_.save(tmp);
-      w.add_text("inner", detail::pairwise::read_bytes(tmp));
-    } catch (...) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw;
-    }
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    w.save(path);
+    embed_verifier(w, "inner", inner_);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
 
   static greedy_selected load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static greedy_selected from_record(const io::record_reader& r) {
     greedy_selected v;
     for (auto w : r.i64("widths")) {
-      if (w <= 0) throw error(path.string() + ": corrupt group widths");
+      if (w <= 0) throw error(r.path() + ": corrupt group widths");
       v.widths_.push_back(std::size_t(w));
     }
     for (auto g : r.i64("selected")) {
       if (g < 0 || std::size_t(g) >= v.widths_.size() ||
           std::find(v.selection_.groups.begin(), v.selection_.groups.end(), std::size_t(g)) != v.selection_.groups.end())
-        throw error(path.string() + ": corrupt selection (group " + std::to_string(g) + " of " +
+        throw error(r.path() + ": corrupt selection (group " + std::to_string(g) + " of " +
                     std::to_string(v.widths_.size()) + ")");
       v.selection_.groups.push_back(std::size_t(g));
     }
-    if (v.selection_.groups.empty()) throw error(path.string() + ": corrupt selection (no group)");
+    if (v.selection_.groups.empty()) throw error(r.path() + ": corrupt selection (no group)");
     const auto steps = r.i64("trace_steps");
     const auto accuracies = r.f64("trace_accuracy", steps.size());
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const std::int64_t s = steps[i];
-      if (s == 0 || std::size_t(s < 0 ? -s : s) > v.widths_.size()) throw error(path.string() + ": corrupt search trace");
+      if (s == 0 || std::size_t(s < 0 ? -s : s) > v.widths_.size()) throw error(r.path() + ": corrupt search trace");
       v.selection_.trace.push_back({s > 0, std::size_t(s < 0 ? -s : s) - 1, accuracies[i]});
     }
     v.selection_.accuracy = r.scalar("accuracy");
@@ -13415,22 +13391,7 @@ class greedy_selected : public threshold_holder {
     std::sort(v.groups_.begin(), v.groups_.end());
     v.opt_.widths = v.widths_;
     v.load_threshold(r);
-    const std::string bytes = r.text("inner");
-    const auto tmp = detail::pairwise::embed_scratch_path();
-    try {
-      {
-        std::ofstream out(tmp, std::ios::binary);
-        out.write(bytes.data(), std::streamsize(bytes.size()));
-        if (!out) throw error("cannot unpack it to " + tmp.string());
-      }
-      v.inner_ = V::load(tmp);
-    } catch (const error& e) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw error(path.string() + ": the embedded '" + V::kind() + "' verifier: " + e.what());
-    }
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
+    v.inner_ = load_embedded_verifier<V>(r, "inner");
     v.fitted_ = true;
     return v;
   }
@@ -13613,16 +13574,19 @@ class hamming_verifier : public threshold_holder {
     return out;
   }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     io::record_writer w("verifier/" + kind(), 1);
     w.add_scalar("dim", double(dim_));
     w.add_scalar("fitted", fitted_ ? 1.0 : 0.0);
     w.add_scalar("bit_threshold", double(bit_threshold_));
     save_threshold(w);
-    w.save(path);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
   static hamming_verifier load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static hamming_verifier from_record(const io::record_reader& r) {
     hamming_verifier v(float(r.scalar("bit_threshold")));
     v.dim_ = std::size_t(r.scalar("dim"));
     v.fitted_ = r.scalar("fitted") != 0.0;
@@ -14036,7 +14000,7 @@ class joint_bayesian : public threshold_holder {
   bool converged() const { return converged_; }
   const joint_bayesian_options& options() const { return options_; }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted("save");
     io::record_writer w("verifier/" + kind(), 1);
     const auto d = std::uint64_t(dim());
@@ -14054,11 +14018,14 @@ class joint_bayesian : public threshold_holder {
     w.add_scalar("iterations", double(iterations_));
     w.add_scalar("converged", converged_ ? 1.0 : 0.0);
     save_threshold(w);
-    w.save(path);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
 
   static joint_bayesian load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static joint_bayesian from_record(const io::record_reader& r) {
     const double dd = r.scalar("dim");
     if (!(dd >= 1 && dd <= 65536 && dd == std::floor(dd)))
       throw error(r.path() + ": corrupt Joint Bayesian model (dimension " + std::to_string(dd) + ")");
@@ -14556,7 +14523,7 @@ class nn_verifier : public threshold_holder {
     return logits_of(x.data(), pairs);
   }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted();
     const auto& s = net_.sizes();
     io::record_writer w("verifier/" + kind(), 1);
@@ -14571,17 +14538,20 @@ class nn_verifier : public threshold_holder {
     w.add("inv_sd", std::span<const float>(inv_sd_));
     w.add("parameters", net_.parameters());
     save_threshold(w);
-    w.save(path);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
   static nn_verifier load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static nn_verifier from_record(const io::record_reader& r) {
     const auto sizes = r.i64("sizes", 5);
     for (auto v : sizes)
-      if (v <= 0) throw error(path.string() + ": corrupt net sizes");
+      if (v <= 0) throw error(r.path() + ": corrupt net sizes");
     nn_verifier_options o;
     o.sizes = {std::size_t(sizes[0]), std::size_t(sizes[1]), std::size_t(sizes[2]), std::size_t(sizes[3]),
                std::size_t(sizes[4])};
-    o.sizes.validate(path.string().c_str());
+    o.sizes.validate(r.path().c_str());
     o.dropout = r.scalar("dropout");
     o.two_stage = r.scalar("two_stage") != 0;
     o.seed = std::uint64_t(r.i64("seed", 1)[0]);
@@ -14959,7 +14929,7 @@ class pair_classifier_verifier : public threshold_holder {
     return out;
   }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted();
     io::record_writer w("verifier/" + kind(), 1);
     w.add_scalar("dim", double(dim_));
@@ -14971,10 +14941,13 @@ class pair_classifier_verifier : public threshold_holder {
     w.add("pair_inv_sd", std::span<const double>(pair_inv_sd_));
     model_.write(w, "model/");
     save_threshold(w);
-    w.save(path);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
   static pair_classifier_verifier load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static pair_classifier_verifier from_record(const io::record_reader& r) {
     options o;
     o.features.abs_difference = r.scalar("abs_difference") != 0;
     o.features.product = r.scalar("product") != 0;
@@ -15088,6 +15061,10 @@ class prefitted {
 
   void save(const std::filesystem::path& path) const { verifier_->save(path); }
   static prefitted load(const std::filesystem::path& path) { return prefitted(std::make_shared<const V>(V::load(path))); }
+  io::record_writer record() const { return verifier_->record(); }
+  static prefitted from_record(const io::record_reader& r) {
+    return prefitted(std::make_shared<const V>(V::from_record(r)));
+  }
 
  private:
   std::shared_ptr<const V> verifier_;

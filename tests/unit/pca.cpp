@@ -369,6 +369,28 @@ TEST_CASE("with_pca save/load: one file, bitwise equal scores, damaged or wrong 
   CHECK(mixed.find("mixed.rec") != std::string::npos);
   CHECK(mixed.find("embedded") != std::string::npos);
 
+  // The file is what record() builds in memory, and its "inner" section is
+  // the inner verifier's own file, byte for byte.
+  CHECK(v.record().bytes() == read_bytes(dir / "model.rec"));
+  v.inner().save(dir / "inner.rec");
+  const dp::io::record_reader outer(dir / "model.rec", "verifier/pca+joint_bayesian", 1);
+  CHECK(outer.text("inner") == read_bytes(dir / "inner.rec"));
+
+  // A damaged embedded record under a right outer checksum: the inner
+  // checksum catches it, and the error names the outer file and the section.
+  {
+    std::string inner = read_bytes(dir / "inner.rec");
+    inner[inner.size() / 2] = char(inner[inner.size() / 2] ^ 0x40);
+    dp::io::record_writer w("verifier/pca+joint_bayesian", 1);
+    v.projection().write(w, "pca.");
+    w.add_text("inner", inner);
+    w.save(dir / "damaged-inner.rec");
+  }
+  const auto damaged = error_of([&] { (void)vf::with_pca<vf::joint_bayesian>::load(dir / "damaged-inner.rec"); });
+  CHECK(damaged.find("damaged-inner.rec") != std::string::npos);
+  CHECK(damaged.find("section 'inner'") != std::string::npos);
+  CHECK(damaged.find("checksum") != std::string::npos);
+
   const std::string bytes = read_bytes(dir / "model.rec");
   write_bytes(dir / "cut.rec", bytes.substr(0, bytes.size() / 2));
   CHECK(error_of([&] { (void)vf::with_pca<vf::joint_bayesian>::load(dir / "cut.rec"); }).find("truncated") !=

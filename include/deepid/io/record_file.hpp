@@ -10,7 +10,9 @@
 //   u64 FNV-1a checksum of every byte before it
 //
 // Written atomically (io/atomic_file.hpp). Reading checks magic, version,
-// kind, truncation and checksum, and each error names the file.
+// kind, truncation and checksum, and each error names the file. A record can
+// also be built and parsed in memory (bytes(), from_bytes), so one file can
+// carry another whole, e.g. a verifier nested in another verifier's file.
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "deepid/core/error.hpp"
@@ -63,6 +66,27 @@ class record_writer {
   void add_scalar(const std::string& name, double value) { add(name, std::span<const double>(&value, 1)); }
 
   void save(const std::filesystem::path& path) const {
+    const std::vector<std::uint8_t> out = body();
+    // The file sums what it writes: the trailing checksum covers every byte before it.
+    atomic_file file(path);
+    file.write(out.data(), out.size());
+    const std::uint64_t sum = file.checksum();
+    file.write(&sum, 8);
+    file.commit();
+  }
+
+  // The bytes save() writes, checksum included.
+  std::string bytes() const {
+    const std::vector<std::uint8_t> out = body();
+    const std::uint64_t sum = fnv1a(out.data(), out.size());
+    std::string all(reinterpret_cast<const char*>(out.data()), out.size());
+    all.append(reinterpret_cast<const char*>(&sum), 8);
+    return all;
+  }
+
+ private:
+  // Everything before the checksum.
+  std::vector<std::uint8_t> body() const {
     std::vector<std::uint8_t> out;
     auto put = [&](const void* p, std::size_t n) {
       const auto* b = static_cast<const std::uint8_t*>(p);
@@ -85,15 +109,9 @@ class record_writer {
       for (auto d : s.dims) put(&d, 8);
       put(s.data.data(), s.data.size());
     }
-    // The file sums what it writes: the trailing checksum covers every byte before it.
-    atomic_file file(path);
-    file.write(out.data(), out.size());
-    const std::uint64_t sum = file.checksum();
-    file.write(&sum, 8);
-    file.commit();
+    return out;
   }
 
- private:
   void add_raw(const std::string& name, record_type type, const void* data, std::size_t bytes,
                std::vector<std::uint64_t> dims) {
     record_section s;
@@ -121,7 +139,52 @@ class record_reader {
     check_array_bytes(path_, file_size);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw error(path_ + ": cannot open the file");
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    parse(bytes, kind, max_version);
+  }
+
+  // Parses a record held in memory (what record_writer::bytes() gives), with
+  // the same checks as a file; errors name it `name`.
+  static record_reader from_bytes(std::string name, std::string_view bytes, const std::string& kind,
+                                  std::uint32_t max_version) {
+    record_reader r;
+    r.path_ = std::move(name);
+    check_array_bytes(r.path_, bytes.size());
+    const auto* first = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    r.parse(std::span<const std::uint8_t>(first, bytes.size()), kind, max_version);
+    return r;
+  }
+
+  std::uint32_t version() const { return version_; }
+  bool has(const std::string& name) const { return sections_.count(name) > 0; }
+
+  const record_section& section(const std::string& name) const {
+    const auto it = sections_.find(name);
+    if (it == sections_.end()) throw error(path_ + ": section '" + name + "' is missing");
+    return it->second;
+  }
+
+  std::vector<double> f64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<double>(name, record_type::f64, count);
+  }
+  std::vector<float> f32(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<float>(name, record_type::f32, count);
+  }
+  std::vector<std::int64_t> i64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
+    return values<std::int64_t>(name, record_type::i64, count);
+  }
+  double scalar(const std::string& name) const { return f64(name, 1)[0]; }
+  std::string text(const std::string& name) const {
+    const auto& s = section(name);
+    if (s.type != record_type::bytes) throw error(path_ + ": section '" + name + "' is not text");
+    return std::string(s.data.begin(), s.data.end());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  record_reader() = default;
+
+  void parse(std::span<const std::uint8_t> bytes, const std::string& kind, std::uint32_t max_version) {
     if (bytes.size() < 8 || std::memcmp(bytes.data(), "DEEPIDR1", 8) != 0)
       throw error(path_ + ": not a deepid record file (bad magic)");
     if (bytes.size() < 8 + 4 + 8) throw error(path_ + ": truncated file (" + std::to_string(bytes.size()) + " bytes)");
@@ -192,33 +255,6 @@ class record_reader {
     if (fnv1a(bytes.data(), end) != stored) throw error(path_ + ": checksum mismatch (the file is corrupt)");
   }
 
-  std::uint32_t version() const { return version_; }
-  bool has(const std::string& name) const { return sections_.count(name) > 0; }
-
-  const record_section& section(const std::string& name) const {
-    const auto it = sections_.find(name);
-    if (it == sections_.end()) throw error(path_ + ": section '" + name + "' is missing");
-    return it->second;
-  }
-
-  std::vector<double> f64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
-    return values<double>(name, record_type::f64, count);
-  }
-  std::vector<float> f32(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
-    return values<float>(name, record_type::f32, count);
-  }
-  std::vector<std::int64_t> i64(const std::string& name, std::optional<std::uint64_t> count = std::nullopt) const {
-    return values<std::int64_t>(name, record_type::i64, count);
-  }
-  double scalar(const std::string& name) const { return f64(name, 1)[0]; }
-  std::string text(const std::string& name) const {
-    const auto& s = section(name);
-    if (s.type != record_type::bytes) throw error(path_ + ": section '" + name + "' is not text");
-    return std::string(s.data.begin(), s.data.end());
-  }
-  const std::string& path() const { return path_; }
-
- private:
   template <class T>
   std::vector<T> values(const std::string& name, record_type type, std::optional<std::uint64_t> expected) const {
     const auto& s = section(name);

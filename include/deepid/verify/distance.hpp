@@ -83,15 +83,18 @@ class distance_verifier : public threshold_holder {
     return out;
   }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     io::record_writer w("verifier/" + kind(), 1);
     w.add_scalar("dim", double(dim_));
     w.add_scalar("fitted", fitted_ ? 1.0 : 0.0);
     save_threshold(w);
-    w.save(path);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
   static distance_verifier load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static distance_verifier from_record(const io::record_reader& r) {
     distance_verifier v;
     v.dim_ = std::size_t(r.scalar("dim"));
     v.fitted_ = r.scalar("fitted") != 0.0;

@@ -2,47 +2,25 @@
 // feature_group_fusion<V>: one verifier V per contiguous group of feature
 // dimensions, their scores fused by score_fusion (DeepID2's 7-group fusion).
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <span>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "deepid/core/error.hpp"
 #include "deepid/core/rng.hpp"
 #include "deepid/io/record_file.hpp"
+#include "deepid/verify/embedded_verifier.hpp"
 #include "deepid/verify/pair_sampling.hpp"
 #include "deepid/verify/score_fusion.hpp"
 #include "deepid/verify/verifier.hpp"
 
 DEEPID_NAMESPACE_BEGIN
 namespace verify {
-
-namespace detail::pairwise {
-
-// A unique scratch file name (for embedding one record file in another).
-inline std::filesystem::path embed_scratch_path() {
-  static std::atomic<std::uint64_t> counter{0};
-  const auto now = std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
-  const auto tid = std::uint64_t(std::hash<std::thread::id>{}(std::this_thread::get_id()));
-  const std::uint64_t key = mix64(now ^ mix64(tid + counter++));
-  return std::filesystem::temp_directory_path() / ("deepid-embed-" + std::to_string(key) + ".tmp");
-}
-
-inline std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw error(path.string() + ": cannot open the file");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-}  // namespace detail::pairwise
 
 // feature_group_fusion<V>: a verifier made of one V per contiguous feature
 // group (DeepID2: 7 groups of 25 patches, one JB each), fused by score_fusion.
@@ -138,60 +116,35 @@ class feature_group_fusion : public threshold_holder {
 
   // One file: the group widths, the fusion, and each member's own record
   // file embedded as bytes.
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted();
     io::record_writer w("verifier/" + kind(), 1);
     std::vector<std::int64_t> widths(widths_.begin(), widths_.end());
     w.add("widths", std::span<const std::int64_t>(widths));
     fusion_.write(w, "fusion/");
     save_threshold(w);
-    for (std::size_t k = 0; k < members_.size(); ++k) {
-      const auto tmp = detail::pairwise::embed_scratch_path();
-      try {
-        members_[k].save(tmp);
-        w.add_text("member" + std::to_string(k), detail::pairwise::read_bytes(tmp));
-      } catch (...) {
-        std::error_code ec;
-        std::filesystem::remove(tmp, ec);
-        throw;
-      }
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-    }
-    w.save(path);
+    for (std::size_t k = 0; k < members_.size(); ++k) embed_verifier(w, "member" + std::to_string(k), members_[k]);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
 
   static feature_group_fusion load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static feature_group_fusion from_record(const io::record_reader& r) {
     feature_group_fusion f;
     for (auto v : r.i64("widths")) {
-      if (v <= 0) throw error(path.string() + ": corrupt group widths");
+      if (v <= 0) throw error(r.path() + ": corrupt group widths");
       f.widths_.push_back(std::size_t(v));
     }
     f.opt_.widths = f.widths_;
     f.fusion_.read(r, "fusion/");
     if (f.fusion_.components() != f.widths_.size())
-      throw error(path.string() + ": " + std::to_string(f.widths_.size()) + " groups but " +
+      throw error(r.path() + ": " + std::to_string(f.widths_.size()) + " groups but " +
                   std::to_string(f.fusion_.components()) + " fused components");
     f.load_threshold(r);
-    for (std::size_t k = 0; k < f.widths_.size(); ++k) {
-      const std::string bytes = r.text("member" + std::to_string(k));
-      const auto tmp = detail::pairwise::embed_scratch_path();
-      try {
-        {
-          std::ofstream out(tmp, std::ios::binary);
-          out.write(bytes.data(), std::streamsize(bytes.size()));
-          if (!out) throw error(path.string() + ": cannot unpack member " + std::to_string(k) + " to " + tmp.string());
-        }
-        f.members_.push_back(V::load(tmp));
-      } catch (const error& e) {
-        std::error_code ec;
-        std::filesystem::remove(tmp, ec);
-        throw error(path.string() + ": member " + std::to_string(k) + ": " + e.what());
-      }
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-    }
+    for (std::size_t k = 0; k < f.widths_.size(); ++k)
+      f.members_.push_back(load_embedded_verifier<V>(r, "member" + std::to_string(k)));
     f.fitted_ = true;
     return f;
   }

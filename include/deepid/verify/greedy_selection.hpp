@@ -58,7 +58,6 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
@@ -72,7 +71,7 @@
 #include "deepid/core/rng.hpp"
 #include "deepid/core/threads.hpp"
 #include "deepid/kernels/eigen.hpp"
-#include "deepid/verify/feature_group_fusion.hpp"
+#include "deepid/verify/embedded_verifier.hpp"
 #include "deepid/verify/pair_sampling.hpp"
 #include "deepid/verify/pca.hpp"
 #include "deepid/verify/threshold.hpp"
@@ -586,7 +585,7 @@ class greedy_selected : public threshold_holder {
 
   // One file: the widths, the search's result and trace, the threshold and
   // V's own record file embedded as bytes.
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted();
     io::record_writer w("verifier/" + kind(), 1);
     const auto as_i64 = [](std::span<const std::size_t> v) { return std::vector<std::int64_t>(v.begin(), v.end()); };
@@ -604,40 +603,33 @@ class greedy_selected : public threshold_holder {
     w.add_scalar("accuracy", selection_.accuracy);
     w.add_scalar("evaluations", double(selection_.evaluations));
     save_threshold(w);
-    const auto tmp = detail::pairwise::embed_scratch_path();
-    try {
-      inner_.save(tmp);
-      w.add_text("inner", detail::pairwise::read_bytes(tmp));
-    } catch (...) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw;
-    }
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    w.save(path);
+    embed_verifier(w, "inner", inner_);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
 
   static greedy_selected load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static greedy_selected from_record(const io::record_reader& r) {
     greedy_selected v;
     for (auto w : r.i64("widths")) {
-      if (w <= 0) throw error(path.string() + ": corrupt group widths");
+      if (w <= 0) throw error(r.path() + ": corrupt group widths");
       v.widths_.push_back(std::size_t(w));
     }
     for (auto g : r.i64("selected")) {
       if (g < 0 || std::size_t(g) >= v.widths_.size() ||
           std::find(v.selection_.groups.begin(), v.selection_.groups.end(), std::size_t(g)) != v.selection_.groups.end())
-        throw error(path.string() + ": corrupt selection (group " + std::to_string(g) + " of " +
+        throw error(r.path() + ": corrupt selection (group " + std::to_string(g) + " of " +
                     std::to_string(v.widths_.size()) + ")");
       v.selection_.groups.push_back(std::size_t(g));
     }
-    if (v.selection_.groups.empty()) throw error(path.string() + ": corrupt selection (no group)");
+    if (v.selection_.groups.empty()) throw error(r.path() + ": corrupt selection (no group)");
     const auto steps = r.i64("trace_steps");
     const auto accuracies = r.f64("trace_accuracy", steps.size());
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const std::int64_t s = steps[i];
-      if (s == 0 || std::size_t(s < 0 ? -s : s) > v.widths_.size()) throw error(path.string() + ": corrupt search trace");
+      if (s == 0 || std::size_t(s < 0 ? -s : s) > v.widths_.size()) throw error(r.path() + ": corrupt search trace");
       v.selection_.trace.push_back({s > 0, std::size_t(s < 0 ? -s : s) - 1, accuracies[i]});
     }
     v.selection_.accuracy = r.scalar("accuracy");
@@ -646,22 +638,7 @@ class greedy_selected : public threshold_holder {
     std::sort(v.groups_.begin(), v.groups_.end());
     v.opt_.widths = v.widths_;
     v.load_threshold(r);
-    const std::string bytes = r.text("inner");
-    const auto tmp = detail::pairwise::embed_scratch_path();
-    try {
-      {
-        std::ofstream out(tmp, std::ios::binary);
-        out.write(bytes.data(), std::streamsize(bytes.size()));
-        if (!out) throw error("cannot unpack it to " + tmp.string());
-      }
-      v.inner_ = V::load(tmp);
-    } catch (const error& e) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw error(path.string() + ": the embedded '" + V::kind() + "' verifier: " + e.what());
-    }
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
+    v.inner_ = load_embedded_verifier<V>(r, "inner");
     v.fitted_ = true;
     return v;
   }

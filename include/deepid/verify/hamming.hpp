@@ -138,16 +138,19 @@ class hamming_verifier : public threshold_holder {
     return out;
   }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     io::record_writer w("verifier/" + kind(), 1);
     w.add_scalar("dim", double(dim_));
     w.add_scalar("fitted", fitted_ ? 1.0 : 0.0);
     w.add_scalar("bit_threshold", double(bit_threshold_));
     save_threshold(w);
-    w.save(path);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
   static hamming_verifier load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static hamming_verifier from_record(const io::record_reader& r) {
     hamming_verifier v(float(r.scalar("bit_threshold")));
     v.dim_ = std::size_t(r.scalar("dim"));
     v.fitted_ = r.scalar("fitted") != 0.0;

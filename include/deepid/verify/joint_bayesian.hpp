@@ -390,7 +390,7 @@ class joint_bayesian : public threshold_holder {
   bool converged() const { return converged_; }
   const joint_bayesian_options& options() const { return options_; }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted("save");
     io::record_writer w("verifier/" + kind(), 1);
     const auto d = std::uint64_t(dim());
@@ -408,11 +408,14 @@ class joint_bayesian : public threshold_holder {
     w.add_scalar("iterations", double(iterations_));
     w.add_scalar("converged", converged_ ? 1.0 : 0.0);
     save_threshold(w);
-    w.save(path);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
 
   static joint_bayesian load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static joint_bayesian from_record(const io::record_reader& r) {
     const double dd = r.scalar("dim");
     if (!(dd >= 1 && dd <= 65536 && dd == std::floor(dd)))
       throw error(r.path() + ": corrupt Joint Bayesian model (dimension " + std::to_string(dd) + ")");

@@ -405,7 +405,7 @@ class nn_verifier : public threshold_holder {
     return logits_of(x.data(), pairs);
   }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted();
     const auto& s = net_.sizes();
     io::record_writer w("verifier/" + kind(), 1);
@@ -420,17 +420,20 @@ class nn_verifier : public threshold_holder {
     w.add("inv_sd", std::span<const float>(inv_sd_));
     w.add("parameters", net_.parameters());
     save_threshold(w);
-    w.save(path);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
   static nn_verifier load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static nn_verifier from_record(const io::record_reader& r) {
     const auto sizes = r.i64("sizes", 5);
     for (auto v : sizes)
-      if (v <= 0) throw error(path.string() + ": corrupt net sizes");
+      if (v <= 0) throw error(r.path() + ": corrupt net sizes");
     nn_verifier_options o;
     o.sizes = {std::size_t(sizes[0]), std::size_t(sizes[1]), std::size_t(sizes[2]), std::size_t(sizes[3]),
                std::size_t(sizes[4])};
-    o.sizes.validate(path.string().c_str());
+    o.sizes.validate(r.path().c_str());
     o.dropout = r.scalar("dropout");
     o.two_stage = r.scalar("two_stage") != 0;
     o.seed = std::uint64_t(r.i64("seed", 1)[0]);

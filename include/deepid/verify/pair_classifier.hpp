@@ -129,7 +129,7 @@ class pair_classifier_verifier : public threshold_holder {
     return out;
   }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted();
     io::record_writer w("verifier/" + kind(), 1);
     w.add_scalar("dim", double(dim_));
@@ -141,10 +141,13 @@ class pair_classifier_verifier : public threshold_holder {
     w.add("pair_inv_sd", std::span<const double>(pair_inv_sd_));
     model_.write(w, "model/");
     save_threshold(w);
-    w.save(path);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
   static pair_classifier_verifier load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static pair_classifier_verifier from_record(const io::record_reader& r) {
     options o;
     o.features.abs_difference = r.scalar("abs_difference") != 0;
     o.features.product = r.scalar("product") != 0;

@@ -29,16 +29,12 @@
 // sections under "pca." and V's own complete record file, byte for byte, in
 // the section "inner": V keeps its kind, version and checksum checks.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
-#include <random>
 #include <span>
 #include <string>
 #include <utility>
@@ -47,6 +43,7 @@
 #include "deepid/core/rng.hpp"
 #include "deepid/core/threads.hpp"
 #include "deepid/kernels/eigen.hpp"
+#include "deepid/verify/embedded_verifier.hpp"
 #include "deepid/verify/verifier.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -373,36 +370,6 @@ class basic_pca {
 
 using pca = basic_pca<double>;
 
-namespace detail {
-
-// A uniquely named file in `dir`, removed when this goes out of scope.
-class scratch_file {
- public:
-  scratch_file(const std::filesystem::path& dir, const std::string& stem) {
-    static std::atomic<unsigned> counter{0};
-    std::random_device entropy;
-    path_ = dir / ("." + stem + ".part-" + std::to_string(entropy()) + "-" + std::to_string(counter++));
-  }
-  scratch_file(const scratch_file&) = delete;
-  scratch_file& operator=(const scratch_file&) = delete;
-  ~scratch_file() {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-inline std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw error(path.string() + ": cannot open the file");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-}  // namespace detail
-
 template <verifier V>
   requires std::copy_constructible<V>
 class with_pca {
@@ -460,41 +427,26 @@ class with_pca {
   const pca& projection() const { return pca_; }
   const V& inner() const { return inner_; }
 
-  void save(const std::filesystem::path& path) const {
+  io::record_writer record() const {
     require_fitted("save");
     io::record_writer w("verifier/" + kind(), 1);
     pca_.write(w, "pca.");
-    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    const detail::scratch_file inner_file(dir, path.filename().string());
-    try {
-      inner_.save(inner_file.path());
-      w.add_text("inner", detail::read_all(inner_file.path()));
-    } catch (const error& e) {
-      throw error(path.string() + ": cannot save the embedded '" + V::kind() + "' verifier: " + e.what());
-    }
-    w.save(path);
+    embed_verifier(w, "inner", inner_);
+    return w;
   }
+  void save(const std::filesystem::path& path) const { record().save(path); }
 
   static with_pca load(const std::filesystem::path& path) {
-    const io::record_reader r(path, "verifier/" + kind(), 1);
+    return from_record(io::record_reader(path, "verifier/" + kind(), 1));
+  }
+  static with_pca from_record(const io::record_reader& r) {
     with_pca v;
     v.pca_ = pca::read(r, "pca.");
-    const std::string bytes = r.text("inner");
-    const detail::scratch_file inner_file(std::filesystem::temp_directory_path(), "deepid-inner");
-    {
-      std::ofstream out(inner_file.path(), std::ios::binary | std::ios::trunc);
-      out.write(bytes.data(), std::streamsize(bytes.size()));
-      if (!out) throw error(path.string() + ": cannot unpack the embedded '" + V::kind() + "' verifier");
-    }
-    try {
-      v.inner_ = V::load(inner_file.path());
-    } catch (const error& e) {
-      throw error(path.string() + ": the embedded '" + V::kind() + "' verifier: " + e.what());
-    }
+    v.inner_ = load_embedded_verifier<V>(r, "inner");
     // The inner verifier scores the projections, so it must take k values.
     if constexpr (requires { v.inner_.dim(); })
       if (v.inner_.dim() != v.pca_.components())
-        throw error(path.string() + ": the embedded '" + V::kind() + "' verifier takes " +
+        throw error(r.path() + ": the embedded '" + V::kind() + "' verifier takes " +
                     std::to_string(v.inner_.dim()) + " dimensions, the PCA gives " +
                     std::to_string(v.pca_.components()));
     v.options_ = v.pca_.options();

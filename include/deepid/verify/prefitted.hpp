@@ -46,6 +46,10 @@ class prefitted {
 
   void save(const std::filesystem::path& path) const { verifier_->save(path); }
   static prefitted load(const std::filesystem::path& path) { return prefitted(std::make_shared<const V>(V::load(path))); }
+  io::record_writer record() const { return verifier_->record(); }
+  static prefitted from_record(const io::record_reader& r) {
+    return prefitted(std::make_shared<const V>(V::from_record(r)));
+  }
 
  private:
   std::shared_ptr<const V> verifier_;

@@ -9,6 +9,9 @@
 //   v.scores(features, pairs)      batched, parallel scores of pairs of rows
 //   v.score(a, b)                  one pair
 //   v.fitted(), v.save(path), V::load(path)
+//   v.record(), V::from_record(r)  the file as a record in memory, so one
+//                                  verifier's file can carry another's
+//                                  (verify/embedded_verifier.hpp)
 //
 // Features passed in are never modified or aliased: verifiers copy what they
 // keep. Every policy learns its threshold the same way (learn_threshold).
@@ -109,7 +112,7 @@ class threshold_holder {
 template <class V>
 concept verifier = requires(V v, const V cv, const training_data& data, const matrix<float>& x,
                             std::span<const labelled_pair> pairs, std::span<const float> a,
-                            const std::filesystem::path& path) {
+                            const std::filesystem::path& path, const io::record_reader& record) {
   { V::kind() } -> std::convertible_to<std::string>;
   v.fit(data);
   { cv.scores(x, pairs) } -> std::same_as<std::vector<double>>;
@@ -118,6 +121,8 @@ concept verifier = requires(V v, const V cv, const training_data& data, const ma
   { cv.threshold() } -> std::convertible_to<double>;
   cv.save(path);
   { V::load(path) } -> std::same_as<V>;
+  { cv.record() } -> std::same_as<io::record_writer>;
+  { V::from_record(record) } -> std::same_as<V>;
 };
 
 }  // namespace verify
