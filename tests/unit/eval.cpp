@@ -25,6 +25,30 @@ std::vector<char> as_chars(std::initializer_list<bool> v) { return {v.begin(), v
 std::span<const bool> bools(const std::vector<char>& v) {
   return {reinterpret_cast<const bool*>(v.data()), v.size()};
 }
+
+// Folds of one-dimensional pairs: same pairs at distance 0.5 +- 0.45,
+// different ones at 1.5 +- 0.45, so the best threshold on any folds lies
+// between -1.05 and -0.95.
+struct separable_folds {
+  deepid::matrix<float> x;
+  std::vector<ev::fold_pair> pairs;
+  std::vector<int> ids;
+};
+separable_folds make_separable_folds(std::size_t folds, std::size_t per_fold, std::uint64_t seed) {
+  deepid::rng gen(seed);
+  separable_folds s{deepid::matrix<float>({folds * per_fold * 2, 1}), {}, std::vector<int>(folds * per_fold * 2)};
+  for (std::size_t f = 0; f < folds; ++f)
+    for (std::size_t k = 0; k < per_fold; ++k) {
+      const std::size_t a = (f * per_fold + k) * 2, b = a + 1;
+      const bool same = k % 2 == 0;
+      s.x(a, 0) = 0;
+      s.x(b, 0) = float((same ? 0.5 : 1.5) + 0.45 * (gen.uniform() * 2 - 1));
+      s.ids[a] = int(a);
+      s.ids[b] = same ? int(a) : int(b);
+      s.pairs.push_back({a, b, same, int(f)});
+    }
+  return s;
+}
 }  // namespace
 
 TEST_CASE("best threshold equals brute force over every candidate") {
@@ -85,21 +109,8 @@ TEST_CASE("AUC counts ties as one half") {
 TEST_CASE("ten-fold protocol: thresholds come from the training folds only") {
   // Ten folds of features where the best threshold differs per fold: a
   // threshold leaked from the test fold would score 100% everywhere.
-  deepid::rng gen(11);
-  const std::size_t folds = 10, per_fold = 40;
-  deepid::matrix<float> x({folds * per_fold * 2, 1});
-  std::vector<ev::fold_pair> pairs;
-  std::vector<int> ids(x.shape()[0]);
-  for (std::size_t f = 0; f < folds; ++f)
-    for (std::size_t k = 0; k < per_fold; ++k) {
-      const std::size_t a = (f * per_fold + k) * 2, b = a + 1;
-      const bool same = k % 2 == 0;
-      x(a, 0) = 0;
-      x(b, 0) = float((same ? 0.5 : 1.5) + 0.45 * (gen.uniform() * 2 - 1));
-      ids[a] = int(a);
-      ids[b] = same ? int(a) : int(b);
-      pairs.push_back({a, b, same, int(f)});
-    }
+  const std::size_t folds = 10;
+  const auto [x, pairs, ids] = make_separable_folds(folds, 40, 11);
   const auto result = ev::run_ten_fold<vf::l2_verifier>("l2", x, pairs, ids);
   CHECK(result.folds.size() == folds);
   CHECK(result.mean_accuracy == doctest::Approx(1.0));
@@ -120,6 +131,33 @@ TEST_CASE("ten-fold protocol: thresholds come from the training folds only") {
   std::getline(csv, header);
   CHECK(header == "verifier,fpr,tpr,threshold");
   CHECK(deepid::face::load_image(dir / "roc.png").cols == 900);
+}
+
+// An L2 verifier whose fit keeps a threshold of its own (not the best one on
+// its training pairs): the protocol must use that threshold as it is.
+struct preset_threshold_verifier : vf::l2_verifier {
+  static constexpr double preset = -0.5;
+  void fit(const vf::training_data& data) {
+    vf::l2_verifier::fit(data);
+    set_threshold(preset);
+  }
+  static preset_threshold_verifier load(const std::filesystem::path&) { return {}; }
+  static preset_threshold_verifier from_record(const deepid::io::record_reader&) { return {}; }
+};
+
+TEST_CASE("ten-fold protocol: each fold decides at the threshold its verifier learnt") {
+  // The best threshold (near -1) is right on every pair; the preset -0.5
+  // calls about half the same pairs different.
+  const std::size_t folds = 4;
+  const auto [x, pairs, ids] = make_separable_folds(folds, 40, 5);
+  const auto result = ev::run_ten_fold<preset_threshold_verifier>("preset", x, pairs, ids);
+  REQUIRE(result.folds.size() == folds);
+  for (const auto& f : result.folds) {
+    CHECK(f.threshold == preset_threshold_verifier::preset);
+    CHECK(f.train_accuracy < 0.9);  // measured at the preset, not the best (1.0)
+    CHECK(f.accuracy < 0.9);
+  }
+  CHECK(ev::run_ten_fold<vf::l2_verifier>("l2", x, pairs, ids).mean_accuracy == doctest::Approx(1.0));
 }
 
 TEST_CASE("ten-fold protocol: standard error is sigma/sqrt(10) over fold accuracies") {

@@ -138,11 +138,15 @@ class ten_fold_verifiers {
       }
       auto verifier = std::make_shared<V>(make());
       verifier->fit(verify::training_data{train, train_ids, train_pairs});
+      // The fold's threshold is the one fit learnt from these training pairs;
+      // the training accuracy is measured at it, not chosen again.
+      const double threshold = verifier->threshold();
       const auto train_scores = verifier->scores(train, train_pairs);
       std::unique_ptr<bool[]> train_same(new bool[train_pairs.size()]);
       for (std::size_t i = 0; i < train_pairs.size(); ++i) train_same[i] = train_pairs[i].same;
-      const auto choice = verify::best_threshold(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()));
-      folds_.push_back({fold, std::move(verifier), choice.threshold, choice.accuracy});
+      const double train_accuracy =
+          verify::accuracy_at(train_scores, std::span<const bool>(train_same.get(), train_pairs.size()), threshold);
+      folds_.push_back({fold, std::move(verifier), threshold, train_accuracy});
     }
     some_folds_ = !only.empty() && only.size() < by_fold.size();
   }

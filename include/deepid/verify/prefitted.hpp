@@ -1,11 +1,14 @@
 #pragma once
-// A verifier fitted once, on people of its own, and shared: fit() keeps it
-// as it is. In the LFW protocol (eval/protocol.hpp) each fold then learns
-// only its threshold from the training folds, while the model itself (PCA,
-// Joint Bayesian, ...) comes from held-out training identities, people
-// neither the nets nor any LFW fold showed it.
+// A verifier fitted once, on people of its own, and shared: fit() keeps the
+// model as it is and learns only the decision threshold, on the scores of the
+// training pairs it is given (without pairs, V's own threshold stays). In the
+// LFW protocol (eval/protocol.hpp) each fold thus learns only its threshold
+// from the training folds, while the model itself (PCA, Joint Bayesian, ...)
+// comes from held-out training identities, people neither the nets nor any
+// LFW fold showed it. Its file is V's own, V's threshold included.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -33,15 +36,21 @@ class prefitted {
   // Its file is V's own: a prefitted verifier saved and loaded is V again.
   static std::string kind() { return std::string(V::kind()); }
 
-  // Learns nothing: the model was fitted on other people, on purpose.
-  void fit(const training_data&) {}
+  // The model was fitted on other people, on purpose: only the threshold is learnt.
+  void fit(const training_data& data) {
+    threshold_.reset();
+    if (data.pairs.empty()) return;
+    threshold_holder learnt;
+    learnt.learn_threshold(verifier_->scores(data.features, data.pairs), data.pairs);
+    threshold_ = learnt.threshold();
+  }
 
   std::vector<double> scores(const matrix<float>& features, std::span<const labelled_pair> pairs) const {
     return verifier_->scores(features, pairs);
   }
   double score(std::span<const float> a, std::span<const float> b) const { return verifier_->score(a, b); }
   bool fitted() const { return true; }
-  double threshold() const { return verifier_->threshold(); }
+  double threshold() const { return threshold_ ? *threshold_ : verifier_->threshold(); }
   const V& inner() const { return *verifier_; }
 
   void save(const std::filesystem::path& path) const { verifier_->save(path); }
@@ -53,6 +62,7 @@ class prefitted {
 
  private:
   std::shared_ptr<const V> verifier_;
+  std::optional<double> threshold_;  // learnt by fit, else V's
 };
 
 }  // namespace verify
