@@ -12146,7 +12146,10 @@ namespace verify {
 // drawn from the identities). With holdout > 0, a deterministic
 // fraction of the pairs is kept from the V fits and used for the fusion
 // only (less optimistic component scores; identity-based V still see every
-// row's identity). Score = the fusion SVM margin (HIGHER = SAME).
+// row's identity). Score = the fusion SVM margin (HIGHER = SAME). The
+// threshold is the fusion's, learnt on the fusion's pairs: with holdout, the
+// held-out pairs only, whose component scores are not the members' own
+// training scores.
 
 struct feature_group_options {
   std::size_t count = 7;             // equal groups, used when widths is empty
