@@ -69,6 +69,7 @@
 #include "deepid/loss/verification.hpp"
 #include "deepid/train/checkpoint.hpp"
 #include "deepid/train/interrupt.hpp"
+#include "deepid/train/rank_group.hpp"
 #include "deepid/train/sgd.hpp"
 #include "deepid/train/trainer.hpp"
 

@@ -18,12 +18,15 @@ DEEPID_NAMESPACE_BEGIN
 namespace kernels {
 
 // For each row s: loss_s = log(sum_k exp(z_k - max)) - (z_label - max); when
-// dlogits is not null it receives (softmax(z) - onehot(label)) / n; hits[s]
+// dlogits is not null it receives (softmax(z) - onehot(label)) / N; hits[s]
 // is 1 when the first maximum is at the label. Labels must be in range.
-// Returns the mean loss.
+// Returns the loss summed over the rows, divided by N. N is `batch`, or n
+// when `batch` is 0: a data-parallel step gives each process a part of a
+// batch of `batch` rows, and the parts' results sum to the whole batch's.
 template <class T>
 double softmax_cross_entropy_rows(const T* logits, const std::int32_t* labels, std::size_t n, std::size_t classes,
-                                  T* dlogits, unsigned char* hits) {
+                                  T* dlogits, unsigned char* hits, std::size_t batch = 0) {
+  const double count = double(batch ? batch : n);
   using vec = xsimd::batch<T>;
   constexpr std::size_t width = simd_width<T>;
   const std::size_t main = classes / width * width;
@@ -64,15 +67,15 @@ double softmax_cross_entropy_rows(const T* logits, const std::int32_t* labels, s
       hits[s] = first == label;
     }
     if (d) {
-      const vec scale(T(1.0 / (total * double(n))));
+      const vec scale(T(1.0 / (total * count)));
       for (std::size_t k = 0; k < main; k += width) (vec::load_unaligned(d + k) * scale).store_unaligned(d + k);
-      for (std::size_t k = main; k < classes; ++k) d[k] *= T(1.0 / (total * double(n)));
-      d[label] -= T(1.0 / double(n));
+      for (std::size_t k = main; k < classes; ++k) d[k] *= T(1.0 / (total * count));
+      d[label] -= T(1.0 / count);
     }
   });
   double loss = 0.0;
   for (double l : row_loss) loss += l;
-  return n ? loss / double(n) : 0.0;
+  return n ? loss / count : 0.0;
 }
 
 }  // namespace kernels

@@ -7,9 +7,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "deepid/core/buffer.hpp"
+#include "deepid/core/error.hpp"
 #include "deepid/core/rng.hpp"
 #include "deepid/layers/detail/parameterless.hpp"
 
@@ -40,7 +43,13 @@ class dropout_layer : public parameterless<T> {
   // The masks of the next training passes follow from `key` alone (not the
   // initialisation seed, which a checkpoint does not hold): a trainer keys
   // them by its position so that a resumed run draws the same masks.
-  void set_random_stream(std::uint64_t key) { seed_ = key, calls_ = 0; }
+  // `samples` (optional, one per sample of the next batches) numbers the
+  // samples within a larger batch, so a process of a data-parallel run that
+  // holds part of a batch draws the masks a single process would.
+  void set_random_stream(std::uint64_t key, std::span<const std::size_t> samples = {}) {
+    seed_ = key, calls_ = 0;
+    samples_.assign(samples.begin(), samples.end());
+  }
 
   void forward(const pass_buffers<T, 1>& b, const T*, mode m) {
     const std::size_t count = b.batch * out_shape.size();
@@ -52,8 +61,13 @@ class dropout_layer : public parameterless<T> {
     const T scale = T(1.0 / (1.0 - Rate));
     const std::uint64_t call = mix64(seed_ ^ ++calls_);
     mask_.resize(count);
+    if (!samples_.empty() && samples_.size() != b.batch)
+      throw error(name() + ": " + std::to_string(b.batch) + " samples in the batch but " +
+                  std::to_string(samples_.size()) + " sample numbers were set");
+    const std::size_t size = out_shape.size();
     for (std::size_t i = 0; i < count; ++i) {
-      const double u = double(mix64(call + i) >> 11) * 0x1.0p-53;
+      const std::size_t index = samples_.empty() ? i : samples_[i / size] * size + i % size;
+      const double u = double(mix64(call + index) >> 11) * 0x1.0p-53;
       mask_[i] = u < Rate ? T(0) : scale;
       b.output[i] = b.inputs[0][i] * mask_[i];
     }
@@ -68,6 +82,7 @@ class dropout_layer : public parameterless<T> {
 
  private:
   std::uint64_t seed_ = 0, calls_ = 0;
+  std::vector<std::size_t> samples_;
   buffer<T> mask_;
   bool last_training_ = false;
 };

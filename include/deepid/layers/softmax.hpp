@@ -21,9 +21,11 @@ DEEPID_NAMESPACE_BEGIN
 
 // Mean over the batch of -log softmax(logits)[label]. Writes the gradient of
 // that mean w.r.t. the logits ((p - onehot) / n) when `dlogits` is not null.
+// With `batch` > 0 the rows are part of a batch of that many: the sum over
+// the rows is divided by `batch` instead of n.
 template <class T>
 double softmax_cross_entropy(const T* logits, std::span<const std::int32_t> labels, std::size_t classes,
-                             T* dlogits = nullptr, std::size_t* correct = nullptr) {
+                             T* dlogits = nullptr, std::size_t* correct = nullptr, std::size_t batch = 0) {
   const std::size_t n = labels.size();
   for (std::size_t s = 0; s < n; ++s)
     if (labels[s] < 0 || std::size_t(labels[s]) >= classes)
@@ -31,7 +33,7 @@ double softmax_cross_entropy(const T* logits, std::span<const std::int32_t> labe
                   " is outside [0, " + std::to_string(classes) + ")");
   std::vector<unsigned char> hits(correct ? n : 0);
   const double loss = kernels::softmax_cross_entropy_rows(logits, labels.data(), n, classes, dlogits,
-                                                          correct ? hits.data() : nullptr);
+                                                          correct ? hits.data() : nullptr, batch);
   if (correct) *correct = std::size_t(std::count(hits.begin(), hits.end(), 1));
   return loss;
 }
@@ -53,14 +55,16 @@ class softmax_classifier {
   std::span<const T> parameters() const { return params_; }
   std::span<const T> gradients() const { return grads_; }
 
-  // Returns the mean loss; fills dfeatures [n x dim] and the parameter gradients.
+  // Returns the mean loss; fills dfeatures [n x dim] and the parameter
+  // gradients. `batch` > 0: the n rows are part of a batch of that many, and
+  // loss and gradients are those of the whole batch's mean restricted to them.
   double train_step(const T* features, std::span<const std::int32_t> labels, T* dfeatures,
-                    std::size_t* correct = nullptr) {
+                    std::size_t* correct = nullptr, std::size_t batch = 0) {
     const std::size_t n = labels.size();
     logits_.resize(n * classes_);
     dlogits_.resize(n * classes_);
     kernels::dense_forward(dim_, classes_, features, logits_.data(), n, params_.data(), bias(), false);
-    const double loss = softmax_cross_entropy<T>(logits_.data(), labels, classes_, dlogits_.data(), correct);
+    const double loss = softmax_cross_entropy<T>(logits_.data(), labels, classes_, dlogits_.data(), correct, batch);
     kernels::dense_backward(dim_, classes_, features, dlogits_.data(), dfeatures, n, params_.data(), grads_.data(),
                             grads_.data() + dim_ * classes_, /*accumulate=*/false);
     return loss;

@@ -38,6 +38,40 @@ inline const char* verification_name(verification_kind k) {
   return "?";
 }
 
+// The distances the margin is fitted on: |f_i - f_j|_2 squared (the L2 forms
+// use its square root) and |f_i - f_j|_1.
+template <class T>
+double squared_l2_distance(const T* fi, const T* fj, std::size_t dim) {
+  double d2 = 0;
+  for (std::size_t k = 0; k < dim; ++k) d2 += double(fi[k] - fj[k]) * double(fi[k] - fj[k]);
+  return d2;
+}
+
+template <class T>
+double l1_distance(const T* fi, const T* fj, std::size_t dim) {
+  double d = 0;
+  for (std::size_t k = 0; k < dim; ++k) d += std::abs(double(fi[k] - fj[k]));
+  return d;
+}
+
+// The measure verification_pair reports for a pair, without its loss: the
+// L2 or L1 distance (the cosine form: its similarity).
+template <class T>
+double pair_measure(verification_kind kind, const T* fi, const T* fj, std::size_t dim) {
+  switch (kind) {
+    case verification_kind::l2:
+    case verification_kind::l2_pos:
+    case verification_kind::l2_neg: return std::sqrt(squared_l2_distance(fi, fj, dim));
+    case verification_kind::l1: return l1_distance(fi, fj, dim);
+    case verification_kind::cosine: {
+      double ab = 0, aa = 0, bb = 0;
+      for (std::size_t k = 0; k < dim; ++k) ab += double(fi[k]) * fj[k], aa += double(fi[k]) * fi[k], bb += double(fj[k]) * fj[k];
+      return ab / (std::sqrt(std::max(aa, 1e-24)) * std::sqrt(std::max(bb, 1e-24)));
+    }
+  }
+  return 0;
+}
+
 // Loss of one pair; adds its gradients to gi, gj (length dim) and, for the
 // cosine form, to dw, db. Returns the loss and the pair's distance (cosine
 // form: the similarity) through `measure`.
@@ -49,8 +83,7 @@ double verification_pair(verification_kind kind, const T* fi, const T* fj, std::
     case verification_kind::l2:
     case verification_kind::l2_pos:
     case verification_kind::l2_neg: {
-      double d2 = 0;
-      for (std::size_t k = 0; k < dim; ++k) d2 += double(fi[k] - fj[k]) * double(fi[k] - fj[k]);
+      const double d2 = squared_l2_distance(fi, fj, dim);
       const double d = std::sqrt(d2);
       if (measure) *measure = d;
       if (same) {
@@ -71,8 +104,7 @@ double verification_pair(verification_kind kind, const T* fi, const T* fj, std::
       return 0.5 * (margin - d) * (margin - d);
     }
     case verification_kind::l1: {
-      double d = 0;
-      for (std::size_t k = 0; k < dim; ++k) d += std::abs(double(fi[k] - fj[k]));
+      const double d = l1_distance(fi, fj, dim);
       if (measure) *measure = d;
       const double sign = same ? 1.0 : -1.0;
       if (!same && d >= margin) return 0;

@@ -202,10 +202,13 @@ class model {
   // Re-keys the random draws of the layers that have them (dropout masks):
   // the next training passes draw from (key, layer index) only. A trainer
   // keys them by (epoch, batch), so a resumed run draws what an
-  // uninterrupted one would have.
-  void set_random_stream(std::uint64_t key) {
+  // uninterrupted one would have. `samples` (optional) numbers the samples
+  // of the next batches within a larger batch (a data-parallel step: this
+  // process holds part of it), so their draws are the larger batch's.
+  void set_random_stream(std::uint64_t key, std::span<const std::size_t> samples = {}) {
     for_each_layer([&]<std::size_t I>(auto& layer) {
-      if constexpr (requires { layer.set_random_stream(key); }) layer.set_random_stream(mix64(key ^ mix64(I + 1)));
+      if constexpr (requires { layer.set_random_stream(key, samples); })
+        layer.set_random_stream(mix64(key ^ mix64(I + 1)), samples);
     });
   }
 

@@ -33,6 +33,15 @@
 // thread count, so the same seed gives bitwise the same weights for any
 // thread count, and a run resumed from a checkpoint continues exactly as an
 // uninterrupted one.
+//
+// Data parallelism (options::ranks, train/rank_group.hpp): each rank draws
+// the whole batch as one process would, keeps its share of the pairs, and
+// runs forward and backward on it. The sums that cross pairs are made over
+// the ranks: the gradients of the model and of the classifiers, the losses,
+// and the pair distances the margin is re-fitted on, which every rank then
+// replays in batch order. Every rank so takes the same step as one process
+// with the same batch, up to the order in which the gradient terms are added.
+// Rank 0 alone writes checkpoints, logs and progress.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -42,6 +51,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -54,11 +64,13 @@
 #include "deepid/core/tensor.hpp"
 #include "deepid/face/jitter.hpp"
 #include "deepid/io/atomic_file.hpp"
+#include "deepid/io/checksum.hpp"
 #include "deepid/layers/softmax.hpp"
 #include "deepid/loss/verification.hpp"
 #include "deepid/net/model.hpp"
 #include "deepid/train/checkpoint.hpp"
 #include "deepid/train/interrupt.hpp"
+#include "deepid/train/rank_group.hpp"
 #include "deepid/train/sgd.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -106,6 +118,9 @@ struct options {
   // (features::train_ensemble reads this); the trainer checks that the
   // patches it is given hold `jitter.copies` copies per face.
   face::jitter_options jitter{};
+  // The ranks of a data-parallel run (distributed/mpi.hpp); null: this
+  // process alone. batch_pairs is the whole batch over all ranks.
+  std::shared_ptr<rank_group> ranks;
 };
 
 
@@ -214,6 +229,18 @@ class trainer {
     for (auto i : train) same_id_[data.labels[i]].push_back(i);
     const std::size_t sample = model_type::input_shape.size(), b = o_.batch_pairs;
     const std::size_t batches = std::max<std::size_t>(1, train.size() / b);
+    const std::size_t ranks = o_.ranks ? o_.ranks->size() : 1;
+    if (b < ranks)
+      throw error("trainer: a batch of " + std::to_string(b) + " pairs cannot be shared by " + std::to_string(ranks) +
+                  " ranks (each needs at least one pair)");
+    if (o_.ranks) o_.ranks->require_same("the training run", run_description(data));
+    const pair_share mine = share_of(b, o_.ranks ? o_.ranks->rank() : 0, ranks);
+    const std::size_t m = mine.count();
+    sample_numbers_.clear();
+    if (ranks > 1) {  // anchors first..last-1, partners B+first..B+last-1
+      for (std::size_t k = mine.first; k < mine.last; ++k) sample_numbers_.push_back(k);
+      for (std::size_t k = mine.first; k < mine.last; ++k) sample_numbers_.push_back(b + k);
+    }
 
     if (!margin_ready_) initial_margins(data, train);
     if (partial_.heads.size() != 3 * heads) partial_.heads.assign(3 * heads, 0.0);
@@ -221,8 +248,8 @@ class trainer {
     out.epochs = history_;
     out.best_epoch = best_epoch_from(history_);
     out.best_validation_error = out.best_epoch >= 0 ? history_[std::size_t(out.best_epoch)].validation_error : 1.0;
-    std::vector<float> input(2 * b * sample);
-    std::vector<std::int32_t> labels(2 * b);
+    std::vector<float> input(2 * m * sample);
+    std::vector<std::int32_t> labels(2 * m);
     std::vector<bool> same(b);
     long batches_run = 0;
 
@@ -234,23 +261,27 @@ class trainer {
       for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.next() % i]);
       progress_options po;
       po.unit = "pairs";
-      po.style = o_.progress;
+      po.style = writer() ? o_.progress : progress_style::silent;
       progress_bar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o_.epochs), batches * b, po);
       if (position_.batch > 0) bar.update(std::size_t(position_.batch) * b);
       for (std::size_t batch = std::size_t(position_.batch); batch < batches; ++batch) {
         // Pairs: anchors in epoch order; partners and flips from (seed, epoch, batch).
         rng gen(mix64(o_.seed ^ mix64((std::uint64_t(epoch) << 32) + batch + 7)));
+        // Every rank draws every pair (the draws stay in step) and keeps its share.
         for (std::size_t k = 0; k < b; ++k) {
           const std::size_t a = order[(batch * b + k) % order.size()];
           const std::size_t p = partner(a, data.labels, train, gen);
           same[k] = data.labels[a] == data.labels[p];
-          gather(data, a, input.data() + k * sample, gen);
-          gather(data, p, input.data() + (b + k) * sample, gen);
-          labels[k] = data.labels[a];
-          labels[b + k] = data.labels[p];
+          const bool kept = k >= mine.first && k < mine.last;
+          const std::size_t j = k - mine.first;
+          gather(data, a, kept ? input.data() + j * sample : nullptr, gen);
+          gather(data, p, kept ? input.data() + (m + j) * sample : nullptr, gen);
+          if (!kept) continue;
+          labels[j] = data.labels[a];
+          labels[m + j] = data.labels[p];
         }
         const std::uint64_t key = mix64((std::uint64_t(epoch) << 32) + batch + 0xd409);
-        evaluate(input.data(), labels, same, lambda, epoch, key, sums_);
+        evaluate(input.data(), labels, same, mine, lambda, epoch, key, sums_);
         const step_place here{epoch, batch, batches};
         for (std::size_t k = 0; k < outputs; ++k)
           if (!std::isfinite(sums_[k].ident) || !std::isfinite(sums_[k].verif)) {
@@ -262,7 +293,7 @@ class trainer {
           }
         const auto& sums = sums_;
         model_state_.step(o_.optimiser, lr_.lr, model_.parameters(), model_.gradients());
-        for (auto& s : outs_) s.step(o_.optimiser, lr_.lr, o_.verification);
+        for (auto& s : outs_) s.step(o_.optimiser, lr_.lr, o_.verification, o_.ranks.get());
         partial_.ident += sums[main].ident;
         partial_.verif += sums[main].verif;
         partial_.errors += sums[main].errors;
@@ -276,7 +307,7 @@ class trainer {
         bar.set_status(status_line());
         bar.update((batch + 1) * b);
         ++batches_run;
-        if (interrupt_requested() || (o_.stop_after_batches >= 0 && batches_run >= o_.stop_after_batches)) {
+        if (stop_requested(batches_run)) {
           position_ = {epoch, long(batch + 1)};
           partial_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           bar.finish();
@@ -322,7 +353,7 @@ class trainer {
         for (auto& s : outs_) s.best.assign(s.classifier.parameters().begin(), s.classifier.parameters().end());
       }
       lr_.end_epoch(epoch, log.validation_error);
-      if (o_.progress != progress_style::silent) {
+      if (o_.progress != progress_style::silent && writer()) {
         std::fprintf(stderr, "epoch %d: ident %.4f verif %.4f train err %.2f%% val err %.2f%% lr %.3g margin %.4g %.0f samples/s\n",
                      log.epoch, log.ident_loss, log.verif_loss, 100 * log.train_error, 100 * log.validation_error, log.lr,
                      log.margin, log.samples_per_second);
@@ -355,7 +386,8 @@ class trainer {
   double batch_loss(const float* input, std::span<const std::int32_t> labels, const std::vector<bool>& same,
                     double lambda, int epoch, std::uint64_t key) {
     if (labels.size() != 2 * same.size()) throw error("trainer::batch_loss: labels must be twice the pairs");
-    evaluate(input, labels, same, lambda, epoch, key, sums_);
+    if (o_.ranks && o_.ranks->size() > 1) throw error("trainer::batch_loss: takes a whole batch, not a rank's share");
+    evaluate(input, labels, same, {0, same.size()}, lambda, epoch, key, sums_);
     double total = 0;
     for (std::size_t k = 0; k < outputs; ++k)
       total += output_weight(k, epoch) * (sums_[k].ident + lambda * sums_[k].verif);
@@ -471,6 +503,7 @@ class trainer {
     double margin = 1.0, cos_w = 5.0, cos_b = -2.5, vel_w = 0, vel_b = 0;
     std::vector<float> best;  // the classifier at the best epoch
     std::vector<float> dfeat, dident, gv, cgrad;
+    std::vector<double> measures, margins;  // this batch's pair distances and the margin each is scored with
     double weight = 1, scale = 0, dw = 0, db = 0;  // this batch's weight, lambda / B and cosine gradients
 
     supervised(std::size_t dim, std::size_t classes, std::uint64_t seed, std::size_t window)
@@ -484,36 +517,54 @@ class trainer {
       gv.resize(n * classifier.dim());
     }
 
-    // The weighted joint signal on features f (the 2B samples of B pairs:
-    // anchors, then partners); leaves d(loss)/d(f) in dfeat.
-    batch_sums signal(const float* f, std::span<const std::int32_t> labels, const std::vector<bool>& same, double lambda,
-                      double w, loss::verification_kind kind) {
-      const std::size_t b = same.size(), dim = classifier.dim();
+    // The weighted joint signal on features f of the pairs `mine` of a batch
+    // of B = same.size() pairs (f: their anchors, then their partners);
+    // leaves d(loss)/d(f) in dfeat. Sums over `ranks` when given.
+    batch_sums signal(const float* f, std::span<const std::int32_t> labels, const std::vector<bool>& same,
+                      pair_share mine, double lambda, double w, loss::verification_kind kind, rank_group* ranks) {
+      const std::size_t b = same.size(), m = mine.count(), dim = classifier.dim();
       weight = w;
       std::size_t correct = 0;
-      const double ident = classifier.train_step(f, labels, dident.data(), &correct);
+      const double ident = classifier.train_step(f, labels, dident.data(), &correct, 2 * b);
       double verif = 0;
       dw = db = 0;
       std::fill(gv.begin(), gv.end(), 0.0f);
-      for (std::size_t k = 0; k < b; ++k) {
-        double measure = 0;
-        verif += loss::verification_pair(kind, f + k * dim, f + (b + k) * dim, dim, same[k], margin,
-                                         gv.data() + k * dim, gv.data() + (b + k) * dim, cos_w, cos_b, &dw, &db,
-                                         &measure);
-        if (kind != loss::verification_kind::cosine) {
-          refit.add(measure, same[k]);
+      if (kind != loss::verification_kind::cosine) {
+        // The margin is re-fitted every N pairs in batch order, so a pair is
+        // scored with the margin the pairs before it left, whichever rank
+        // holds them: every rank replays the whole batch's distances.
+        measures.assign(b, 0.0);
+        for (std::size_t j = 0; j < m; ++j)
+          measures[mine.first + j] = loss::pair_measure(kind, f + j * dim, f + (m + j) * dim, dim);
+        if (ranks) ranks->sum(measures);
+        margins.resize(b);
+        for (std::size_t k = 0; k < b; ++k) {
+          margins[k] = margin;
+          refit.add(measures[k], same[k]);
           if (refit.due()) margin = refit.refit();
         }
+      }
+      for (std::size_t j = 0; j < m; ++j) {
+        const std::size_t k = mine.first + j;
+        const double pair_margin = kind == loss::verification_kind::cosine ? margin : margins[k];
+        verif += loss::verification_pair(kind, f + j * dim, f + (m + j) * dim, dim, same[k], pair_margin,
+                                         gv.data() + j * dim, gv.data() + (m + j) * dim, cos_w, cos_b, &dw, &db);
+      }
+      if (ranks && kind == loss::verification_kind::cosine) {
+        std::array<double, 2> cosine{dw, db};
+        ranks->sum(cosine);
+        dw = cosine[0], db = cosine[1];
       }
       // d/d f of (1/B) sum over pairs: the classifier's mean over 2B samples, times 2.
       scale = lambda / double(b);
       for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] = float(w * (2 * dident[i] + scale * gv[i]));
-      return {2 * ident, verif / double(b), double(2 * b - correct)};
+      return {2 * ident, verif / double(b), double(2 * m - correct)};
     }
 
-    void step(const sgd& optimiser, double lr, loss::verification_kind kind) {
+    void step(const sgd& optimiser, double lr, loss::verification_kind kind, rank_group* ranks) {
       const auto g = classifier.gradients();
       for (std::size_t i = 0; i < cgrad.size(); ++i) cgrad[i] = float(2 * weight) * g[i];
+      if (ranks) ranks->sum(cgrad);
       state.step(optimiser, lr, classifier.parameters(), cgrad);
       if (kind == loss::verification_kind::cosine) {
         vel_w = optimiser.momentum * vel_w - lr * weight * scale * dw;
@@ -549,17 +600,53 @@ class trainer {
   };
 
   // Forward (heads included), the joint signal on every output, backward.
-  void evaluate(const float* input, std::span<const std::int32_t> labels, const std::vector<bool>& same, double lambda,
-                int epoch, std::uint64_t key, std::array<batch_sums, outputs>& sums) {
-    model_.set_random_stream(key);
+  // `input` and `labels` hold the pairs `mine` of the batch; `same` all of
+  // its pairs. With ranks the sums and gradients are the whole batch's.
+  void evaluate(const float* input, std::span<const std::int32_t> labels, const std::vector<bool>& same,
+                pair_share mine, double lambda, int epoch, std::uint64_t key, std::array<batch_sums, outputs>& sums) {
+    rank_group* ranks = o_.ranks.get();
+    model_.set_random_stream(key, sample_numbers_);
     model_.forward(input, labels.size(), mode::training, head_pass::run);
     std::array<const float*, outputs> douts{};
     for (std::size_t k = 0; k < outputs; ++k) {
       outs_[k].reserve(labels.size());
-      sums[k] = outs_[k].signal(model_.output(k), labels, same, lambda, output_weight(k, epoch), o_.verification);
+      sums[k] = outs_[k].signal(model_.output(k), labels, same, mine, lambda, output_weight(k, epoch), o_.verification,
+                                ranks);
       douts[k] = outs_[k].dfeat.data();
     }
     model_.backward_outputs(douts);
+    if (!ranks) return;
+    ranks->sum(model_.gradients_mutable());
+    std::array<double, 3 * outputs> totals{};
+    for (std::size_t k = 0; k < outputs; ++k)
+      totals[3 * k] = sums[k].ident, totals[3 * k + 1] = sums[k].verif, totals[3 * k + 2] = sums[k].errors;
+    ranks->sum(totals);
+    for (std::size_t k = 0; k < outputs; ++k) sums[k] = {totals[3 * k], totals[3 * k + 1], totals[3 * k + 2]};
+  }
+
+  // Rank 0 (or the only process) writes checkpoints, logs and progress.
+  bool writer() const { return !o_.ranks || o_.ranks->rank() == 0; }
+
+  // SIGINT or the batch limit; with ranks, on any rank stops them all at the same batch.
+  bool stop_requested(long batches_run) const {
+    const bool here = interrupt_requested() || (o_.stop_after_batches >= 0 && batches_run >= o_.stop_after_batches);
+    if (!o_.ranks) return here;
+    std::array<double, 1> votes{here ? 1.0 : 0.0};
+    o_.ranks->sum(votes);
+    return votes[0] > 0;
+  }
+
+  // What every rank of a data-parallel run must agree on.
+  std::string run_description(const identity_patches& data) const {
+    std::string text = o_.architecture + " params " + std::to_string(model_type::param_count) + " identities " +
+                       std::to_string(outs_[main].classifier.classes()) + " seed " + std::to_string(o_.seed) +
+                       " epochs " + std::to_string(o_.epochs) + " batch " + std::to_string(o_.batch_pairs) +
+                       " lambda " + number_text(o_.lambda) + " verification " + loss::verification_name(o_.verification) +
+                       " position " + std::to_string(position_.epoch) + "." + std::to_string(position_.batch);
+    const auto bytes = [](const auto* p) { return reinterpret_cast<const std::uint8_t*>(p); };
+    std::uint64_t h = io::fnv1a(bytes(data.labels.data()), data.labels.size() * sizeof(int));
+    h = io::fnv1a(bytes(data.original.data()), data.original.size() * sizeof(float), h);
+    return text + " data " + std::to_string(data.labels.size()) + " faces, checksum " + std::to_string(h);
   }
 
   std::string status_line() const {
@@ -624,12 +711,14 @@ class trainer {
     }
   }
 
-  // A training sample: row `row`, or one of its jittered copies, flipped or not.
+  // A training sample: row `row`, or one of its jittered copies, flipped or
+  // not. With `out` null it only makes the draws (another rank's sample).
   void gather(const identity_patches& data, std::size_t row, float* out, rng& gen) const {
     const std::size_t size = model_type::input_shape.size();
     const bool flip = o_.flips && gen.uniform() < 0.5;
     // Without copies nothing more is drawn, so such runs keep their exact sequence.
     const std::size_t pick = data.copies > 0 ? std::size_t(gen.next() % (data.copies + 1)) : 0;
+    if (!out) return;
     if (pick == 0) {
       std::copy_n((flip ? data.flipped : data.original).data() + row * size, size, out);
       return;
@@ -678,7 +767,7 @@ class trainer {
   }
 
   void write_csv() const {
-    if (o_.csv_log.empty()) return;
+    if (o_.csv_log.empty() || !writer()) return;
     std::string text = "epoch,lr,ident_loss,verif_loss,train_top1_error,validation_top1_error,margin,samples_per_s,seconds";
     for (std::size_t k = 0; k < heads; ++k) {
       const std::string n(model_type::output_name(k));
@@ -708,6 +797,7 @@ class trainer {
     if (o_.checkpoint.empty()) return;
     if (const std::string where = non_finite_place(false); !where.empty())
       diverged(at, "the parameters are no longer finite", where);
+    if (!writer()) return;
     checkpoint_state s;
     s.architecture = o_.architecture;
     s.params.assign(model_.parameters().begin(), model_.parameters().end());
@@ -746,6 +836,7 @@ class trainer {
   std::vector<epoch_log> history_;
   epoch_progress partial_{};
   std::map<int, std::vector<std::size_t>> same_id_;
+  std::vector<std::size_t> sample_numbers_;  // with ranks: this rank's samples' places in the batch
 };
 
 }  // namespace train
