@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <span>
 #include <vector>
 
 #include <deepid/deepid.hpp>
@@ -368,6 +369,18 @@ TEST_CASE("softmax_cross_entropy of known logits") {
     CHECK(dlogits[2] == doctest::Approx((std::exp(3.0) / sum - 1) / 2).epsilon(1e-14));
     CHECK(dlogits[3] == doctest::Approx((std::exp(1.0) / sum - 1) / 2).epsilon(1e-14));
   }
+  SUBCASE("rows that are part of a larger batch: the parts' results sum to the whole batch's") {
+    const values logits{1, 2, 3, 1, 2, 3, 0, 5, 1};
+    const std::vector<std::int32_t> labels{2, 0, 1};
+    values whole(9), first(9), second(9);
+    const double all = dp::softmax_cross_entropy<double>(logits.data(), labels, 3, whole.data());
+    const double a = dp::softmax_cross_entropy<double>(logits.data(), std::span(labels).first(1), 3, first.data(),
+                                                       nullptr, 3);
+    const double b = dp::softmax_cross_entropy<double>(logits.data() + 3, std::span(labels).last(2), 3,
+                                                       second.data() + 3, nullptr, 3);
+    CHECK(a + b == doctest::Approx(all).epsilon(1e-14));
+    for (std::size_t k = 0; k < 9; ++k) CHECK((k < 3 ? first[k] : second[k]) == doctest::Approx(whole[k]).epsilon(1e-14));
+  }
   SUBCASE("large logits do not overflow") {
     const values logits{1000, 0};
     CHECK(dp::softmax_cross_entropy<double>(logits.data(), std::vector<std::int32_t>{1}, 2) == 1000.0);
@@ -434,5 +447,26 @@ TEST_CASE("dropout") {
     const values second = run(a, dp::mode::training);
     CHECK(second != first);
     CHECK(run(b, dp::mode::training) == second);
+  }
+  SUBCASE("numbered samples draw the masks they have in the larger batch (a data-parallel share)") {
+    dp::model<net, double> whole(dp::init::seed{9}), part(dp::init::seed{9});
+    whole.set_random_stream(77);
+    const values all = run(whole, dp::mode::training);
+    const std::vector<std::size_t> numbers{1, 4};  // samples 1 and 4 of the batch of 5
+    part.set_random_stream(77, numbers);
+    const std::size_t size = count / n;
+    values share(2 * size);
+    std::copy_n(x.begin() + 1 * size, size, share.begin());
+    std::copy_n(x.begin() + 4 * size, size, share.begin() + size);
+    const double* out = part.forward(share.data(), 2, dp::mode::training);
+    CHECK(values(out, out + size) == values(all.begin() + 1 * size, all.begin() + 2 * size));
+    CHECK(values(out + size, out + 2 * size) == values(all.begin() + 4 * size, all.begin() + 5 * size));
+    // Unnumbered, the same two samples draw the masks of samples 0 and 1.
+    part.set_random_stream(77);
+    const double* plain = part.forward(share.data(), 2, dp::mode::training);
+    CHECK(values(plain, plain + size) != values(all.begin() + 1 * size, all.begin() + 2 * size));
+    part.set_random_stream(77, numbers);
+    CHECK_THROWS_WITH_AS(part.forward(share.data(), 1, dp::mode::training),
+                         doctest::Contains("1 samples in the batch but 2 sample numbers"), dp::error);
   }
 }
