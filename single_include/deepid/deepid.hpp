@@ -9651,10 +9651,12 @@ DEEPID_NAMESPACE_END
 // identity-labelled faces, one net after another, each with the trainer of
 // its own type. Kept apart from the ensemble so that extracting features
 // does not compile the trainer.
+#include <array>
 #include <cstddef>
 #include <filesystem>
 #include <string>
 #include <utility>
+#include <vector>
 
 // ---- deepid/train/checkpoint.hpp ----
 // Training checkpoints: one versioned, checksummed record file (kind
@@ -9963,6 +9965,56 @@ inline checkpoint_state read_newest_checkpoint(const std::filesystem::path& path
 
 }  // namespace train
 DEEPID_NAMESPACE_END
+// ---- deepid/train/rank_group.hpp ----
+// The processes of a data-parallel training run, as the trainer sees them:
+// this process's rank, how many ranks there are, and sums over all of them.
+// distributed/mpi.hpp implements it on MPI; nothing in the trainer depends
+// on how the ranks talk.
+//
+// Every rank holds the whole model. A batch of B pairs is cut into `size()`
+// consecutive parts (rank r takes pairs [B r / N, B (r + 1) / N)); each rank
+// runs forward and backward on its part, the gradients are summed over the
+// ranks, and every rank applies the same update.
+#include <cstddef>
+#include <span>
+#include <string>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace train {
+
+class rank_group {
+ public:
+  virtual ~rank_group() = default;
+  virtual std::size_t rank() const = 0;
+  virtual std::size_t size() const = 0;
+
+  // Replaces `values` on every rank by their element-wise sum over the ranks.
+  // The terms are added in an order fixed by the rank count alone, so every
+  // rank gets the same bits and a rerun gets them again.
+  virtual void sum(std::span<float> values) = 0;
+  virtual void sum(std::span<double> values) = 0;
+
+  // Replaces `values` on every rank by rank `root`'s (the same count on each).
+  virtual void broadcast(std::span<float> values, std::size_t root) = 0;
+
+  // Throws on every rank when `text` (a run's configuration: model type,
+  // options, data) is not the same on every rank; `what` names it.
+  virtual void require_same(const std::string& what, const std::string& text) = 0;
+};
+
+// Pairs [first, last) of a batch of `pairs` that rank `rank` of `ranks` takes.
+struct pair_share {
+  std::size_t first = 0, last = 0;
+  std::size_t count() const { return last - first; }
+};
+
+inline pair_share share_of(std::size_t pairs, std::size_t rank, std::size_t ranks) {
+  return {pairs * rank / ranks, pairs * (rank + 1) / ranks};
+}
+
+}  // namespace train
+DEEPID_NAMESPACE_END
 // ---- deepid/train/trainer.hpp ----
 // Training one patch ConvNet the DeepID2 way: batches of pairs, each pair
 // giving Ident(f_i) + Ident(f_j) + lambda * Verif(f_i, f_j),
@@ -10255,53 +10307,6 @@ inline void install_interrupt_handler() { std::signal(SIGINT, detail::on_interru
 inline bool interrupt_requested() { return detail::interrupt_flag().load(); }
 inline void request_interrupt() { detail::interrupt_flag() = true; }
 inline void clear_interrupt() { detail::interrupt_flag() = false; }
-
-}  // namespace train
-DEEPID_NAMESPACE_END
-// ---- deepid/train/rank_group.hpp ----
-// The processes of a data-parallel training run, as the trainer sees them:
-// this process's rank, how many ranks there are, and sums over all of them.
-// distributed/mpi.hpp implements it on MPI; nothing in the trainer depends
-// on how the ranks talk.
-//
-// Every rank holds the whole model. A batch of B pairs is cut into `size()`
-// consecutive parts (rank r takes pairs [B r / N, B (r + 1) / N)); each rank
-// runs forward and backward on its part, the gradients are summed over the
-// ranks, and every rank applies the same update.
-#include <cstddef>
-#include <span>
-#include <string>
-
-
-DEEPID_NAMESPACE_BEGIN
-namespace train {
-
-class rank_group {
- public:
-  virtual ~rank_group() = default;
-  virtual std::size_t rank() const = 0;
-  virtual std::size_t size() const = 0;
-
-  // Replaces `values` on every rank by their element-wise sum over the ranks.
-  // The terms are added in an order fixed by the rank count alone, so every
-  // rank gets the same bits and a rerun gets them again.
-  virtual void sum(std::span<float> values) = 0;
-  virtual void sum(std::span<double> values) = 0;
-
-  // Throws on every rank when `text` (a run's configuration: model type,
-  // options, data) is not the same on every rank; `what` names it.
-  virtual void require_same(const std::string& what, const std::string& text) = 0;
-};
-
-// Pairs [first, last) of a batch of `pairs` that rank `rank` of `ranks` takes.
-struct pair_share {
-  std::size_t first = 0, last = 0;
-  std::size_t count() const { return last - first; }
-};
-
-inline pair_share share_of(std::size_t pairs, std::size_t rank, std::size_t ranks) {
-  return {pairs * rank / ranks, pairs * (rank + 1) / ranks};
-}
 
 }  // namespace train
 DEEPID_NAMESPACE_END
@@ -10691,9 +10696,10 @@ class trainer {
       }
       lr_.end_epoch(epoch, log.validation_error);
       if (o_.progress != progress_style::silent && writer()) {
-        std::fprintf(stderr, "epoch %d: ident %.4f verif %.4f train err %.2f%% val err %.2f%% lr %.3g margin %.4g %.0f samples/s\n",
+        const std::string on_ranks = o_.ranks && o_.ranks->size() > 1 ? " on " + std::to_string(o_.ranks->size()) + " ranks" : "";
+        std::fprintf(stderr, "epoch %d: ident %.4f verif %.4f train err %.2f%% val err %.2f%% lr %.3g margin %.4g %.0f samples/s%s\n",
                      log.epoch, log.ident_loss, log.verif_loss, 100 * log.train_error, 100 * log.validation_error, log.lr,
-                     log.margin, log.samples_per_second);
+                     log.margin, log.samples_per_second, on_ranks.c_str());
         for (std::size_t k = 0; k < heads; ++k)
           std::fprintf(stderr, "  head %s (weight %.3g): ident %.4f verif %.4f train err %.2f%% val err %.2f%% margin %.4g\n",
                        std::string(model_type::output_name(k)).c_str(), output_weight(k, epoch), log.heads[k].ident_loss,
@@ -11203,51 +11209,103 @@ train::result train_patch_net(ensemble<S, Family>& e, std::size_t k, const train
 }
 }  // namespace detail
 
+namespace detail {
+// Trains net k of `e` on `set` as train_ensemble does: patches of its type
+// cut (with jittered copies), normalisation fitted and applied, the trainer.
+template <face::patch_scheme S, net_family Family>
+train::result train_ensemble_net(ensemble<S, Family>& e, std::size_t k, const face::face_set& set,
+                                 const train::options& base, face::on_bad_item policy) {
+  const auto& types = e.types();
+  auto batch = face::extract_patches<S>(face::faces_of(set), {types[k]}, true, policy, {}, base.jitter);
+  train::identity_patches data;
+  // Fitted on the originals only: the features are extracted from
+  // un-jittered faces, and the statistics must not depend on K.
+  auto& norm = e.normalisation(k);
+  norm = face::patch_normalisation::fit(batch.original[0]);
+  norm.apply(batch.original[0]);
+  norm.apply(batch.flipped[0]);
+  data.original = std::move(batch.original[0]);
+  data.flipped = std::move(batch.flipped[0]);
+  if (batch.copies > 0) {
+    norm.apply(batch.jittered[0]);
+    norm.apply(batch.jittered_flipped[0]);
+    data.copies = batch.copies;
+    data.jittered = std::move(batch.jittered[0]);
+    data.jittered_flipped = std::move(batch.jittered_flipped[0]);
+  }
+  for (auto i : batch.faces) data.labels.push_back(set.faces[i].identity);
+  data.identities = set.identities();
+  train::options o = base;
+  o.seed = mix64(base.seed + types[k]);
+  const std::string stem = "patch_" + std::to_string(types[k]);
+  if (!base.checkpoint.empty()) {
+    std::filesystem::create_directories(base.checkpoint);
+    o.checkpoint = base.checkpoint / (stem + ".ckpt");
+  }
+  if (!base.csv_log.empty()) {
+    std::filesystem::create_directories(base.csv_log);
+    o.csv_log = base.csv_log / (stem + ".csv");
+  }
+  return train_patch_net(e, k, data, o);
+}
+}  // namespace detail
+
 // Trains every net of `e` on `set` (identity-labelled faces): patches cut
 // once per type (with base.jitter.copies jittered copies of each face),
 // normalisation learnt from the original patches and applied to all, then
 // the trainer. `on_net` reports (k, result) after each net. When
 // base.checkpoint / base.csv_log are set they name FOLDERS: each net gets
 // patch_<index>.ckpt / .csv there (an existing checkpoint is resumed).
+// With base.ranks every net is trained data-parallel across the ranks.
 // Returns false when interrupted.
 template <face::patch_scheme S, net_family Family, class Report>
 bool train_ensemble(ensemble<S, Family>& e, const face::face_set& set, const train::options& base, Report&& on_net,
                     face::on_bad_item policy = face::on_bad_item::fail) {
-  const auto& types = e.types();
-  for (std::size_t k = 0; k < types.size(); ++k) {
-    auto batch = face::extract_patches<S>(face::faces_of(set), {types[k]}, true, policy, {}, base.jitter);
-    train::identity_patches data;
-    // Fitted on the originals only: the features are extracted from
-    // un-jittered faces, and the statistics must not depend on K.
-    auto& norm = e.normalisation(k);
-    norm = face::patch_normalisation::fit(batch.original[0]);
-    norm.apply(batch.original[0]);
-    norm.apply(batch.flipped[0]);
-    data.original = std::move(batch.original[0]);
-    data.flipped = std::move(batch.flipped[0]);
-    if (batch.copies > 0) {
-      norm.apply(batch.jittered[0]);
-      norm.apply(batch.jittered_flipped[0]);
-      data.copies = batch.copies;
-      data.jittered = std::move(batch.jittered[0]);
-      data.jittered_flipped = std::move(batch.jittered_flipped[0]);
-    }
-    for (auto i : batch.faces) data.labels.push_back(set.faces[i].identity);
-    data.identities = set.identities();
-    train::options o = base;
-    o.seed = mix64(base.seed + types[k]);
-    const std::string stem = "patch_" + std::to_string(types[k]);
-    if (!base.checkpoint.empty()) {
-      std::filesystem::create_directories(base.checkpoint);
-      o.checkpoint = base.checkpoint / (stem + ".ckpt");
-    }
-    if (!base.csv_log.empty()) {
-      std::filesystem::create_directories(base.csv_log);
-      o.csv_log = base.csv_log / (stem + ".csv");
-    }
-    const auto result = detail::train_patch_net(e, k, data, o);
+  for (std::size_t k = 0; k < e.types().size(); ++k) {
+    const auto result = detail::train_ensemble_net(e, k, set, base, policy);
     on_net(k, result);
     if (result.interrupted) return false;
+  }
+  return true;
+}
+
+// Trains the nets of `e` spread over `ranks`, whole nets per rank and no
+// traffic while they train: net k on rank k mod N, alone (base.ranks is
+// ignored). `on_net` reports the nets this rank trained. Afterwards every
+// rank holds every net: parameters and normalisation come from the rank
+// that trained it. The nets are the ones train_ensemble gives, bit for bit.
+// Returns false, on every rank, when any rank was interrupted.
+template <face::patch_scheme S, net_family Family, class Report>
+bool train_ensemble_by_nets(ensemble<S, Family>& e, const face::face_set& set, const train::options& base,
+                            train::rank_group& ranks, Report&& on_net,
+                            face::on_bad_item policy = face::on_bad_item::fail) {
+  const std::size_t count = e.types().size(), n = ranks.size(), me = ranks.rank();
+  train::options alone = base;
+  alone.ranks = nullptr;
+  bool interrupted = false;
+  for (std::size_t k = me; k < count && !interrupted; k += n) {
+    const auto result = detail::train_ensemble_net(e, k, set, alone, policy);
+    on_net(k, result);
+    interrupted = result.interrupted;
+  }
+  std::array<double, 1> stopped{interrupted ? 1.0 : 0.0};
+  ranks.sum(stopped);
+  if (stopped[0] > 0) return false;
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::size_t owner = k % n;
+    std::vector<float> values = e.net(k).parameters();
+    ranks.broadcast(values, owner);
+    auto& norm = e.normalisation(k);
+    std::vector<float> statistics(e.net(k).input_shape().size() + 1);  // mean, then scale
+    if (me == owner) {
+      std::copy(norm.mean.begin(), norm.mean.end(), statistics.begin());
+      statistics.back() = norm.scale;
+    }
+    ranks.broadcast(statistics, owner);
+    if (me == owner) continue;
+    e.net(k).set_parameters(values, "rank " + std::to_string(owner));
+    norm.mean.assign(statistics.begin(), statistics.end() - 1);
+    norm.scale = statistics.back();
   }
   return true;
 }

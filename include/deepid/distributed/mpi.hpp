@@ -88,6 +88,20 @@ class mpi_ranks final : public train::rank_group {
   void sum(std::span<float> values) override { ring_sum(values); }
   void sum(std::span<double> values) override { ring_sum(values); }
 
+  void broadcast(std::span<float> values, std::size_t root) override {
+    if (root >= size_) throw error("rank " + std::to_string(rank_) + ": broadcast from rank " + std::to_string(root) +
+                                   " of " + std::to_string(size_));
+    // In pieces: MPI counts are int.
+    constexpr std::size_t piece = std::size_t(1) << 28;
+    for (std::size_t first = 0; first < values.size(); first += piece) {
+      MPI_Request request;
+      check(MPI_Ibcast(values.data() + first, int(std::min(piece, values.size() - first)), MPI_FLOAT, int(root), comm_,
+                       &request),
+            "MPI_Ibcast");
+      wait(request, "receiving values from rank " + std::to_string(root));
+    }
+  }
+
   // Bytes this rank has sent through sum() so far.
   std::uint64_t bytes_sent() const { return bytes_sent_; }
 

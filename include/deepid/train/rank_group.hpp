@@ -29,6 +29,9 @@ class rank_group {
   virtual void sum(std::span<float> values) = 0;
   virtual void sum(std::span<double> values) = 0;
 
+  // Replaces `values` on every rank by rank `root`'s (the same count on each).
+  virtual void broadcast(std::span<float> values, std::size_t root) = 0;
+
   // Throws on every rank when `text` (a run's configuration: model type,
   // options, data) is not the same on every rank; `what` names it.
   virtual void require_same(const std::string& what, const std::string& text) = 0;

@@ -354,9 +354,10 @@ class trainer {
       }
       lr_.end_epoch(epoch, log.validation_error);
       if (o_.progress != progress_style::silent && writer()) {
-        std::fprintf(stderr, "epoch %d: ident %.4f verif %.4f train err %.2f%% val err %.2f%% lr %.3g margin %.4g %.0f samples/s\n",
+        const std::string on_ranks = o_.ranks && o_.ranks->size() > 1 ? " on " + std::to_string(o_.ranks->size()) + " ranks" : "";
+        std::fprintf(stderr, "epoch %d: ident %.4f verif %.4f train err %.2f%% val err %.2f%% lr %.3g margin %.4g %.0f samples/s%s\n",
                      log.epoch, log.ident_loss, log.verif_loss, 100 * log.train_error, 100 * log.validation_error, log.lr,
-                     log.margin, log.samples_per_second);
+                     log.margin, log.samples_per_second, on_ranks.c_str());
         for (std::size_t k = 0; k < heads; ++k)
           std::fprintf(stderr, "  head %s (weight %.3g): ident %.4f verif %.4f train err %.2f%% val err %.2f%% margin %.4g\n",
                        std::string(model_type::output_name(k)).c_str(), output_weight(k, epoch), log.heads[k].ident_loss,
