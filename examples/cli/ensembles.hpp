@@ -21,8 +21,9 @@ class ensemble_handle {
   virtual std::size_t dim() const = 0;
   // The nets' outputs: supervised heads (DeepID2+, DeepID3), then the main one.
   virtual std::vector<std::string> output_names() const = 0;
-  // Trains every net; prints one line per net; false when interrupted.
-  virtual bool train(const deepid::face::face_set& set, const deepid::train::options& o) = 0;
+  // Trains every net; prints one line per net; false when interrupted. With
+  // o.ranks: every net across the ranks, or with `by_nets` whole nets per rank.
+  virtual bool train(const deepid::face::face_set& set, const deepid::train::options& o, bool by_nets = false) = 0;
   // Features of every face from output `output` of each net ("": the main one).
   virtual deepid::matrix<float> extract(const deepid::face::face_source& faces, deepid::face::on_bad_item policy,
                                         std::vector<std::size_t>& kept, std::vector<std::string>& problems,

@@ -31,12 +31,17 @@ class typed_ensemble final : public ensemble_handle {
   }
   std::size_t dim() const override { return e_.dim(); }
   std::vector<std::string> output_names() const override { return e_.output_names(); }
-  bool train(const deepid::face::face_set& set, const deepid::train::options& o) override {
+  bool train(const deepid::face::face_set& set, const deepid::train::options& o, bool by_nets) override {
     const auto names = patch_names();
-    return deepid::features::train_ensemble(e_, set, o, [&](std::size_t k, const deepid::train::result& r) {
-      std::cout << "net " << k + 1 << "/" << names.size() << " (" << names[k] << "): best validation top-1 error "
-                << 100 * r.best_validation_error << "% at epoch " << r.best_epoch + 1 << std::endl;
-    });
+    const std::size_t rank = o.ranks ? o.ranks->rank() : 0;
+    const auto report = [&](std::size_t k, const deepid::train::result& r) {
+      if (!by_nets && rank != 0) return;  // every rank trained net k: rank 0 tells
+      std::cout << (by_nets ? "rank " + std::to_string(rank) + ": " : "") << "net " << k + 1 << "/" << names.size()
+                << " (" << names[k] << "): best validation top-1 error " << 100 * r.best_validation_error
+                << "% at epoch " << r.best_epoch + 1 << std::endl;
+    };
+    if (by_nets && o.ranks) return deepid::features::train_ensemble_by_nets(e_, set, o, *o.ranks, report);
+    return deepid::features::train_ensemble(e_, set, o, report);
   }
   deepid::matrix<float> extract(const deepid::face::face_source& faces, deepid::face::on_bad_item policy,
                                 std::vector<std::size_t>& kept, std::vector<std::string>& problems,

@@ -13,6 +13,7 @@
 #include <deepid/core/error.hpp>
 
 #include "commands.hpp"
+#include "ranks.hpp"
 #include "studies.hpp"
 #include "verifiers.hpp"
 
@@ -64,7 +65,10 @@ std::string one_line(std::string text) {
 
 int report(const std::string& message, int status) {
   std::cout.flush();
-  std::cerr << "deepid: error: " << one_line(message) << std::endl;
+  // Several ranks: say which (the MPI layer's own errors name it already).
+  const bool named = deepid_cli::rank_count() == 1 || message.rfind("rank ", 0) == 0;
+  const std::string rank = named ? "" : "rank " + std::to_string(deepid_cli::ranks()->rank()) + ": ";
+  std::cerr << "deepid: error: " << rank << one_line(message) << std::endl;
   return status;
 }
 
@@ -120,17 +124,26 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  int status = 0;
   try {
-    return dispatch(argc, argv);
+    deepid_cli::start_ranks(argc, argv);
+    if (deepid_cli::rank_count() > 1 && (argc < 2 || std::string_view(argv[1]) != "train"))
+      throw deepid_cli::usage_error("only 'deepid train' runs on several ranks (started by mpirun with " +
+                                    std::to_string(deepid_cli::rank_count()) + ")");
+    status = dispatch(argc, argv);
   } catch (const deepid_cli::usage_error& e) {
-    return report(e.what(), 2);
+    status = report(e.what(), 2);
   } catch (const deepid::error& e) {
-    return report(e.what(), 1);
+    status = report(e.what(), 1);
   } catch (const std::bad_alloc&) {
-    return report("out of memory", 1);
+    status = report("out of memory", 1);
   } catch (const std::exception& e) {
-    return report(e.what(), 1);
+    status = report(e.what(), 1);
   } catch (...) {
-    return report("unexpected failure", 1);
+    status = report("unexpected failure", 1);
   }
+  // After an error on one rank the others may wait for it in a sum: end them all.
+  if (status != 0 && status != 130 && deepid_cli::rank_count() > 1) deepid_cli::abort_ranks(status);
+  deepid_cli::stop_ranks();
+  return status;
 }

@@ -23,6 +23,7 @@
 #include "commands.hpp"
 #include "ensembles.hpp"
 #include "held_out_identities.hpp"
+#include "ranks.hpp"
 
 namespace deepid_cli {
 
@@ -37,6 +38,7 @@ const char* const train_usage =
     "                    [--verification l2|l2+|l2-|l1|cosine] [--margin-every 200000]\n"
     "                    [--schedule constant|step:E|plateau:P] [--seed 1] [--threads N] [--skip-bad]\n"
     "                    [--output-weights W1,W2,...] [--head-decay F] [--checkpoint-every B]\n"
+    "       mpirun -np N deepid train ... [--distribute batches|nets]\n"
     "\n"
     "Trains one net per patch type and writes DIR (the ensemble 'deepid features --models'\n"
     "reads), DIR/checkpoints/patch_<i>.ckpt (resumed when present) and DIR/logs/patch_<i>.csv.\n"
@@ -47,7 +49,8 @@ const char* const train_usage =
     "its last checkpoint). A loss or weight that is not finite stops the run with an error\n"
     "naming the step and the layer; no checkpoint of such weights is written.\n"
     "DIR/training_settings.txt keeps the settings that shape the nets; a run that continues\n"
-    "DIR must repeat them (--epochs, --patches, --threads and --checkpoint-every may change).\n"
+    "DIR must repeat them (--epochs, --patches, --threads, --checkpoint-every and the ranks may\n"
+    "change).\n"
     "  --scheme SCHEME  deepid1 (60 patches, DeepID1 nets), deepid1-100 (the same ten regions\n"
     "                   at five scales, 100 patches), deepid2 (DeepID2's 200 candidate\n"
     "                   patches, DeepID2 nets), or on those candidates: deepid2plus, deepid3-net1,\n"
@@ -82,7 +85,12 @@ const char* const train_usage =
     "  --output-weights loss weight of each output, heads first (fc1,fc2,fc3,fc4); default 1 each\n"
     "  --head-decay F   the heads' weights are multiplied by F after every epoch (default 1)\n"
     "  --checkpoint-every B  also write the checkpoint every B batches within an epoch (default 0:\n"
-    "                   only after each epoch); it does not change what the nets learn\n";
+    "                   only after each epoch); it does not change what the nets learn\n"
+    "  --distribute M   started by mpirun on N ranks (a tool built with MPI): 'batches' (default)\n"
+    "                   trains every net on all ranks, each taking its share of every batch and the\n"
+    "                   gradients summed (the nets equal a one-process run's to float rounding);\n"
+    "                   'nets' trains whole nets per rank, net k on rank k mod N (bit-identical to a\n"
+    "                   one-process run). Rank 0 writes DIR; the ranks must share its file system\n";
 
 namespace {
 deepid::loss::verification_kind parse_verification(const std::string& v) {
@@ -332,7 +340,8 @@ int run_train(arguments args) {
                                {"scheme", "patches", "out", "celeba", "folders", "landmarks", "synthetic", "epochs", "batch",
                                 "lr", "weight-decay", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
                                 "skip-bad", "output-weights", "head-decay", "lfw", "hold-out", "lfw-max-images", "jitter", "jitter-shift", "jitter-scale",
-                                "jitter-rotate", "jitter-colour", "identities", "hold-out-identities", "checkpoint-every"},
+                                "jitter-rotate", "jitter-colour", "identities", "hold-out-identities", "checkpoint-every",
+                                "distribute"},
                                {}, {"skip-bad"});
   if (o.help) return std::cout << train_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
@@ -341,6 +350,12 @@ int run_train(arguments args) {
   const auto types = parse_patch_list(scheme, o.has("patches") ? o.required("patches") : "1");
   const auto policy = o.has("skip-bad") ? deepid::face::on_bad_item::skip : deepid::face::on_bad_item::fail;
   auto t = training_options(o);
+  const std::string distribute = o.has("distribute") ? o.required("distribute") : "batches";
+  if (distribute != "batches" && distribute != "nets")
+    throw usage_error("--distribute '" + distribute + "' is neither batches nor nets");
+  const bool by_nets = distribute == "nets";
+  t.ranks = ranks();  // null for one process
+  const bool writer = rank_zero();
   auto ensemble = make_ensemble(scheme, types, t.seed);
   const auto outputs = ensemble->output_names();
   if (!t.output_weights.empty() && t.output_weights.size() != outputs.size()) {
@@ -349,27 +364,37 @@ int run_train(arguments args) {
     throw usage_error("--output-weights: " + std::to_string(t.output_weights.size()) + " weights for the " +
                       std::to_string(outputs.size()) + " outputs of a " + scheme + " net (" + names + ")");
   }
-  record_held_out(o, out);  // before loading: a mismatch fails before any output
-  record_training_settings(training_settings(o, t, scheme), out);
+  // Rank 0 alone writes DIR (the others read the same data and train).
+  if (writer) {
+    record_held_out(o, out);  // before loading: a mismatch fails before any output
+    record_training_settings(training_settings(o, t, scheme), out);
+  }
   std::vector<std::string> held_out_people;
   auto set = load_training_set(o, policy, held_out_people);
-  record_held_out_identities(held_out_people, o, out);
+  if (writer) record_held_out_identities(held_out_people, o, out);
   if (o.has("identities")) {
     const std::size_t all = set.identities(), n = o.integer("identities", all, 2, all);
     set = deepid::face::keep_identities(std::move(set), n, t.seed);
-    std::cout << "kept " << n << " of " << all << " identities (" << set.faces.size() << " faces), drawn with seed "
-              << t.seed << "\n";
+    if (writer)
+      std::cout << "kept " << n << " of " << all << " identities (" << set.faces.size() << " faces), drawn with seed "
+                << t.seed << "\n";
   }
-  for (const auto& p : set.problems) std::cerr << "deepid: skipped: " << p << "\n";
-  std::cout << "training " << types.size() << " " << scheme << " net(s) on " << set.faces.size() << " faces of "
-            << set.identities() << " identities, lambda " << t.lambda << ", " << t.epochs << " epochs\n";
+  if (writer) {
+    for (const auto& p : set.problems) std::cerr << "deepid: skipped: " << p << "\n";
+    std::cout << "training " << types.size() << " " << scheme << " net(s) on " << set.faces.size() << " faces of "
+              << set.identities() << " identities, lambda " << t.lambda << ", " << t.epochs << " epochs";
+    if (t.ranks) std::cout << ", on " << t.ranks->size() << " ranks (" << (by_nets ? "whole nets" : "shared batches") << ")";
+    std::cout << "\n";
+  }
   t.checkpoint = out / "checkpoints";
   t.csv_log = out / "logs";
   deepid::train::install_interrupt_handler();
-  if (!ensemble->train(set, t)) {
-    std::cout << "interrupted: checkpoints are in " << t.checkpoint.string() << "; run the same command to continue\n";
+  if (!ensemble->train(set, t, by_nets)) {
+    if (writer)
+      std::cout << "interrupted: checkpoints are in " << t.checkpoint.string() << "; run the same command to continue\n";
     return 130;
   }
+  if (!writer) return 0;
   ensemble->save(out);
   std::cout << "wrote " << out.string() << " (" << types.size() << " nets, features of " << ensemble->dim()
             << " values per face)\n";

@@ -61,6 +61,14 @@ std::vector<float> train(tr::options o, const std::filesystem::path& resume = {}
   return {m.parameters().begin(), m.parameters().end()};
 }
 
+// The model's parameters and the classifiers' (one per output, 12 identities).
+std::size_t parameter_count() {
+  using m = dp::model<headed_net>;
+  std::size_t n = m::param_count;
+  for (std::size_t k = 0; k < m::output_count; ++k) n += (m::output_shape_of(k).size() + 1) * 12;
+  return n;
+}
+
 int failures = 0;
 
 void report(bool ok, const std::string& what) {
@@ -113,7 +121,12 @@ int main(int argc, char** argv) {
         const std::string label = dp::loss::verification_name(kind);
         tr::options o = run_options(kind);
         o.ranks = mpi.ranks();
-        const auto first = train(o), second = train(o);
+        const std::uint64_t sent = ranks.bytes_sent();
+        const auto first = train(o);
+        if (ranks.rank() == 0)
+          std::printf("%s: rank 0 sent %.0f bytes in one run of %zu parameters (model and classifiers)\n",
+                      label.c_str(), double(ranks.bytes_sent() - sent), parameter_count());
+        const auto second = train(o);
         report(first == second, label + ": two runs on " + std::to_string(ranks.size()) + " ranks are bitwise equal");
         compare_with_one_process(ranks, first, kind, label);
       }

@@ -45,3 +45,11 @@ set_tests_properties(mpi.fault_mismatch PROPERTIES
 set_tests_properties(mpi.fault_die PROPERTIES PASS_REGULAR_EXPRESSION "rank 1 .*exited on signal 9")
 set_tests_properties(mpi.fault_hang PROPERTIES
   PASS_REGULAR_EXPRESSION "rank 0: no answer from the other ranks for 5 s")
+
+# The tool on several ranks (built with MPI: examples/CMakeLists.txt).
+if(TARGET deepid_cli)
+  add_test(NAME mpi.cli_train
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cli_train.sh ${deepid_mpi_work} $<TARGET_FILE:deepid_cli>
+                   ${MPIEXEC_EXECUTABLE} --oversubscribe --bind-to none ${MPIEXEC_PREFLAGS})
+  set_tests_properties(mpi.cli_train PROPERTIES ENVIRONMENT "${deepid_mpi_env}" TIMEOUT 600 LABELS mpi)
+endif()
