@@ -41,6 +41,17 @@ endif()
 if(deepid_sanitized_tests)
   set_property(TEST ${deepid_sanitized_tests} APPEND PROPERTY ENVIRONMENT ${deepid_sanitizer_env})
 endif()
+# Open MPI 4.1 does not free its own allocations at MPI_Finalize: about 120 KB in 3,360
+# allocations per rank, all in libmpi, libopen-pal, hwloc and MCA components it has unloaded by
+# then (so LeakSanitizer cannot name them in a suppression; no deepid frame is among them). The
+# MPI tests run with the leak check off; ASan's other checks and UBSan stay on.
+if(DEEPID_SANITIZE STREQUAL "address")
+  foreach(test IN LISTS deepid_sanitized_tests)
+    if(test MATCHES "^mpi\\.")
+      set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
+    endif()
+  endforeach()
+endif()
 
 # Sanitized programs run several times slower (under TSan augmentation ran past
 # its 900 s limit on a busy 2-core machine), so every hang limit grows fourfold.
