@@ -30,9 +30,11 @@
 #define MPICH_SKIP_MPICXX 1
 #endif
 #include <mpi.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -205,8 +207,35 @@ class mpi_ranks final : public train::rank_group {
   std::vector<unsigned char> incoming_;
 };
 
+namespace detail {
+
+// The line a rank prints when the launcher ends it. mpirun sends SIGTERM to
+// every rank still running when one rank fails, is killed or calls MPI_Abort;
+// without a line of their own the survivors vanish in silence. Written by
+// the signal handler, so it is made beforehand and only write(2) prints it.
+inline char terminate_notice[256] = {};
+inline std::size_t terminate_notice_length = 0;
+
+inline void on_terminate(int) {
+  [[maybe_unused]] const auto written = ::write(STDERR_FILENO, terminate_notice, terminate_notice_length);
+  // The default action then ends the process as SIGTERM would have.
+  std::signal(SIGTERM, SIG_DFL);
+  std::raise(SIGTERM);
+}
+
+inline std::string program_name(const char* argv0) {
+  const std::string path = argv0 ? argv0 : "";
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace detail
+
 // MPI for the life of the object (MPI_Init_thread, MPI_Finalize), and the
-// ranks of MPI_COMM_WORLD. One per process.
+// ranks of MPI_COMM_WORLD. One per process. With several ranks, a rank that the
+// launcher ends (SIGTERM) says so on stderr in one line naming itself, unless
+// the program has its own SIGTERM handler:
+//   deepid: error: rank 0 of 2: ended by SIGTERM (mpirun ends every rank when one fails or is killed)
 class mpi_session {
  public:
   mpi_session(int& argc, char**& argv, std::chrono::milliseconds timeout = std::chrono::minutes(10)) {
@@ -218,10 +247,12 @@ class mpi_session {
     const int code = MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     if (code != MPI_SUCCESS) throw error("mpi_session: MPI_Init_thread failed: " + detail::mpi_error_text(code));
     ranks_ = std::make_shared<mpi_ranks>(MPI_COMM_WORLD, timeout);
+    if (size() > 1) say_when_terminated(detail::program_name(argc > 0 ? argv[0] : nullptr));
   }
   mpi_session(const mpi_session&) = delete;
   mpi_session& operator=(const mpi_session&) = delete;
   ~mpi_session() {
+    if (notice_installed_) std::signal(SIGTERM, SIG_DFL);
     ranks_.reset();
     MPI_Finalize();
   }
@@ -233,12 +264,28 @@ class mpi_session {
   // Ends every rank of the job with `code`. After an error on one rank the
   // others may wait in a sum for it; returning from main would leave them there.
   [[noreturn]] void abort(int code) const {
+    if (notice_installed_) std::signal(SIGTERM, SIG_DFL);  // this rank has said why already
     MPI_Abort(MPI_COMM_WORLD, code);
     std::abort();  // not reached: MPI_Abort does not return
   }
 
  private:
+  void say_when_terminated(const std::string& program) {
+    struct sigaction current {};
+    if (sigaction(SIGTERM, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) return;
+    const int length = std::snprintf(detail::terminate_notice, sizeof detail::terminate_notice,
+                                     "%s: error: rank %zu of %zu: ended by SIGTERM (mpirun ends every rank when one "
+                                     "fails or is killed)\n",
+                                     program.c_str(), rank(), size());
+    if (length <= 0) return;
+    detail::terminate_notice_length = std::min(std::size_t(length), sizeof detail::terminate_notice - 1);
+    detail::terminate_notice[detail::terminate_notice_length - 1] = '\n';  // kept when a long name was cut
+    std::signal(SIGTERM, detail::on_terminate);
+    notice_installed_ = true;
+  }
+
   std::shared_ptr<mpi_ranks> ranks_;
+  bool notice_installed_ = false;
 };
 
 }  // namespace distributed
