@@ -38,7 +38,7 @@ const char* const train_usage =
     "                    [--verification l2|l2+|l2-|l1|cosine] [--margin-every 200000]\n"
     "                    [--schedule constant|step:E|plateau:P] [--seed 1] [--threads N] [--skip-bad]\n"
     "                    [--output-weights W1,W2,...] [--head-decay F] [--checkpoint-every B]\n"
-    "       mpirun -np N deepid train ... [--distribute batches|nets]\n"
+    "       mpirun -np N deepid train ... [--distribute batches|nets] [--sum-piece F]\n"
     "\n"
     "Trains one net per patch type and writes DIR (the ensemble 'deepid features --models'\n"
     "reads), DIR/checkpoints/patch_<i>.ckpt (resumed when present) and DIR/logs/patch_<i>.csv.\n"
@@ -90,7 +90,10 @@ const char* const train_usage =
     "                   trains every net on all ranks, each taking its share of every batch and the\n"
     "                   gradients summed (the nets equal a one-process run's to float rounding);\n"
     "                   'nets' trains whole nets per rank, net k on rank k mod N (bit-identical to a\n"
-    "                   one-process run). Rank 0 writes DIR; the ranks must share its file system\n";
+    "                   one-process run). Rank 0 writes DIR; the ranks must share its file system\n"
+    "  --sum-piece F    shared batches: the gradients are summed over the ranks in pieces of at\n"
+    "                   least F floats (default 1048576), each started as soon as the backward\n"
+    "                   pass has finished its layers; 0: one sum after the backward pass\n";
 
 namespace {
 deepid::loss::verification_kind parse_verification(const std::string& v) {
@@ -330,6 +333,7 @@ deepid::train::options training_options(const options& o) {
     }
   }
   t.checkpoint_every = long(o.integer("checkpoint-every", 0, 0, std::uint64_t(1) << 40));
+  t.overlap_sum_floats = std::size_t(o.integer("sum-piece", t.overlap_sum_floats, 0, std::uint64_t(1) << 40));
   t.head_decay = real(o, "head-decay", 1.0);
   if (t.head_decay > 1) throw usage_error("--head-decay " + o.required("head-decay") + " is above 1");
   return t;
@@ -341,7 +345,7 @@ int run_train(arguments args) {
                                 "lr", "weight-decay", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
                                 "skip-bad", "output-weights", "head-decay", "lfw", "hold-out", "lfw-max-images", "jitter", "jitter-shift", "jitter-scale",
                                 "jitter-rotate", "jitter-colour", "identities", "hold-out-identities", "checkpoint-every",
-                                "distribute"},
+                                "distribute", "sum-piece"},
                                {}, {"skip-bad"});
   if (o.help) return std::cout << train_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));

@@ -2,8 +2,10 @@
 // tests/mpi/suite.cmake. One program, one job per invocation:
 //
 //   data_parallel equal                 N ranks train a small DeepID2+-shaped net
-//                                       (heads, dropout) for two epochs; rank 0
-//                                       trains it alone too and compares
+//                                       (heads, dropout) for two epochs, the
+//                                       gradients summed at once and in pieces
+//                                       during the backward pass; rank 0 trains
+//                                       it alone too and compares
 //   data_parallel part CKPT BATCHES     N ranks train BATCHES batches into CKPT
 //   data_parallel resume CKPT           N ranks finish the run from CKPT (written
 //                                       with another N) and compare as `equal`
@@ -31,13 +33,7 @@ namespace tr = deepid::train;
 
 namespace {
 
-using headed_net =
-    dp::stack<dp::input<1, 31, 31>, dp::conv<8, 4>, dp::relu, dp::max_pool<2>, dp::tap<"pool1">,
-              dp::head<"fc1", "pool1", dp::fully_connected<24>, dp::relu, dp::dropout<0.5>>, dp::conv<12, 3>, dp::relu,
-              dp::max_pool<2>, dp::tap<"pool2">, dp::head<"fc2", "pool2", dp::fully_connected<24>, dp::relu>,
-              dp::locally_shared_conv<16, 3, dp::regions<2, 2>>, dp::relu, dp::max_pool<2>, dp::tap<"pool3">,
-              dp::locally_connected<16, 2>, dp::relu, dp::tap<"conv4">, dp::multi_scale_fc<32, "pool3", "conv4">,
-              dp::relu, dp::dropout<0.5>, dp::tap<"fc4">>;
+using deepid_test::headed_net;
 
 // Relative tolerance of a data-parallel run against one process: the ranks
 // add the gradient terms in another order, and two epochs of SGD carry the
@@ -130,6 +126,14 @@ int main(int argc, char** argv) {
         report(first == second, label + ": two runs on " + std::to_string(ranks.size()) + " ranks are bitwise equal");
         compare_with_one_process(ranks, first, kind, label);
       }
+      // The gradients summed in many pieces while the backward pass runs
+      // (the test net is smaller than the default piece, which sums it once).
+      tr::options o = run_options(dp::loss::verification_kind::l2);
+      o.ranks = mpi.ranks();
+      o.overlap_sum_floats = 2000;
+      const auto pieces = train(o);
+      report(pieces == train(o), "l2, gradients summed in pieces of 2000 floats: two runs are bitwise equal");
+      compare_with_one_process(ranks, pieces, dp::loss::verification_kind::l2, "l2 in pieces");
     } else if (job == "part" && argc == 4) {
       tr::options o = run_options(dp::loss::verification_kind::l2);
       o.ranks = mpi.ranks();

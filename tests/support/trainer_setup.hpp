@@ -1,8 +1,8 @@
 #pragma once
-// What the trainer tests (trainer.cpp, trainer_heads.cpp, augmentation.cpp)
-// train with on the synthetic patches of synthetic_patches.hpp: a small
-// DeepID-shaped net, quick options (a few seconds an epoch), and a whole run
-// that returns the trained weights.
+// What the trainer tests (trainer.cpp, trainer_heads.cpp, augmentation.cpp,
+// tests/mpi) train with on the synthetic patches of synthetic_patches.hpp: a
+// small DeepID-shaped net and one with heads, quick options (a few seconds
+// an epoch), and a whole run that returns the trained weights.
 #include <vector>
 
 #include <deepid/deepid.hpp>
@@ -18,6 +18,18 @@ using small_net =
                   deepid::relu, deepid::max_pool<2>, deepid::locally_shared_conv<16, 3, deepid::regions<2, 2>>,
                   deepid::relu, deepid::max_pool<2>, deepid::tap<"pool3">, deepid::locally_connected<16, 2>,
                   deepid::relu, deepid::tap<"conv4">, deepid::multi_scale_fc<32, "pool3", "conv4">, deepid::relu>;
+
+// DeepID2+ in miniature on 31x31 gray patches: heads after pool1 and pool2,
+// the feature layer fed by pool3 and conv4, dropout on a head and on the
+// feature layer.
+using headed_net =
+    deepid::stack<deepid::input<1, 31, 31>, deepid::conv<8, 4>, deepid::relu, deepid::max_pool<2>, deepid::tap<"pool1">,
+                  deepid::head<"fc1", "pool1", deepid::fully_connected<24>, deepid::relu, deepid::dropout<0.5>>,
+                  deepid::conv<12, 3>, deepid::relu, deepid::max_pool<2>, deepid::tap<"pool2">,
+                  deepid::head<"fc2", "pool2", deepid::fully_connected<24>, deepid::relu>,
+                  deepid::locally_shared_conv<16, 3, deepid::regions<2, 2>>, deepid::relu, deepid::max_pool<2>,
+                  deepid::tap<"pool3">, deepid::locally_connected<16, 2>, deepid::relu, deepid::tap<"conv4">,
+                  deepid::multi_scale_fc<32, "pool3", "conv4">, deepid::relu, deepid::dropout<0.5>, deepid::tap<"fc4">>;
 
 // Batches of 16 pairs, a constant learning rate of 0.02 with momentum,
 // seed 9, no progress output.

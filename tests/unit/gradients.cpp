@@ -264,6 +264,44 @@ TEST_CASE("backward without dL/dx gives the same parameter gradients") {
   CHECK(with_input == without_input);
 }
 
+TEST_CASE("backward says which parameter gradients are final as it goes (a data-parallel trainer sums them early)") {
+  using net = stack<input<2, 5, 5>, conv<3, 2>, relu, tap<"c">, head<"a", "c", fully_connected<3>, relu, dropout<0.5>>,
+                    head<"b", "c", conv<2, 2>, relu, fully_connected<2>>, fully_connected<4>>;
+  using model = dp::model<net, double>;
+  model m(dp::init::seed{2});
+  dp::rng gen(6);
+  constexpr std::size_t n = 7;
+  std::vector<double> x(n * 50);
+  for (auto& v : x) v = gen.normal();
+  m.forward(x.data(), n, dp::mode::training, dp::head_pass::run);
+  std::array<std::vector<double>, model::output_count> douts;
+  std::array<const double*, model::output_count> d{};
+  for (std::size_t k = 0; k < model::output_count; ++k) {
+    douts[k].resize(n * model::output_shape_of(k).size());
+    for (auto& v : douts[k]) v = gen.normal();
+    d[k] = douts[k].data();
+  }
+  std::vector<std::size_t> offsets;
+  std::vector<std::vector<double>> seen;  // the gradients from each offset on, when it was reported
+  m.backward_outputs(d, nullptr, [&](std::size_t final_from) {
+    offsets.push_back(final_from);
+    seen.emplace_back(m.gradients().begin() + std::ptrdiff_t(final_from), m.gradients().end());
+  });
+  std::size_t with_parameters = 0;
+  for (const auto& layer : m.layers()) with_parameters += layer.params > 0;
+  REQUIRE(offsets.size() == with_parameters);  // conv, fc (a), conv and fc (b), fc
+  CHECK(offsets.back() == 0);
+  for (std::size_t i = 1; i < offsets.size(); ++i) CHECK(offsets[i] < offsets[i - 1]);
+  for (std::size_t i = 0; i < offsets.size(); ++i) {
+    const std::vector<double> final_values(m.gradients().begin() + std::ptrdiff_t(offsets[i]), m.gradients().end());
+    CHECK(seen[i] == final_values);
+  }
+  // The same gradients as a pass that reports nothing.
+  const std::vector<double> reported(m.gradients().begin(), m.gradients().end());
+  m.backward_outputs(d);
+  CHECK(reported == std::vector<double>(m.gradients().begin(), m.gradients().end()));
+}
+
 // Whole nets: every parameter tensor (a sample of its coordinates) and a
 // sample of the input.
 template <class Net>

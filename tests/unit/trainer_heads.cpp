@@ -21,16 +21,7 @@ namespace fc = deepid::face;
 namespace tr = deepid::train;
 
 namespace {
-// DeepID2+ in miniature on 31x31 gray patches: heads after pool1 and pool2,
-// the feature layer fed by pool3 and conv4, dropout on a head and on the
-// feature layer.
-using headed_net =
-    dp::stack<dp::input<1, 31, 31>, dp::conv<8, 4>, dp::relu, dp::max_pool<2>, dp::tap<"pool1">,
-              dp::head<"fc1", "pool1", dp::fully_connected<24>, dp::relu, dp::dropout<0.5>>, dp::conv<12, 3>, dp::relu,
-              dp::max_pool<2>, dp::tap<"pool2">, dp::head<"fc2", "pool2", dp::fully_connected<24>, dp::relu>,
-              dp::locally_shared_conv<16, 3, dp::regions<2, 2>>, dp::relu, dp::max_pool<2>, dp::tap<"pool3">,
-              dp::locally_connected<16, 2>, dp::relu, dp::tap<"conv4">, dp::multi_scale_fc<32, "pool3", "conv4">,
-              dp::relu, dp::dropout<0.5>, dp::tap<"fc4">>;
+using deepid_test::headed_net;
 using headed_model = dp::model<headed_net>;
 static_assert(headed_model::output_count == 3 && headed_model::head_count == 2);
 

@@ -33,15 +33,21 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "deepid/core/config.hpp"
@@ -70,6 +76,11 @@ inline std::string mpi_error_text(int code) {
 }  // namespace detail
 
 // The ranks of one communicator as the trainer's rank_group.
+//
+// start_sum hands a sum to a thread of its own, which makes every MPI call
+// while it works (MPI must be initialised with MPI_THREAD_SERIALIZED or more;
+// otherwise start_sum sums at once); every other call first waits for it, so
+// MPI is never entered by two threads at a time and the sums keep their order.
 class mpi_ranks final : public train::rank_group {
  public:
   // `timeout`: the longest any rank waits for another before failing.
@@ -77,20 +88,57 @@ class mpi_ranks final : public train::rank_group {
       : comm_(comm), timeout_(timeout) {
     // Errors come back as codes, so they become deepid::error with the rank.
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
-    int rank = 0, size = 1;
+    int rank = 0, size = 1, level = MPI_THREAD_SINGLE;
     check(MPI_Comm_rank(comm_, &rank), "MPI_Comm_rank");
     check(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
+    check(MPI_Query_thread(&level), "MPI_Query_thread");
     rank_ = std::size_t(rank), size_ = std::size_t(size);
+    background_sums_ = level >= MPI_THREAD_SERIALIZED;
+  }
+  mpi_ranks(const mpi_ranks&) = delete;
+  mpi_ranks& operator=(const mpi_ranks&) = delete;
+  ~mpi_ranks() override {
+    if (!worker_.joinable()) return;
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    worker_.join();
   }
 
   std::size_t rank() const override { return rank_; }
   std::size_t size() const override { return size_; }
   std::chrono::milliseconds timeout() const { return timeout_; }
 
-  void sum(std::span<float> values) override { ring_sum(values); }
-  void sum(std::span<double> values) override { ring_sum(values); }
+  void sum(std::span<float> values) override {
+    wait_sums();
+    ring_sum(values);
+  }
+  void sum(std::span<double> values) override {
+    wait_sums();
+    ring_sum(values);
+  }
+
+  void start_sum(std::span<float> values) override {
+    if (!background_sums_ || size_ == 1) return sum(values);
+    {
+      std::lock_guard lock(mutex_);
+      queued_.push_back(values);
+      ++started_;
+    }
+    if (!worker_.joinable()) worker_ = std::thread([this] { sum_in_background(); });
+    wake_.notify_one();
+  }
+
+  void wait_sums() override {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return finished_ == started_; });
+    if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+  }
 
   void broadcast(std::span<float> values, std::size_t root) override {
+    wait_sums();
     if (root >= size_) throw error("rank " + std::to_string(rank_) + ": broadcast from rank " + std::to_string(root) +
                                    " of " + std::to_string(size_));
     // In pieces: MPI counts are int.
@@ -104,10 +152,11 @@ class mpi_ranks final : public train::rank_group {
     }
   }
 
-  // Bytes this rank has sent through sum() so far.
+  // Bytes this rank has sent through sum() and start_sum() so far.
   std::uint64_t bytes_sent() const { return bytes_sent_; }
 
   void require_same(const std::string& what, const std::string& text) override {
+    wait_sums();
     // Rank 0's text goes to every rank (length first), each compares its own.
     std::uint64_t length = text.size();
     broadcast(&length, sizeof length, "the length of " + what);
@@ -200,11 +249,44 @@ class mpi_ranks final : public train::rank_group {
     }
   }
 
+  // The thread behind start_sum: the queued sums in order. After an error the
+  // rest are skipped (the ranks no longer agree); wait_sums throws it.
+  void sum_in_background() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
+      if (queued_.empty()) return;
+      const std::span<float> values = queued_.front();
+      queued_.pop_front();
+      const bool skip = failure_ != nullptr;
+      lock.unlock();
+      std::exception_ptr failed;
+      if (!skip) try {
+          ring_sum(values);
+        } catch (...) {
+          failed = std::current_exception();
+        }
+      lock.lock();
+      if (failed) failure_ = failed;
+      ++finished_;
+      done_.notify_all();
+    }
+  }
+
   MPI_Comm comm_;
   std::chrono::milliseconds timeout_;
   std::size_t rank_ = 0, size_ = 1;
-  std::uint64_t bytes_sent_ = 0;
+  std::atomic<std::uint64_t> bytes_sent_ = 0;
   std::vector<unsigned char> incoming_;
+
+  bool background_sums_ = false;
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::deque<std::span<float>> queued_;
+  std::uint64_t started_ = 0, finished_ = 0;
+  std::exception_ptr failure_;
+  bool stopping_ = false;
 };
 
 namespace detail {
@@ -242,9 +324,9 @@ class mpi_session {
     int initialised = 0;
     MPI_Initialized(&initialised);
     if (initialised) throw error("mpi_session: MPI is already initialised in this process");
-    // Only the thread that made the session calls MPI (the kernels' threads never do).
     int provided = 0;
-    const int code = MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    // One thread at a time calls MPI: the main one, or mpi_ranks' own while it sums.
+    const int code = MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
     if (code != MPI_SUCCESS) throw error("mpi_session: MPI_Init_thread failed: " + detail::mpi_error_text(code));
     ranks_ = std::make_shared<mpi_ranks>(MPI_COMM_WORLD, timeout);
     if (size() > 1) say_when_terminated(detail::program_name(argc > 0 ? argv[0] : nullptr));

@@ -174,8 +174,12 @@ class model {
   // Gradients of the last forward pass w.r.t. every output: doutputs[k] is
   // dLoss/dOutput k (n x D_k, the layout of output(k)), or null where the
   // loss does not read that output. Head gradients need a pass that ran the
-  // heads.
-  void backward_outputs(const std::array<const T*, output_count>& doutputs, T* dinput_nchw = nullptr) {
+  // heads. `gradients_ready(offset)`, when given, is called as the pass goes
+  // from the last layer to the first: from then on the parameter gradients
+  // from `offset` to the end are final (offset only decreases), so a
+  // data-parallel trainer can start summing them.
+  void backward_outputs(const std::array<const T*, output_count>& doutputs, T* dinput_nchw = nullptr,
+                        const std::function<void(std::size_t)>& gradients_ready = {}) {
     if (batch_ == 0) throw error("model::backward: no forward pass to differentiate");
     for (std::size_t k = 0; k < head_count; ++k)
       if (doutputs[k] && !heads_ran_)
@@ -195,7 +199,7 @@ class model {
       for (std::size_t i = 0; i < batch_ * heads::shapes[k].size(); ++i) d[i] += doutputs[k][i];
     }
     kernels::parallel_fill(grads_.data(), grads_.size(), T(0));
-    backward_from<layer_count>();
+    backward_from<layer_count>(gradients_ready);
     if (dinput_nchw) to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape);
   }
 
@@ -411,18 +415,23 @@ class model {
   }
 
   template <std::size_t Remaining>
-  void backward_from() {
+  void backward_from(const std::function<void(std::size_t)>& gradients_ready) {
     if constexpr (Remaining > 0) {
       constexpr std::size_t I = Remaining - 1;
       using P = placed_at<I>;
       using L = typename P::layer;
-      if (P::head != 0 && !heads_ran_) return backward_from<I>();
-      std::array<T*, L::num_inputs> din{};
-      for (std::size_t k = 0; k < L::num_inputs; ++k)
-        din[k] = (L::inputs[k] == 0 && !want_input_grad_) ? nullptr : dacts_[L::inputs[k]].data();
-      std::get<I>(layers_).backward(buffers<I>(), dacts_[P::out_act].data(), din, params_.data() + P::param_offset,
-                                    grads_.data() + P::param_offset);
-      backward_from<I>();
+      // Layers sit in the arena in their order, so a layer's gradients are
+      // final once it and every layer after it are done.
+      static_assert(I == 0 || placed_at<I - (I > 0)>::param_offset <= P::param_offset);
+      if (P::head == 0 || heads_ran_) {
+        std::array<T*, L::num_inputs> din{};
+        for (std::size_t k = 0; k < L::num_inputs; ++k)
+          din[k] = (L::inputs[k] == 0 && !want_input_grad_) ? nullptr : dacts_[L::inputs[k]].data();
+        std::get<I>(layers_).backward(buffers<I>(), dacts_[P::out_act].data(), din, params_.data() + P::param_offset,
+                                      grads_.data() + P::param_offset);
+      }
+      if (L::param_count > 0 && gradients_ready) gradients_ready(P::param_offset);
+      backward_from<I>(gradients_ready);
     }
   }
 

@@ -28,6 +28,13 @@ class rank_group {
   // rank gets the same bits and a rerun gets them again.
   virtual void sum(std::span<float> values) = 0;
   virtual void sum(std::span<double> values) = 0;
+  // Starts sum(values) and may return before it is done, so that the caller
+  // computes while the values travel; `values` must not be touched until
+  // wait_sums() returns. Sums run in the order they were started (every rank
+  // starts the same ones). By default the sum is done at once.
+  virtual void start_sum(std::span<float> values) { sum(values); }
+  // Waits until every sum that start_sum started is done; throws its error.
+  virtual void wait_sums() {}
 
   // Replaces `values` on every rank by rank `root`'s (the same count on each).
   virtual void broadcast(std::span<float> values, std::size_t root) = 0;

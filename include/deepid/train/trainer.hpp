@@ -41,7 +41,9 @@
 // and the pair distances the margin is re-fitted on, which every rank then
 // replays in batch order. Every rank so takes the same step as one process
 // with the same batch, up to the order in which the gradient terms are added.
-// Rank 0 alone writes checkpoints, logs and progress.
+// The classifiers' gradients, and the model's in pieces from the last layer
+// down (options::overlap_sum_floats), are summed while the backward pass
+// still runs. Rank 0 alone writes checkpoints, logs and progress.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -50,6 +52,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -121,6 +124,12 @@ struct options {
   // The ranks of a data-parallel run (distributed/mpi.hpp); null: this
   // process alone. batch_pairs is the whole batch over all ranks.
   std::shared_ptr<rank_group> ranks;
+  // With ranks: sum the model's gradients in pieces of at least this many
+  // floats, each started as soon as the backward pass has finished its
+  // layers, so the sum of the last layers travels while the first are
+  // computed; 0: one sum after the whole backward pass. Every rank must use
+  // the same value (the pieces fix the order in which terms are added).
+  std::size_t overlap_sum_floats = std::size_t(1) << 20;
 };
 
 
@@ -293,7 +302,7 @@ class trainer {
           }
         const auto& sums = sums_;
         model_state_.step(o_.optimiser, lr_.lr, model_.parameters(), model_.gradients());
-        for (auto& s : outs_) s.step(o_.optimiser, lr_.lr, o_.verification, o_.ranks.get());
+        for (auto& s : outs_) s.step(o_.optimiser, lr_.lr, o_.verification);
         partial_.ident += sums[main].ident;
         partial_.verif += sums[main].verif;
         partial_.errors += sums[main].errors;
@@ -562,10 +571,14 @@ class trainer {
       return {2 * ident, verif / double(b), double(2 * m - correct)};
     }
 
-    void step(const sgd& optimiser, double lr, loss::verification_kind kind, rank_group* ranks) {
+    // The classifier's gradient of the batch's loss, weighted, into cgrad
+    // (which the ranks then sum).
+    void classifier_gradient() {
       const auto g = classifier.gradients();
       for (std::size_t i = 0; i < cgrad.size(); ++i) cgrad[i] = float(2 * weight) * g[i];
-      if (ranks) ranks->sum(cgrad);
+    }
+
+    void step(const sgd& optimiser, double lr, loss::verification_kind kind) {
       state.step(optimiser, lr, classifier.parameters(), cgrad);
       if (kind == loss::verification_kind::cosine) {
         vel_w = optimiser.momentum * vel_w - lr * weight * scale * dw;
@@ -615,14 +628,37 @@ class trainer {
                                 ranks);
       douts[k] = outs_[k].dfeat.data();
     }
-    model_.backward_outputs(douts);
-    if (!ranks) return;
-    ranks->sum(model_.gradients_mutable());
+    for (auto& out : outs_) {
+      out.classifier_gradient();
+      if (ranks) ranks->start_sum(out.cgrad);  // travels during the backward pass
+    }
+    if (!ranks) return model_.backward_outputs(douts);
+    sum_gradients_during_backward(douts, *ranks);
     std::array<double, 3 * outputs> totals{};
     for (std::size_t k = 0; k < outputs; ++k)
       totals[3 * k] = sums[k].ident, totals[3 * k + 1] = sums[k].verif, totals[3 * k + 2] = sums[k].errors;
     ranks->sum(totals);
     for (std::size_t k = 0; k < outputs; ++k) sums[k] = {totals[3 * k], totals[3 * k + 1], totals[3 * k + 2]};
+  }
+
+  // The backward pass, with the model's gradients summed over the ranks in
+  // pieces of the arena (options::overlap_sum_floats) started as the pass
+  // finishes them, from the last layer down; then waits for every sum
+  // started (the classifiers' too).
+  void sum_gradients_during_backward(const std::array<const float*, outputs>& douts, rank_group& ranks) {
+    const std::span<float> gradients = model_.gradients_mutable();
+    std::size_t unsent = gradients.size();  // [0, unsent) is not summed yet
+    const std::size_t piece = o_.overlap_sum_floats;
+    std::function<void(std::size_t)> ready;
+    if (piece > 0)
+      ready = [&](std::size_t final_from) {
+        if (final_from >= unsent || unsent - final_from < piece) return;
+        ranks.start_sum(gradients.subspan(final_from, unsent - final_from));
+        unsent = final_from;
+      };
+    model_.backward_outputs(douts, nullptr, ready);
+    if (unsent > 0) ranks.start_sum(gradients.first(unsent));
+    ranks.wait_sums();
   }
 
   // Rank 0 (or the only process) writes checkpoints, logs and progress.
@@ -643,7 +679,8 @@ class trainer {
                        std::to_string(outs_[main].classifier.classes()) + " seed " + std::to_string(o_.seed) +
                        " epochs " + std::to_string(o_.epochs) + " batch " + std::to_string(o_.batch_pairs) +
                        " lambda " + number_text(o_.lambda) + " verification " + loss::verification_name(o_.verification) +
-                       " position " + std::to_string(position_.epoch) + "." + std::to_string(position_.batch);
+                       " position " + std::to_string(position_.epoch) + "." + std::to_string(position_.batch) +
+                       " overlap " + std::to_string(o_.overlap_sum_floats);
     const auto bytes = [](const auto* p) { return reinterpret_cast<const std::uint8_t*>(p); };
     std::uint64_t h = io::fnv1a(bytes(data.labels.data()), data.labels.size() * sizeof(int));
     h = io::fnv1a(bytes(data.original.data()), data.original.size() * sizeof(float), h);
