@@ -16,6 +16,12 @@ out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 "$@" >"$out" 2>"$err"
 status=$?
+# In a TSan build the OpenMP runtime's race-detection tool (Archer, loaded
+# through OMP_TOOL_LIBRARIES) prints this line of its own when the first
+# parallel region starts: the sanitizer's, not the tool's.
+if [ -n "${OMP_TOOL_LIBRARIES:-}" ]; then
+  sed -i "/^Warning: please export TSAN_OPTIONS='ignore_noninstrumented_modules=1' to avoid false positive reports from the OpenMP runtime!\$/d" "$err"
+fi
 fail() {
   echo "FAIL: $1"
   echo "--- command: $command_text"

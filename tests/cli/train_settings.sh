@@ -19,6 +19,7 @@ cp m/checkpoints/patch_2.ckpt before.ckpt
 refuse_change() {  # refuse_change EXPECTED ARGS...: one line naming EXPECTED, nothing changed
   local expected=$1; shift
   "$deepid" $train --epochs 2 "$@" > "$log" 2>&1 && fail "continuing with '$*' succeeded"
+  without_archer_banner "$log"
   [ "$(wc -l < "$log")" -eq 1 ] || fail "continuing with '$*': more than one line"
   grep -qF -- "$expected" "$log" || fail "continuing with '$*': no '$expected'"
   cmp -s before.txt m/training_settings.txt || fail "a refused run changed m/training_settings.txt"
