@@ -17,6 +17,21 @@ foreach(test IN LISTS deepid_sanitized_tests)
     set_tests_properties(${test} PROPERTIES DISABLED TRUE)
   endif()
 endforeach()
+# Left out under TSan only: the three command-line tests that train the
+# largest nets. Under TSan cli.quickstart trained at 11 to 14 samples/s
+# (2.5 minutes for each of its 32 epochs, about 80 minutes in all, against 312 s
+# for the whole test under ASan + UBSan and 59 s in the normal build;
+# measured 2026-12-07); under ASan + UBSan cli.occlusion and
+# cli.train_deeper_schemes took as long (365 and 291 s). The trainer, the kernels and the worker pool they run are checked
+# under TSan by the unit tests and the other command-line tests that train;
+# ASan + UBSan runs these three in full.
+if(DEEPID_SANITIZE STREQUAL "thread")
+  foreach(test IN LISTS deepid_sanitized_tests)
+    if(test MATCHES "^cli\\.(quickstart|occlusion|train_deeper_schemes)$")
+      set_tests_properties(${test} PROPERTIES DISABLED TRUE)
+    endif()
+  endforeach()
+endif()
 foreach(target IN LISTS deepid_sanitized_targets)
   if(target MATCHES "^(data_.*|deepid_header_check|single_include_example)$")
     set_target_properties(${target} PROPERTIES EXCLUDE_FROM_ALL TRUE)

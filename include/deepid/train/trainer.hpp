@@ -656,7 +656,16 @@ class trainer {
         ranks.start_sum(gradients.subspan(final_from, unsent - final_from));
         unsent = final_from;
       };
-    model_.backward_outputs(douts, nullptr, ready);
+    try {
+      model_.backward_outputs(douts, nullptr, ready);
+    } catch (...) {
+      // The sums started read and write these buffers: let them end first.
+      try {
+        ranks.wait_sums();
+      } catch (...) {
+      }
+      throw;
+    }
     if (unsent > 0) ranks.start_sum(gradients.first(unsent));
     ranks.wait_sums();
   }
