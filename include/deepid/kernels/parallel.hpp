@@ -26,6 +26,7 @@
 #include <new>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "deepid/core/threads.hpp"
 
@@ -58,6 +59,25 @@ class worker_pool {
   // nothing run) when another thread is using the pool.
   template <class F>
   bool run(std::size_t count, int threads, F& body) {
+    return run(count, threads, &invoke_range<F>, const_cast<void*>(static_cast<const void*>(std::addressof(body))));
+  }
+
+  // body(i) for i in [begin, end), compiled once per body: the pool (one
+  // item at a time) and parallel_for's serial path (all items) both call
+  // it, so a loop body is not compiled twice.
+  template <class F>
+  [[gnu::noinline]] static void invoke_range(void* ctx, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) (*static_cast<F*>(ctx))(i);
+  }
+
+ private:
+  worker_pool() = default;
+  static constexpr std::chrono::microseconds spin_time{50};
+  static constexpr std::uint64_t closed = 0xffffffffu;  // "next item" of a job not yet open
+
+  // run() for body fn(ctx, i): not a template, so that the pool's protocol
+  // (and the workers' threads) is compiled once, not once per loop body.
+  [[gnu::noinline]] bool run(std::size_t count, int threads, void (*fn)(void*, std::size_t, std::size_t), void* ctx) {
     std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
     if (!lock.owns_lock()) return false;
     for (; workers_ < threads - 1; ++workers_) {
@@ -72,8 +92,8 @@ class worker_pool {
     // a stale state fails.
     const std::uint32_t g = generation_.load(std::memory_order_relaxed) + 1;
     state_.store((std::uint64_t(g) << 32) | closed, std::memory_order_seq_cst);
-    fn_.store(&invoke<F>, std::memory_order_release);
-    ctx_.store(const_cast<void*>(static_cast<const void*>(std::addressof(body))), std::memory_order_release);
+    fn_.store(fn, std::memory_order_release);
+    ctx_.store(ctx, std::memory_order_release);
     count_.store(std::uint32_t(count), std::memory_order_release);
     wanted_.store(threads, std::memory_order_relaxed);
     finished_.store(0, std::memory_order_relaxed);
@@ -99,16 +119,6 @@ class worker_pool {
     return true;
   }
 
- private:
-  worker_pool() = default;
-  static constexpr std::chrono::microseconds spin_time{50};
-  static constexpr std::uint64_t closed = 0xffffffffu;  // "next item" of a job not yet open
-
-  template <class F>
-  static void invoke(void* ctx, std::size_t i) {
-    (*static_cast<F*>(ctx))(i);
-  }
-
   // Claims and runs items of job g until none is left. The job's fields may
   // already belong to a later job when read, but then the claim fails: the
   // state names the job it counts.
@@ -123,7 +133,7 @@ class worker_pool {
       const auto fn = fn_.load(std::memory_order_acquire);
       void* ctx = ctx_.load(std::memory_order_acquire);
       if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
-      fn(ctx, i);
+      fn(ctx, i, i + 1);
       finished_.fetch_add(1, std::memory_order_acq_rel);
     }
   }
@@ -155,7 +165,7 @@ class worker_pool {
   std::atomic<std::uint32_t> finished_{0};
   std::atomic<std::uint32_t> count_{0};
   std::atomic<int> wanted_{0};
-  std::atomic<void (*)(void*, std::size_t)> fn_{nullptr};
+  std::atomic<void (*)(void*, std::size_t, std::size_t)> fn_{nullptr};
   std::atomic<void*> ctx_{nullptr};
 };
 
@@ -169,7 +179,8 @@ void parallel_for(std::size_t count, F&& body) {
       detail::worker_pool::instance().run(count, threads, body))
     return;
 #endif
-  for (std::size_t i = 0; i < count; ++i) body(i);
+  detail::worker_pool::invoke_range<std::remove_reference_t<F>>(
+      const_cast<void*>(static_cast<const void*>(std::addressof(body))), 0, count);
 }
 
 // body(begin, end) over [0, size) in blocks of `block` elements: for
