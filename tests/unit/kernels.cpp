@@ -123,6 +123,26 @@ constexpr conv_geometry shared_strided{3, 9, 9, 3, 2, 0, 5, 2, 1};             /
 constexpr conv_geometry conv4_connected{60, 3, 2, 2, 1, 0, 80, 2, 1};          // DeepID1 conv4, 39x31
 constexpr conv_geometry connected_small{1, 5, 5, 2, 1, 0, 3, 4, 4};            // 16 banks, 3 maps
 constexpr conv_geometry connected_padded{20, 4, 3, 3, 1, 1, 24, 4, 3};         // DeepID3's top layers, small
+constexpr conv_geometry prime_width{12, 9, 23, 5, 1, 2, 24, 1, 1};             // 23 wide: rows end in a tail tile
+
+// A plan whose tiles do not divide the region's rows: each row ends with a
+// narrower tail tile.
+template <conv_geometry G>
+constexpr bool has_tail(const kn::detail::conv_plan& plan) {
+  return plan.tile.samples == 1 && G.region_w() % plan.tile.cols != 0;
+}
+static_assert(has_tail<prime_width>(kn::detail::forward_plan<float, prime_width, 1>()));
+static_assert(has_tail<prime_width>(kn::detail::input_grad_plan<float, prime_width>()));
+
+// Tiles are compiled for what they read: the first layers of DeepID3's
+// 55x47 and 47x47 nets get the same plan and tile key, hence one copy of
+// the tile code.
+constexpr conv_geometry deepid3_first_rectangle{3, 55, 47, 3, 1, 1, 64, 1, 1};
+constexpr conv_geometry deepid3_first_square{3, 47, 47, 3, 1, 1, 64, 1, 1};
+static_assert(kn::detail::forward_plan<float, deepid3_first_rectangle, 1>().tile ==
+              kn::detail::forward_plan<float, deepid3_first_square, 1>().tile);
+static_assert(kn::detail::tile_key(deepid3_first_rectangle, {}) == kn::detail::tile_key(deepid3_first_square, {}));
+static_assert(!(deepid3_first_rectangle == deepid3_first_square));
 
 }  // namespace
 
@@ -138,6 +158,7 @@ TEST_CASE("conv kernels match the reference") {
   SUBCASE("locally connected 3x3, padding 1, 12 banks, 20 -> 24 maps") {
     conv_matches_reference<connected_padded, true>();
   }
+  SUBCASE("conv 5x5, padding 2, 12 -> 24 maps, 23 wide: tail tiles") { conv_matches_reference<prime_width, false>(); }
 }
 
 // Convolution with the ReLU and a Pool x Pool max pool done in its registers
@@ -177,6 +198,9 @@ TEST_CASE("conv kernels with max pooling in the epilogue match the reference") {
   pooled_conv_matches_reference<double, conv_geometry{3, 9, 9, 4, 1, 0, 20, 1, 1}, 2>();
   pooled_conv_matches_reference<float, conv_geometry{20, 10, 10, 3, 1, 0, 40, 2, 2}, 2>();  // regions of 4x4
   pooled_conv_matches_reference<float, conv_geometry{5, 8, 8, 3, 1, 1, 3, 1, 1}, 2>();      // padded, 3 maps
+  constexpr conv_geometry wide{3, 2, 46, 3, 1, 1, 24, 1, 1};                                // 2x46: tail tiles
+  static_assert(has_tail<wide>(kn::detail::forward_plan<float, wide, 2>()));
+  pooled_conv_matches_reference<float, wide, 2>();
 }
 
 // ------------------------------------------------------------ pooling

@@ -14,7 +14,10 @@
 //  - d(input): positions x vectors of a kernel row, summed over output
 //    channels, then added in place.
 // Tile shapes are chosen at compile time from the geometry and the number of
-// vector registers. Determinism: every value is summed in one fixed order
+// vector registers; a region row whose width no tile divides ends with a
+// narrower tail tile. Tile code is compiled per tile key (row length,
+// kernel, stride, channels), not per geometry, and is not inlined, so that
+// layers of equally wide maps share one copy. Determinism: every value is summed in one fixed order
 // whatever the thread count; d(weights) is summed per fixed chunk of samples
 // and the chunk partials are reduced in chunk order (layers with many banks:
 // per bank over all samples, see conv_backward).
@@ -68,26 +71,56 @@ namespace detail {
 struct conv_tile {
   std::size_t samples = 1, rows = 1, cols = 1;
   constexpr std::size_t positions() const { return samples * rows * cols; }
+  constexpr bool operator==(const conv_tile&) const = default;
 };
 
-// The largest tile of at most `limit` positions whose rows and cols divide the
-// region (rh x rw) and are multiples of `step` (the pool window, when pooling
-// in the epilogue); several samples only where `max_samples` > 1. Ties go to
-// fewer samples, then to longer rows (contiguous reads).
-constexpr conv_tile pick_tile(std::size_t rh, std::size_t rw, std::size_t limit, std::size_t step,
-                              std::size_t max_samples) {
-  conv_tile best{0, 0, 0};
+// A tile and how many tiles a position costs: 1 / positions where tiles
+// divide the region, more where each region row ends with a narrower tail.
+struct tile_choice {
+  conv_tile tile{0, 0, 0};
+  double tiles_per_position = 1e9;
+};
+
+// The tile of at most `limit` positions that needs the fewest tiles for the
+// region (rh x rw): rows and cols multiples of `step` (the pool window, when
+// pooling in the epilogue); either dividing the region (several samples only
+// where `max_samples` > 1), or `step` rows of one sample whose cols need not
+// divide a row, which then ends with a tail tile of rw % cols columns (maps
+// 47 or 23 wide have no divisor that would make a tile). Ties go to tiles
+// without a tail, to fewer samples, then to longer rows (contiguous reads).
+constexpr tile_choice pick_tile(std::size_t rh, std::size_t rw, std::size_t limit, std::size_t step,
+                                std::size_t max_samples) {
+  tile_choice best;
+  const auto consider = [&](conv_tile t, double tiles_per_position, bool tail) {
+    const double eps = 1e-12;
+    const bool better =
+        tiles_per_position < best.tiles_per_position - eps ||
+        (tiles_per_position < best.tiles_per_position + eps && !tail &&
+         (t.samples < best.tile.samples || (t.samples == best.tile.samples && t.cols > best.tile.cols)));
+    if (better) best = {t, tiles_per_position};
+  };
   for (std::size_t s = 1; s <= max_samples; s *= 2)
     for (std::size_t r = step; r <= rh; r += step)
       for (std::size_t c = step; c <= rw; c += step) {
         const conv_tile t{s, r, c};
         if (rh % r || rw % c || t.positions() > limit) continue;
-        const bool better = t.positions() > best.positions() ||
-                            (t.positions() == best.positions() &&
-                             (s < best.samples || (s == best.samples && c > best.cols)));
-        if (better) best = t;
+        consider(t, 1.0 / double(t.positions()), false);
       }
+  if (rh % step == 0)
+    for (std::size_t c = step; c < rw && step * c <= limit; c += step)
+      if (rw % c) consider({1, step, c}, double((rw + c - 1) / c) / double(step * rw), true);
   return best;
+}
+
+// What a tile of one sample reads of a geometry: the padded row length, the
+// kernel, stride and channels; not the map's height, its padding or its
+// banks. Such tiles are compiled for this key, so layers whose maps are
+// equally wide share their code (the nets of 55x47 and 47x47 patches do).
+// Tiles of several samples also step from sample to sample: they keep the
+// whole geometry.
+constexpr conv_geometry tile_key(const conv_geometry& g, const conv_tile& t) {
+  if (t.samples > 1) return g;
+  return {g.cin, g.kernel, g.padded_w(), g.kernel, g.stride, 0, g.cout, 1, 1};
 }
 
 // A register plan: `chunk` vectors per pass (the last pass may have fewer)
@@ -99,12 +132,13 @@ struct conv_plan {
   constexpr std::size_t last_chunk() const { return vectors - (chunks() - 1) * chunk; }
 };
 
-// Loads per FMA of a plan whose passes each load `chunk` vectors and
-// broadcast `p` scalars for p * chunk FMAs; lower is better.
-constexpr double loads_per_fma(std::size_t vectors, std::size_t chunk, std::size_t p) {
-  const std::size_t full = vectors / chunk, rest = vectors % chunk;
-  const double loads = double(full * (chunk + p) + (rest ? rest + p : 0));
-  return loads / double(vectors * p);
+// Loads per FMA of a plan: each pass of a tile loads `chunk` vectors and
+// broadcasts one scalar per position, for positions x chunk FMAs; summed over
+// the tiles and passes of a region, that is tiles per position + passes per
+// vector. Lower is better.
+constexpr double loads_per_fma(std::size_t vectors, std::size_t chunk, double tiles_per_position) {
+  const std::size_t passes = (vectors + chunk - 1) / chunk;
+  return tiles_per_position + double(passes) / double(vectors);
 }
 
 // Picks the chunk of vectors and the tile that keep the most FMAs per load
@@ -116,10 +150,10 @@ constexpr conv_plan plan(std::size_t vectors, Tile&& tile_for_limit) {
   for (std::size_t chunk = 1; chunk <= vectors; ++chunk) {
     if (simd_registers < chunk + 2) break;
     const std::size_t limit = (simd_registers - 1 - chunk) / chunk;
-    const conv_tile t = tile_for_limit(limit);
-    if (t.positions() == 0) continue;
-    const double cost = loads_per_fma(vectors, chunk, t.positions());
-    if (cost < best_cost - 1e-9) best_cost = cost, best = {vectors, chunk, t};
+    const tile_choice t = tile_for_limit(limit);
+    if (t.tile.positions() == 0) continue;
+    const double cost = loads_per_fma(vectors, chunk, t.tiles_per_position);
+    if (cost < best_cost - 1e-9) best_cost = cost, best = {vectors, chunk, t.tile};
   }
   return best;
 }
@@ -140,7 +174,7 @@ constexpr conv_plan weight_grad_plan() {
     std::size_t block = 0;
     for (std::size_t b = 1; b <= limit; ++b)
       if ((G.kernel * G.cin) % b == 0) block = b;
-    return conv_tile{block ? std::size_t(1) : 0, 1, block};
+    return tile_choice{conv_tile{block ? std::size_t(1) : 0, 1, block}, block ? 1.0 / double(block) : 1e9};
   });
 }
 
@@ -225,13 +259,42 @@ inline void forward_tile(const T* in, T* out, const T* w, const T* b) {
   });
 }
 
-template <class T, conv_geometry G, conv_tile Tile, conv_plan Plan, std::size_t Pool, bool Relu>
-inline void forward_tile_all_channels(const T* in, T* out, const T* w, const T* b) {
-  unroll<Plan.chunks()>([&](auto k) {
-    constexpr std::size_t c0 = k * Plan.chunk;
-    constexpr std::size_t vc = k + 1 == Plan.chunks() ? Plan.last_chunk() : Plan.chunk;
-    forward_tile<T, G, Tile, c0, vc, Pool, Relu>(in, out, w, b);
-  });
+// `count` tiles side by side along a row, every channel. Not inlined: it is
+// compiled once per tile key (tile_key), whatever geometries share it.
+template <class T, conv_geometry K, conv_tile Tile, conv_plan Plan, std::size_t Pool, bool Relu>
+[[gnu::noinline]] void forward_tile_run(const T* in, T* out, const T* w, const T* b, std::size_t count) {
+  constexpr std::size_t in_step = Tile.cols * K.stride * K.cin, out_step = Tile.cols / Pool * K.cout;
+  for (std::size_t i = 0; i < count; ++i, in += in_step, out += out_step)
+    unroll<Plan.chunks()>([&](auto k) {
+      constexpr std::size_t c0 = k * Plan.chunk;
+      constexpr std::size_t vc = k + 1 == Plan.chunks() ? Plan.last_chunk() : Plan.chunk;
+      forward_tile<T, K, Tile, c0, vc, Pool, Relu>(in, out, w, b);
+    });
+}
+
+// Tiles of one sample, `tile` wide (the plan's) except the tail, along the
+// rows of a region: how the tiles of index [first, last) split into runs.
+// Tiles are numbered row of tiles after row of tiles; each row holds `full`
+// tiles of the plan's width, then one tail tile where `tail` > 0.
+struct tile_row_layout {
+  std::size_t rows, full, tail;
+  constexpr std::size_t per_row() const { return full + (tail ? 1 : 0); }
+  constexpr std::size_t count() const { return rows * per_row(); }
+};
+
+// Calls run(tile_row, first_col, full_tiles, with_tail) for the runs of
+// tiles [first, last): full_tiles tiles of the plan's width from tile column
+// first_col, then the row's tail tile when with_tail.
+template <class Run>
+[[gnu::always_inline]] inline void for_tile_runs(const tile_row_layout& l, std::size_t first, std::size_t last,
+                                                 Run&& run) {
+  const std::size_t per_row = l.per_row();
+  for (std::size_t t = first; t < last;) {
+    const std::size_t row = t / per_row, col = t % per_row, end = std::min(last - t, per_row - col) + col;
+    const std::size_t full_end = std::min(end, l.full);
+    run(row, col, full_end > col ? full_end - col : 0, end > l.full);
+    t += end - col;
+  }
 }
 
 // Copies n samples into a zero-bordered buffer (only when the layer pads).
@@ -271,22 +334,20 @@ void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_wei
                 "conv_forward: a pool window must not straddle two regions");
   constexpr conv_plan plan = forward_plan<T, G, Pool>();
   static_assert(plan.tile.positions() > 0, "conv_forward: no register tile fits this pooling window");
-  constexpr conv_tile tile = plan.tile, single{1, tile.rows, tile.cols};
+  constexpr conv_tile tile = plan.tile;
   constexpr std::size_t cp = padded_channels<T>(G.cout);
-  constexpr std::size_t tile_rows = G.region_h() / tile.rows, tile_cols = G.region_w() / tile.cols;
-  constexpr std::size_t tiles = tile_rows * tile_cols;
   constexpr std::size_t oh = G.out_h() / Pool, ow = G.out_w() / Pool;
   if constexpr (G.pad > 0) {
     ws.padded.resize(n * G.padded_in_size());
     pad_input(G, in, ws.padded.data(), n);
     in = ws.padded.data();
   }
-  // Groups of tile.samples samples, then the remaining samples one by one.
-  const std::size_t full = n / tile.samples, groups = full + n % tile.samples;
   const T* weights = packed.weights.data();
   const T* bias = packed.bias.data();
 
   if constexpr (tile.samples > 1) {
+    constexpr conv_tile single{1, tile.rows, tile.cols};
+    constexpr std::size_t tile_cols = G.region_w() / tile.cols, tiles = (G.region_h() / tile.rows) * tile_cols;
     // Regions of a position or two (locally connected): a bank's weights
     // (K x Cout, 1.8 MB for DeepID3's top layers) outgrow the L2, so an item
     // is a bank over a block of samples, and it walks the channel chunks
@@ -320,27 +381,32 @@ void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_wei
     });
     return;
   }
-  // An item is a run of consecutive tiles of one bank and sample group, long
-  // enough that claiming it costs little next to its multiply-adds (a tile of
-  // a 3-channel first layer is a few thousand).
-  const std::size_t span = tiles_per_item(tile.positions() * G.patch() * cp, tiles, groups * G.banks());
-  const std::size_t runs = (tiles + span - 1) / span;
-  parallel_for(groups * G.banks() * runs, [&](std::size_t item) {
-    const std::size_t group = item / (G.banks() * runs), bank = (item / runs) % G.banks();
-    const std::size_t first = (item % runs) * span, last = std::min(tiles, first + span);
-    const std::size_t s = group < full ? group * tile.samples : full * tile.samples + (group - full);
+  // Tiles of one sample: a region row may end with a tail tile. An item is
+  // a run of consecutive tiles of one bank and sample, long enough that
+  // claiming it costs little next to its multiply-adds (a tile of a
+  // 3-channel first layer is a few thousand).
+  constexpr conv_geometry key = tile_key(G, tile);
+  constexpr tile_row_layout layout{G.region_h() / tile.rows, G.region_w() / tile.cols, G.region_w() % tile.cols};
+  constexpr conv_tile tail{1, tile.rows, layout.tail ? layout.tail : tile.cols};
+  const std::size_t span = tiles_per_item(tile.positions() * G.patch() * cp, layout.count(), n * G.banks());
+  const std::size_t runs = (layout.count() + span - 1) / span;
+  parallel_for(n * G.banks() * runs, [&](std::size_t item) {
+    const std::size_t s = item / (G.banks() * runs), bank = (item / runs) % G.banks();
+    const std::size_t first = (item % runs) * span, last = std::min(layout.count(), first + span);
     const T* w = weights + bank * G.patch() * cp;
     const T* b = bias + bank * cp;
-    for (std::size_t t = first; t < last; ++t) {
-      const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * tile.rows;
-      const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * tile.cols;
-      const T* src = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
-      T* dst = out + ((s * oh + y / Pool) * ow + x / Pool) * G.cout;
-      if (tile.samples == 1 || group < full)
-        forward_tile_all_channels<T, G, tile, plan, Pool, Relu>(src, dst, w, b);
-      else
-        forward_tile_all_channels<T, G, single, plan, Pool, Relu>(src, dst, w, b);
-    }
+    const std::size_t x0 = (bank % G.grid_cols) * G.region_w();
+    for_tile_runs(layout, first, last, [&](std::size_t row, std::size_t col, std::size_t count, bool with_tail) {
+      const std::size_t y = (bank / G.grid_cols) * G.region_h() + row * tile.rows;
+      const auto src = [&](std::size_t x) {
+        return in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+      };
+      const auto dst = [&](std::size_t x) { return out + ((s * oh + y / Pool) * ow + x / Pool) * G.cout; };
+      const std::size_t x = x0 + col * tile.cols, x_tail = x0 + layout.full * tile.cols;
+      if (count) forward_tile_run<T, key, tile, plan, Pool, Relu>(src(x), dst(x), w, b, count);
+      if constexpr (layout.tail > 0)
+        if (with_tail) forward_tile_run<T, key, tail, plan, Pool, Relu>(src(x_tail), dst(x_tail), w, b, 1);
+    });
   });
 }
 
@@ -365,27 +431,32 @@ template <class T, std::size_t Cout, bool Relu>
   });
 }
 
-// d(weights) of one bank over rows [r0, r1) of its region in samples
-// [s0, s1), for the block of K values [j0, j0 + KB) of kernel row ky and
-// channel vectors [C0, C0 + VC); written to `dw` ([K][Cout padded]), or
-// added to it when `accumulate`.
-template <class T, conv_geometry G, std::size_t KB, std::size_t C0, std::size_t VC>
-inline void weight_grad_block(const T* in, const T* dz, T* dw, std::size_t bank, std::size_t s0, std::size_t s1,
-                              std::size_t r0, std::size_t r1, std::size_t ky, std::size_t j0, bool accumulate) {
+// The positions a d(weights) block sums over: samples [s0, s1), output rows
+// [y0, y1) and columns [x0, x1) (part of one bank's region). A sample's
+// padded input and its d(output) are `in_sample` and `dz_sample` values long.
+struct weight_grad_span {
+  std::size_t s0, s1, y0, y1, x0, x1, in_sample, dz_sample;
+};
+
+// d(weights) over `span`, for the block of K values [j0, j0 + KB) of kernel
+// row ky and channel vectors [C0, C0 + VC); written to `dw` ([K][Cout
+// padded]), or added to it when `accumulate`.
+template <class T, conv_geometry K, std::size_t KB, std::size_t C0, std::size_t VC>
+inline void weight_grad_block(const T* in, const T* dz, T* dw, weight_grad_span span,
+                              std::size_t ky, std::size_t j0, bool accumulate) {
   using vec = xsimd::batch<T>;
-  constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(G.cout);
-  T* target = dw + (ky * G.kernel * G.cin + j0) * cp + C0 * width;
+  constexpr std::size_t width = simd_width<T>, cp = padded_channels<T>(K.cout);
+  T* target = dw + (ky * K.kernel * K.cin + j0) * cp + C0 * width;
   vec acc[KB][VC];
   unroll<KB>([&](auto k) {
     unroll<VC>([&](auto v) { acc[k][v] = accumulate ? vec::load_aligned(target + k * cp + v * width) : vec(T(0)); });
   });
-  const std::size_t y0 = (bank / G.grid_cols) * G.region_h(), x0 = (bank % G.grid_cols) * G.region_w();
-  const std::size_t shift = ky * G.padded_w() * G.cin + j0;
-  for (std::size_t s = s0; s < s1; ++s)
-    for (std::size_t y = y0 + r0; y < y0 + r1; ++y)
-      for (std::size_t x = x0; x < x0 + G.region_w(); ++x) {
-        const T* a = in + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin + shift;
-        const T* d = dz + ((s * G.out_h() + y) * G.out_w() + x) * cp + C0 * width;
+  const std::size_t shift = ky * K.padded_w() * K.cin + j0;
+  for (std::size_t s = span.s0; s < span.s1; ++s)
+    for (std::size_t y = span.y0; y < span.y1; ++y)
+      for (std::size_t x = span.x0; x < span.x1; ++x) {
+        const T* a = in + s * span.in_sample + (y * K.stride * K.padded_w() + x * K.stride) * K.cin + shift;
+        const T* d = dz + s * span.dz_sample + (y * K.out_w() + x) * cp + C0 * width;
         opaque(a);
         vec dv[VC];
         unroll<VC>([&](auto v) { dv[v] = vec::load_aligned(d + v * width); });
@@ -395,6 +466,14 @@ inline void weight_grad_block(const T* in, const T* dz, T* dw, std::size_t bank,
         });
       }
   unroll<KB>([&](auto k) { unroll<VC>([&](auto v) { acc[k][v].store_aligned(target + k * cp + v * width); }); });
+}
+
+// The same, compiled once per tile key: for regions large enough that a call
+// costs nothing next to the block's sum (small regions inline the block).
+template <class T, conv_geometry K, std::size_t KB, std::size_t C0, std::size_t VC>
+[[gnu::noinline]] void weight_grad_block_shared(const T* in, const T* dz, T* dw, weight_grad_span span,
+                                                std::size_t ky, std::size_t j0, bool accumulate) {
+  weight_grad_block<T, K, KB, C0, VC>(in, dz, dw, span, ky, j0, accumulate);
 }
 
 // d(input) of one tile of positions (one bank; one or several samples),
@@ -441,13 +520,17 @@ inline void input_grad_tile(const T* dz, T* din, const T* wt) {
   }
 }
 
-template <class T, conv_geometry G, conv_tile Tile, conv_plan Plan>
-inline void input_grad_tile_all(const T* dz, T* din, const T* wt) {
-  unroll<Plan.chunks()>([&](auto k) {
-    constexpr std::size_t r0 = k * Plan.chunk;
-    constexpr std::size_t vr = k + 1 == Plan.chunks() ? Plan.last_chunk() : Plan.chunk;
-    input_grad_tile<T, G, Tile, r0, vr>(dz, din, wt);
-  });
+// `count` tiles side by side along a row, all vectors of the kernel rows.
+// Compiled once per tile key, like forward_tile_run.
+template <class T, conv_geometry K, conv_tile Tile, conv_plan Plan>
+[[gnu::noinline]] void input_grad_tile_run(const T* dz, T* din, const T* wt, std::size_t count) {
+  constexpr std::size_t dz_step = Tile.cols * padded_channels<T>(K.cout), din_step = Tile.cols * K.stride * K.cin;
+  for (std::size_t i = 0; i < count; ++i, dz += dz_step, din += din_step)
+    unroll<Plan.chunks()>([&](auto k) {
+      constexpr std::size_t r0 = k * Plan.chunk;
+      constexpr std::size_t vr = k + 1 == Plan.chunks() ? Plan.last_chunk() : Plan.chunk;
+      input_grad_tile<T, K, Tile, r0, vr>(dz, din, wt);
+    });
 }
 
 }  // namespace detail
@@ -528,14 +611,21 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
   // wait in dw between row blocks, so each sum keeps its order.
   constexpr std::size_t block_rows = std::clamp<std::size_t>(64 / G.region_w(), 1, G.region_h());
   constexpr bool row_blocks = G.region_positions() > 64;
+  constexpr conv_geometry wkey = detail::tile_key(G, detail::conv_tile{});
   const auto bank_gradients = [&](std::size_t bank, std::size_t s0, std::size_t s1, T* dw) {
+    const std::size_t y0 = (bank / G.grid_cols) * G.region_h(), x0 = (bank % G.grid_cols) * G.region_w();
     const auto rows_of = [&](std::size_t sa, std::size_t sb, std::size_t r0, std::size_t r1, bool accumulate) {
+      const detail::weight_grad_span span{sa,         sb, y0 + r0, y0 + r1, x0, x0 + G.region_w(), G.padded_in_size(),
+                                          positions * cp};
       for (std::size_t ky = 0; ky < G.kernel; ++ky)
         for (std::size_t j0 = 0; j0 < run; j0 += kb)
           detail::unroll<wplan.chunks()>([&](auto ck) {
             constexpr std::size_t c0 = ck * wplan.chunk;
             constexpr std::size_t vc = ck + 1 == wplan.chunks() ? wplan.last_chunk() : wplan.chunk;
-            detail::weight_grad_block<T, G, kb, c0, vc>(in, dz, dw, bank, sa, sb, r0, r1, ky, j0, accumulate);
+            if constexpr (G.region_positions() >= 16)
+              detail::weight_grad_block_shared<T, wkey, kb, c0, vc>(in, dz, dw, span, ky, j0, accumulate);
+            else
+              detail::weight_grad_block<T, wkey, kb, c0, vc>(in, dz, dw, span, ky, j0, accumulate);
           });
     };
     if constexpr (row_blocks) {
@@ -565,24 +655,31 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
       T* partial = ws.partial.data() + c * G.banks() * bank_partial;
       for (std::size_t bank = 0; bank < G.banks(); ++bank) bank_gradients(bank, s0, s1, partial + bank * bank_partial);
     }
-    if (!dinp || itile.samples > 1) return;
-    // Groups of itile.samples samples, then the rest one by one; each
-    // sample's d(input) is summed in the same order either way.
-    constexpr detail::conv_tile single{1, itile.rows, itile.cols};
-    constexpr std::size_t tile_cols = G.region_w() / itile.cols, tiles = (G.region_h() / itile.rows) * tile_cols;
-    for (std::size_t s = s0; s < s1;) {
-      const bool group = s + itile.samples <= s1;
-      for (std::size_t bank = 0; bank < G.banks(); ++bank)
-        for (std::size_t t = 0; t < tiles; ++t) {
-          const std::size_t y = (bank / G.grid_cols) * G.region_h() + (t / tile_cols) * itile.rows;
-          const std::size_t x = (bank % G.grid_cols) * G.region_w() + (t % tile_cols) * itile.cols;
-          const T* d = dz + ((s * G.out_h() + y) * G.out_w() + x) * cp;
-          T* target = dinp + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+    if constexpr (itile.samples == 1) {
+      if (!dinp) return;
+      // Sample after sample, bank after bank, tile after tile (a region row
+      // may end with a tail tile): each d(input) value is summed in this order.
+      constexpr conv_geometry key = detail::tile_key(G, itile);
+      constexpr detail::tile_row_layout layout{G.region_h() / itile.rows, G.region_w() / itile.cols,
+                                               G.region_w() % itile.cols};
+      constexpr detail::conv_tile tail{1, itile.rows, layout.tail ? layout.tail : itile.cols};
+      for (std::size_t s = s0; s < s1; ++s)
+        for (std::size_t bank = 0; bank < G.banks(); ++bank) {
           const T* w = ws.wt.data() + bank * G.kernel * G.cout * rp;
-          if (itile.samples == 1 || group) detail::input_grad_tile_all<T, G, itile, iplan>(d, target, w);
-          else detail::input_grad_tile_all<T, G, single, iplan>(d, target, w);
+          const std::size_t x0 = (bank % G.grid_cols) * G.region_w();
+          detail::for_tile_runs(layout, 0, layout.count(), [&](std::size_t row, std::size_t col, std::size_t count,
+                                                                bool with_tail) {
+            const std::size_t y = (bank / G.grid_cols) * G.region_h() + row * itile.rows;
+            const auto d = [&](std::size_t x) { return dz + ((s * G.out_h() + y) * G.out_w() + x) * cp; };
+            const auto target = [&](std::size_t x) {
+              return dinp + ((s * G.padded_h() + y * G.stride) * G.padded_w() + x * G.stride) * G.cin;
+            };
+            const std::size_t x = x0 + col * itile.cols, x_tail = x0 + layout.full * itile.cols;
+            if (count) detail::input_grad_tile_run<T, key, itile, iplan>(d(x), target(x), w, count);
+            if constexpr (layout.tail > 0)
+              if (with_tail) detail::input_grad_tile_run<T, key, tail, iplan>(d(x_tail), target(x_tail), w, 1);
+          });
         }
-      s += group ? itile.samples : 1;
     }
   });
 
