@@ -2449,31 +2449,42 @@ void product(std::size_t rows, std::size_t vectors, std::size_t K, const T* a, s
   }
 }
 
-// Tiles of one sample's output: ceil(out / 2) in each direction. Tiles are
-// numbered across the batch, sample after sample, row after row.
-template <conv_geometry G>
-inline constexpr std::size_t tile_rows = (G.out_h() + 1) / 2;
-template <conv_geometry G>
-inline constexpr std::size_t tile_cols = (G.out_w() + 1) / 2;
-template <conv_geometry G>
-inline constexpr std::size_t sample_tiles = tile_rows<G> * tile_cols<G>;
+// What the kernels are compiled for: the channels and the padding. The
+// map's size is read at run time, so layers of the same channels share
+// their code whatever their maps' sizes (the nets of 55x47 and 47x47
+// patches do).
+constexpr conv_geometry key_of(const conv_geometry& g) { return {g.cin, 3, 3, 3, 1, g.pad, g.cout, 1, 1}; }
 
-// Where tile g lies: its sample and its first output row and column.
+// Where a tile lies: its sample and its first output row and column.
 struct tile_origin {
   std::size_t sample, y, x;
 };
-template <conv_geometry G>
-constexpr tile_origin origin_of(std::size_t g) {
-  const std::size_t t = g % sample_tiles<G>;
-  return {g / sample_tiles<G>, t / tile_cols<G> * 2, t % tile_cols<G> * 2};
-}
+
+// Tiles of one sample's output: ceil(out / 2) in each direction. Tiles are
+// numbered across the batch, sample after sample, row after row.
+struct tile_grid {
+  std::size_t rows, cols;
+  explicit tile_grid(const conv_geometry& g) : rows((g.out_h() + 1) / 2), cols((g.out_w() + 1) / 2) {}
+  std::size_t per_sample() const { return rows * cols; }
+  tile_origin origin(std::size_t t) const {
+    const std::size_t in_sample = t % per_sample();
+    return {t / per_sample(), in_sample / cols * 2, in_sample % cols * 2};
+  }
+  // The tile after o, without a division.
+  tile_origin next(tile_origin o) const {
+    if ((o.x += 2) < 2 * cols) return o;
+    o.x = 0;
+    if ((o.y += 2) < 2 * rows) return o;
+    return {o.sample + 1, 0, 0};
+  }
+};
 
 // Tiles per forward block: the block's V and M (16 x tiles x channels each)
 // within about 384 KB, so that they and U stay in a 512 KB L2 or larger; a
 // multiple of the register tile's rows.
-template <class T, conv_geometry G>
+template <class T, conv_geometry K>
 constexpr std::size_t block_tiles() {
-  constexpr std::size_t per_tile = tile_inputs * (padded_channels<T>(G.cin) + padded_channels<T>(G.cout)) * sizeof(T);
+  constexpr std::size_t per_tile = tile_inputs * (padded_channels<T>(K.cin) + padded_channels<T>(K.cout)) * sizeof(T);
   constexpr std::size_t fit = 384 * 1024 / per_tile / product_rows * product_rows;
   return std::clamp<std::size_t>(fit, product_rows, 16 * product_rows);
 }
@@ -2481,31 +2492,34 @@ constexpr std::size_t block_tiles() {
 // Tiles per backward block: d(U) sums over a block's tiles, so a block of
 // at least 32 keeps its accumulators' loads and stores rare next to the
 // FMAs, even where the channels are many and the maps small.
-template <class T, conv_geometry G>
+template <class T, conv_geometry K>
 constexpr std::size_t backward_block_tiles() {
-  return std::max<std::size_t>(block_tiles<T, G>(), 32);
+  return std::max<std::size_t>(block_tiles<T, K>(), 32);
 }
 
-// V = B^T d B of tiles [g0, g0 + count) (NHWC input of the batch), into
-// v[16][block][Cin padded]; input outside the map reads as zero. With
-// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
-template <class T, conv_geometry G>
-void transform_input(const T* in, std::size_t g0, std::size_t count, T* v, std::size_t block) {
+// V = B^T d B of tiles [g0, g0 + count) (NHWC input of the batch, maps of
+// geometry g), into v[16][block][Cin padded]; input outside the map reads as
+// zero. With B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+template <class T, conv_geometry K>
+void transform_input(const conv_geometry& g, const T* in, std::size_t g0, std::size_t count, T* v,
+                     std::size_t block) {
   using vec = xsimd::batch<T>;
-  constexpr std::size_t width = simd_width<T>, cip = padded_channels<T>(G.cin);
-  constexpr std::ptrdiff_t h = G.h, w = G.w, pad = G.pad;
-  for (std::size_t i = 0; i < count; ++i) {
-    const tile_origin o = origin_of<G>(g0 + i);
-    const T* sample = in + o.sample * G.in_size();
+  constexpr std::size_t width = simd_width<T>, cip = padded_channels<T>(K.cin);
+  constexpr std::ptrdiff_t pad = K.pad;
+  const std::ptrdiff_t h = std::ptrdiff_t(g.h), w = std::ptrdiff_t(g.w);
+  const tile_grid grid(g);
+  tile_origin o = grid.origin(g0);
+  for (std::size_t i = 0; i < count; ++i, o = grid.next(o)) {
+    const T* sample = in + o.sample * g.in_size();
     const std::ptrdiff_t y0 = std::ptrdiff_t(o.y) - pad, x0 = std::ptrdiff_t(o.x) - pad;
     const T* at[4][4];
     for (std::ptrdiff_t r = 0; r < 4; ++r)
       for (std::ptrdiff_t c = 0; c < 4; ++c) {
         const std::ptrdiff_t y = y0 + r, x = x0 + c;
-        at[r][c] = (y >= 0 && y < h && x >= 0 && x < w) ? sample + (y * w + x) * std::ptrdiff_t(G.cin) : nullptr;
+        at[r][c] = (y >= 0 && y < h && x >= 0 && x < w) ? sample + (y * w + x) * std::ptrdiff_t(K.cin) : nullptr;
       }
     for (std::size_t c0 = 0; c0 < cip; c0 += width) {
-      const std::size_t lanes = std::min(width, G.cin - c0);
+      const std::size_t lanes = std::min(width, K.cin - c0);
       vec d[4][4];
       for (std::size_t r = 0; r < 4; ++r)
         for (std::size_t c = 0; c < 4; ++c) d[r][c] = at[r][c] ? load_lanes(at[r][c] + c0, lanes) : vec(T(0));
@@ -2524,44 +2538,34 @@ void transform_input(const T* in, std::size_t g0, std::size_t count, T* v, std::
   }
 }
 
-}  // namespace winograd
-
-// Transforms the weights (layout [ky][kx][ci][co]) and copies the bias.
-template <class T>
-void pack_winograd_weights(const conv_geometry& g, const T* weights, const T* bias, winograd_weights<T>& p) {
-  const std::size_t cop = padded_channels<T>(g.cout);
-  p.u.assign(winograd::tile_inputs * g.cin * cop, T(0));
-  winograd::transform_weights(g, weights, p.u.data(), cop);
-  p.bias.assign(cop, T(0));
-  std::copy_n(bias, g.cout, p.bias.data());
-}
-
-// out = [relu](bias + conv(in)) for n samples, NHWC.
-template <class T, conv_geometry G, bool Relu>
-void winograd_forward(const T* in, T* out, std::size_t n, const winograd_weights<T>& weights) {
-  static_assert(winograd_geometry<G>, "Winograd F(2x2, 3x3): one bank, 3x3, stride 1, padding 0 or 1");
+// winograd_forward on maps of geometry g; compiled once per key_of(g).
+template <class T, conv_geometry K, bool Relu>
+[[gnu::noinline]] void forward(const conv_geometry& g, const T* in, T* out, std::size_t n,
+                               const winograd_weights<T>& weights) {
   using vec = xsimd::batch<T>;
-  constexpr std::size_t width = simd_width<T>, cip = padded_channels<T>(G.cin), cop = padded_channels<T>(G.cout);
+  constexpr std::size_t width = simd_width<T>, cip = padded_channels<T>(K.cin), cop = padded_channels<T>(K.cout);
   // Blocks of up to block_tiles, smaller where that leaves a thread without
   // two of them (batch 1 on small maps). A tile's outputs do not depend on
   // its block, so neither do the results.
-  constexpr std::size_t rows = winograd::product_rows;
-  const std::size_t tiles = n * winograd::sample_tiles<G>, items = 2 * std::size_t(num_threads());
+  constexpr std::size_t rows = product_rows;
+  const tile_grid grid(g);
+  const std::size_t tiles = n * grid.per_sample(), items = 2 * std::size_t(num_threads());
   const std::size_t share = ((tiles + items - 1) / items + rows - 1) / rows * rows;
-  const std::size_t block = std::clamp(share, rows, winograd::block_tiles<T, G>());
+  const std::size_t block = std::clamp(share, rows, block_tiles<T, K>());
   parallel_for((tiles + block - 1) / block, [&](std::size_t item) {
     const std::size_t g0 = item * block, count = std::min(block, tiles - g0);
-    T* v = detail::scratch<T, 0>(winograd::tile_inputs * block * cip);
-    T* m = detail::scratch<T, 1>(winograd::tile_inputs * block * cop);
-    winograd::transform_input<T, G>(in, g0, count, v, block);
-    for (std::size_t xi = 0; xi < winograd::tile_inputs; ++xi)
-      winograd::product(count, cop / width, G.cin, v + xi * block * cip, cip, 1, weights.u.data() + xi * G.cin * cop,
+    T* v = detail::scratch<T, 0>(tile_inputs * block * cip);
+    T* m = detail::scratch<T, 1>(tile_inputs * block * cop);
+    transform_input<T, K>(g, in, g0, count, v, block);
+    for (std::size_t xi = 0; xi < tile_inputs; ++xi)
+      product(count, cop / width, K.cin, v + xi * block * cip, cip, 1, weights.u.data() + xi * K.cin * cop,
                         cop, m + xi * block * cop, cop, false);
     // Y = A^T M A with A^T = [1 1 1 0; 0 1 -1 -1], then bias and ReLU.
-    for (std::size_t i = 0; i < count; ++i) {
-      const auto [s, y0, x0] = winograd::origin_of<G>(g0 + i);
-      T* o = out + s * G.out_size();
-      const bool full_rows = y0 + 1 < G.out_h(), full_cols = x0 + 1 < G.out_w();
+    tile_origin at = grid.origin(g0);
+    for (std::size_t i = 0; i < count; ++i, at = grid.next(at)) {
+      const auto [s, y0, x0] = at;
+      T* o = out + s * g.out_size();
+      const bool full_rows = y0 + 1 < g.out_h(), full_cols = x0 + 1 < g.out_w();
       for (std::size_t c0 = 0; c0 < cop; c0 += width) {
         vec p[4][4];
         for (std::size_t r = 0; r < 4; ++r)
@@ -2572,12 +2576,12 @@ void winograd_forward(const T* in, T* out, std::size_t n, const winograd_weights
           a[1][c] = p[1][c] - p[2][c] - p[3][c];
         }
         const vec b = vec::load_aligned(weights.bias.data() + c0);
-        const std::size_t lanes = std::min(width, G.cout - c0);
+        const std::size_t lanes = std::min(width, K.cout - c0);
         for (std::size_t r = 0; r < (full_rows ? 2u : 1u); ++r) {
           vec y[2] = {a[r][0] + a[r][1] + a[r][2] + b, a[r][1] - a[r][2] - a[r][3] + b};
           for (std::size_t c = 0; c < (full_cols ? 2u : 1u); ++c) {
             if constexpr (Relu) y[c] = xsimd::max(y[c], vec(T(0)));
-            winograd::store_lanes(y[c], o + ((y0 + r) * G.out_w() + x0 + c) * G.cout + c0, lanes);
+            store_lanes(y[c], o + ((y0 + r) * g.out_w() + x0 + c) * K.cout + c0, lanes);
           }
         }
       }
@@ -2585,28 +2589,27 @@ void winograd_forward(const T* in, T* out, std::size_t n, const winograd_weights
   });
 }
 
-// Adds to dweights/dbias (and din when not null) the gradients of
-// winograd_forward; `out` is the forward output (for the fused ReLU mask),
-// `weights` the layer's [ky][kx][ci][co] weights.
-template <class T, conv_geometry G, bool Relu>
-void winograd_backward(const T* in, const T* out, const T* dout, T* din, std::size_t n, const T* weights,
-                       T* dweights, T* dbias, winograd_workspace<T>& ws) {
-  static_assert(winograd_geometry<G>, "Winograd F(2x2, 3x3): one bank, 3x3, stride 1, padding 0 or 1");
+// winograd_backward on maps of geometry g; compiled once per key_of(g).
+template <class T, conv_geometry K, bool Relu>
+[[gnu::noinline]] void backward(const conv_geometry& g, const T* in, const T* out, const T* dout, T* din,
+                                std::size_t n, const T* weights, T* dweights, T* dbias, winograd_workspace<T>& ws) {
   using vec = xsimd::batch<T>;
-  constexpr std::size_t width = simd_width<T>, cip = padded_channels<T>(G.cin), cop = padded_channels<T>(G.cout);
-  constexpr std::size_t block = winograd::backward_block_tiles<T, G>(), tiles = winograd::sample_tiles<G>;
-  constexpr std::size_t xis = winograd::tile_inputs;
-  constexpr std::size_t partial_size = xis * G.cin * cop + cop;  // d(U), then d(bias)
+  constexpr std::size_t width = simd_width<T>, cip = padded_channels<T>(K.cin), cop = padded_channels<T>(K.cout);
+  constexpr std::size_t block = backward_block_tiles<T, K>();
+  const tile_grid grid(g);
+  const std::size_t tiles = grid.per_sample();
+  constexpr std::size_t xis = tile_inputs;
+  constexpr std::size_t partial_size = xis * K.cin * cop + cop;  // d(U), then d(bias)
 
   // Chunks of samples: a function of n only (at most 8 partials to reduce).
   const std::size_t chunk = (n + 7) / 8, chunks = (n + chunk - 1) / chunk;
-  ws.u.assign(xis * G.cin * cop, T(0));
-  winograd::transform_weights(G, weights, ws.u.data(), cop);
+  ws.u.assign(xis * K.cin * cop, T(0));
+  transform_weights(g, weights, ws.u.data(), cop);
   if (din) {
     // U^T [16][Cout][Cin padded] for d(V) = d(M) U^T.
-    ws.ut.assign(xis * G.cout * cip, T(0));
+    ws.ut.assign(xis * K.cout * cip, T(0));
     parallel_for(xis, [&](std::size_t xi) {
-      detail::transpose_into(ws.u.data() + xi * G.cin * cop, cop, G.cout, G.cin, ws.ut.data() + xi * G.cout * cip,
+      detail::transpose_into(ws.u.data() + xi * K.cin * cop, cop, K.cout, K.cin, ws.ut.data() + xi * K.cout * cip,
                              cip);
     });
   }
@@ -2614,7 +2617,7 @@ void winograd_backward(const T* in, const T* out, const T* dout, T* din, std::si
 
   parallel_for(chunks, [&](std::size_t c) {
     T* du = ws.partial.data() + c * partial_size;
-    T* db = du + xis * G.cin * cop;
+    T* db = du + xis * K.cin * cop;
     T* v = detail::scratch<T, 0>(xis * block * cip);
     T* m = detail::scratch<T, 1>(xis * block * cop);
     const std::size_t first = c * chunk * tiles, end = std::min(n, (c + 1) * chunk) * tiles;
@@ -2622,19 +2625,20 @@ void winograd_backward(const T* in, const T* out, const T* dout, T* din, std::si
         const std::size_t count = std::min(block, end - g0);
         // d(M) = A dZ A^T, with dZ the ReLU-masked d(output), zero outside
         // the map; A = [1 0; 1 1; 1 -1; 0 -1]. d(bias) sums dZ.
-        for (std::size_t i = 0; i < count; ++i) {
-          const auto [s, y0, x0] = winograd::origin_of<G>(g0 + i);
+        tile_origin at = grid.origin(g0);
+        for (std::size_t i = 0; i < count; ++i, at = grid.next(at)) {
+          const auto [s, y0, x0] = at;
           for (std::size_t c0 = 0; c0 < cop; c0 += width) {
-            const std::size_t lanes = std::min(width, G.cout - c0);
+            const std::size_t lanes = std::min(width, K.cout - c0);
             vec z[2][2];
             for (std::size_t r = 0; r < 2; ++r)
               for (std::size_t q = 0; q < 2; ++q) {
                 z[r][q] = vec(T(0));
-                if (y0 + r >= G.out_h() || x0 + q >= G.out_w()) continue;
-                const std::size_t at = ((s * G.out_h() + y0 + r) * G.out_w() + x0 + q) * G.cout + c0;
-                z[r][q] = winograd::load_lanes(dout + at, lanes);
+                if (y0 + r >= g.out_h() || x0 + q >= g.out_w()) continue;
+                const std::size_t at = ((s * g.out_h() + y0 + r) * g.out_w() + x0 + q) * K.cout + c0;
+                z[r][q] = load_lanes(dout + at, lanes);
                 if constexpr (Relu)
-                  z[r][q] = xsimd::select(winograd::load_lanes(out + at, lanes) > vec(T(0)), z[r][q], vec(T(0)));
+                  z[r][q] = xsimd::select(load_lanes(out + at, lanes) > vec(T(0)), z[r][q], vec(T(0)));
               }
             vec bsum = vec::load_aligned(db + c0);
             bsum += z[0][0];
@@ -2655,24 +2659,24 @@ void winograd_backward(const T* in, const T* out, const T* dout, T* din, std::si
             }
           }
         }
-        winograd::transform_input<T, G>(in, g0, count, v, block);
+        transform_input<T, K>(g, in, g0, count, v, block);
         // d(U)[xi] += V[xi]^T d(M)[xi]: rows are input channels, summed over tiles.
         for (std::size_t xi = 0; xi < xis; ++xi)
-          winograd::product(G.cin, cop / width, count, v + xi * block * cip, 1, cip, m + xi * block * cop, cop,
-                            du + xi * G.cin * cop, cop, true);
+          product(K.cin, cop / width, count, v + xi * block * cip, 1, cip, m + xi * block * cop, cop,
+                            du + xi * K.cin * cop, cop, true);
         if (!din) continue;
         // d(V)[xi] = d(M)[xi] U[xi]^T, over V's storage (V is no longer needed).
         for (std::size_t xi = 0; xi < xis; ++xi)
-          winograd::product(count, cip / width, G.cout, m + xi * block * cop, cop, 1, ws.ut.data() + xi * G.cout * cip,
+          product(count, cip / width, K.cout, m + xi * block * cop, cop, 1, ws.ut.data() + xi * K.cout * cip,
                             cip, v + xi * block * cip, cip, false);
         // d(input tile) = B d(V) B^T, added where the tile lies on the map.
-        for (std::size_t i = 0; i < count; ++i) {
-          const winograd::tile_origin o = winograd::origin_of<G>(g0 + i);
-          T* ds = din + o.sample * G.in_size();
-          const std::ptrdiff_t y0 = std::ptrdiff_t(o.y) - std::ptrdiff_t(G.pad);
-          const std::ptrdiff_t x0 = std::ptrdiff_t(o.x) - std::ptrdiff_t(G.pad);
+        tile_origin o = grid.origin(g0);
+        for (std::size_t i = 0; i < count; ++i, o = grid.next(o)) {
+          T* ds = din + o.sample * g.in_size();
+          const std::ptrdiff_t y0 = std::ptrdiff_t(o.y) - std::ptrdiff_t(K.pad);
+          const std::ptrdiff_t x0 = std::ptrdiff_t(o.x) - std::ptrdiff_t(K.pad);
           for (std::size_t c0 = 0; c0 < cip; c0 += width) {
-            const std::size_t lanes = std::min(width, G.cin - c0);
+            const std::size_t lanes = std::min(width, K.cin - c0);
             vec p[4][4];
             for (std::size_t r = 0; r < 4; ++r)
               for (std::size_t q = 0; q < 4; ++q) p[r][q] = vec::load_aligned(v + ((r * 4 + q) * block + i) * cip + c0);
@@ -2686,13 +2690,13 @@ void winograd_backward(const T* in, const T* out, const T* dout, T* din, std::si
             }
             for (std::size_t r = 0; r < 4; ++r) {
               const std::ptrdiff_t y = y0 + std::ptrdiff_t(r);
-              if (y < 0 || y >= std::ptrdiff_t(G.h)) continue;
+              if (y < 0 || y >= std::ptrdiff_t(g.h)) continue;
               const vec row[4] = {e[r][0], e[r][1] - e[r][2] + e[r][3], e[r][1] + e[r][2] - e[r][0], -e[r][3]};
               for (std::size_t q = 0; q < 4; ++q) {
                 const std::ptrdiff_t x = x0 + std::ptrdiff_t(q);
-                if (x < 0 || x >= std::ptrdiff_t(G.w)) continue;
-                T* at = ds + (std::size_t(y) * G.w + std::size_t(x)) * G.cin + c0;
-                winograd::store_lanes(winograd::load_lanes(at, lanes) + row[q], at, lanes);
+                if (x < 0 || x >= std::ptrdiff_t(g.w)) continue;
+                T* at = ds + (std::size_t(y) * g.w + std::size_t(x)) * K.cin + c0;
+                store_lanes(load_lanes(at, lanes) + row[q], at, lanes);
               }
             }
           }
@@ -2702,12 +2706,12 @@ void winograd_backward(const T* in, const T* out, const T* dout, T* din, std::si
 
   // The chunk partials in chunk order, then d(weights) = G^T d(U) G:
   // G^T x = [x0 + (x1 + x2) / 2, (x1 - x2) / 2, (x1 + x2) / 2 + x3].
-  parallel_for(G.cin, [&](std::size_t ci) {
-    for (std::size_t co = 0; co < G.cout; ++co) {
+  parallel_for(K.cin, [&](std::size_t ci) {
+    for (std::size_t co = 0; co < K.cout; ++co) {
       T du[4][4];
       for (std::size_t xi = 0; xi < xis; ++xi) {
         T sum = T(0);
-        for (std::size_t c = 0; c < chunks; ++c) sum += ws.partial[c * partial_size + (xi * G.cin + ci) * cop + co];
+        for (std::size_t c = 0; c < chunks; ++c) sum += ws.partial[c * partial_size + (xi * K.cin + ci) * cop + co];
         du[xi / 4][xi % 4] = sum;
       }
       const auto gt = [](T x0, T x1, T x2, T x3) {
@@ -2717,15 +2721,44 @@ void winograd_backward(const T* in, const T* out, const T* dout, T* din, std::si
       for (std::size_t a = 0; a < 4; ++a) rows[a] = gt(du[a][0], du[a][1], du[a][2], du[a][3]);
       for (std::size_t kx = 0; kx < 3; ++kx) {
         const auto col = gt(rows[0][kx], rows[1][kx], rows[2][kx], rows[3][kx]);
-        for (std::size_t ky = 0; ky < 3; ++ky) dweights[((ky * 3 + kx) * G.cin + ci) * G.cout + co] += col[ky];
+        for (std::size_t ky = 0; ky < 3; ++ky) dweights[((ky * 3 + kx) * K.cin + ci) * K.cout + co] += col[ky];
       }
     }
   });
-  for (std::size_t co = 0; co < G.cout; ++co) {
+  for (std::size_t co = 0; co < K.cout; ++co) {
     T sum = T(0);
-    for (std::size_t c = 0; c < chunks; ++c) sum += ws.partial[c * partial_size + xis * G.cin * cop + co];
+    for (std::size_t c = 0; c < chunks; ++c) sum += ws.partial[c * partial_size + xis * K.cin * cop + co];
     dbias[co] += sum;
   }
+}
+
+}  // namespace winograd
+
+// Transforms the weights (layout [ky][kx][ci][co]) and copies the bias.
+template <class T>
+void pack_winograd_weights(const conv_geometry& g, const T* weights, const T* bias, winograd_weights<T>& p) {
+  const std::size_t cop = padded_channels<T>(g.cout);
+  p.u.assign(winograd::tile_inputs * g.cin * cop, T(0));
+  winograd::transform_weights(g, weights, p.u.data(), cop);
+  p.bias.assign(cop, T(0));
+  std::copy_n(bias, g.cout, p.bias.data());
+}
+
+// out = [relu](bias + conv(in)) for n samples, NHWC.
+template <class T, conv_geometry G, bool Relu>
+void winograd_forward(const T* in, T* out, std::size_t n, const winograd_weights<T>& weights) {
+  static_assert(winograd_geometry<G>, "Winograd F(2x2, 3x3): one bank, 3x3, stride 1, padding 0 or 1");
+  winograd::forward<T, winograd::key_of(G), Relu>(G, in, out, n, weights);
+}
+
+// Adds to dweights/dbias (and din when not null) the gradients of
+// winograd_forward; `out` is the forward output (for the fused ReLU mask),
+// `weights` the layer's [ky][kx][ci][co] weights.
+template <class T, conv_geometry G, bool Relu>
+void winograd_backward(const T* in, const T* out, const T* dout, T* din, std::size_t n, const T* weights,
+                       T* dweights, T* dbias, winograd_workspace<T>& ws) {
+  static_assert(winograd_geometry<G>, "Winograd F(2x2, 3x3): one bank, 3x3, stride 1, padding 0 or 1");
+  winograd::backward<T, winograd::key_of(G), Relu>(G, in, out, dout, din, n, weights, dweights, dbias, ws);
 }
 
 }  // namespace kernels
