@@ -21,24 +21,33 @@ inline constexpr std::size_t pooled_extent = (Extent + 2 * Pad - Size) / Stride 
 namespace detail {
 
 // The rows (or columns) [first, last) of the input that window `i` covers.
-template <std::size_t Extent, std::size_t Size, std::size_t Stride, std::size_t Pad>
-constexpr std::pair<std::size_t, std::size_t> window_span(std::size_t i) {
+template <std::size_t Size, std::size_t Stride, std::size_t Pad>
+constexpr std::pair<std::size_t, std::size_t> window_span(std::size_t extent, std::size_t i) {
   const std::size_t start = i * Stride;  // in padded coordinates
   const std::size_t first = start > Pad ? start - Pad : 0;
-  const std::size_t last = std::min(Extent, start + Size - Pad);
+  const std::size_t last = std::min(extent, start + Size - Pad);
   return {first, last};
 }
 
-template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride, std::size_t Pad>
-void max_pool_forward_padded(const T* in, T* out, std::size_t n) {
+// Most kernels below take the map's height H at run time: the code reads
+// only the channels, the width and the window at compile time, so maps of
+// the same width and channels share it whatever their height (the nets of
+// 55x47 and 47x47 patches do). Not inlined, so that each is compiled once.
+constexpr std::size_t pooled_rows(std::size_t h, std::size_t size, std::size_t stride, std::size_t pad) {
+  return (h + 2 * pad - size) / stride + 1;
+}
+
+template <class T, std::size_t C, std::size_t W, std::size_t Size, std::size_t Stride, std::size_t Pad>
+[[gnu::noinline]] void max_pool_forward_padded(std::size_t H, const T* in, T* out, std::size_t n) {
   using vec = xsimd::batch<T>;
-  constexpr std::size_t ho = pooled_extent<H, Size, Stride, Pad>, wo = pooled_extent<W, Size, Stride, Pad>;
+  const std::size_t ho = pooled_rows(H, Size, Stride, Pad);
+  constexpr std::size_t wo = pooled_extent<W, Size, Stride, Pad>;
   constexpr std::size_t vec_end = C / vec::size * vec::size;
   parallel_for(n * ho, [&](std::size_t item) {
     const std::size_t s = item / ho, y = item % ho;
-    const auto [r0, r1] = window_span<H, Size, Stride, Pad>(y);
+    const auto [r0, r1] = window_span<Size, Stride, Pad>(H, y);
     for (std::size_t x = 0; x < wo; ++x) {
-      const auto [c0, c1] = window_span<W, Size, Stride, Pad>(x);
+      const auto [c0, c1] = window_span<Size, Stride, Pad>(W, x);
       const T* first = in + ((s * H + r0) * W + c0) * C;
       T* o = out + ((s * ho + y) * wo + x) * C;
       for (std::size_t c = 0; c < vec_end; c += vec::size) {
@@ -62,16 +71,17 @@ void max_pool_forward_padded(const T* in, T* out, std::size_t n) {
 // windows in order, channels in vectors. Each window's gradient goes to its
 // first maximum in row-major order (the scalar reference's rule), so every
 // input receives its additions in the same order as the reference.
-template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride, std::size_t Pad>
-void max_pool_backward_padded(const T* in, const T* dout, T* din, std::size_t n) {
+template <class T, std::size_t C, std::size_t W, std::size_t Size, std::size_t Stride, std::size_t Pad>
+[[gnu::noinline]] void max_pool_backward_padded(std::size_t H, const T* in, const T* dout, T* din, std::size_t n) {
   using vec = xsimd::batch<T>;
-  constexpr std::size_t ho = pooled_extent<H, Size, Stride, Pad>, wo = pooled_extent<W, Size, Stride, Pad>;
+  const std::size_t ho = pooled_rows(H, Size, Stride, Pad);
+  constexpr std::size_t wo = pooled_extent<W, Size, Stride, Pad>;
   constexpr std::size_t width = simd_width<T>, vectors = (C + width - 1) / width;
   parallel_for(n, [&](std::size_t s) {
     for (std::size_t y = 0; y < ho; ++y) {
-      const auto [r0, r1] = window_span<H, Size, Stride, Pad>(y);
+      const auto [r0, r1] = window_span<Size, Stride, Pad>(H, y);
       for (std::size_t x = 0; x < wo; ++x) {
-        const auto [c0, c1] = window_span<W, Size, Stride, Pad>(x);
+        const auto [c0, c1] = window_span<Size, Stride, Pad>(W, x);
         const std::size_t first = ((s * H + r0) * W + c0) * C;
         const T* g = dout + ((s * ho + y) * wo + x) * C;
         unroll<vectors>([&](auto v) {
@@ -95,15 +105,12 @@ void max_pool_backward_padded(const T* in, const T* dout, T* din, std::size_t n)
   });
 }
 
-}  // namespace detail
-
-template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride,
-          std::size_t Pad = 0>
-void max_pool_forward(const T* in, T* out, std::size_t n) {
-  if constexpr (Pad > 0) {
-    detail::max_pool_forward_padded<T, C, H, W, Size, Stride, Pad>(in, out, n);
-    return;
-  }
+// Without padding the forward pass keeps H at compile time: a row of it is
+// only a few loads per output, and dividing by a run-time row count to find
+// each item's sample made it 20% slower (DeepID1's pool1 to pool3, one
+// thread).
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride>
+void max_pool_forward_rows(const T* in, T* out, std::size_t n) {
   using vec = xsimd::batch<T>;
   constexpr std::size_t ho = (H - Size) / Stride + 1, wo = (W - Size) / Stride + 1;
   constexpr std::size_t vec_end = C / vec::size * vec::size;
@@ -129,8 +136,6 @@ void max_pool_forward(const T* in, T* out, std::size_t n) {
   });
 }
 
-namespace detail {
-
 // One window's channels [C0, C0 + Count): the gradient goes to the first
 // maximum (the scalar reference's rule), vectorised with masks.
 // RowStep / ColStep: distance between window rows / columns (NHWC: W*C, C).
@@ -153,16 +158,11 @@ template <class T, std::size_t Count, std::size_t Size, std::size_t RowStep, std
   });
 }
 
-}  // namespace detail
-
-// Routes each output gradient to the first maximum of its window (adds to din).
-template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride,
-          std::size_t Pad = 0>
-void max_pool_backward(const T* in, const T* dout, T* din, std::size_t n) {
-  constexpr std::size_t ho = (H - Size) / Stride + 1, wo = (W - Size) / Stride + 1;
-  if constexpr (Pad > 0) {
-    detail::max_pool_backward_padded<T, C, H, W, Size, Stride, Pad>(in, dout, din, n);
-  } else if constexpr (Stride >= Size) {
+template <class T, std::size_t C, std::size_t W, std::size_t Size, std::size_t Stride>
+[[gnu::noinline]] void max_pool_backward_rows(std::size_t H, const T* in, const T* dout, T* din, std::size_t n) {
+  const std::size_t ho = pooled_rows(H, Size, Stride, 0);
+  constexpr std::size_t wo = (W - Size) / Stride + 1;
+  if constexpr (Stride >= Size) {
     // Windows do not overlap: rows in parallel, channels in vectors.
     constexpr std::size_t width = simd_width<T>, vectors = (C + width - 1) / width;
     parallel_for(n * ho, [&](std::size_t item) {
@@ -172,7 +172,7 @@ void max_pool_backward(const T* in, const T* dout, T* din, std::size_t n) {
         const T* g = dout + ((s * ho + y) * wo + x) * C;
         detail::unroll<vectors>([&](auto v) {
           constexpr std::size_t c = v * width, count = C - c < width ? C - c : width;
-          detail::pool_window_backward<T, count, Size, W * C, C>(in + base + c, g + c, din + base + c);
+          pool_window_backward<T, count, Size, W * C, C>(in + base + c, g + c, din + base + c);
         });
       }
     });
@@ -196,6 +196,25 @@ void max_pool_backward(const T* in, const T* dout, T* din, std::size_t n) {
         }
     });
   }
+}
+
+}  // namespace detail
+
+// out = Size x Size max pooling with stride Stride (and padding Pad) of n
+// samples of C x H x W maps, NHWC.
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride,
+          std::size_t Pad = 0>
+void max_pool_forward(const T* in, T* out, std::size_t n) {
+  if constexpr (Pad > 0) detail::max_pool_forward_padded<T, C, W, Size, Stride, Pad>(H, in, out, n);
+  else detail::max_pool_forward_rows<T, C, H, W, Size, Stride>(in, out, n);
+}
+
+// Routes each output gradient to the first maximum of its window (adds to din).
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t Size, std::size_t Stride,
+          std::size_t Pad = 0>
+void max_pool_backward(const T* in, const T* dout, T* din, std::size_t n) {
+  if constexpr (Pad > 0) detail::max_pool_backward_padded<T, C, W, Size, Stride, Pad>(H, in, dout, din, n);
+  else detail::max_pool_backward_rows<T, C, W, Size, Stride>(H, in, dout, din, n);
 }
 
 }  // namespace kernels
