@@ -5,6 +5,7 @@
 # be byte-identical before and after (a failed run loses nothing).
 # usage: expect_error.sh [--unchanged FILE] EXPECTED -- COMMAND [ARGS...]
 set -u
+source "$(dirname "$0")/lib.sh"  # without_archer_banner
 unchanged=""
 if [ "$1" = "--unchanged" ]; then unchanged=$2; shift 2; fi
 expected=$1; shift
@@ -16,12 +17,8 @@ out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 "$@" >"$out" 2>"$err"
 status=$?
-# In a TSan build the OpenMP runtime's race-detection tool (Archer, loaded
-# through OMP_TOOL_LIBRARIES) prints this line of its own when the first
-# parallel region starts: the sanitizer's, not the tool's.
-if [ -n "${OMP_TOOL_LIBRARIES:-}" ]; then
-  sed -i "/^Warning: please export TSAN_OPTIONS='ignore_noninstrumented_modules=1' to avoid false positive reports from the OpenMP runtime!\$/d" "$err"
-fi
+# In a TSan build Archer's own banner line is the sanitizer's, not the tool's.
+without_archer_banner "$err"
 fail() {
   echo "FAIL: $1"
   echo "--- command: $command_text"
