@@ -1405,6 +1405,17 @@ struct tile_row_layout {
   constexpr std::size_t count() const { return rows * per_row(); }
 };
 
+// The layout of `tile` over one region of g.
+constexpr tile_row_layout row_layout(const conv_geometry& g, const conv_tile& tile) {
+  return {g.region_h() / tile.rows, g.region_w() / tile.cols, g.region_w() % tile.cols};
+}
+
+// A region row's tail tile: `tile`'s rows, the columns left over (the plan's
+// tile itself where none are, so that the type is valid either way).
+constexpr conv_tile tail_tile(const conv_geometry& g, const conv_tile& tile) {
+  return {1, tile.rows, g.region_w() % tile.cols ? g.region_w() % tile.cols : tile.cols};
+}
+
 // Calls run(tile_row, first_col, full_tiles, with_tail) for the runs of
 // tiles [first, last): full_tiles tiles of the plan's width from tile column
 // first_col, then the row's tail tile when with_tail.
@@ -1509,8 +1520,8 @@ void conv_forward_impl(const T* in, T* out, std::size_t n, const packed_conv_wei
   // claiming it costs little next to its multiply-adds (a tile of a
   // 3-channel first layer is a few thousand).
   constexpr conv_geometry key = tile_key(G, tile);
-  constexpr tile_row_layout layout{G.region_h() / tile.rows, G.region_w() / tile.cols, G.region_w() % tile.cols};
-  constexpr conv_tile tail{1, tile.rows, layout.tail ? layout.tail : tile.cols};
+  constexpr tile_row_layout layout = row_layout(G, tile);
+  constexpr conv_tile tail = tail_tile(G, tile);
   const std::size_t span = tiles_per_item(tile.positions() * G.patch() * cp, layout.count(), n * G.banks());
   const std::size_t runs = (layout.count() + span - 1) / span;
   parallel_for(n * G.banks() * runs, [&](std::size_t item) {
@@ -1783,9 +1794,8 @@ void conv_backward(const T* in, const T* out, const T* dout, T* din, std::size_t
       // Sample after sample, bank after bank, tile after tile (a region row
       // may end with a tail tile): each d(input) value is summed in this order.
       constexpr conv_geometry key = detail::tile_key(G, itile);
-      constexpr detail::tile_row_layout layout{G.region_h() / itile.rows, G.region_w() / itile.cols,
-                                               G.region_w() % itile.cols};
-      constexpr detail::conv_tile tail{1, itile.rows, layout.tail ? layout.tail : itile.cols};
+      constexpr detail::tile_row_layout layout = detail::row_layout(G, itile);
+      constexpr detail::conv_tile tail = detail::tail_tile(G, itile);
       for (std::size_t s = s0; s < s1; ++s)
         for (std::size_t bank = 0; bank < G.banks(); ++bank) {
           const T* w = ws.wt.data() + bank * G.kernel * G.cout * rp;
