@@ -14,7 +14,7 @@ import re
 import sys
 
 LAYERS = ["core", "io", "kernels", "layers", "net", "loss", "face", "models", "train", "features",
-          "verify", "eval", "distributed"]
+          "verify", "eval", "distributed", "backend"]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 HEADERS = ROOT / "include" / "deepid"

@@ -29,6 +29,7 @@
 #include "deepid/net/gradient_check.hpp"
 #include "deepid/net/head.hpp"
 #include "deepid/net/inception.hpp"
+#include "deepid/net/layout.hpp"
 #include "deepid/net/model.hpp"
 #include "deepid/net/stack.hpp"
 #include "deepid/net/weights.hpp"

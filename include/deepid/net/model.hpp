@@ -26,6 +26,7 @@
 #include "deepid/core/rng.hpp"
 #include "deepid/core/tensor.hpp"
 #include "deepid/kernels/parallel.hpp"
+#include "deepid/net/layout.hpp"
 #include "deepid/net/stack.hpp"
 
 DEEPID_NAMESPACE_BEGIN
@@ -60,34 +61,15 @@ struct layer_info {
 template <class Net, class T = float>
 class model {
   static_assert(check::scalar_is_floating<T>::ok);
-  using bound = detail::bind_stack<T, Net>;
-  using walked = typename bound::walked;
-
-  template <class List>
-  struct unpack;
-  template <class... P>
-  struct unpack<detail::type_list<P...>> {
-    using placed = std::tuple<P...>;
-    using layers = std::tuple<typename P::layer...>;
-  };
-  using placed_tuple = typename unpack<typename walked::layers>::placed;
-  using layer_tuple = typename unpack<typename walked::layers>::layers;
-  static constexpr std::size_t layer_count = std::tuple_size_v<layer_tuple>;
-  static constexpr std::size_t activation_count = walked::activations;
-
+  using layout = net_layout<Net, T>;
+  using bound = typename layout::bound;
+  using walked = typename layout::walked;
+  using layer_tuple = typename layout::layer_tuple;
+  static constexpr std::size_t layer_count = layout::layer_count;
+  static constexpr std::size_t activation_count = layout::activation_count;
   template <std::size_t I>
-  using placed_at = std::tuple_element_t<I, placed_tuple>;
-
-  template <class List>
-  struct head_facts;
-  template <class... H>
-  struct head_facts<detail::type_list<H...>> {
-    static constexpr std::size_t count = sizeof...(H);
-    static constexpr std::array<std::size_t, count + 1> acts{H::act..., walked::out_act};
-    static constexpr std::array<shape3, count + 1> shapes{H::shape..., walked::out_shape};
-    static constexpr std::array<std::string_view, count + 1> names{H::name.view()..., bound::output_name};
-  };
-  using heads = head_facts<typename walked::heads>;
+  using placed_at = typename layout::template placed_at<I>;
+  using heads = typename layout::heads;
 
  public:
   using net = Net;

@@ -1,0 +1,422 @@
+#pragma once
+// device_model<Net, T>: a model<Net, T> on a CUDA device. The same compile-
+// time net and the same parameter arena (one device allocation, laid out as
+// the CPU model's, so checkpoints and weight files are shared through
+// parameters()/set_parameters()); activations stay on the device from the
+// input's upload to the outputs. Passes follow model<Net, T>: forward, then
+// backward_outputs adding every layer's gradients; heads run when asked.
+//
+// The layers' work goes to the kernels of device_api.hpp with the layers'
+// compile-time shapes as arguments.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "deepid/backend/cuda/device_api.hpp"
+#include "deepid/backend/cuda/device_buffer.hpp"
+#include "deepid/core/error.hpp"
+#include "deepid/core/rng.hpp"
+#include "deepid/core/tensor.hpp"
+#include "deepid/layers/concat.hpp"
+#include "deepid/layers/dropout.hpp"
+#include "deepid/layers/relu.hpp"
+#include "deepid/net/head.hpp"
+#include "deepid/net/layout.hpp"
+#include "deepid/net/model.hpp"
+
+namespace deepid::cuda {
+inline namespace api_v0 {
+
+namespace layer_kind {
+// Which kernels run a bound layer.
+template <class L>
+concept banked_conv = requires {
+  L::geometry;
+  L::fused_relu;
+};
+template <class L>
+concept dense = requires {
+  L::input_shapes;
+  L::in_total;
+  L::fused_relu;
+};
+template <class L>
+concept pooling = requires {
+  L::pool_size;
+  L::pool_stride;
+  L::pool_pad;
+  L::in_shape;
+};
+template <class L>
+struct relu : std::false_type {};
+template <class C, class U>
+struct relu<deepid::detail::relu_layer<C, U>> : std::true_type {};
+template <class L>
+struct dropout : std::false_type {};
+template <class S, class C, class U, double Rate>
+struct dropout<deepid::detail::dropout_layer<S, C, U, Rate>> : std::true_type {
+  static constexpr double rate = Rate;
+};
+template <class L>
+struct concat : std::false_type {};
+template <class U, std::size_t N, std::array<std::size_t, N> Acts, std::array<deepid::shape3, N> Shapes>
+struct concat<deepid::detail::concat_layer<U, N, Acts, Shapes>> : std::true_type {
+  static constexpr std::array<deepid::shape3, N> shapes = Shapes;
+};
+}  // namespace layer_kind
+
+namespace check {
+template <class L, bool Known>
+struct layer_has_cuda_kernels {
+  static_assert(Known, "device_model: this layer kind has no CUDA kernels (the backend runs conv, "
+                       "locally_shared_conv, locally_connected, max_pool, relu, fully_connected, multi_scale_fc, "
+                       "dropout, tap and inception's concat)");
+  static constexpr bool ok = Known;
+};
+}  // namespace check
+
+template <class Net, class T = float>
+class device_model {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "device_model: T must be float or double");
+  using layout = deepid::net_layout<Net, T>;
+  using walked = typename layout::walked;
+  using heads = typename layout::heads;
+  static constexpr std::size_t layer_count = layout::layer_count;
+  static constexpr std::size_t activation_count = layout::activation_count;
+  template <std::size_t I>
+  using placed_at = typename layout::template placed_at<I>;
+  using host_model = deepid::model<Net, T>;
+  using kernels = ops<T>;
+
+ public:
+  using net = Net;
+  using scalar = T;
+  static constexpr deepid::shape3 input_shape = host_model::input_shape;
+  static constexpr std::size_t param_count = host_model::param_count;
+  static constexpr std::size_t head_count = host_model::head_count;
+  static constexpr std::size_t output_count = host_model::output_count;
+  static constexpr deepid::shape3 output_shape_of(std::size_t k) { return heads::shapes[k]; }
+
+  // The parameters model<Net, T>(s) starts from, and the same dropout streams.
+  explicit device_model(deepid::init::seed s = {}) : device_model(host_model(s), s) {}
+  // A copy of `host`'s parameters (dropout streams: set_random_stream).
+  explicit device_model(const host_model& host, deepid::init::seed s = {})
+      : params_(param_count), grads_(param_count) {
+    require_device();
+    set_parameters(host.parameters());
+    act_shapes_[0] = input_shape;
+    for_each_layer([&]<std::size_t I>(auto& state) {
+      using P = placed_at<I>;
+      using L = typename P::layer;
+      static_assert(check::layer_has_cuda_kernels<L, known<L>()>::ok);
+      act_shapes_[P::out_act] = L::out_shape;
+      if constexpr (layer_kind::dropout<L>::value) {
+        deepid::rng gen(deepid::mix64(s.value ^ deepid::mix64(I + 1)));
+        state.seed = gen.next();  // as dropout_layer::init draws it
+      }
+    });
+  }
+
+  // Parameters and gradients, copied between the device and the host in the
+  // CPU model's arena layout.
+  std::vector<T> parameters() const { return params_.to_host(); }
+  std::vector<T> gradients() const { return grads_.to_host(); }
+  void set_parameters(std::span<const T> values) {
+    if (values.size() != param_count)
+      throw deepid::error("device_model::set_parameters: " + std::to_string(values.size()) + " values, the net has " +
+                          std::to_string(param_count));
+    params_.upload(values);
+  }
+  void copy_parameters_to(host_model& host) const { params_.download(host.parameters()); }
+  T* device_parameters() { return params_.data(); }
+  T* device_gradients() { return grads_.data(); }
+
+  // As model::set_random_stream: dropout masks follow (key, layer) and the
+  // samples' numbers within a larger batch.
+  void set_random_stream(std::uint64_t key, std::span<const std::size_t> samples = {}) {
+    for_each_layer([&]<std::size_t I>(auto& state) {
+      if constexpr (layer_kind::dropout<typename placed_at<I>::layer>::value) {
+        state.seed = deepid::mix64(key ^ deepid::mix64(I + 1)), state.calls = 0;
+        std::vector<std::uint64_t> numbers(samples.begin(), samples.end());
+        state.samples.resize(numbers.size());
+        state.samples.upload(numbers);
+      }
+    });
+  }
+
+  // Forward from a host batch N x C x H x W; the outputs stay on the device.
+  void forward_host(const T* nchw, std::size_t n, deepid::mode m, deepid::head_pass h = deepid::head_pass::skip) {
+    input_.resize(n * input_shape.size());
+    input_.upload({nchw, n * input_shape.size()});
+    forward(input_.data(), n, m, h);
+  }
+  // Forward from device memory; returns the main output on the device (n x D, NHWC).
+  const T* forward(const T* device_nchw, std::size_t n, deepid::mode m, deepid::head_pass h = deepid::head_pass::skip) {
+    allocate(n);
+    kernels::nchw_to_nhwc(device_nchw, acts_[0].data(), n, input_shape.c, input_shape.h * input_shape.w);
+    heads_ran_ = h == deepid::head_pass::run || head_count == 0;
+    for_each_layer([&]<std::size_t I>(auto& state) {
+      if (placed_at<I>::head == 0 || heads_ran_) forward_layer<I>(state, m);
+    });
+    return acts_[walked::out_act].data();
+  }
+  // Features of a host batch, as model::forward returns them.
+  deepid::matrix<T> forward(const deepid::batch4<T>& x) {
+    const auto& s = x.shape();
+    if (s[1] != input_shape.c || s[2] != input_shape.h || s[3] != input_shape.w)
+      throw deepid::error("device_model::forward: input batch is " + deepid::shape_string(s) + ", expected Nx" +
+                          input_shape.str());
+    forward_host(x.data(), s[0], deepid::mode::inference);
+    return output_matrix(output_count - 1);
+  }
+
+  // Output k of the last forward pass on the device (n x D_k, NHWC), and a host copy.
+  const T* output(std::size_t k) const {
+    if (k >= output_count) throw deepid::error("device_model::output: there are " + std::to_string(output_count) + " outputs");
+    if (batch_ == 0) throw deepid::error("device_model::output: no forward pass yet");
+    if (k < head_count && !heads_ran_)
+      throw deepid::error("device_model::output: the last forward pass skipped the heads (pass head_pass::run)");
+    return acts_[heads::acts[k]].data();
+  }
+  std::vector<T> output_host(std::size_t k) const {
+    std::vector<T> host(batch_ * heads::shapes[k].size());
+    copy_to_host(host.data(), output(k), host.size() * sizeof(T));
+    return host;
+  }
+  deepid::matrix<T> output_matrix(std::size_t k) const {
+    const deepid::shape3 s = heads::shapes[k];
+    const std::vector<T> nhwc = output_host(k);
+    deepid::matrix<T> result({batch_, s.size()});
+    for (std::size_t b = 0; b < batch_; ++b)
+      for (std::size_t c = 0; c < s.c; ++c)
+        for (std::size_t i = 0; i < s.h * s.w; ++i) result(b, c * s.h * s.w + i) = nhwc[(b * s.h * s.w + i) * s.c + c];
+    return result;
+  }
+
+  // As model::backward_outputs, with device pointers: doutputs[k] is
+  // dLoss/dOutput k (null where the loss does not read it); the gradients
+  // overwrite device_gradients(); dinput (N x C x H x W, may be null).
+  void backward_outputs(const std::array<const T*, output_count>& doutputs, T* dinput_nchw = nullptr) {
+    if (batch_ == 0) throw deepid::error("device_model::backward: no forward pass to differentiate");
+    for (std::size_t k = 0; k < head_count; ++k)
+      if (doutputs[k] && !heads_ran_)
+        throw deepid::error("device_model::backward: a gradient for head '" + std::string(heads::names[k]) +
+                            "', but the last forward pass skipped the heads");
+    want_input_grad_ = dinput_nchw != nullptr;
+    for (std::size_t a = want_input_grad_ ? 0 : 1; a < activation_count; ++a) dacts_[a].zero();
+    for (std::size_t k = 0; k < output_count; ++k)
+      if (doutputs[k]) kernels::add(doutputs[k], dacts_[heads::acts[k]].data(), batch_ * heads::shapes[k].size());
+    grads_.zero();
+    backward_from<layer_count>();
+    if (dinput_nchw)
+      kernels::nhwc_to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape.c, input_shape.h * input_shape.w);
+  }
+  // The same from host gradients (each n x D_k, or empty to skip); dinput
+  // (host, n x C x H x W) when not empty.
+  void backward_outputs_host(const std::array<std::span<const T>, output_count>& doutputs, std::span<T> dinput = {}) {
+    std::array<const T*, output_count> device{};
+    for (std::size_t k = 0; k < output_count; ++k) {
+      if (doutputs[k].empty()) continue;
+      if (doutputs[k].size() != batch_ * heads::shapes[k].size())
+        throw deepid::error("device_model::backward: the gradient of output " + std::string(heads::names[k]) +
+                            " has " + std::to_string(doutputs[k].size()) + " values, expected " +
+                            std::to_string(batch_ * heads::shapes[k].size()));
+      doutput_[k].resize(doutputs[k].size());
+      doutput_[k].upload(doutputs[k]);
+      device[k] = doutput_[k].data();
+    }
+    if (!dinput.empty() && dinput.size() != batch_ * input_shape.size())
+      throw deepid::error("device_model::backward: dinput holds " + std::to_string(dinput.size()) +
+                          " values, expected " + std::to_string(batch_ * input_shape.size()));
+    if (!dinput.empty()) dinput_.resize(dinput.size());
+    backward_outputs(device, dinput.empty() ? nullptr : dinput_.data());
+    if (!dinput.empty()) dinput_.download(dinput);
+  }
+
+  std::size_t batch() const { return batch_; }
+
+ private:
+  // What a layer keeps on the device between passes.
+  struct layer_state {
+    scratch work;                            // convolutions' patches
+    device_buffer<T> mask;                   // dropout's last mask
+    device_buffer<std::uint64_t> samples;    // dropout's sample numbers
+    std::uint64_t seed = 0, calls = 0;
+    bool last_training = false;
+  };
+
+  template <class L>
+  static constexpr bool known() {
+    return L::aliases_input || layer_kind::banked_conv<L> || layer_kind::dense<L> || layer_kind::pooling<L> ||
+           layer_kind::relu<L>::value || layer_kind::dropout<L>::value || layer_kind::concat<L>::value;
+  }
+
+  template <class F>
+  void for_each_layer(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f.template operator()<I>(states_[I]), ...);
+    }(std::make_index_sequence<layer_count>{});
+  }
+
+  template <class L>
+  static constexpr conv_shape conv_of() {
+    constexpr auto g = L::geometry;
+    return {g.cin, g.h, g.w, g.kernel, g.stride, g.pad, g.cout, g.grid_rows, g.grid_cols};
+  }
+  template <class L>
+  static constexpr pool_shape pool_of() {
+    return {L::in_shape.c, L::in_shape.h, L::in_shape.w, L::pool_size, L::pool_stride, L::pool_pad};
+  }
+
+  template <std::size_t I>
+  void forward_layer(layer_state& state, deepid::mode m) {
+    using P = placed_at<I>;
+    using L = typename P::layer;
+    const std::size_t n = batch_;
+    T* out = acts_[P::out_act].data();
+    const T* params = params_.data() + P::param_offset;
+    if constexpr (L::aliases_input) {
+      return;
+    } else if constexpr (layer_kind::banked_conv<L>) {
+      kernels::conv_forward(conv_of<L>(), L::fused_relu, input<L>(0), out, n, params, state.work);
+    } else if constexpr (layer_kind::dense<L>) {
+      constexpr std::size_t units = L::out_shape.c;
+      kernels::dense_bias(params + L::in_total * units, out, n, units);
+      std::size_t row = 0;
+      for (std::size_t k = 0; k < L::num_inputs; ++k) {
+        kernels::dense_accumulate(input<L>(k), L::input_shapes[k].size(), params + row * units, out, n, units);
+        row += L::input_shapes[k].size();
+      }
+      if constexpr (L::fused_relu) kernels::relu_forward(out, out, n * units);
+    } else if constexpr (layer_kind::pooling<L>) {
+      kernels::pool_forward(pool_of<L>(), input<L>(0), out, n);
+    } else if constexpr (layer_kind::relu<L>::value) {
+      kernels::relu_forward(input<L>(0), out, n * L::out_shape.size());
+    } else if constexpr (layer_kind::dropout<L>::value) {
+      const std::size_t count = n * L::out_shape.size();
+      if (m == deepid::mode::inference || layer_kind::dropout<L>::rate == 0.0) {
+        copy_on_device(out, input<L>(0), count * sizeof(T));
+        state.last_training = false;
+        return;
+      }
+      if (state.samples.size() != 0 && state.samples.size() != n)
+        throw deepid::error(L::name() + ": " + std::to_string(n) + " samples in the batch but " +
+                            std::to_string(state.samples.size()) + " sample numbers were set");
+      if (state.mask.size() != count) state.mask.resize(count);
+      const std::uint64_t call = deepid::mix64(state.seed ^ ++state.calls);
+      kernels::dropout_forward(input<L>(0), out, state.mask.data(), count, L::out_shape.size(),
+                               layer_kind::dropout<L>::rate, call,
+                               state.samples.size() ? state.samples.data() : nullptr);
+      state.last_training = true;
+    } else if constexpr (layer_kind::concat<L>::value) {
+      constexpr auto shapes = layer_kind::concat<L>::shapes;
+      const std::size_t pixels = n * L::out_shape.h * L::out_shape.w;
+      std::size_t offset = 0;
+      for (std::size_t k = 0; k < L::num_inputs; ++k) {
+        kernels::concat_forward(input<L>(k), shapes[k].c, out, L::out_shape.c, offset, pixels);
+        offset += shapes[k].c;
+      }
+    }
+  }
+
+  template <std::size_t I>
+  void backward_layer(layer_state& state) {
+    using P = placed_at<I>;
+    using L = typename P::layer;
+    const std::size_t n = batch_;
+    const T* out = acts_[P::out_act].data();
+    const T* dout = dacts_[P::out_act].data();
+    const T* params = params_.data() + P::param_offset;
+    T* dparams = grads_.data() + P::param_offset;
+    if constexpr (L::aliases_input) {
+      return;
+    } else if constexpr (layer_kind::banked_conv<L>) {
+      kernels::conv_backward(conv_of<L>(), L::fused_relu, input<L>(0), out, dout, dinput<L>(0), n, params, dparams,
+                             state.work);
+    } else if constexpr (layer_kind::dense<L>) {
+      constexpr std::size_t units = L::out_shape.c;
+      const T* dz = dout;
+      if constexpr (L::fused_relu) {
+        T* masked = static_cast<T*>(state.work.reserve(n * units * sizeof(T)));
+        kernels::relu_mask(out, dout, masked, n * units);
+        dz = masked;
+      }
+      std::size_t row = 0;
+      for (std::size_t k = 0; k < L::num_inputs; ++k) {
+        kernels::dense_backward(input<L>(k), L::input_shapes[k].size(), dz, dinput<L>(k), n, units,
+                                params + row * units, dparams + row * units,
+                                k == 0 ? dparams + L::in_total * units : nullptr);
+        row += L::input_shapes[k].size();
+      }
+    } else if constexpr (layer_kind::pooling<L>) {
+      if (T* din = dinput<L>(0)) kernels::pool_backward(pool_of<L>(), input<L>(0), dout, din, n);
+    } else if constexpr (layer_kind::relu<L>::value) {
+      if (T* din = dinput<L>(0)) kernels::relu_backward(out, dout, din, n * L::out_shape.size());
+    } else if constexpr (layer_kind::dropout<L>::value) {
+      if (T* din = dinput<L>(0)) {
+        if (state.last_training) kernels::dropout_backward(dout, state.mask.data(), din, n * L::out_shape.size());
+        else kernels::add(dout, din, n * L::out_shape.size());
+      }
+    } else if constexpr (layer_kind::concat<L>::value) {
+      constexpr auto shapes = layer_kind::concat<L>::shapes;
+      const std::size_t pixels = n * L::out_shape.h * L::out_shape.w;
+      std::size_t offset = 0;
+      for (std::size_t k = 0; k < L::num_inputs; ++k) {
+        if (T* din = dinput<L>(k)) kernels::concat_backward(dout, L::out_shape.c, offset, din, shapes[k].c, pixels);
+        offset += shapes[k].c;
+      }
+    }
+  }
+
+  template <std::size_t Remaining>
+  void backward_from() {
+    if constexpr (Remaining > 0) {
+      constexpr std::size_t I = Remaining - 1;
+      if (placed_at<I>::head == 0 || heads_ran_) backward_layer<I>(states_[I]);
+      backward_from<I>();
+    }
+  }
+
+  template <class L>
+  const T* input(std::size_t k) const {
+    return acts_[L::inputs[k]].data();
+  }
+  // d(input k) of layer L, or null when it is the net's input and not wanted.
+  template <class L>
+  T* dinput(std::size_t k) {
+    return L::inputs[k] == 0 && !want_input_grad_ ? nullptr : dacts_[L::inputs[k]].data();
+  }
+
+  void allocate(std::size_t n) {
+    if (n == 0) throw deepid::error("device_model: the batch is empty");
+    if (n == batch_) return;
+    for (std::size_t a = 0; a < activation_count; ++a) {
+      acts_[a].resize(n * act_shapes_[a].size());
+      dacts_[a].resize(n * act_shapes_[a].size());
+    }
+    batch_ = n;
+  }
+
+  static void require_device() {
+    if (device_count() == 0)
+      throw deepid::error("device_model: no CUDA device (" + device_description() + ")");
+  }
+
+  device_buffer<T> params_, grads_;
+  std::array<device_buffer<T>, activation_count> acts_, dacts_;
+  std::array<deepid::shape3, activation_count> act_shapes_{};
+  std::array<layer_state, layer_count> states_;
+  device_buffer<T> input_, dinput_;
+  std::array<device_buffer<T>, output_count> doutput_;
+  std::size_t batch_ = 0;
+  bool heads_ran_ = true;
+  bool want_input_grad_ = true;
+};
+
+}  // namespace api_v0
+}  // namespace deepid::cuda

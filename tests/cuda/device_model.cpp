@@ -1,0 +1,155 @@
+// device_model against model: every layer kind's forward and backward, on
+// the library's nets and on a net made to reach the rest (an unfused ReLU,
+// padded and floor pooling, a strided padded locally connected layer).
+//
+// Built twice from this source: test_cuda_emulated links the kernels run on
+// the CPU (emulated.cpp) and always runs; test_cuda_gpu links the nvcc-built
+// kernels and exits 77 (skipped) with a message where no GPU is present.
+//
+// Tolerances: double, 1e-9 of the largest value compared (the sums run in
+// another order than the CPU kernels'); float, 2e-4 of it.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <deepid/backend/cuda.hpp>
+#include <deepid/deepid.hpp>
+#include <string>
+#include <vector>
+
+namespace dp = deepid;
+namespace cu = deepid::cuda;
+
+namespace {
+
+template <class T>
+double tolerance() {
+  return std::is_same_v<T, double> ? 1e-9 : 2e-4;
+}
+
+template <class T>
+std::vector<T> random_values(std::size_t count, std::uint64_t seed, double scale = 1.0) {
+  dp::rng gen(seed);
+  std::vector<T> v(count);
+  for (auto& x : v) x = T(gen.normal() * scale);
+  return v;
+}
+
+// Largest |a - b| against tolerance x largest |a|; reports where.
+template <class T>
+void check_close(const T* expected, const T* actual, std::size_t count, const std::string& what) {
+  double largest = 0, worst = 0;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    largest = std::max(largest, std::abs(double(expected[i])));
+    const double d = std::abs(double(expected[i]) - double(actual[i]));
+    if (!(d <= worst)) worst = d, at = i;
+  }
+  INFO(what << ": largest difference " << worst << " at " << at << " of " << count << " (values up to " << largest
+            << ")");
+  CHECK(worst <= tolerance<T>() * std::max(largest, 1e-30));
+}
+
+// One training step's forward and backward on both, compared output by
+// output, layer by layer (parameter gradients) and at the input.
+template <class Net, class T>
+void compare(std::size_t n, dp::mode m, std::uint64_t seed) {
+  using host = dp::model<Net, T>;
+  host cpu(dp::init::seed{seed});
+  cu::device_model<Net, T> gpu(dp::init::seed{seed});
+  const auto start = gpu.parameters();
+  CHECK(std::equal(start.begin(), start.end(), cpu.parameters().begin()));
+
+  const auto x = random_values<T>(n * host::input_shape.size(), seed + 1);
+  cpu.set_random_stream(seed + 2);
+  gpu.set_random_stream(seed + 2);
+  cpu.forward(x.data(), n, m, dp::head_pass::run);
+  gpu.forward_host(x.data(), n, m, dp::head_pass::run);
+
+  std::array<const T*, host::output_count> cpu_douts{};
+  std::array<std::vector<T>, host::output_count> douts;
+  std::array<std::span<const T>, host::output_count> gpu_douts{};
+  for (std::size_t k = 0; k < host::output_count; ++k) {
+    const std::size_t size = n * host::output_shape_of(k).size();
+    check_close(cpu.output(k), gpu.output_host(k).data(), size, "output " + std::string(host::output_name(k)));
+    douts[k] = random_values<T>(size, seed + 10 + k);
+    cpu_douts[k] = douts[k].data();
+    gpu_douts[k] = douts[k];
+  }
+  std::vector<T> cpu_dinput(x.size()), gpu_dinput(x.size());
+  cpu.backward_outputs(cpu_douts, cpu_dinput.data());
+  gpu.backward_outputs_host(gpu_douts, gpu_dinput);
+
+  const auto grads = gpu.gradients();
+  std::size_t offset = 0;
+  for (const auto& layer : cpu.layers()) {
+    if (layer.params > 0)
+      check_close(cpu.gradients().data() + offset, grads.data() + offset, layer.params,
+                  "parameter gradients of layer " + std::to_string(layer.index) + " " + layer.name);
+    offset += layer.params;
+  }
+  check_close(cpu_dinput.data(), gpu_dinput.data(), x.size(), "input gradient");
+}
+
+template <std::size_t C, std::size_t H, std::size_t W>
+using patch = dp::patch_shape<C, H, W>;
+
+// What the library's nets leave out: a ReLU after pooling (not fused), a
+// padded 3x3 pool with stride 1, floor pooling, a strided padded locally
+// connected layer, and a dense layer reading two taps.
+using odd_net = dp::stack<dp::input<2, 13, 11>, dp::conv<4, 3, 1, 1>, dp::max_pool<3, 1, 1>, dp::relu, dp::tap<"a">,
+                          dp::max_pool<2, 2, 0, dp::rounding::floor>, dp::locally_connected<3, 3, 2, 1>, dp::relu,
+                          dp::dropout<0.25>, dp::tap<"b">, dp::multi_scale_fc<5, "a", "b">>;
+
+}  // namespace
+
+TEST_CASE("the kernels' build") { MESSAGE("device: " << cu::device_description()); }
+
+TEST_CASE("DeepID1 (locally shared conv3, locally connected conv4) matches the CPU model") {
+  SUBCASE("double") { compare<dp::deepid1<patch<3, 39, 31>>, double>(3, dp::mode::training, 11); }
+  SUBCASE("float") { compare<dp::deepid1<patch<3, 39, 31>>, float>(5, dp::mode::training, 12); }
+  SUBCASE("ordinary convolutions, one sample") { compare<dp::deepid1_plain<patch<1, 31, 31>>, double>(1, dp::mode::inference, 13); }
+}
+
+TEST_CASE("DeepID2+ (heads after every stage, dropout) matches the CPU model") {
+  compare<dp::deepid2plus<patch<1, 31, 31>>, double>(4, dp::mode::training, 21);
+  compare<dp::deepid2plus<patch<1, 31, 31>>, double>(2, dp::mode::inference, 22);
+}
+
+TEST_CASE("DeepID3 net2 (Inception modules) matches the CPU model") {
+  compare<dp::deepid3_net2<patch<1, 47, 47>, dp::deepid3_reduced_widths>, double>(2, dp::mode::training, 31);
+}
+
+TEST_CASE("unfused ReLU, padded and floor pooling, strided padded locally connected layer") {
+  compare<odd_net, double>(3, dp::mode::training, 41);
+  compare<odd_net, float>(2, dp::mode::training, 42);
+}
+
+TEST_CASE("the device model refuses what the CPU model refuses") {
+  using net = dp::deepid2plus<patch<1, 31, 31>>;
+  cu::device_model<net, double> gpu;
+  std::vector<double> wrong(3);
+  CHECK_THROWS_WITH_AS(gpu.set_parameters(wrong), doctest::Contains("3 values"), dp::error);
+  CHECK_THROWS_WITH_AS(gpu.backward_outputs({}), doctest::Contains("no forward pass"), dp::error);
+  const auto x = random_values<double>(2 * 31 * 31, 5);
+  gpu.forward_host(x.data(), 2, dp::mode::inference, dp::head_pass::skip);
+  CHECK_THROWS_WITH_AS(gpu.output(0), doctest::Contains("skipped the heads"), dp::error);
+  std::array<const double*, decltype(gpu)::output_count> d{};
+  d[0] = gpu.output(decltype(gpu)::output_count - 1);
+  CHECK_THROWS_WITH_AS(gpu.backward_outputs(d), doctest::Contains("skipped the heads"), dp::error);
+  gpu.set_random_stream(1, std::vector<std::size_t>{0, 1, 2});
+  CHECK_THROWS_WITH_AS(gpu.forward_host(x.data(), 2, dp::mode::training, dp::head_pass::run),
+                       doctest::Contains("sample numbers"), dp::error);
+}
+
+int main(int argc, char** argv) {
+  if (cu::device_count() == 0) {
+    std::fprintf(stderr, "SKIPPED: %s: the GPU comparison did not run\n",
+                 cu::device_description().c_str());
+    return 77;
+  }
+  doctest::Context context(argc, argv);
+  return context.run();
+}
