@@ -53,7 +53,7 @@ void measure(const char* name, std::vector<row>& rows, std::size_t cpu_largest_b
     cu::device_buffer<float> input(x.size());
     input.upload(x);
     const double gpu_s = seconds_per_call([&] {
-      gpu.forward(input.data(), n, dp::mode::inference);
+      gpu.forward_device(input.data(), n, dp::mode::inference);
       cu::synchronize();
     });
     const double cpu_s = n <= cpu_largest_batch
@@ -79,8 +79,8 @@ void measure(const char* name, std::vector<row>& rows, std::size_t cpu_largest_b
     cpu_douts[k] = host_douts[k].data();
   }
   const double gpu_s = seconds_per_call([&] {
-    gpu.forward(input.data(), n, dp::mode::training, dp::head_pass::run);
-    gpu.backward_outputs(gpu_douts);
+    gpu.forward_device(input.data(), n, dp::mode::training, dp::head_pass::run);
+    gpu.backward_outputs_device(gpu_douts);
     cu::synchronize();
   });
   const double cpu_s = seconds_per_call([&] {

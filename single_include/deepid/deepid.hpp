@@ -10716,9 +10716,11 @@ inline void split_validation(const std::vector<int>& labels, double fraction, st
   std::sort(validation.begin(), validation.end());
 }
 
-template <class Net>
+// Model: model<Net, float>, or a type with its interface that runs the
+// passes elsewhere (cuda::device_model<Net, float> on a GPU).
+template <class Net, class Model = model<Net, float>>
 class trainer {
-  using model_type = model<Net, float>;
+  using model_type = Model;
   static constexpr std::size_t outputs = model_type::output_count;
   static constexpr std::size_t heads = model_type::head_count;  // outputs [0, heads) are the heads
   static constexpr std::size_t main = heads;

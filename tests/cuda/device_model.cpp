@@ -16,8 +16,12 @@
 #include <cstdio>
 #include <deepid/backend/cuda.hpp>
 #include <deepid/deepid.hpp>
+#include <deepid/train/trainer.hpp>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "trainer_setup.hpp"
 
 namespace dp = deepid;
 namespace cu = deepid::cuda;
@@ -60,27 +64,27 @@ void compare(std::size_t n, dp::mode m, std::uint64_t seed) {
   host cpu(dp::init::seed{seed});
   cu::device_model<Net, T> gpu(dp::init::seed{seed});
   const auto start = gpu.parameters();
-  CHECK(std::equal(start.begin(), start.end(), cpu.parameters().begin()));
+  CHECK(std::equal(start.begin(), start.end(), std::as_const(cpu).parameters().begin()));
 
   const auto x = random_values<T>(n * host::input_shape.size(), seed + 1);
   cpu.set_random_stream(seed + 2);
   gpu.set_random_stream(seed + 2);
   cpu.forward(x.data(), n, m, dp::head_pass::run);
-  gpu.forward_host(x.data(), n, m, dp::head_pass::run);
+  gpu.forward(x.data(), n, m, dp::head_pass::run);
 
-  std::array<const T*, host::output_count> cpu_douts{};
-  std::array<std::vector<T>, host::output_count> douts;
-  std::array<std::span<const T>, host::output_count> gpu_douts{};
+  std::array<const T*, host::output_count> douts{};
+  std::array<std::vector<T>, host::output_count> dout_values;
   for (std::size_t k = 0; k < host::output_count; ++k) {
     const std::size_t size = n * host::output_shape_of(k).size();
-    check_close(cpu.output(k), gpu.output_host(k).data(), size, "output " + std::string(host::output_name(k)));
-    douts[k] = random_values<T>(size, seed + 10 + k);
-    cpu_douts[k] = douts[k].data();
-    gpu_douts[k] = douts[k];
+    check_close(cpu.output(k), gpu.output(k), size, "output " + std::string(host::output_name(k)));
+    dout_values[k] = random_values<T>(size, seed + 10 + k);
+    douts[k] = dout_values[k].data();
   }
   std::vector<T> cpu_dinput(x.size()), gpu_dinput(x.size());
-  cpu.backward_outputs(cpu_douts, cpu_dinput.data());
-  gpu.backward_outputs_host(gpu_douts, gpu_dinput);
+  cpu.backward_outputs(douts, cpu_dinput.data());
+  std::size_t ready_calls = 0;
+  gpu.backward_outputs(douts, gpu_dinput.data(), [&](std::size_t from) { ready_calls += from == 0; });
+  CHECK(ready_calls == 1);
 
   const auto grads = gpu.gradients();
   std::size_t offset = 0;
@@ -127,6 +131,39 @@ TEST_CASE("unfused ReLU, padded and floor pooling, strided padded locally connec
   compare<odd_net, float>(2, dp::mode::training, 42);
 }
 
+TEST_CASE("the trainer trains a device_model as it trains a model") {
+  // DeepID2+ in miniature (heads, dropout), the joint signal, four SGD steps:
+  // the losses and the classifiers run on the host on features the device
+  // computed, the step on the host copies of the parameters.
+  using net = deepid_test::headed_net;
+  namespace tr = deepid::train;
+  auto o = deepid_test::quick_options(1);
+  o.architecture = "cuda-comparison";
+  const auto& data = deepid_test::synthetic_patches();
+  dp::model<net> cpu(dp::init::seed{3});
+  cu::device_model<net> gpu(dp::init::seed{3});
+  const std::vector<float> start(gpu.parameters().begin(), gpu.parameters().end());
+  tr::trainer<net> cpu_trainer(cpu, data.identities, o);
+  tr::trainer<net, cu::device_model<net>> gpu_trainer(gpu, data.identities, o);
+  cpu_trainer.stop_after(4);
+  gpu_trainer.stop_after(4);
+  CHECK(cpu_trainer.fit(data).interrupted);
+  CHECK(gpu_trainer.fit(data).interrupted);
+  const auto cpu_params = std::as_const(cpu).parameters();
+  const auto gpu_params = std::as_const(gpu).parameters();
+  CHECK_FALSE(std::equal(start.begin(), start.end(), gpu_params.begin()));  // it trained
+  check_close(cpu_params.data(), gpu_params.data(), cpu_params.size(), "parameters after four steps");
+  for (std::size_t k = 0; k < dp::model<net>::output_count; ++k) {
+    const auto a = cpu_trainer.classifier(k).parameters(), b = gpu_trainer.classifier(k).parameters();
+    check_close(a.data(), b.data(), a.size(), "classifier of output " + std::string(dp::model<net>::output_name(k)));
+  }
+  CHECK(cpu_trainer.margin() == doctest::Approx(gpu_trainer.margin()).epsilon(1e-4));
+  // The device copy of the parameters is the host one.
+  gpu.pull_parameters();
+  const auto pulled = std::as_const(gpu).parameters();
+  check_close(cpu_params.data(), pulled.data(), pulled.size(), "parameters read back from the device");
+}
+
 TEST_CASE("the device model refuses what the CPU model refuses") {
   using net = dp::deepid2plus<patch<1, 31, 31>>;
   cu::device_model<net, double> gpu;
@@ -134,13 +171,13 @@ TEST_CASE("the device model refuses what the CPU model refuses") {
   CHECK_THROWS_WITH_AS(gpu.set_parameters(wrong), doctest::Contains("3 values"), dp::error);
   CHECK_THROWS_WITH_AS(gpu.backward_outputs({}), doctest::Contains("no forward pass"), dp::error);
   const auto x = random_values<double>(2 * 31 * 31, 5);
-  gpu.forward_host(x.data(), 2, dp::mode::inference, dp::head_pass::skip);
+  gpu.forward(x.data(), 2, dp::mode::inference, dp::head_pass::skip);
   CHECK_THROWS_WITH_AS(gpu.output(0), doctest::Contains("skipped the heads"), dp::error);
   std::array<const double*, decltype(gpu)::output_count> d{};
-  d[0] = gpu.output(decltype(gpu)::output_count - 1);
+  d[0] = gpu.output(decltype(gpu)::output_count - 1);  // any values: refused before they are read
   CHECK_THROWS_WITH_AS(gpu.backward_outputs(d), doctest::Contains("skipped the heads"), dp::error);
   gpu.set_random_stream(1, std::vector<std::size_t>{0, 1, 2});
-  CHECK_THROWS_WITH_AS(gpu.forward_host(x.data(), 2, dp::mode::training, dp::head_pass::run),
+  CHECK_THROWS_WITH_AS(gpu.forward(x.data(), 2, dp::mode::training, dp::head_pass::run),
                        doctest::Contains("sample numbers"), dp::error);
 }
 

@@ -4,6 +4,7 @@
 # kernels (cuda.gpu, skipped with exit code 77 where no GPU is present).
 add_library(deepid_cuda_comparison OBJECT ${CMAKE_CURRENT_LIST_DIR}/device_model.cpp)
 target_link_libraries(deepid_cuda_comparison PRIVATE deepid::deepid deepid_project_flags doctest::doctest)
+target_include_directories(deepid_cuda_comparison PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../support)
 
 add_executable(test_cuda_emulated $<TARGET_OBJECTS:deepid_cuda_comparison>)
 target_link_libraries(test_cuda_emulated PRIVATE deepid::cuda_emulated deepid_project_flags doctest::doctest)

@@ -99,6 +99,7 @@ struct ops {
   // Layout: N x C x H x W <-> N x H x W x C.
   static void nchw_to_nhwc(const T* in, T* out, std::size_t n, std::size_t c, std::size_t hw);
   static void nhwc_to_nchw(const T* in, T* out, std::size_t n, std::size_t c, std::size_t hw);
+  static void fill(T* to, std::size_t count, T value);
   static void add(const T* from, T* to, std::size_t count);
 
   // out = [relu](conv(in)); params: weights then biases.
@@ -122,8 +123,9 @@ struct ops {
   static void dense_bias(const T* bias, T* out, std::size_t n, std::size_t units);                // out = bias
   static void dense_accumulate(const T* in, std::size_t inputs, const T* weights, T* out, std::size_t n,
                                std::size_t units);                                                // out += in W
+  // dbias (may be null) += dz^T ones; `ones`: n ones.
   static void dense_backward(const T* in, std::size_t inputs, const T* dz, T* din, std::size_t n, std::size_t units,
-                             const T* weights, T* dweights, T* dbias);
+                             const T* weights, T* dweights, T* dbias, const T* ones);
 
   // Inception's join: a branch's channels at `offset` of each output pixel.
   static void concat_forward(const T* in, std::size_t channels, T* out, std::size_t out_channels, std::size_t offset,

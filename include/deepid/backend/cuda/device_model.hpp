@@ -8,11 +8,15 @@
 //
 // The layers' work goes to the kernels of device_api.hpp with the layers'
 // compile-time shapes as arguments.
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -102,6 +106,10 @@ class device_model {
   static constexpr std::size_t output_count = host_model::output_count;
   static constexpr deepid::shape3 output_shape_of(std::size_t k) { return heads::shapes[k]; }
 
+  // Name and index of output k (heads first, the main output last), as model's.
+  static constexpr std::string_view output_name(std::size_t k) { return host_model::output_name(k); }
+  static std::size_t output_index(std::string_view name) { return host_model::output_index(name); }
+
   // The parameters model<Net, T>(s) starts from, and the same dropout streams.
   explicit device_model(deepid::init::seed s = {}) : device_model(host_model(s), s) {}
   // A copy of `host`'s parameters (dropout streams: set_random_stream).
@@ -122,19 +130,37 @@ class device_model {
     });
   }
 
-  // Parameters and gradients, copied between the device and the host in the
-  // CPU model's arena layout.
-  std::vector<T> parameters() const { return params_.to_host(); }
-  std::vector<T> gradients() const { return grads_.to_host(); }
+  // ---- The model<Net, T> interface, in host memory (what the trainer uses).
+  // The parameters and gradients have host copies in the CPU model's arena
+  // layout: writes through parameters() reach the device before the next
+  // pass, and backward leaves the gradients in both.
+  std::span<T> parameters() {
+    host_params_dirty_ = true;
+    return mirror_.parameters();
+  }
+  std::span<const T> parameters() const { return std::as_const(mirror_).parameters(); }
+  std::span<const T> gradients() const { return mirror_.gradients(); }
+  std::span<T> gradients_mutable() { return mirror_.gradients_mutable(); }
   void set_parameters(std::span<const T> values) {
     if (values.size() != param_count)
       throw deepid::error("device_model::set_parameters: " + std::to_string(values.size()) + " values, the net has " +
                           std::to_string(param_count));
+    std::copy(values.begin(), values.end(), mirror_.parameters().begin());
     params_.upload(values);
+    host_params_dirty_ = false;
   }
-  void copy_parameters_to(host_model& host) const { params_.download(host.parameters()); }
-  T* device_parameters() { return params_.data(); }
-  T* device_gradients() { return grads_.data(); }
+  void copy_parameters_to(host_model& host) const {
+    const auto values = parameters();
+    std::copy(values.begin(), values.end(), host.parameters().begin());
+  }
+  std::vector<layer_info> layers() const { return mirror_.layers(); }
+  std::vector<parameter_info> parameter_tensors() const { return mirror_.parameter_tensors(); }
+  std::vector<T> get_parameter(const std::string& name) const { return mirror_.get_parameter(name); }
+  std::vector<T> get_gradient(const std::string& name) const { return mirror_.get_gradient(name); }
+  void set_parameter(const std::string& name, std::span<const T> data) {
+    mirror_.set_parameter(name, data);
+    host_params_dirty_ = true;
+  }
 
   // As model::set_random_stream: dropout masks follow (key, layer) and the
   // samples' numbers within a larger batch.
@@ -149,14 +175,101 @@ class device_model {
     });
   }
 
-  // Forward from a host batch N x C x H x W; the outputs stay on the device.
-  void forward_host(const T* nchw, std::size_t n, deepid::mode m, deepid::head_pass h = deepid::head_pass::skip) {
+  // Forward from a host batch (n x C x H x W); returns a host copy of the
+  // main output (n x D, NHWC), the heads' in output(k) when they ran.
+  const T* forward(const T* nchw, std::size_t n, deepid::mode m, deepid::head_pass h = deepid::head_pass::skip) {
     input_.resize(n * input_shape.size());
     input_.upload({nchw, n * input_shape.size()});
-    forward(input_.data(), n, m, h);
+    forward_device(input_.data(), n, m, h);
+    for (std::size_t k = 0; k < output_count; ++k) {
+      if (k < head_count && !heads_ran_) continue;
+      outputs_[k].resize(n * heads::shapes[k].size());
+      copy_to_host(outputs_[k].data(), output_device(k), outputs_[k].size() * sizeof(T));
+    }
+    return outputs_[output_count - 1].data();
   }
+  // Features of a host batch, as model::forward returns them.
+  deepid::matrix<T> forward(const deepid::batch4<T>& x) {
+    const auto& s = x.shape();
+    if (s[1] != input_shape.c || s[2] != input_shape.h || s[3] != input_shape.w)
+      throw deepid::error("device_model::forward: input batch is " + deepid::shape_string(s) + ", expected Nx" +
+                          input_shape.str());
+    forward(x.data(), s[0], deepid::mode::inference);
+    return output_matrix(output_count - 1);
+  }
+  // Output k of the last forward pass, host copy (n x D_k, NHWC).
+  const T* output(std::size_t k) const {
+    output_device(k);  // the checks
+    return outputs_[k].data();
+  }
+  deepid::matrix<T> output_matrix(std::size_t k) const {
+    const deepid::shape3 s = heads::shapes[k];
+    const T* nhwc = output(k);
+    deepid::matrix<T> result({batch_, s.size()});
+    T* out = result.data();
+    for (std::size_t b = 0; b < batch_; ++b)
+      for (std::size_t c = 0; c < s.c; ++c)
+        for (std::size_t i = 0; i < s.h * s.w; ++i) out[b * s.size() + c * s.h * s.w + i] = nhwc[(b * s.h * s.w + i) * s.c + c];
+    return result;
+  }
+  // Backward from host gradients (doutputs[k]: n x D_k, or null); the
+  // parameter gradients land in gradients(), dinput (host, may be null)
+  // receives dLoss/dInput. `gradients_ready` is called once, with 0, when
+  // they are all final (model calls it layer by layer).
+  void backward_outputs(const std::array<const T*, output_count>& doutputs, T* dinput_nchw = nullptr,
+                        const std::function<void(std::size_t)>& gradients_ready = {}) {
+    std::array<const T*, output_count> device{};
+    for (std::size_t k = 0; k < output_count; ++k) {
+      if (!doutputs[k]) continue;
+      doutput_[k].resize(batch_ * heads::shapes[k].size());
+      doutput_[k].upload({doutputs[k], doutput_[k].size()});
+      device[k] = doutput_[k].data();
+    }
+    if (dinput_nchw) dinput_.resize(batch_ * input_shape.size());
+    backward_outputs_device(device, dinput_nchw ? dinput_.data() : nullptr);
+    grads_.download(mirror_.gradients_mutable());
+    if (dinput_nchw) dinput_.download({dinput_nchw, dinput_.size()});
+    if (gradients_ready) gradients_ready(0);
+  }
+  void backward(const T* doutput, T* dinput_nchw = nullptr) {
+    std::array<const T*, output_count> d{};
+    d[head_count] = doutput;
+    backward_outputs(d, dinput_nchw);
+  }
+  // The first layer whose output in the last forward pass is not finite, or
+  // the number of layers (as model's; reads the activations back).
+  std::size_t first_non_finite_layer() const {
+    std::size_t found = layer_count;
+    const_cast<device_model*>(this)->for_each_layer([&]<std::size_t I>(auto&) {
+      using P = placed_at<I>;
+      if (found != layer_count || (P::head != 0 && !heads_ran_) || batch_ == 0) return;
+      const auto values = acts_[P::out_act].to_host();
+      if (std::any_of(values.begin(), values.end(), [](T v) { return !std::isfinite(v); })) found = I;
+    });
+    return found;
+  }
+  std::size_t batch() const { return batch_; }
+  void release_buffers() {
+    for (std::size_t a = 0; a < activation_count; ++a) acts_[a].resize(0), dacts_[a].resize(0);
+    ones_.resize(0);
+    batch_ = 0;
+  }
+
+  // ---- The same passes on device memory, nothing copied to the host.
+  // Writes through device_parameters() reach parameters() by pull_parameters().
+  T* device_parameters() {
+    sync_parameters();
+    return params_.data();
+  }
+  void pull_parameters() {
+    sync_parameters();
+    params_.download(mirror_.parameters());
+  }
+  const T* device_gradients() const { return grads_.data(); }
   // Forward from device memory; returns the main output on the device (n x D, NHWC).
-  const T* forward(const T* device_nchw, std::size_t n, deepid::mode m, deepid::head_pass h = deepid::head_pass::skip) {
+  const T* forward_device(const T* device_nchw, std::size_t n, deepid::mode m,
+                          deepid::head_pass h = deepid::head_pass::skip) {
+    sync_parameters();
     allocate(n);
     kernels::nchw_to_nhwc(device_nchw, acts_[0].data(), n, input_shape.c, input_shape.h * input_shape.w);
     heads_ran_ = h == deepid::head_pass::run || head_count == 0;
@@ -165,43 +278,19 @@ class device_model {
     });
     return acts_[walked::out_act].data();
   }
-  // Features of a host batch, as model::forward returns them.
-  deepid::matrix<T> forward(const deepid::batch4<T>& x) {
-    const auto& s = x.shape();
-    if (s[1] != input_shape.c || s[2] != input_shape.h || s[3] != input_shape.w)
-      throw deepid::error("device_model::forward: input batch is " + deepid::shape_string(s) + ", expected Nx" +
-                          input_shape.str());
-    forward_host(x.data(), s[0], deepid::mode::inference);
-    return output_matrix(output_count - 1);
-  }
-
-  // Output k of the last forward pass on the device (n x D_k, NHWC), and a host copy.
-  const T* output(std::size_t k) const {
-    if (k >= output_count) throw deepid::error("device_model::output: there are " + std::to_string(output_count) + " outputs");
+  // Output k of the last forward pass on the device (n x D_k, NHWC).
+  const T* output_device(std::size_t k) const {
+    if (k >= output_count)
+      throw deepid::error("device_model::output: there are " + std::to_string(output_count) + " outputs");
     if (batch_ == 0) throw deepid::error("device_model::output: no forward pass yet");
     if (k < head_count && !heads_ran_)
       throw deepid::error("device_model::output: the last forward pass skipped the heads (pass head_pass::run)");
     return acts_[heads::acts[k]].data();
   }
-  std::vector<T> output_host(std::size_t k) const {
-    std::vector<T> host(batch_ * heads::shapes[k].size());
-    copy_to_host(host.data(), output(k), host.size() * sizeof(T));
-    return host;
-  }
-  deepid::matrix<T> output_matrix(std::size_t k) const {
-    const deepid::shape3 s = heads::shapes[k];
-    const std::vector<T> nhwc = output_host(k);
-    deepid::matrix<T> result({batch_, s.size()});
-    for (std::size_t b = 0; b < batch_; ++b)
-      for (std::size_t c = 0; c < s.c; ++c)
-        for (std::size_t i = 0; i < s.h * s.w; ++i) result(b, c * s.h * s.w + i) = nhwc[(b * s.h * s.w + i) * s.c + c];
-    return result;
-  }
-
-  // As model::backward_outputs, with device pointers: doutputs[k] is
-  // dLoss/dOutput k (null where the loss does not read it); the gradients
-  // overwrite device_gradients(); dinput (N x C x H x W, may be null).
-  void backward_outputs(const std::array<const T*, output_count>& doutputs, T* dinput_nchw = nullptr) {
+  // doutputs[k]: dLoss/dOutput k on the device (null where the loss does not
+  // read it); the gradients overwrite device_gradients() (not the host copy);
+  // dinput (device, N x C x H x W) may be null.
+  void backward_outputs_device(const std::array<const T*, output_count>& doutputs, T* dinput_nchw = nullptr) {
     if (batch_ == 0) throw deepid::error("device_model::backward: no forward pass to differentiate");
     for (std::size_t k = 0; k < head_count; ++k)
       if (doutputs[k] && !heads_ran_)
@@ -216,29 +305,6 @@ class device_model {
     if (dinput_nchw)
       kernels::nhwc_to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape.c, input_shape.h * input_shape.w);
   }
-  // The same from host gradients (each n x D_k, or empty to skip); dinput
-  // (host, n x C x H x W) when not empty.
-  void backward_outputs_host(const std::array<std::span<const T>, output_count>& doutputs, std::span<T> dinput = {}) {
-    std::array<const T*, output_count> device{};
-    for (std::size_t k = 0; k < output_count; ++k) {
-      if (doutputs[k].empty()) continue;
-      if (doutputs[k].size() != batch_ * heads::shapes[k].size())
-        throw deepid::error("device_model::backward: the gradient of output " + std::string(heads::names[k]) +
-                            " has " + std::to_string(doutputs[k].size()) + " values, expected " +
-                            std::to_string(batch_ * heads::shapes[k].size()));
-      doutput_[k].resize(doutputs[k].size());
-      doutput_[k].upload(doutputs[k]);
-      device[k] = doutput_[k].data();
-    }
-    if (!dinput.empty() && dinput.size() != batch_ * input_shape.size())
-      throw deepid::error("device_model::backward: dinput holds " + std::to_string(dinput.size()) +
-                          " values, expected " + std::to_string(batch_ * input_shape.size()));
-    if (!dinput.empty()) dinput_.resize(dinput.size());
-    backward_outputs(device, dinput.empty() ? nullptr : dinput_.data());
-    if (!dinput.empty()) dinput_.download(dinput);
-  }
-
-  std::size_t batch() const { return batch_; }
 
  private:
   // What a layer keeps on the device between passes.
@@ -350,7 +416,7 @@ class device_model {
       for (std::size_t k = 0; k < L::num_inputs; ++k) {
         kernels::dense_backward(input<L>(k), L::input_shapes[k].size(), dz, dinput<L>(k), n, units,
                                 params + row * units, dparams + row * units,
-                                k == 0 ? dparams + L::in_total * units : nullptr);
+                                k == 0 ? dparams + L::in_total * units : nullptr, ones_.data());
         row += L::input_shapes[k].size();
       }
     } else if constexpr (layer_kind::pooling<L>) {
@@ -399,7 +465,16 @@ class device_model {
       acts_[a].resize(n * act_shapes_[a].size());
       dacts_[a].resize(n * act_shapes_[a].size());
     }
+    ones_.resize(n);
+    kernels::fill(ones_.data(), n, T(1));
     batch_ = n;
+  }
+
+  // Host writes through parameters() reach the device before a pass.
+  void sync_parameters() {
+    if (!host_params_dirty_) return;
+    params_.upload(std::as_const(mirror_).parameters());
+    host_params_dirty_ = false;
   }
 
   static void require_device() {
@@ -407,12 +482,16 @@ class device_model {
       throw deepid::error("device_model: no CUDA device (" + device_description() + ")");
   }
 
+  host_model mirror_;  // host copies of the parameters and gradients, and the layer tables
+  bool host_params_dirty_ = false;
   device_buffer<T> params_, grads_;
   std::array<device_buffer<T>, activation_count> acts_, dacts_;
   std::array<deepid::shape3, activation_count> act_shapes_{};
   std::array<layer_state, layer_count> states_;
   device_buffer<T> input_, dinput_;
+  device_buffer<T> ones_;  // batch_ ones: dense layers sum their bias gradients by a GEMM
   std::array<device_buffer<T>, output_count> doutput_;
+  std::array<std::vector<T>, output_count> outputs_;  // host copies of the last forward's outputs
   std::size_t batch_ = 0;
   bool heads_ran_ = true;
   bool want_input_grad_ = true;

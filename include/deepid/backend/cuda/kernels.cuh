@@ -261,6 +261,11 @@ void ops<T>::nhwc_to_nchw(const T* in, T* out, std::size_t n, std::size_t c, std
 }
 
 template <class T>
+void ops<T>::fill(T* to, std::size_t count, T value) {
+  detail::for_each_index(count, [=] DEEPID_CUDA_LAMBDA(std::size_t i) { to[i] = value; });
+}
+
+template <class T>
 void ops<T>::add(const T* from, T* to, std::size_t count) {
   detail::for_each_index(count, [=] DEEPID_CUDA_LAMBDA(std::size_t i) { to[i] += from[i]; });
 }
@@ -295,11 +300,13 @@ void ops<T>::conv_backward(const conv_shape& g, bool relu, const T* in, const T*
                            std::size_t n, const T* params, T* dparams, scratch& work) {
   const std::size_t K = g.patch(), P = g.region_positions(), B = g.banks(), cout = g.cout;
   const std::size_t positions = g.out_h() * g.out_w(), out_w = g.out_w();
-  const std::size_t per_sample = positions * (2 * K + cout);
+  const std::size_t per_sample = positions * (2 * K + cout + 1);
   const std::size_t chunk = detail::chunk_samples<T>(n, per_sample);
   T* cols = static_cast<T*>(work.reserve(chunk * per_sample * sizeof(T)));
   T* dz = cols + chunk * positions * K;
   T* dcols = dz + chunk * positions * cout;
+  T* ones = dcols + chunk * positions * K;  // sums the rows of dz by a GEMM
+  detail::for_each_index(chunk * positions, [=] DEEPID_CUDA_LAMBDA(std::size_t i) { ones[i] = T(1); });
   T* dbias = dparams + g.weight_count();
   for (std::size_t first = 0; first < n; first += chunk) {
     const std::size_t count = std::min(chunk, n - first);
@@ -315,12 +322,9 @@ void ops<T>::conv_backward(const conv_shape& g, bool relu, const T* in, const T*
     // dW_bank += dz_bank^T cols_bank (row-major [k][cout]).
     detail::gemm<T>(false, true, cout, K, count * P, T(1), dz, cout, count * P * cout, cols, K, count * P * K, T(1),
                     dparams, cout, g.bank_weights(), B);
-    detail::for_each_index(B * cout, [=] DEEPID_CUDA_LAMBDA(std::size_t i) {
-      const std::size_t co = i % cout, bank = i / cout;
-      T sum = 0;
-      for (std::size_t r = 0; r < count * P; ++r) sum += dz[(bank * count * P + r) * cout + co];
-      dbias[i] += sum;
-    });
+    // dbias_bank += dz_bank^T 1.
+    detail::gemm<T>(false, false, cout, 1, count * P, T(1), dz, cout, count * P * cout, ones, count * P, 0, T(1), dbias,
+                    cout, cout, B);
     if (!din) continue;
     detail::gemm<T>(true, false, K, count * P, cout, T(1), params, cout, g.bank_weights(), dz, cout, count * P * cout,
                     T(0), dcols, K, count * P * K, B);
@@ -424,14 +428,9 @@ void ops<T>::dense_accumulate(const T* in, std::size_t inputs, const T* weights,
 
 template <class T>
 void ops<T>::dense_backward(const T* in, std::size_t inputs, const T* dz, T* din, std::size_t n, std::size_t units,
-                            const T* weights, T* dweights, T* dbias) {
+                            const T* weights, T* dweights, T* dbias, const T* ones) {
   detail::gemm<T>(false, true, units, inputs, n, T(1), dz, units, 0, in, inputs, 0, T(1), dweights, units, 0, 1);
-  if (dbias)
-    detail::for_each_index(units, [=] DEEPID_CUDA_LAMBDA(std::size_t u) {
-      T sum = 0;
-      for (std::size_t s = 0; s < n; ++s) sum += dz[s * units + u];
-      dbias[u] += sum;
-    });
+  if (dbias) detail::gemm<T>(false, false, units, 1, n, T(1), dz, units, 0, ones, n, 0, T(1), dbias, units, 0, 1);
   if (din) detail::gemm<T>(true, false, inputs, n, units, T(1), weights, units, 0, dz, units, 0, T(1), din, inputs, 0, 1);
 }
 
