@@ -34,32 +34,38 @@ std::vector<std::size_t> parse_patch_list(const std::string& scheme, const std::
   throw usage_error("unknown --scheme '" + scheme + "' (" + scheme_list + ")");
 }
 
+compute_device parse_device(const std::string& text) {
+  if (text == "cpu") return compute_device::cpu;
+  if (text == "cuda") return compute_device::cuda;
+  throw usage_error("unknown --device '" + text + "' (cpu or cuda)");
+}
+
 std::unique_ptr<ensemble_handle> make_ensemble(const std::string& scheme, const std::vector<std::size_t>& types,
-                                               std::uint64_t seed) {
-  if (scheme == "deepid1") return make_typed_ensemble<deepid1_scheme, deepid::features::deepid1_nets>(scheme, types, seed);
+                                               std::uint64_t seed, compute_device device) {
+  if (scheme == "deepid1") return make_typed_ensemble<deepid1_scheme, deepid::features::deepid1_nets>(scheme, types, seed, device);
   if (scheme == "deepid1-100")
-    return make_typed_ensemble<deepid1_scheme_100, deepid::features::deepid1_nets>(scheme, types, seed);
+    return make_typed_ensemble<deepid1_scheme_100, deepid::features::deepid1_nets>(scheme, types, seed, device);
   if (scheme == "deepid2")
-    return make_typed_ensemble<deepid2_candidates, deepid::features::deepid1_nets>(scheme, types, seed);
-  if (scheme == "deepid2plus") return make_deepid2plus_ensemble(scheme, types, seed);
-  if (scheme == "deepid3-net1" || scheme == "deepid3-net1-reduced") return make_deepid3_net1_ensemble(scheme, types, seed);
-  if (scheme == "deepid3-net2" || scheme == "deepid3-net2-reduced") return make_deepid3_net2_ensemble(scheme, types, seed);
+    return make_typed_ensemble<deepid2_candidates, deepid::features::deepid1_nets>(scheme, types, seed, device);
+  if (scheme == "deepid2plus") return make_deepid2plus_ensemble(scheme, types, seed, device);
+  if (scheme == "deepid3-net1" || scheme == "deepid3-net1-reduced") return make_deepid3_net1_ensemble(scheme, types, seed, device);
+  if (scheme == "deepid3-net2" || scheme == "deepid3-net2-reduced") return make_deepid3_net2_ensemble(scheme, types, seed, device);
   throw usage_error("unknown --scheme '" + scheme + "' (" + scheme_list + ")");
 }
 
-std::unique_ptr<ensemble_handle> load_ensemble(const std::filesystem::path& dir) {
+std::unique_ptr<ensemble_handle> load_ensemble(const std::filesystem::path& dir, compute_device device) {
   if (!std::filesystem::exists(dir / "scheme.txt"))
     throw deepid::error((dir / "scheme.txt").string() + ": cannot open (is " + dir.string() + " a model folder made by 'deepid train'?)");
   auto in = deepid::io::open_input(dir / "scheme.txt", "the model folder's scheme");
   std::string scheme;
   in >> scheme;
-  if (scheme == "deepid1") return load_typed_ensemble<deepid1_scheme, deepid::features::deepid1_nets>(scheme, dir);
+  if (scheme == "deepid1") return load_typed_ensemble<deepid1_scheme, deepid::features::deepid1_nets>(scheme, dir, device);
   if (scheme == "deepid1-100")
-    return load_typed_ensemble<deepid1_scheme_100, deepid::features::deepid1_nets>(scheme, dir);
-  if (scheme == "deepid2") return load_typed_ensemble<deepid2_candidates, deepid::features::deepid1_nets>(scheme, dir);
-  if (scheme == "deepid2plus") return load_deepid2plus_ensemble(scheme, dir);
-  if (scheme == "deepid3-net1" || scheme == "deepid3-net1-reduced") return load_deepid3_net1_ensemble(scheme, dir);
-  if (scheme == "deepid3-net2" || scheme == "deepid3-net2-reduced") return load_deepid3_net2_ensemble(scheme, dir);
+    return load_typed_ensemble<deepid1_scheme_100, deepid::features::deepid1_nets>(scheme, dir, device);
+  if (scheme == "deepid2") return load_typed_ensemble<deepid2_candidates, deepid::features::deepid1_nets>(scheme, dir, device);
+  if (scheme == "deepid2plus") return load_deepid2plus_ensemble(scheme, dir, device);
+  if (scheme == "deepid3-net1" || scheme == "deepid3-net1-reduced") return load_deepid3_net1_ensemble(scheme, dir, device);
+  if (scheme == "deepid3-net2" || scheme == "deepid3-net2-reduced") return load_deepid3_net2_ensemble(scheme, dir, device);
   throw deepid::error((dir / "scheme.txt").string() + ": unknown scheme '" + scheme + "'");
 }
 

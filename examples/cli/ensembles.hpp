@@ -11,6 +11,8 @@
 #include <deepid/face/patch_batch.hpp>
 #include <deepid/train/trainer.hpp>
 
+#include "commands.hpp"
+
 namespace deepid_cli {
 
 class ensemble_handle {
@@ -36,25 +38,40 @@ class ensemble_handle {
   virtual void save(const std::filesystem::path& dir) const = 0;
 };
 
+// Where an ensemble's nets run: --device cpu (the default) or cuda (a tool
+// configured with -DDEEPID_CLI_CUDA=ON where nvcc is found).
+enum class compute_device { cpu, cuda };
+compute_device parse_device(const std::string& text);
+inline compute_device device_option(const options& o) {
+  return o.has("device") ? parse_device(o.required("device")) : compute_device::cpu;
+}
+
 // scheme: "deepid1" (60 patches, 39x31 / 31x31), "deepid1-100" (the same ten
 // regions at five scales), "deepid2" (200 candidates,
 // 55x47 / 47x47), or a deeper family on DeepID2's candidates: "deepid2plus",
 // "deepid3-net1", "deepid3-net2" and their "-reduced" widths.
 std::unique_ptr<ensemble_handle> make_ensemble(const std::string& scheme, const std::vector<std::size_t>& types,
-                                               std::uint64_t seed);
-std::unique_ptr<ensemble_handle> load_ensemble(const std::filesystem::path& dir);
+                                               std::uint64_t seed, compute_device device = compute_device::cpu);
+std::unique_ptr<ensemble_handle> load_ensemble(const std::filesystem::path& dir,
+                                               compute_device device = compute_device::cpu);
 bool deep_scheme(const std::string& scheme);
 
 // The deeper families, one translation unit each.
 std::unique_ptr<ensemble_handle> make_deepid2plus_ensemble(const std::string& scheme,
-                                                           const std::vector<std::size_t>& types, std::uint64_t seed);
-std::unique_ptr<ensemble_handle> load_deepid2plus_ensemble(const std::string& scheme, const std::filesystem::path& dir);
+                                                           const std::vector<std::size_t>& types, std::uint64_t seed,
+                                                           compute_device device);
+std::unique_ptr<ensemble_handle> load_deepid2plus_ensemble(const std::string& scheme, const std::filesystem::path& dir,
+                                                           compute_device device);
 std::unique_ptr<ensemble_handle> make_deepid3_net1_ensemble(const std::string& scheme,
-                                                            const std::vector<std::size_t>& types, std::uint64_t seed);
-std::unique_ptr<ensemble_handle> load_deepid3_net1_ensemble(const std::string& scheme, const std::filesystem::path& dir);
+                                                            const std::vector<std::size_t>& types, std::uint64_t seed,
+                                                            compute_device device);
+std::unique_ptr<ensemble_handle> load_deepid3_net1_ensemble(const std::string& scheme, const std::filesystem::path& dir,
+                                                            compute_device device);
 std::unique_ptr<ensemble_handle> make_deepid3_net2_ensemble(const std::string& scheme,
-                                                            const std::vector<std::size_t>& types, std::uint64_t seed);
-std::unique_ptr<ensemble_handle> load_deepid3_net2_ensemble(const std::string& scheme, const std::filesystem::path& dir);
+                                                            const std::vector<std::size_t>& types, std::uint64_t seed,
+                                                            compute_device device);
+std::unique_ptr<ensemble_handle> load_deepid3_net2_ensemble(const std::string& scheme, const std::filesystem::path& dir,
+                                                            compute_device device);
 
 // "all", a count N (N types spread over regions, RGB first), or a list of
 // indices or names ("0,7,face.s1.rgb").

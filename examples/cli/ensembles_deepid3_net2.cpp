@@ -13,14 +13,16 @@ bool is_reduced(const std::string& scheme) { return scheme.ends_with("-reduced")
 }  // namespace
 
 std::unique_ptr<ensemble_handle> make_deepid3_net2_ensemble(const std::string& scheme,
-                                                            const std::vector<std::size_t>& types, std::uint64_t seed) {
-  if (is_reduced(scheme)) return make_typed_ensemble<deepid2_candidates, reduced>(scheme, types, seed);
-  return make_typed_ensemble<deepid2_candidates, paper>(scheme, types, seed);
+                                                            const std::vector<std::size_t>& types, std::uint64_t seed,
+                                                            compute_device device) {
+  if (is_reduced(scheme)) return make_typed_ensemble<deepid2_candidates, reduced>(scheme, types, seed, device);
+  return make_typed_ensemble<deepid2_candidates, paper>(scheme, types, seed, device);
 }
 
-std::unique_ptr<ensemble_handle> load_deepid3_net2_ensemble(const std::string& scheme, const std::filesystem::path& dir) {
-  if (is_reduced(scheme)) return load_typed_ensemble<deepid2_candidates, reduced>(scheme, dir);
-  return load_typed_ensemble<deepid2_candidates, paper>(scheme, dir);
+std::unique_ptr<ensemble_handle> load_deepid3_net2_ensemble(const std::string& scheme, const std::filesystem::path& dir,
+                                                            compute_device device) {
+  if (is_reduced(scheme)) return load_typed_ensemble<deepid2_candidates, reduced>(scheme, dir, device);
+  return load_typed_ensemble<deepid2_candidates, paper>(scheme, dir, device);
 }
 
 }  // namespace deepid_cli

@@ -16,12 +16,17 @@
 #include "commands.hpp"
 #include "ensembles.hpp"
 
+#if defined(DEEPID_CLI_CUDA)
+#include <deepid/backend/cuda.hpp>
+#endif
+
 namespace deepid_cli {
 
-template <deepid::face::patch_scheme S, deepid::features::net_family Family = deepid::features::deepid1_nets>
+template <deepid::face::patch_scheme S, deepid::features::net_family Family = deepid::features::deepid1_nets,
+          class Placement = deepid::features::on_cpu>
 class typed_ensemble final : public ensemble_handle {
  public:
-  using ensemble_type = deepid::features::ensemble<S, Family>;
+  using ensemble_type = deepid::features::ensemble<S, Family, Placement>;
   typed_ensemble(std::string name, ensemble_type e) : name_(std::move(name)), e_(std::move(e)) {}
   std::string scheme() const override { return name_; }
   std::vector<std::string> patch_names() const override {
@@ -118,15 +123,34 @@ std::vector<std::size_t> parse_for(const std::string& text) {
 }
 
 
-template <deepid::face::patch_scheme S, deepid::features::net_family Family>
-std::unique_ptr<ensemble_handle> make_typed_ensemble(const std::string& scheme, const std::vector<std::size_t>& types,
-                                                     std::uint64_t seed) {
-  return std::make_unique<typed_ensemble<S, Family>>(scheme, deepid::features::ensemble<S, Family>(types, seed));
+// The ensemble of (S, Family) with its nets on `device`.
+template <deepid::face::patch_scheme S, deepid::features::net_family Family, class Make>
+std::unique_ptr<ensemble_handle> on_device(compute_device device, Make&& make) {
+  if (device == compute_device::cpu) return make.template operator()<deepid::features::on_cpu>();
+#if defined(DEEPID_CLI_CUDA)
+  return make.template operator()<deepid::cuda::on_gpu>();
+#else
+  throw usage_error("--device cuda: this deepid tool was built without the CUDA backend (configure with "
+                    "-DDEEPID_CLI_CUDA=ON where CUDA's nvcc is installed)");
+#endif
 }
 
 template <deepid::face::patch_scheme S, deepid::features::net_family Family>
-std::unique_ptr<ensemble_handle> load_typed_ensemble(const std::string& scheme, const std::filesystem::path& dir) {
-  return std::make_unique<typed_ensemble<S, Family>>(scheme, deepid::features::ensemble<S, Family>::load(dir));
+std::unique_ptr<ensemble_handle> make_typed_ensemble(const std::string& scheme, const std::vector<std::size_t>& types,
+                                                     std::uint64_t seed, compute_device device) {
+  return on_device<S, Family>(device, [&]<class Placement>() -> std::unique_ptr<ensemble_handle> {
+    return std::make_unique<typed_ensemble<S, Family, Placement>>(
+        scheme, deepid::features::ensemble<S, Family, Placement>(types, seed));
+  });
+}
+
+template <deepid::face::patch_scheme S, deepid::features::net_family Family>
+std::unique_ptr<ensemble_handle> load_typed_ensemble(const std::string& scheme, const std::filesystem::path& dir,
+                                                     compute_device device) {
+  return on_device<S, Family>(device, [&]<class Placement>() -> std::unique_ptr<ensemble_handle> {
+    return std::make_unique<typed_ensemble<S, Family, Placement>>(
+        scheme, deepid::features::ensemble<S, Family, Placement>::load(dir));
+  });
 }
 
 }  // namespace deepid_cli

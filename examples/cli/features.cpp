@@ -26,7 +26,7 @@ namespace deepid_cli {
 
 const char* const features_usage =
     "usage: deepid features (--extractor lbp|lbp-multiscale|hog | --models DIR [--head NAME]) --lfw DIR\n"
-    "                       --out F.npy [--binary] [--threads N]\n"
+    "                       --out F.npy [--binary] [--threads N] [--device cpu|cuda]\n"
     "       deepid features --models DIR (--celeba DIR | --folders ROOT --landmarks TSV) --out F.npy\n"
     "\n"
     "Computes features for all images of an LFW folder (docs/faces.md), aligned with the\n"
@@ -42,6 +42,8 @@ const char* const features_usage =
     "                  values per DeepID1/DeepID2 net, 2 x 512 per DeepID2+/DeepID3 net)\n"
     "  --head NAME     with --models: that output of the nets instead (fc1, fc2, fc3 of\n"
     "                  DeepID2+ and DeepID3; fc4 is their feature layer)\n"
+    "  --device D      with --models: cpu (default) or cuda, the nets on the GPU (a tool configured\n"
+    "                  with -DDEEPID_CLI_CUDA=ON)\n"
     "  --binary        write bits (value > 0) packed 8 per byte: F.npy is uint8 N x ceil(D/8),\n"
     "                  read back as 0/1 values by eval-lfw and the verifiers\n"
     "  --celeba DIR, --folders ROOT --landmarks TSV   instead of --lfw, for nets trained with\n"
@@ -77,7 +79,7 @@ void compute(const E& extractor, const deepid::face::lfw_dataset& lfw, const std
 // training set they were held out of.
 int held_out_people_features(const options& o, const std::string& out, bool binary, const std::string& head) {
   const std::string models = o.required("models");
-  auto ensemble = load_ensemble(models);
+  auto ensemble = load_ensemble(models, device_option(o));
   const auto listed = read_held_out_identities(held_out_identities_path(models));
   if (!listed)
     throw usage_error(models + " holds nets that learnt from every identity of their training set; train them with "
@@ -110,12 +112,14 @@ int held_out_people_features(const options& o, const std::string& out, bool bina
 
 int run_features(arguments args) {
   const auto o = parse_options("features", args,
-                               {"extractor", "models", "head", "lfw", "celeba", "folders", "landmarks", "out", "binary", "threads"},
+                               {"extractor", "models", "head", "lfw", "celeba", "folders", "landmarks", "out", "binary", "threads",
+                                "device"},
                                {}, {"binary"});
   if (o.help) return std::cout << features_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
   if (o.has("extractor") == o.has("models")) throw usage_error("'deepid features' needs one of --extractor or --models");
   if (o.has("head") && !o.has("models")) throw usage_error("--head needs --models (an ensemble's nets have heads)");
+  if (o.has("device") && !o.has("models")) throw usage_error("--device needs --models (the classic extractors run on the CPU)");
   const std::string out = o.required("out");
   if (!o.has("models")) std::filesystem::remove(deepid::eval::held_out_folds_path_of_features(out));
   if (o.has("lfw")) std::filesystem::remove(held_out_identities_path_of_features(out));
@@ -126,7 +130,7 @@ int run_features(arguments args) {
     throw usage_error("--celeba and --folders need --models (the nets whose held-out people they hold)");
   if (o.has("landmarks") != o.has("folders")) throw usage_error("--folders needs --landmarks TSV and --landmarks needs --folders");
   if (o.has("models")) {
-    auto ensemble = load_ensemble(o.required("models"));
+    auto ensemble = load_ensemble(o.required("models"), device_option(o));
     const std::string head = o.has("head") ? o.required("head") : "";
     if (!head.empty()) {
       const auto outputs = ensemble->output_names();

@@ -37,6 +37,7 @@ const char* const train_usage =
     "                    [--lambda L] [--warmup 0]\n"
     "                    [--verification l2|l2+|l2-|l1|cosine] [--margin-every 200000]\n"
     "                    [--schedule constant|step:E|plateau:P] [--seed 1] [--threads N] [--skip-bad]\n"
+    "                    [--device cpu|cuda]\n"
     "                    [--output-weights W1,W2,...] [--head-decay F] [--checkpoint-every B]\n"
     "       mpirun -np N deepid train ... [--distribute batches|nets] [--sum-piece F]\n"
     "\n"
@@ -93,7 +94,10 @@ const char* const train_usage =
     "                   one-process run). Rank 0 writes DIR; the ranks must share its file system\n"
     "  --sum-piece F    shared batches: the gradients are summed over the ranks in pieces of at\n"
     "                   least F floats (default 1048576), each started as soon as the backward\n"
-    "                   pass has finished its layers; 0: one sum after the backward pass\n";
+    "                   pass has finished its layers; 0: one sum after the backward pass\n"
+    "  --device D       cpu (default) or cuda: the nets' passes on the GPU (a tool configured with\n"
+    "                   -DDEEPID_CLI_CUDA=ON), the losses and SGD steps on the CPU; the trained\n"
+    "                   nets are the same files\n";
 
 namespace {
 deepid::loss::verification_kind parse_verification(const std::string& v) {
@@ -345,7 +349,7 @@ int run_train(arguments args) {
                                 "lr", "weight-decay", "lambda", "warmup", "verification", "margin-every", "schedule", "seed", "threads",
                                 "skip-bad", "output-weights", "head-decay", "lfw", "hold-out", "lfw-max-images", "jitter", "jitter-shift", "jitter-scale",
                                 "jitter-rotate", "jitter-colour", "identities", "hold-out-identities", "checkpoint-every",
-                                "distribute", "sum-piece"},
+                                "distribute", "sum-piece", "device"},
                                {}, {"skip-bad"});
   if (o.help) return std::cout << train_usage, 0;
   if (o.has("threads")) deepid::set_num_threads(int(o.integer("threads", 1, 1, 1024)));
@@ -360,7 +364,7 @@ int run_train(arguments args) {
   const bool by_nets = distribute == "nets";
   t.ranks = ranks();  // null for one process
   const bool writer = rank_zero();
-  auto ensemble = make_ensemble(scheme, types, t.seed);
+  auto ensemble = make_ensemble(scheme, types, t.seed, device_option(o));
   const auto outputs = ensemble->output_names();
   if (!t.output_weights.empty() && t.output_weights.size() != outputs.size()) {
     std::string names;

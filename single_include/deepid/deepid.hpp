@@ -9578,6 +9578,13 @@ struct deepid1_nets {
   static std::string architecture(shape3 s) { return architecture_name(s); }
 };
 
+// Where an ensemble's nets run: on the CPU (model<Net, float>). An optional
+// backend gives others with the model's interface (cuda::on_gpu).
+struct on_cpu {
+  template <class Net>
+  using model = deepid::model<Net, float>;
+};
+
 // One trained net of an ensemble, whatever its input shape.
 class patch_net {
  public:
@@ -9601,10 +9608,10 @@ class patch_net {
   virtual void set_parameters(const std::vector<float>& values, const std::string& source) = 0;
 };
 
-template <class Net, net_family Family = deepid1_nets>
+template <class Net, net_family Family = deepid1_nets, class Placement = on_cpu>
 class typed_patch_net final : public patch_net {
  public:
-  using model_type = model<Net, float>;
+  using model_type = typename Placement::template model<Net>;
 
   explicit typed_patch_net(std::uint64_t seed) : model_(init::seed{seed}) {}
   // The model behind the interface (features/ensemble_training.hpp trains it).
@@ -9643,14 +9650,14 @@ class typed_patch_net final : public patch_net {
   }
   std::vector<float> parameters() const override { return {model_.parameters().begin(), model_.parameters().end()}; }
   void set_parameters(const std::vector<float>& values, const std::string& source) override {
-    if (values.size() != model<Net, float>::param_count)
+    if (values.size() != model_type::param_count)
       throw error(source + ": " + std::to_string(values.size()) + " parameters, " + architecture() + " has " +
-                  std::to_string(model<Net, float>::param_count));
+                  std::to_string(model_type::param_count));
     std::copy(values.begin(), values.end(), model_.parameters().begin());
   }
 
  private:
-  model<Net, float> model_;
+  model_type model_;
 };
 
 namespace detail {
@@ -9670,12 +9677,12 @@ void visit_patch_net_type(std::size_t index, Visit&& visit) {
 }  // namespace detail
 
 // The family's net for patch `index` of scheme S.
-template <face::patch_scheme S, net_family Family = deepid1_nets>
+template <face::patch_scheme S, net_family Family = deepid1_nets, class Placement = on_cpu>
 std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed) {
   if (index >= S::patches.size()) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
   std::unique_ptr<patch_net> net;
   detail::visit_patch_net_type<S, Family>(index, [&]<class Net>() {
-    net = std::make_unique<typed_patch_net<Net, Family>>(seed);
+    net = std::make_unique<typed_patch_net<Net, Family, Placement>>(seed);
   });
   if (!net)
     throw error("patch " + std::string(S::patches[index].label()) + " (" + shape_label(S::patches[index].shape()) +
@@ -9683,7 +9690,7 @@ std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed)
   return net;
 }
 
-template <face::patch_scheme S, net_family Family = deepid1_nets>
+template <face::patch_scheme S, net_family Family = deepid1_nets, class Placement = on_cpu>
 class ensemble {
  public:
   static constexpr std::uint32_t file_version = 1;
@@ -9692,7 +9699,7 @@ class ensemble {
   ensemble(std::vector<std::size_t> types, std::uint64_t seed) : types_(std::move(types)) {
     if (types_.empty()) throw error("ensemble: no patch types chosen");
     for (std::size_t k = 0; k < types_.size(); ++k) {
-      nets_.push_back(make_patch_net<S, Family>(types_[k], mix64(seed + types_[k])));
+      nets_.push_back(make_patch_net<S, Family, Placement>(types_[k], mix64(seed + types_[k])));
       norms_.emplace_back();
     }
   }
@@ -11456,16 +11463,17 @@ namespace features {
 namespace detail {
 // Trains net k of `e` on `data`: the net's architecture goes into the
 // options, and an existing checkpoint o.checkpoint is resumed.
-template <face::patch_scheme S, net_family Family>
-train::result train_patch_net(ensemble<S, Family>& e, std::size_t k, const train::identity_patches& data,
+template <face::patch_scheme S, net_family Family, class Placement>
+train::result train_patch_net(ensemble<S, Family, Placement>& e, std::size_t k, const train::identity_patches& data,
                               const train::options& o) {
   train::result result;
   // make_patch_net built net k from the same patch index, so it has this type.
   visit_patch_net_type<S, Family>(e.types()[k], [&]<class Net>() {
-    auto& net = dynamic_cast<typed_patch_net<Net, Family>&>(e.net(k));
+    using patch_net_type = typed_patch_net<Net, Family, Placement>;
+    auto& net = dynamic_cast<patch_net_type&>(e.net(k));
     train::options options = o;
     options.architecture = net.architecture();
-    train::trainer<Net> t(net.typed_model(), data.identities, options);
+    train::trainer<Net, typename patch_net_type::model_type> t(net.typed_model(), data.identities, options);
     if (!o.checkpoint.empty() && train::checkpoint_exists(o.checkpoint)) t.resume(o.checkpoint);
     result = t.fit(data);
     net.typed_model().release_buffers();  // 30 to 60 nets: keep only their parameters
@@ -11477,8 +11485,8 @@ train::result train_patch_net(ensemble<S, Family>& e, std::size_t k, const train
 namespace detail {
 // Trains net k of `e` on `set` as train_ensemble does: patches of its type
 // cut (with jittered copies), normalisation fitted and applied, the trainer.
-template <face::patch_scheme S, net_family Family>
-train::result train_ensemble_net(ensemble<S, Family>& e, std::size_t k, const face::face_set& set,
+template <face::patch_scheme S, net_family Family, class Placement>
+train::result train_ensemble_net(ensemble<S, Family, Placement>& e, std::size_t k, const face::face_set& set,
                                  const train::options& base, face::on_bad_item policy) {
   const auto& types = e.types();
   auto batch = face::extract_patches<S>(face::faces_of(set), {types[k]}, true, policy, {}, base.jitter);
@@ -11523,8 +11531,8 @@ train::result train_ensemble_net(ensemble<S, Family>& e, std::size_t k, const fa
 // patch_<index>.ckpt / .csv there (an existing checkpoint is resumed).
 // With base.ranks every net is trained data-parallel across the ranks.
 // Returns false when interrupted.
-template <face::patch_scheme S, net_family Family, class Report>
-bool train_ensemble(ensemble<S, Family>& e, const face::face_set& set, const train::options& base, Report&& on_net,
+template <face::patch_scheme S, net_family Family, class Placement, class Report>
+bool train_ensemble(ensemble<S, Family, Placement>& e, const face::face_set& set, const train::options& base, Report&& on_net,
                     face::on_bad_item policy = face::on_bad_item::fail) {
   for (std::size_t k = 0; k < e.types().size(); ++k) {
     const auto result = detail::train_ensemble_net(e, k, set, base, policy);
@@ -11540,8 +11548,8 @@ bool train_ensemble(ensemble<S, Family>& e, const face::face_set& set, const tra
 // rank holds every net: parameters and normalisation come from the rank
 // that trained it. The nets are the ones train_ensemble gives, bit for bit.
 // Returns false, on every rank, when any rank was interrupted.
-template <face::patch_scheme S, net_family Family, class Report>
-bool train_ensemble_by_nets(ensemble<S, Family>& e, const face::face_set& set, const train::options& base,
+template <face::patch_scheme S, net_family Family, class Placement, class Report>
+bool train_ensemble_by_nets(ensemble<S, Family, Placement>& e, const face::face_set& set, const train::options& base,
                             train::rank_group& ranks, Report&& on_net,
                             face::on_bad_item policy = face::on_bad_item::fail) {
   const std::size_t count = e.types().size(), n = ranks.size(), me = ranks.rank();

@@ -63,6 +63,12 @@ cli_error(stray_argument "unexpected argument 'x.npy'" ARGS forward x.npy)
 cli_error(bad_threads "--threads 'zero' is not an integer" ARGS forward ${ok} --threads zero)
 cli_error(bad_seed "--seed '-3' is not an integer" ARGS export --model ${m} --out e --seed -3)
 cli_error(help_unknown "no help for unknown command 'nope'" ARGS help nope)
+cli_error(bad_device "unknown --device 'tpu' (cpu or cuda)" ARGS train --synthetic 3:4 --out t_device --device tpu)
+cli_error(device_without_models "--device needs --models" ARGS features --extractor lbp --lfw . --out f.npy --device cuda)
+if(NOT DEEPID_CLI_CUDA)
+  cli_error(device_cuda_not_built "--device cuda: this deepid tool was built without the CUDA backend"
+            ARGS train --synthetic 3:4 --out t_device --device cuda)
+endif()
 # Unknown model.
 cli_error(unknown_model "unknown model 'deepid9'" ARGS forward --model deepid9 --weights w --input x.npy --output y.npy)
 cli_error(unknown_head "model has no output named 'fc1' (it has output)" ARGS forward ${ok} --head fc1)

@@ -95,6 +95,14 @@ void compare(std::size_t n, dp::mode m, std::uint64_t seed) {
     offset += layer.params;
   }
   check_close(cpu_dinput.data(), gpu_dinput.data(), x.size(), "input gradient");
+
+  // Buffers released, then grown again for a smaller batch; inference.
+  gpu.release_buffers();
+  const std::size_t fewer = n > 1 ? n - 1 : 1, last = host::output_count - 1;
+  cpu.forward(x.data(), fewer, dp::mode::inference);
+  gpu.forward(x.data(), fewer, dp::mode::inference);
+  check_close(cpu.output(last), gpu.output(last), fewer * host::output_shape_of(last).size(),
+              "main output after release_buffers");
 }
 
 template <std::size_t C, std::size_t H, std::size_t W>

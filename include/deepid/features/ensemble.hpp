@@ -74,6 +74,13 @@ struct deepid1_nets {
   static std::string architecture(shape3 s) { return architecture_name(s); }
 };
 
+// Where an ensemble's nets run: on the CPU (model<Net, float>). An optional
+// backend gives others with the model's interface (cuda::on_gpu).
+struct on_cpu {
+  template <class Net>
+  using model = deepid::model<Net, float>;
+};
+
 // One trained net of an ensemble, whatever its input shape.
 class patch_net {
  public:
@@ -97,10 +104,10 @@ class patch_net {
   virtual void set_parameters(const std::vector<float>& values, const std::string& source) = 0;
 };
 
-template <class Net, net_family Family = deepid1_nets>
+template <class Net, net_family Family = deepid1_nets, class Placement = on_cpu>
 class typed_patch_net final : public patch_net {
  public:
-  using model_type = model<Net, float>;
+  using model_type = typename Placement::template model<Net>;
 
   explicit typed_patch_net(std::uint64_t seed) : model_(init::seed{seed}) {}
   // The model behind the interface (features/ensemble_training.hpp trains it).
@@ -139,14 +146,14 @@ class typed_patch_net final : public patch_net {
   }
   std::vector<float> parameters() const override { return {model_.parameters().begin(), model_.parameters().end()}; }
   void set_parameters(const std::vector<float>& values, const std::string& source) override {
-    if (values.size() != model<Net, float>::param_count)
+    if (values.size() != model_type::param_count)
       throw error(source + ": " + std::to_string(values.size()) + " parameters, " + architecture() + " has " +
-                  std::to_string(model<Net, float>::param_count));
+                  std::to_string(model_type::param_count));
     std::copy(values.begin(), values.end(), model_.parameters().begin());
   }
 
  private:
-  model<Net, float> model_;
+  model_type model_;
 };
 
 namespace detail {
@@ -166,12 +173,12 @@ void visit_patch_net_type(std::size_t index, Visit&& visit) {
 }  // namespace detail
 
 // The family's net for patch `index` of scheme S.
-template <face::patch_scheme S, net_family Family = deepid1_nets>
+template <face::patch_scheme S, net_family Family = deepid1_nets, class Placement = on_cpu>
 std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed) {
   if (index >= S::patches.size()) throw error("make_patch_net: patch " + std::to_string(index) + " is outside the scheme");
   std::unique_ptr<patch_net> net;
   detail::visit_patch_net_type<S, Family>(index, [&]<class Net>() {
-    net = std::make_unique<typed_patch_net<Net, Family>>(seed);
+    net = std::make_unique<typed_patch_net<Net, Family, Placement>>(seed);
   });
   if (!net)
     throw error("patch " + std::string(S::patches[index].label()) + " (" + shape_label(S::patches[index].shape()) +
@@ -179,7 +186,7 @@ std::unique_ptr<patch_net> make_patch_net(std::size_t index, std::uint64_t seed)
   return net;
 }
 
-template <face::patch_scheme S, net_family Family = deepid1_nets>
+template <face::patch_scheme S, net_family Family = deepid1_nets, class Placement = on_cpu>
 class ensemble {
  public:
   static constexpr std::uint32_t file_version = 1;
@@ -188,7 +195,7 @@ class ensemble {
   ensemble(std::vector<std::size_t> types, std::uint64_t seed) : types_(std::move(types)) {
     if (types_.empty()) throw error("ensemble: no patch types chosen");
     for (std::size_t k = 0; k < types_.size(); ++k) {
-      nets_.push_back(make_patch_net<S, Family>(types_[k], mix64(seed + types_[k])));
+      nets_.push_back(make_patch_net<S, Family, Placement>(types_[k], mix64(seed + types_[k])));
       norms_.emplace_back();
     }
   }

@@ -25,16 +25,17 @@ namespace features {
 namespace detail {
 // Trains net k of `e` on `data`: the net's architecture goes into the
 // options, and an existing checkpoint o.checkpoint is resumed.
-template <face::patch_scheme S, net_family Family>
-train::result train_patch_net(ensemble<S, Family>& e, std::size_t k, const train::identity_patches& data,
+template <face::patch_scheme S, net_family Family, class Placement>
+train::result train_patch_net(ensemble<S, Family, Placement>& e, std::size_t k, const train::identity_patches& data,
                               const train::options& o) {
   train::result result;
   // make_patch_net built net k from the same patch index, so it has this type.
   visit_patch_net_type<S, Family>(e.types()[k], [&]<class Net>() {
-    auto& net = dynamic_cast<typed_patch_net<Net, Family>&>(e.net(k));
+    using patch_net_type = typed_patch_net<Net, Family, Placement>;
+    auto& net = dynamic_cast<patch_net_type&>(e.net(k));
     train::options options = o;
     options.architecture = net.architecture();
-    train::trainer<Net> t(net.typed_model(), data.identities, options);
+    train::trainer<Net, typename patch_net_type::model_type> t(net.typed_model(), data.identities, options);
     if (!o.checkpoint.empty() && train::checkpoint_exists(o.checkpoint)) t.resume(o.checkpoint);
     result = t.fit(data);
     net.typed_model().release_buffers();  // 30 to 60 nets: keep only their parameters
@@ -46,8 +47,8 @@ train::result train_patch_net(ensemble<S, Family>& e, std::size_t k, const train
 namespace detail {
 // Trains net k of `e` on `set` as train_ensemble does: patches of its type
 // cut (with jittered copies), normalisation fitted and applied, the trainer.
-template <face::patch_scheme S, net_family Family>
-train::result train_ensemble_net(ensemble<S, Family>& e, std::size_t k, const face::face_set& set,
+template <face::patch_scheme S, net_family Family, class Placement>
+train::result train_ensemble_net(ensemble<S, Family, Placement>& e, std::size_t k, const face::face_set& set,
                                  const train::options& base, face::on_bad_item policy) {
   const auto& types = e.types();
   auto batch = face::extract_patches<S>(face::faces_of(set), {types[k]}, true, policy, {}, base.jitter);
@@ -92,8 +93,8 @@ train::result train_ensemble_net(ensemble<S, Family>& e, std::size_t k, const fa
 // patch_<index>.ckpt / .csv there (an existing checkpoint is resumed).
 // With base.ranks every net is trained data-parallel across the ranks.
 // Returns false when interrupted.
-template <face::patch_scheme S, net_family Family, class Report>
-bool train_ensemble(ensemble<S, Family>& e, const face::face_set& set, const train::options& base, Report&& on_net,
+template <face::patch_scheme S, net_family Family, class Placement, class Report>
+bool train_ensemble(ensemble<S, Family, Placement>& e, const face::face_set& set, const train::options& base, Report&& on_net,
                     face::on_bad_item policy = face::on_bad_item::fail) {
   for (std::size_t k = 0; k < e.types().size(); ++k) {
     const auto result = detail::train_ensemble_net(e, k, set, base, policy);
@@ -109,8 +110,8 @@ bool train_ensemble(ensemble<S, Family>& e, const face::face_set& set, const tra
 // rank holds every net: parameters and normalisation come from the rank
 // that trained it. The nets are the ones train_ensemble gives, bit for bit.
 // Returns false, on every rank, when any rank was interrupted.
-template <face::patch_scheme S, net_family Family, class Report>
-bool train_ensemble_by_nets(ensemble<S, Family>& e, const face::face_set& set, const train::options& base,
+template <face::patch_scheme S, net_family Family, class Placement, class Report>
+bool train_ensemble_by_nets(ensemble<S, Family, Placement>& e, const face::face_set& set, const train::options& base,
                             train::rank_group& ranks, Report&& on_net,
                             face::on_bad_item policy = face::on_bad_item::fail) {
   const std::size_t count = e.types().size(), n = ranks.size(), me = ranks.rank();

@@ -76,6 +76,10 @@ class scratch {
   scratch(const scratch&) = delete;
   scratch& operator=(const scratch&) = delete;
   ~scratch() { release(data_); }
+  void free() noexcept {
+    release(data_);
+    data_ = nullptr, bytes_ = 0;
+  }
   void* reserve(std::size_t bytes) {
     if (bytes > bytes_) {
       release(data_);

@@ -114,8 +114,7 @@ class device_model {
   explicit device_model(deepid::init::seed s = {}) : device_model(host_model(s), s) {}
   // A copy of `host`'s parameters (dropout streams: set_random_stream).
   explicit device_model(const host_model& host, deepid::init::seed s = {})
-      : params_(param_count), grads_(param_count) {
-    require_device();
+      : params_(on_a_device(param_count)), grads_(param_count) {
     set_parameters(host.parameters());
     act_shapes_[0] = input_shape;
     for_each_layer([&]<std::size_t I>(auto& state) {
@@ -252,6 +251,8 @@ class device_model {
   void release_buffers() {
     for (std::size_t a = 0; a < activation_count; ++a) acts_[a].resize(0), dacts_[a].resize(0);
     ones_.resize(0);
+    work_.free();
+    for (auto& state : states_) state.mask.resize(0), state.last_training = false;
     batch_ = 0;
   }
 
@@ -309,9 +310,8 @@ class device_model {
  private:
   // What a layer keeps on the device between passes.
   struct layer_state {
-    scratch work;                            // convolutions' patches
-    device_buffer<T> mask;                   // dropout's last mask
-    device_buffer<std::uint64_t> samples;    // dropout's sample numbers
+    device_buffer<T> mask;                 // dropout's last mask
+    device_buffer<std::uint64_t> samples;  // dropout's sample numbers
     std::uint64_t seed = 0, calls = 0;
     bool last_training = false;
   };
@@ -349,7 +349,7 @@ class device_model {
     if constexpr (L::aliases_input) {
       return;
     } else if constexpr (layer_kind::banked_conv<L>) {
-      kernels::conv_forward(conv_of<L>(), L::fused_relu, input<L>(0), out, n, params, state.work);
+      kernels::conv_forward(conv_of<L>(), L::fused_relu, input<L>(0), out, n, params, work_);
     } else if constexpr (layer_kind::dense<L>) {
       constexpr std::size_t units = L::out_shape.c;
       kernels::dense_bias(params + L::in_total * units, out, n, units);
@@ -403,12 +403,12 @@ class device_model {
       return;
     } else if constexpr (layer_kind::banked_conv<L>) {
       kernels::conv_backward(conv_of<L>(), L::fused_relu, input<L>(0), out, dout, dinput<L>(0), n, params, dparams,
-                             state.work);
+                             work_);
     } else if constexpr (layer_kind::dense<L>) {
       constexpr std::size_t units = L::out_shape.c;
       const T* dz = dout;
       if constexpr (L::fused_relu) {
-        T* masked = static_cast<T*>(state.work.reserve(n * units * sizeof(T)));
+        T* masked = static_cast<T*>(work_.reserve(n * units * sizeof(T)));
         kernels::relu_mask(out, dout, masked, n * units);
         dz = masked;
       }
@@ -477,9 +477,11 @@ class device_model {
     host_params_dirty_ = false;
   }
 
-  static void require_device() {
-    if (device_count() == 0)
-      throw deepid::error("device_model: no CUDA device (" + device_description() + ")");
+  // `size`, once a device is known to be there: the first allocation would
+  // fail with a less telling error.
+  static std::size_t on_a_device(std::size_t size) {
+    if (device_count() == 0) throw deepid::error("device_model: " + device_description());
+    return size;
   }
 
   host_model mirror_;  // host copies of the parameters and gradients, and the layer tables
@@ -490,11 +492,19 @@ class device_model {
   std::array<layer_state, layer_count> states_;
   device_buffer<T> input_, dinput_;
   device_buffer<T> ones_;  // batch_ ones: dense layers sum their bias gradients by a GEMM
+  scratch work_;           // the layers' scratch (convolutions' patches), one pass at a time
   std::array<device_buffer<T>, output_count> doutput_;
   std::array<std::vector<T>, output_count> outputs_;  // host copies of the last forward's outputs
   std::size_t batch_ = 0;
   bool heads_ran_ = true;
   bool want_input_grad_ = true;
+};
+
+// An ensemble's nets on the GPU: features::ensemble<S, Family, cuda::on_gpu>
+// (and its training, features/ensemble_training.hpp) with device_models.
+struct on_gpu {
+  template <class Net>
+  using model = device_model<Net, float>;
 };
 
 }  // namespace api_v0
