@@ -10537,6 +10537,79 @@ inline void clear_interrupt() { detail::interrupt_flag() = false; }
 
 }  // namespace train
 DEEPID_NAMESPACE_END
+// ---- deepid/train/joint_signal.hpp ----
+// The arithmetic of the joint signal on one supervised output, where the
+// model keeps its features: the softmax classifier's loss and gradients
+// (identification), the pairs' distances and losses (verification), and the
+// two gradients combined. The trainer owns the order of things (margin re-fits,
+// sums over ranks, SGD); this class only computes, in host memory.
+// A model that keeps its outputs elsewhere names its own class with the same
+// members as `Model::joint_signal` (cuda::device_model: on the GPU).
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+
+DEEPID_NAMESPACE_BEGIN
+namespace train {
+
+template <class T>
+class host_joint_signal {
+ public:
+  // Output k of the model's last forward pass, as the members below read it.
+  template <class Model>
+  static const T* features(Model& m, std::size_t k) {
+    return m.output(k);
+  }
+  // The backward pass from the gradients joint_gradient() left.
+  template <class Model, std::size_t N>
+  static void backward(Model& m, const std::array<const T*, N>& doutputs,
+                       const std::function<void(std::size_t)>& gradients_ready) {
+    m.backward_outputs(doutputs, nullptr, gradients_ready);
+  }
+
+  // The classifier's mean loss over `batch` samples restricted to the rows of
+  // f (one per label); keeps d/df, leaves the classifier's gradients in
+  // classifier_gradients().
+  double identification(softmax_classifier<T>& c, const T* f, std::span<const std::int32_t> labels,
+                        std::size_t* correct, std::size_t batch) {
+    dident_.resize(labels.size() * c.dim());
+    return c.train_step(f, labels, dident_.data(), correct, batch);
+  }
+  std::span<const T> classifier_gradients(const softmax_classifier<T>& c) const { return c.gradients(); }
+
+  // Pairs k < m: anchor row k of f, partner row m + k.
+  void measures(loss::verification_kind kind, const T* f, std::size_t m, std::size_t dim, double* out) const {
+    for (std::size_t k = 0; k < m; ++k) out[k] = loss::pair_measure(kind, f + k * dim, f + (m + k) * dim, dim);
+  }
+  // The pairs' summed loss with margins[k]; keeps d/df, adds the cosine
+  // form's d/dw, d/db to dw, db.
+  double verification(loss::verification_kind kind, const T* f, std::size_t m, std::size_t dim,
+                      std::span<const unsigned char> same, std::span<const double> margins, double cos_w,
+                      double cos_b, double& dw, double& db) {
+    gv_.assign(2 * m * dim, T(0));
+    double total = 0;
+    for (std::size_t k = 0; k < m; ++k)
+      total += loss::verification_pair(kind, f + k * dim, f + (m + k) * dim, dim, same[k] != 0, margins[k],
+                                       gv_.data() + k * dim, gv_.data() + (m + k) * dim, cos_w, cos_b, &dw, &db);
+    return total;
+  }
+  // w (2 d(Ident)/df + scale d(Verif)/df), after identification() and verification().
+  const T* joint_gradient(double w, double scale) {
+    dfeat_.resize(dident_.size());
+    for (std::size_t i = 0; i < dfeat_.size(); ++i) dfeat_[i] = T(w * (2 * dident_[i] + scale * gv_[i]));
+    return dfeat_.data();
+  }
+
+ private:
+  std::vector<T> dident_, gv_, dfeat_;
+};
+
+}  // namespace train
+DEEPID_NAMESPACE_END
 // ---- deepid/train/sgd.hpp ----
 // Stochastic gradient descent with momentum and weight decay, one pass over
 // a parameter arena:  v = momentum v - lr (g + decay w);  w += v.
@@ -10723,11 +10796,25 @@ inline void split_validation(const std::vector<int>& labels, double fraction, st
   std::sort(validation.begin(), validation.end());
 }
 
+// Where the joint signal of a model's outputs is computed: in host memory
+// (host_joint_signal), or where the model names (Model::joint_signal).
+template <class Model>
+struct joint_signal_of {
+  using type = host_joint_signal<float>;
+};
+template <class Model>
+  requires requires { typename Model::joint_signal; }
+struct joint_signal_of<Model> {
+  using type = typename Model::joint_signal;
+};
+
 // Model: model<Net, float>, or a type with its interface that runs the
-// passes elsewhere (cuda::device_model<Net, float> on a GPU).
+// passes elsewhere (cuda::device_model<Net, float> on a GPU, which computes
+// the joint signal there too).
 template <class Net, class Model = model<Net, float>>
 class trainer {
   using model_type = Model;
+  using signal_type = typename joint_signal_of<Model>::type;
   static constexpr std::size_t outputs = model_type::output_count;
   static constexpr std::size_t heads = model_type::head_count;  // outputs [0, heads) are the heads
   static constexpr std::size_t main = heads;
@@ -11080,40 +11167,34 @@ class trainer {
     loss::margin_refitter refit;
     double margin = 1.0, cos_w = 5.0, cos_b = -2.5, vel_w = 0, vel_b = 0;
     std::vector<float> best;  // the classifier at the best epoch
-    std::vector<float> dfeat, dident, gv, cgrad;
+    signal_type arithmetic;
+    const float* dfeat = nullptr;  // d(loss)/d(features) of the last batch, where `arithmetic` keeps it
+    std::vector<float> cgrad;
     std::vector<double> measures, margins;  // this batch's pair distances and the margin each is scored with
+    std::vector<double> pair_margins;       // the margins of this rank's pairs
+    std::vector<unsigned char> pair_same;   // whether each of this rank's pairs is of one identity
     double weight = 1, scale = 0, dw = 0, db = 0;  // this batch's weight, lambda / B and cosine gradients
 
     supervised(std::size_t dim, std::size_t classes, std::uint64_t seed, std::size_t window)
         : classifier(dim, classes, seed), state(classifier.parameters().size()), refit(window),
           cgrad(classifier.parameters().size()) {}
 
-    void reserve(std::size_t n) {
-      if (dfeat.size() == n * classifier.dim()) return;
-      dfeat.resize(n * classifier.dim());
-      dident.resize(n * classifier.dim());
-      gv.resize(n * classifier.dim());
-    }
-
     // The weighted joint signal on features f of the pairs `mine` of a batch
     // of B = same.size() pairs (f: their anchors, then their partners);
-    // leaves d(loss)/d(f) in dfeat. Sums over `ranks` when given.
+    // leaves d(loss)/d(f) at dfeat. Sums over `ranks` when given.
     batch_sums signal(const float* f, std::span<const std::int32_t> labels, const std::vector<bool>& same,
                       pair_share mine, double lambda, double w, loss::verification_kind kind, rank_group* ranks) {
       const std::size_t b = same.size(), m = mine.count(), dim = classifier.dim();
       weight = w;
       std::size_t correct = 0;
-      const double ident = classifier.train_step(f, labels, dident.data(), &correct, 2 * b);
-      double verif = 0;
+      const double ident = arithmetic.identification(classifier, f, labels, &correct, 2 * b);
       dw = db = 0;
-      std::fill(gv.begin(), gv.end(), 0.0f);
       if (kind != loss::verification_kind::cosine) {
         // The margin is re-fitted every N pairs in batch order, so a pair is
         // scored with the margin the pairs before it left, whichever rank
         // holds them: every rank replays the whole batch's distances.
         measures.assign(b, 0.0);
-        for (std::size_t j = 0; j < m; ++j)
-          measures[mine.first + j] = loss::pair_measure(kind, f + j * dim, f + (m + j) * dim, dim);
+        arithmetic.measures(kind, f, m, dim, measures.data() + mine.first);
         if (ranks) ranks->sum(measures);
         margins.resize(b);
         for (std::size_t k = 0; k < b; ++k) {
@@ -11122,12 +11203,14 @@ class trainer {
           if (refit.due()) margin = refit.refit();
         }
       }
+      pair_margins.resize(m);
+      pair_same.resize(m);
       for (std::size_t j = 0; j < m; ++j) {
         const std::size_t k = mine.first + j;
-        const double pair_margin = kind == loss::verification_kind::cosine ? margin : margins[k];
-        verif += loss::verification_pair(kind, f + j * dim, f + (m + j) * dim, dim, same[k], pair_margin,
-                                         gv.data() + j * dim, gv.data() + (m + j) * dim, cos_w, cos_b, &dw, &db);
+        pair_margins[j] = kind == loss::verification_kind::cosine ? margin : margins[k];
+        pair_same[j] = same[k];
       }
+      const double verif = arithmetic.verification(kind, f, m, dim, pair_same, pair_margins, cos_w, cos_b, dw, db);
       if (ranks && kind == loss::verification_kind::cosine) {
         std::array<double, 2> cosine{dw, db};
         ranks->sum(cosine);
@@ -11135,14 +11218,14 @@ class trainer {
       }
       // d/d f of (1/B) sum over pairs: the classifier's mean over 2B samples, times 2.
       scale = lambda / double(b);
-      for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] = float(w * (2 * dident[i] + scale * gv[i]));
+      dfeat = arithmetic.joint_gradient(w, scale);
       return {2 * ident, verif / double(b), double(2 * m - correct)};
     }
 
     // The classifier's gradient of the batch's loss, weighted, into cgrad
     // (which the ranks then sum).
     void classifier_gradient() {
-      const auto g = classifier.gradients();
+      const auto g = arithmetic.classifier_gradients(classifier);
       for (std::size_t i = 0; i < cgrad.size(); ++i) cgrad[i] = float(2 * weight) * g[i];
     }
 
@@ -11191,16 +11274,15 @@ class trainer {
     model_.forward(input, labels.size(), mode::training, head_pass::run);
     std::array<const float*, outputs> douts{};
     for (std::size_t k = 0; k < outputs; ++k) {
-      outs_[k].reserve(labels.size());
-      sums[k] = outs_[k].signal(model_.output(k), labels, same, mine, lambda, output_weight(k, epoch), o_.verification,
-                                ranks);
-      douts[k] = outs_[k].dfeat.data();
+      sums[k] = outs_[k].signal(signal_type::features(model_, k), labels, same, mine, lambda, output_weight(k, epoch),
+                                o_.verification, ranks);
+      douts[k] = outs_[k].dfeat;
     }
     for (auto& out : outs_) {
       out.classifier_gradient();
       if (ranks) ranks->start_sum(out.cgrad);  // travels during the backward pass
     }
-    if (!ranks) return model_.backward_outputs(douts);
+    if (!ranks) return signal_type::backward(model_, douts, {});
     sum_gradients_during_backward(douts, *ranks);
     std::array<double, 3 * outputs> totals{};
     for (std::size_t k = 0; k < outputs; ++k)
@@ -11225,7 +11307,7 @@ class trainer {
         unsent = final_from;
       };
     try {
-      model_.backward_outputs(douts, nullptr, ready);
+      signal_type::backward(model_, douts, ready);
     } catch (...) {
       // The sums started read and write these buffers: let them end first.
       try {

@@ -141,8 +141,8 @@ TEST_CASE("unfused ReLU, padded and floor pooling, strided padded locally connec
 
 TEST_CASE("the trainer trains a device_model as it trains a model") {
   // DeepID2+ in miniature (heads, dropout), the joint signal, four SGD steps:
-  // the losses and the classifiers run on the host on features the device
-  // computed, the step on the host copies of the parameters.
+  // the losses and the classifiers' passes on the device (cuda::joint_signal),
+  // the margin re-fits and the step on the host copies of the parameters.
   using net = deepid_test::headed_net;
   namespace tr = deepid::train;
   auto o = deepid_test::quick_options(1);
@@ -170,6 +170,65 @@ TEST_CASE("the trainer trains a device_model as it trains a model") {
   gpu.pull_parameters();
   const auto pulled = std::as_const(gpu).parameters();
   check_close(cpu_params.data(), pulled.data(), pulled.size(), "parameters read back from the device");
+}
+
+// The joint signal's arithmetic on device features against the host's, for
+// one verification loss: identification (loss, hits, d/df, the classifier's
+// gradients), pair distances, pair losses (margins put half the different
+// pairs inside, just), the cosine form's d/dw, d/db, and the combined gradient.
+template <class T>
+void compare_signal(dp::loss::verification_kind kind) {
+  INFO("verification loss " << dp::loss::verification_name(kind) << (std::is_same_v<T, float> ? ", float" : ", double"));
+  constexpr std::size_t m = 6, dim = 9, classes = 5, n = 2 * m, batch = n + 4;  // a rank's share of a larger batch
+  auto f = random_values<T>(n * dim, 41, 0.7);
+  std::fill_n(f.begin(), dim, T(0));  // row 0: every logit is the bias, 0: a tie, won by the first class
+  const std::vector<std::int32_t> labels{0, 1, 2, 3, 4, 0, 0, 2, 2, 1, 4, 3};
+  const std::vector<unsigned char> same{1, 0, 0, 1, 0, 0};
+  dp::softmax_classifier<T> classifier(dim, classes, 7);
+  cu::device_buffer<T> features(f.size());
+  features.upload(f);
+  dp::train::host_joint_signal<T> host;
+  cu::joint_signal<T> device;
+
+  std::size_t host_correct = 0, device_correct = 0;
+  const double host_ident = host.identification(classifier, f.data(), labels, &host_correct, batch);
+  const double device_ident = device.identification(classifier, features.data(), labels, &device_correct, batch);
+  CHECK(device_ident == doctest::Approx(host_ident).epsilon(tolerance<T>()));
+  CHECK(device_correct == host_correct);
+  const auto hg = host.classifier_gradients(classifier), dg = device.classifier_gradients(classifier);
+  REQUIRE(dg.size() == hg.size());
+  check_close(hg.data(), dg.data(), hg.size(), "classifier gradients");
+
+  std::vector<double> host_measures(m), device_measures(m);
+  host.measures(kind, f.data(), m, dim, host_measures.data());
+  device.measures(kind, features.data(), m, dim, device_measures.data());
+  check_close(host_measures.data(), device_measures.data(), m, "pair measures");
+  std::vector<double> margins(m);
+  for (std::size_t k = 0; k < m; ++k) margins[k] = host_measures[k] * (k % 2 ? 1.05 : 0.95);
+  double host_dw = 0.5, host_db = -0.25, device_dw = 0.5, device_db = -0.25;  // added to
+  const double host_verif =
+      host.verification(kind, f.data(), m, dim, same, margins, 3.0, -1.0, host_dw, host_db);
+  const double device_verif =
+      device.verification(kind, features.data(), m, dim, same, margins, 3.0, -1.0, device_dw, device_db);
+  CHECK(host_verif > 0);
+  CHECK(device_verif == doctest::Approx(host_verif).epsilon(tolerance<T>()));
+  CHECK(device_dw == doctest::Approx(host_dw).epsilon(tolerance<T>()));
+  CHECK(device_db == doctest::Approx(host_db).epsilon(tolerance<T>()));
+
+  const T* host_gradient = host.joint_gradient(0.75, 0.3);
+  cu::device_buffer<T> device_gradient(n * dim);
+  dp::cuda::copy_on_device(device_gradient.data(), device.joint_gradient(0.75, 0.3), n * dim * sizeof(T));
+  const std::vector<T> gradient = device_gradient.to_host();
+  check_close(host_gradient, gradient.data(), n * dim, "joint gradient");
+}
+
+TEST_CASE("the joint signal's kernels compute what the host computes") {
+  namespace ls = dp::loss;
+  for (auto kind : {ls::verification_kind::l2, ls::verification_kind::l2_pos, ls::verification_kind::l2_neg,
+                    ls::verification_kind::l1, ls::verification_kind::cosine}) {
+    compare_signal<double>(kind);
+    compare_signal<float>(kind);
+  }
 }
 
 TEST_CASE("the device model refuses what the CPU model refuses") {

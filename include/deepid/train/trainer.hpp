@@ -73,6 +73,7 @@
 #include "deepid/net/model.hpp"
 #include "deepid/train/checkpoint.hpp"
 #include "deepid/train/interrupt.hpp"
+#include "deepid/train/joint_signal.hpp"
 #include "deepid/train/rank_group.hpp"
 #include "deepid/train/sgd.hpp"
 
@@ -157,11 +158,25 @@ inline void split_validation(const std::vector<int>& labels, double fraction, st
   std::sort(validation.begin(), validation.end());
 }
 
+// Where the joint signal of a model's outputs is computed: in host memory
+// (host_joint_signal), or where the model names (Model::joint_signal).
+template <class Model>
+struct joint_signal_of {
+  using type = host_joint_signal<float>;
+};
+template <class Model>
+  requires requires { typename Model::joint_signal; }
+struct joint_signal_of<Model> {
+  using type = typename Model::joint_signal;
+};
+
 // Model: model<Net, float>, or a type with its interface that runs the
-// passes elsewhere (cuda::device_model<Net, float> on a GPU).
+// passes elsewhere (cuda::device_model<Net, float> on a GPU, which computes
+// the joint signal there too).
 template <class Net, class Model = model<Net, float>>
 class trainer {
   using model_type = Model;
+  using signal_type = typename joint_signal_of<Model>::type;
   static constexpr std::size_t outputs = model_type::output_count;
   static constexpr std::size_t heads = model_type::head_count;  // outputs [0, heads) are the heads
   static constexpr std::size_t main = heads;
@@ -514,40 +529,34 @@ class trainer {
     loss::margin_refitter refit;
     double margin = 1.0, cos_w = 5.0, cos_b = -2.5, vel_w = 0, vel_b = 0;
     std::vector<float> best;  // the classifier at the best epoch
-    std::vector<float> dfeat, dident, gv, cgrad;
+    signal_type arithmetic;
+    const float* dfeat = nullptr;  // d(loss)/d(features) of the last batch, where `arithmetic` keeps it
+    std::vector<float> cgrad;
     std::vector<double> measures, margins;  // this batch's pair distances and the margin each is scored with
+    std::vector<double> pair_margins;       // the margins of this rank's pairs
+    std::vector<unsigned char> pair_same;   // whether each of this rank's pairs is of one identity
     double weight = 1, scale = 0, dw = 0, db = 0;  // this batch's weight, lambda / B and cosine gradients
 
     supervised(std::size_t dim, std::size_t classes, std::uint64_t seed, std::size_t window)
         : classifier(dim, classes, seed), state(classifier.parameters().size()), refit(window),
           cgrad(classifier.parameters().size()) {}
 
-    void reserve(std::size_t n) {
-      if (dfeat.size() == n * classifier.dim()) return;
-      dfeat.resize(n * classifier.dim());
-      dident.resize(n * classifier.dim());
-      gv.resize(n * classifier.dim());
-    }
-
     // The weighted joint signal on features f of the pairs `mine` of a batch
     // of B = same.size() pairs (f: their anchors, then their partners);
-    // leaves d(loss)/d(f) in dfeat. Sums over `ranks` when given.
+    // leaves d(loss)/d(f) at dfeat. Sums over `ranks` when given.
     batch_sums signal(const float* f, std::span<const std::int32_t> labels, const std::vector<bool>& same,
                       pair_share mine, double lambda, double w, loss::verification_kind kind, rank_group* ranks) {
       const std::size_t b = same.size(), m = mine.count(), dim = classifier.dim();
       weight = w;
       std::size_t correct = 0;
-      const double ident = classifier.train_step(f, labels, dident.data(), &correct, 2 * b);
-      double verif = 0;
+      const double ident = arithmetic.identification(classifier, f, labels, &correct, 2 * b);
       dw = db = 0;
-      std::fill(gv.begin(), gv.end(), 0.0f);
       if (kind != loss::verification_kind::cosine) {
         // The margin is re-fitted every N pairs in batch order, so a pair is
         // scored with the margin the pairs before it left, whichever rank
         // holds them: every rank replays the whole batch's distances.
         measures.assign(b, 0.0);
-        for (std::size_t j = 0; j < m; ++j)
-          measures[mine.first + j] = loss::pair_measure(kind, f + j * dim, f + (m + j) * dim, dim);
+        arithmetic.measures(kind, f, m, dim, measures.data() + mine.first);
         if (ranks) ranks->sum(measures);
         margins.resize(b);
         for (std::size_t k = 0; k < b; ++k) {
@@ -556,12 +565,14 @@ class trainer {
           if (refit.due()) margin = refit.refit();
         }
       }
+      pair_margins.resize(m);
+      pair_same.resize(m);
       for (std::size_t j = 0; j < m; ++j) {
         const std::size_t k = mine.first + j;
-        const double pair_margin = kind == loss::verification_kind::cosine ? margin : margins[k];
-        verif += loss::verification_pair(kind, f + j * dim, f + (m + j) * dim, dim, same[k], pair_margin,
-                                         gv.data() + j * dim, gv.data() + (m + j) * dim, cos_w, cos_b, &dw, &db);
+        pair_margins[j] = kind == loss::verification_kind::cosine ? margin : margins[k];
+        pair_same[j] = same[k];
       }
+      const double verif = arithmetic.verification(kind, f, m, dim, pair_same, pair_margins, cos_w, cos_b, dw, db);
       if (ranks && kind == loss::verification_kind::cosine) {
         std::array<double, 2> cosine{dw, db};
         ranks->sum(cosine);
@@ -569,14 +580,14 @@ class trainer {
       }
       // d/d f of (1/B) sum over pairs: the classifier's mean over 2B samples, times 2.
       scale = lambda / double(b);
-      for (std::size_t i = 0; i < dfeat.size(); ++i) dfeat[i] = float(w * (2 * dident[i] + scale * gv[i]));
+      dfeat = arithmetic.joint_gradient(w, scale);
       return {2 * ident, verif / double(b), double(2 * m - correct)};
     }
 
     // The classifier's gradient of the batch's loss, weighted, into cgrad
     // (which the ranks then sum).
     void classifier_gradient() {
-      const auto g = classifier.gradients();
+      const auto g = arithmetic.classifier_gradients(classifier);
       for (std::size_t i = 0; i < cgrad.size(); ++i) cgrad[i] = float(2 * weight) * g[i];
     }
 
@@ -625,16 +636,15 @@ class trainer {
     model_.forward(input, labels.size(), mode::training, head_pass::run);
     std::array<const float*, outputs> douts{};
     for (std::size_t k = 0; k < outputs; ++k) {
-      outs_[k].reserve(labels.size());
-      sums[k] = outs_[k].signal(model_.output(k), labels, same, mine, lambda, output_weight(k, epoch), o_.verification,
-                                ranks);
-      douts[k] = outs_[k].dfeat.data();
+      sums[k] = outs_[k].signal(signal_type::features(model_, k), labels, same, mine, lambda, output_weight(k, epoch),
+                                o_.verification, ranks);
+      douts[k] = outs_[k].dfeat;
     }
     for (auto& out : outs_) {
       out.classifier_gradient();
       if (ranks) ranks->start_sum(out.cgrad);  // travels during the backward pass
     }
-    if (!ranks) return model_.backward_outputs(douts);
+    if (!ranks) return signal_type::backward(model_, douts, {});
     sum_gradients_during_backward(douts, *ranks);
     std::array<double, 3 * outputs> totals{};
     for (std::size_t k = 0; k < outputs; ++k)
@@ -659,7 +669,7 @@ class trainer {
         unsent = final_from;
       };
     try {
-      model_.backward_outputs(douts, nullptr, ready);
+      signal_type::backward(model_, douts, ready);
     } catch (...) {
       // The sums started read and write these buffers: let them end first.
       try {

@@ -44,6 +44,9 @@ struct pool_shape {
   constexpr std::size_t out_w() const { return (w + 2 * pad - size) / stride + 1; }
 };
 
+// The verification losses, as loss::verification_kind numbers them.
+enum class pair_loss { l2, l2_pos, l2_neg, l1, cosine };
+
 // What a failed CUDA or cuBLAS call throws: the call and the error, in words.
 struct failure : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -143,6 +146,23 @@ struct ops {
   static void dropout_forward(const T* in, T* out, T* mask, std::size_t count, std::size_t size, double rate,
                               std::uint64_t call, const std::uint64_t* samples);
   static void dropout_backward(const T* dout, const T* mask, T* din, std::size_t count);
+
+  // The training signals, one thread per row or pair (fixed order, no atomics).
+  // Softmax cross-entropy of n rows of logits: row_loss[s] = log sum exp z -
+  // z[label]; dlogits = (softmax(z) - onehot(label)) / count; hits[s] = 1
+  // when the row's first maximum is at its label.
+  static void softmax_cross_entropy(const T* logits, const std::int32_t* labels, std::size_t n, std::size_t classes,
+                                    double count, T* dlogits, double* row_loss, unsigned char* hits);
+  // Pairs k < m of features f (anchors in rows [0, m), partners in [m, 2m)):
+  // their distance (L2 forms: Euclidean, l1: L1; cosine: the similarity).
+  static void pair_measures(pair_loss kind, const T* f, std::size_t m, std::size_t dim, double* measures);
+  // The loss of each pair (same[k], margins[k]), its gradients written to
+  // rows k and m + k of g, and for the cosine form the terms of d/dw, d/db.
+  static void pair_losses(pair_loss kind, const T* f, std::size_t m, std::size_t dim, const unsigned char* same,
+                          const double* margins, double cos_w, double cos_b, T* g, double* loss, double* dw,
+                          double* db);
+  // out = w (2 dident + scale gv): the joint signal's gradient of a batch.
+  static void joint_gradient(const T* dident, const T* gv, T* out, std::size_t count, double w, double scale);
 };
 
 }  // namespace api_v0

@@ -25,14 +25,14 @@ class device_buffer {
   }
   ~device_buffer() { release(data_); }
 
-  // New contents are zero; old ones are not kept.
+  // A new size gets new storage, zeroed (old contents are not kept); the
+  // same size keeps the storage and its contents.
   void resize(std::size_t size) {
-    if (size != size_) {
-      release(data_);
-      data_ = nullptr, size_ = 0;
-      data_ = static_cast<T*>(allocate(size * sizeof(T)));
-      size_ = size;
-    }
+    if (size == size_) return;
+    release(data_);
+    data_ = nullptr, size_ = 0;
+    data_ = static_cast<T*>(allocate(size * sizeof(T)));
+    size_ = size;
     zero();
   }
   void zero() { fill_zero(data_, size_ * sizeof(T)); }

@@ -23,6 +23,7 @@
 
 #include "deepid/backend/cuda/device_api.hpp"
 #include "deepid/backend/cuda/device_buffer.hpp"
+#include "deepid/backend/cuda/joint_signal.hpp"
 #include "deepid/core/error.hpp"
 #include "deepid/core/rng.hpp"
 #include "deepid/core/tensor.hpp"
@@ -100,6 +101,8 @@ class device_model {
  public:
   using net = Net;
   using scalar = T;
+  // train::trainer computes the joint signal on the device's outputs.
+  using joint_signal = cuda::joint_signal<T>;
   static constexpr deepid::shape3 input_shape = host_model::input_shape;
   static constexpr std::size_t param_count = host_model::param_count;
   static constexpr std::size_t head_count = host_model::head_count;
@@ -111,11 +114,21 @@ class device_model {
   static std::size_t output_index(std::string_view name) { return host_model::output_index(name); }
 
   // The parameters model<Net, T>(s) starts from, and the same dropout streams.
-  explicit device_model(deepid::init::seed s = {}) : device_model(host_model(s), s) {}
+  explicit device_model(deepid::init::seed s = {})
+      : mirror_(s), params_(on_a_device(param_count)), grads_(param_count) {
+    params_.upload(std::as_const(mirror_).parameters());
+    describe_layers(s);
+  }
   // A copy of `host`'s parameters (dropout streams: set_random_stream).
   explicit device_model(const host_model& host, deepid::init::seed s = {})
-      : params_(on_a_device(param_count)), grads_(param_count) {
-    set_parameters(host.parameters());
+      : mirror_(host), params_(on_a_device(param_count)), grads_(param_count) {
+    params_.upload(std::as_const(mirror_).parameters());
+    describe_layers(s);
+  }
+
+ private:
+  // The activations' shapes and the dropout layers' streams.
+  void describe_layers(deepid::init::seed s) {
     act_shapes_[0] = input_shape;
     for_each_layer([&]<std::size_t I>(auto& state) {
       using P = placed_at<I>;
@@ -128,6 +141,8 @@ class device_model {
       }
     });
   }
+
+ public:
 
   // ---- The model<Net, T> interface, in host memory (what the trainer uses).
   // The parameters and gradients have host copies in the CPU model's arena
@@ -165,13 +180,12 @@ class device_model {
   // samples' numbers within a larger batch.
   void set_random_stream(std::uint64_t key, std::span<const std::size_t> samples = {}) {
     for_each_layer([&]<std::size_t I>(auto& state) {
-      if constexpr (layer_kind::dropout<typename placed_at<I>::layer>::value) {
+      if constexpr (layer_kind::dropout<typename placed_at<I>::layer>::value)
         state.seed = deepid::mix64(key ^ deepid::mix64(I + 1)), state.calls = 0;
-        std::vector<std::uint64_t> numbers(samples.begin(), samples.end());
-        state.samples.resize(numbers.size());
-        state.samples.upload(numbers);
-      }
     });
+    const std::vector<std::uint64_t> numbers(samples.begin(), samples.end());
+    sample_numbers_.resize(numbers.size());
+    sample_numbers_.upload(numbers);
   }
 
   // Forward from a host batch (n x C x H x W); returns a host copy of the
@@ -180,12 +194,7 @@ class device_model {
     input_.resize(n * input_shape.size());
     input_.upload({nchw, n * input_shape.size()});
     forward_device(input_.data(), n, m, h);
-    for (std::size_t k = 0; k < output_count; ++k) {
-      if (k < head_count && !heads_ran_) continue;
-      outputs_[k].resize(n * heads::shapes[k].size());
-      copy_to_host(outputs_[k].data(), output_device(k), outputs_[k].size() * sizeof(T));
-    }
-    return outputs_[output_count - 1].data();
+    return output(output_count - 1);
   }
   // Features of a host batch, as model::forward returns them.
   deepid::matrix<T> forward(const deepid::batch4<T>& x) {
@@ -196,9 +205,15 @@ class device_model {
     forward(x.data(), s[0], deepid::mode::inference);
     return output_matrix(output_count - 1);
   }
-  // Output k of the last forward pass, host copy (n x D_k, NHWC).
+  // Output k of the last forward pass, host copy (n x D_k, NHWC), copied
+  // from the device on the first call after the pass.
   const T* output(std::size_t k) const {
-    output_device(k);  // the checks
+    const T* device = output_device(k);  // and the checks
+    if (!host_output_current_[k]) {
+      outputs_[k].resize(batch_ * heads::shapes[k].size());
+      copy_to_host(outputs_[k].data(), device, outputs_[k].size() * sizeof(T));
+      host_output_current_[k] = true;
+    }
     return outputs_[k].data();
   }
   deepid::matrix<T> output_matrix(std::size_t k) const {
@@ -226,7 +241,7 @@ class device_model {
     }
     if (dinput_nchw) dinput_.resize(batch_ * input_shape.size());
     backward_outputs_device(device, dinput_nchw ? dinput_.data() : nullptr);
-    grads_.download(mirror_.gradients_mutable());
+    pull_gradients();
     if (dinput_nchw) dinput_.download({dinput_nchw, dinput_.size()});
     if (gradients_ready) gradients_ready(0);
   }
@@ -267,6 +282,8 @@ class device_model {
     params_.download(mirror_.parameters());
   }
   const T* device_gradients() const { return grads_.data(); }
+  // The device's gradients to the host copy, gradients().
+  void pull_gradients() { grads_.download(mirror_.gradients_mutable()); }
   // Forward from device memory; returns the main output on the device (n x D, NHWC).
   const T* forward_device(const T* device_nchw, std::size_t n, deepid::mode m,
                           deepid::head_pass h = deepid::head_pass::skip) {
@@ -274,6 +291,7 @@ class device_model {
     allocate(n);
     kernels::nchw_to_nhwc(device_nchw, acts_[0].data(), n, input_shape.c, input_shape.h * input_shape.w);
     heads_ran_ = h == deepid::head_pass::run || head_count == 0;
+    host_output_current_.fill(false);
     for_each_layer([&]<std::size_t I>(auto& state) {
       if (placed_at<I>::head == 0 || heads_ran_) forward_layer<I>(state, m);
     });
@@ -311,7 +329,6 @@ class device_model {
   // What a layer keeps on the device between passes.
   struct layer_state {
     device_buffer<T> mask;                 // dropout's last mask
-    device_buffer<std::uint64_t> samples;  // dropout's sample numbers
     std::uint64_t seed = 0, calls = 0;
     bool last_training = false;
   };
@@ -370,14 +387,14 @@ class device_model {
         state.last_training = false;
         return;
       }
-      if (state.samples.size() != 0 && state.samples.size() != n)
+      if (sample_numbers_.size() != 0 && sample_numbers_.size() != n)
         throw deepid::error(L::name() + ": " + std::to_string(n) + " samples in the batch but " +
-                            std::to_string(state.samples.size()) + " sample numbers were set");
+                            std::to_string(sample_numbers_.size()) + " sample numbers were set");
       if (state.mask.size() != count) state.mask.resize(count);
       const std::uint64_t call = deepid::mix64(state.seed ^ ++state.calls);
       kernels::dropout_forward(input<L>(0), out, state.mask.data(), count, L::out_shape.size(),
                                layer_kind::dropout<L>::rate, call,
-                               state.samples.size() ? state.samples.data() : nullptr);
+                               sample_numbers_.size() ? sample_numbers_.data() : nullptr);
       state.last_training = true;
     } else if constexpr (layer_kind::concat<L>::value) {
       constexpr auto shapes = layer_kind::concat<L>::shapes;
@@ -490,11 +507,13 @@ class device_model {
   std::array<device_buffer<T>, activation_count> acts_, dacts_;
   std::array<deepid::shape3, activation_count> act_shapes_{};
   std::array<layer_state, layer_count> states_;
+  device_buffer<std::uint64_t> sample_numbers_;  // the dropout layers' samples' numbers in a larger batch
   device_buffer<T> input_, dinput_;
   device_buffer<T> ones_;  // batch_ ones: dense layers sum their bias gradients by a GEMM
   scratch work_;           // the layers' scratch (convolutions' patches), one pass at a time
   std::array<device_buffer<T>, output_count> doutput_;
-  std::array<std::vector<T>, output_count> outputs_;  // host copies of the last forward's outputs
+  mutable std::array<std::vector<T>, output_count> outputs_;  // host copies of the last forward's outputs
+  mutable std::array<bool, output_count> host_output_current_{};
   std::size_t batch_ = 0;
   bool heads_ran_ = true;
   bool want_input_grad_ = true;

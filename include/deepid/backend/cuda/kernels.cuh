@@ -10,6 +10,7 @@
 // that several outputs feed (col2im, pooling) are gathered by the input
 // element, so no atomics are needed and the sums come out in a fixed order.
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -465,6 +466,130 @@ void ops<T>::dropout_forward(const T* in, T* out, T* mask, std::size_t count, st
 template <class T>
 void ops<T>::dropout_backward(const T* dout, const T* mask, T* din, std::size_t count) {
   detail::for_each_index(count, [=] DEEPID_CUDA_LAMBDA(std::size_t i) { din[i] += dout[i] * mask[i]; });
+}
+
+template <class T>
+void ops<T>::softmax_cross_entropy(const T* logits, const std::int32_t* labels, std::size_t n, std::size_t classes,
+                                   double count, T* dlogits, double* row_loss, unsigned char* hits) {
+  detail::for_each_index(n, [=] DEEPID_CUDA_LAMBDA(std::size_t s) {
+    const T* z = logits + s * classes;
+    T* d = dlogits + s * classes;
+    T top = z[0];
+    std::size_t first = 0;
+    for (std::size_t k = 1; k < classes; ++k)
+      if (z[k] > top) top = z[k], first = k;
+    double total = 0;
+    for (std::size_t k = 0; k < classes; ++k) {
+      const T e = T(::exp(double(z[k] - top)));
+      total += double(e);
+      d[k] = e;
+    }
+    const std::size_t label = std::size_t(labels[s]);
+    row_loss[s] = ::log(total) - double(z[label] - top);
+    hits[s] = first == label;
+    const T scale = T(1.0 / (total * count));
+    for (std::size_t k = 0; k < classes; ++k) d[k] *= scale;
+    d[label] -= T(1.0 / count);
+  });
+}
+
+namespace detail {
+// |fi - fj|_2 squared, |fi - fj|_1, or the cosine's three dot products.
+template <class T>
+DEEPID_CUDA_LAMBDA inline double squared_distance(const T* fi, const T* fj, std::size_t dim) {
+  double d2 = 0;
+  for (std::size_t k = 0; k < dim; ++k) d2 += double(fi[k] - fj[k]) * double(fi[k] - fj[k]);
+  return d2;
+}
+template <class T>
+DEEPID_CUDA_LAMBDA inline double l1_distance(const T* fi, const T* fj, std::size_t dim) {
+  double d = 0;
+  for (std::size_t k = 0; k < dim; ++k) d += ::fabs(double(fi[k] - fj[k]));
+  return d;
+}
+struct cosine_terms {
+  double c, na, nb;  // similarity and the two norms (each at least 1e-12)
+};
+template <class T>
+DEEPID_CUDA_LAMBDA inline cosine_terms cosine_of(const T* fi, const T* fj, std::size_t dim) {
+  double ab = 0, aa = 0, bb = 0;
+  for (std::size_t k = 0; k < dim; ++k)
+    ab += double(fi[k]) * fj[k], aa += double(fi[k]) * fi[k], bb += double(fj[k]) * fj[k];
+  const double na = ::sqrt(aa > 1e-24 ? aa : 1e-24), nb = ::sqrt(bb > 1e-24 ? bb : 1e-24);
+  return {ab / (na * nb), na, nb};
+}
+}  // namespace detail
+
+template <class T>
+void ops<T>::pair_measures(pair_loss kind, const T* f, std::size_t m, std::size_t dim, double* measures) {
+  detail::for_each_index(m, [=] DEEPID_CUDA_LAMBDA(std::size_t k) {
+    const T* fi = f + k * dim;
+    const T* fj = f + (m + k) * dim;
+    measures[k] = kind == pair_loss::l1       ? detail::l1_distance(fi, fj, dim)
+                  : kind == pair_loss::cosine ? detail::cosine_of(fi, fj, dim).c
+                                              : ::sqrt(detail::squared_distance(fi, fj, dim));
+  });
+}
+
+template <class T>
+void ops<T>::pair_losses(pair_loss kind, const T* f, std::size_t m, std::size_t dim, const unsigned char* same,
+                         const double* margins, double cos_w, double cos_b, T* g, double* loss, double* dw,
+                         double* db) {
+  detail::for_each_index(m, [=] DEEPID_CUDA_LAMBDA(std::size_t k) {
+    const T* fi = f + k * dim;
+    const T* fj = f + (m + k) * dim;
+    T* gi = g + k * dim;
+    T* gj = g + (m + k) * dim;
+    const bool is_same = same[k] != 0;
+    const double margin = margins[k];
+    dw[k] = db[k] = 0;
+    if (kind == pair_loss::cosine) {
+      const detail::cosine_terms t = detail::cosine_of(fi, fj, dim);
+      const double s = 1.0 / (1.0 + ::exp(-(cos_w * t.c + cos_b))), y = is_same ? 1.0 : 0.0;
+      const double dz = -(y - s) * s * (1 - s);
+      dw[k] = dz * t.c, db[k] = dz;
+      const double gc = dz * cos_w;
+      for (std::size_t i = 0; i < dim; ++i) {
+        gi[i] = T(gc * (double(fj[i]) / (t.na * t.nb) - t.c * double(fi[i]) / (t.na * t.na)));
+        gj[i] = T(gc * (double(fi[i]) / (t.na * t.nb) - t.c * double(fj[i]) / (t.nb * t.nb)));
+      }
+      loss[k] = 0.5 * (y - s) * (y - s);
+      return;
+    }
+    // The pairs that add nothing: a zero gradient.
+    double scale = 0;  // g_i = scale * (fi - fj) (L2 forms) or scale * sign(fi - fj) (l1)
+    if (kind == pair_loss::l1) {
+      const double d = detail::l1_distance(fi, fj, dim);
+      const bool active = is_same || d < margin;
+      scale = active ? (is_same ? 1.0 : -1.0) : 0.0;
+      loss[k] = !active ? 0.0 : is_same ? d : margin - d;
+    } else {
+      const double d2 = detail::squared_distance(fi, fj, dim), d = ::sqrt(d2);
+      if (is_same) {
+        scale = kind == pair_loss::l2_neg ? 0.0 : 1.0;
+        loss[k] = kind == pair_loss::l2_neg ? 0.0 : 0.5 * d2;
+      } else {
+        const bool active = kind != pair_loss::l2_pos && d < margin;
+        scale = active ? -(margin - d) / (d > 1e-12 ? d : 1e-12) : 0.0;
+        loss[k] = active ? 0.5 * (margin - d) * (margin - d) : 0.0;
+      }
+    }
+    for (std::size_t i = 0; i < dim; ++i) {
+      const T diff = fi[i] - fj[i];
+      T v;
+      if (kind == pair_loss::l1) v = T(scale * (diff > T(0) ? 1.0 : diff < T(0) ? -1.0 : 0.0));
+      else if (kind != pair_loss::l2_neg && is_same) v = diff;  // the same pair's gradient is fi - fj exactly
+      else v = T(scale * double(diff));
+      gi[i] = v, gj[i] = -v;
+    }
+  });
+}
+
+template <class T>
+void ops<T>::joint_gradient(const T* dident, const T* gv, T* out, std::size_t count, double w, double scale) {
+  detail::for_each_index(count, [=] DEEPID_CUDA_LAMBDA(std::size_t i) {
+    out[i] = T(w * (2 * double(dident[i]) + scale * double(gv[i])));
+  });
 }
 
 template struct ops<float>;
