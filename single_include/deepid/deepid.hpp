@@ -10808,13 +10808,26 @@ struct joint_signal_of<Model> {
   using type = typename Model::joint_signal;
 };
 
+// The model's SGD momentum: sgd_state in host memory, stepped by the trainer,
+// or the model's own (Model::optimiser_state), stepped by Model::descend.
+template <class Model>
+struct optimiser_state_of {
+  using type = sgd_state<float>;
+};
+template <class Model>
+  requires requires { typename Model::optimiser_state; }
+struct optimiser_state_of<Model> {
+  using type = typename Model::optimiser_state;
+};
+
 // Model: model<Net, float>, or a type with its interface that runs the
 // passes elsewhere (cuda::device_model<Net, float> on a GPU, which computes
-// the joint signal there too).
+// the joint signal and takes the SGD steps there too).
 template <class Net, class Model = model<Net, float>>
 class trainer {
   using model_type = Model;
   using signal_type = typename joint_signal_of<Model>::type;
+  using optimiser_state = typename optimiser_state_of<Model>::type;
   static constexpr std::size_t outputs = model_type::output_count;
   static constexpr std::size_t heads = model_type::head_count;  // outputs [0, heads) are the heads
   static constexpr std::size_t main = heads;
@@ -10956,7 +10969,10 @@ class trainer {
                      where);
           }
         const auto& sums = sums_;
-        model_state_.step(o_.optimiser, lr_.lr, model_.parameters(), model_.gradients());
+        if constexpr (requires { model_.descend(model_state_, o_.optimiser, lr_.lr); })
+          model_.descend(model_state_, o_.optimiser, lr_.lr);
+        else
+          model_state_.step(o_.optimiser, lr_.lr, model_.parameters(), model_.gradients());
         for (auto& s : outs_) s.step(o_.optimiser, lr_.lr, o_.verification);
         partial_.ident += sums[main].ident;
         partial_.verif += sums[main].verif;
@@ -11523,7 +11539,7 @@ class trainer {
 
   model_type& model_;
   options o_;
-  sgd_state<float> model_state_;
+  optimiser_state model_state_;
   std::vector<supervised> outs_;  // one per output: the heads, then the main output
   std::array<batch_sums, outputs> sums_{};
   lr_tracker lr_;

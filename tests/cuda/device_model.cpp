@@ -17,10 +17,13 @@
 #include <deepid/backend/cuda.hpp>
 #include <deepid/deepid.hpp>
 #include <deepid/train/trainer.hpp>
+#include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "test_files.hpp"
 #include "trainer_setup.hpp"
 
 namespace dp = deepid;
@@ -105,6 +108,23 @@ void compare(std::size_t n, dp::mode m, std::uint64_t seed) {
               "main output after release_buffers");
 }
 
+// A stand-in for the ranks of a data-parallel run: one rank whose sums
+// double every value, as two ranks holding the same values would. The
+// trainer then sums the gradients in host memory, so a device_model's step
+// must take them from there.
+struct doubling_ranks final : deepid::train::rank_group {
+  std::size_t rank() const override { return 0; }
+  std::size_t size() const override { return 1; }
+  void sum(std::span<float> values) override {
+    for (auto& v : values) v *= 2;
+  }
+  void sum(std::span<double> values) override {
+    for (auto& v : values) v *= 2;
+  }
+  void broadcast(std::span<float>, std::size_t) override {}
+  void require_same(const std::string&, const std::string&) override {}
+};
+
 template <std::size_t C, std::size_t H, std::size_t W>
 using patch = dp::patch_shape<C, H, W>;
 
@@ -142,7 +162,10 @@ TEST_CASE("unfused ReLU, padded and floor pooling, strided padded locally connec
 TEST_CASE("the trainer trains a device_model as it trains a model") {
   // DeepID2+ in miniature (heads, dropout), the joint signal, four SGD steps:
   // the losses and the classifiers' passes on the device (cuda::joint_signal),
-  // the margin re-fits and the step on the host copies of the parameters.
+  // the model's SGD steps on the device (device_model::descend), the margin
+  // re-fits and the classifiers' steps on the host. Then the same four steps
+  // as two, stopped with a checkpoint and resumed in a fresh device_model:
+  // the momentum and parameters cross to the file and back.
   using net = deepid_test::headed_net;
   namespace tr = deepid::train;
   auto o = deepid_test::quick_options(1);
@@ -170,6 +193,37 @@ TEST_CASE("the trainer trains a device_model as it trains a model") {
   gpu.pull_parameters();
   const auto pulled = std::as_const(gpu).parameters();
   check_close(cpu_params.data(), pulled.data(), pulled.size(), "parameters read back from the device");
+
+  const auto dir = deepid_test::scratch_folder("cuda")("trainer_resume");
+  o.checkpoint = dir / "run.ckpt";
+  {
+    cu::device_model<net> first(dp::init::seed{3});
+    tr::trainer<net, cu::device_model<net>> t(first, data.identities, o);
+    t.stop_after(2);
+    CHECK(t.fit(data).interrupted);
+  }
+  cu::device_model<net> resumed(dp::init::seed{77});  // the checkpoint replaces these
+  tr::trainer<net, cu::device_model<net>> t(resumed, data.identities, o);
+  t.resume(o.checkpoint);
+  t.stop_after(2);
+  CHECK(t.fit(data).interrupted);
+  const auto resumed_params = std::as_const(resumed).parameters();
+  check_close(cpu_params.data(), resumed_params.data(), resumed_params.size(),
+              "parameters after two steps, a checkpoint and two more");
+
+  // Gradients summed over (stand-in) ranks on the host, then stepped on the device.
+  o.checkpoint.clear();
+  o.ranks = std::make_shared<doubling_ranks>();
+  dp::model<net> cpu_ranked(dp::init::seed{3});
+  cu::device_model<net> gpu_ranked(dp::init::seed{3});
+  tr::trainer<net> cpu_ranked_trainer(cpu_ranked, data.identities, o);
+  tr::trainer<net, cu::device_model<net>> gpu_ranked_trainer(gpu_ranked, data.identities, o);
+  cpu_ranked_trainer.stop_after(2);
+  gpu_ranked_trainer.stop_after(2);
+  CHECK(cpu_ranked_trainer.fit(data).interrupted);
+  CHECK(gpu_ranked_trainer.fit(data).interrupted);
+  const auto a = std::as_const(cpu_ranked).parameters(), b = std::as_const(gpu_ranked).parameters();
+  check_close(a.data(), b.data(), a.size(), "parameters after two steps with gradients summed on the host");
 }
 
 // The joint signal's arithmetic on device features against the host's, for

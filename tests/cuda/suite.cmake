@@ -5,6 +5,7 @@
 add_library(deepid_cuda_comparison OBJECT ${CMAKE_CURRENT_LIST_DIR}/device_model.cpp)
 target_link_libraries(deepid_cuda_comparison PRIVATE deepid::deepid deepid_project_flags doctest::doctest)
 target_include_directories(deepid_cuda_comparison PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../support)
+target_compile_definitions(deepid_cuda_comparison PRIVATE DEEPID_BINARY_DIR="${PROJECT_BINARY_DIR}")
 
 add_executable(test_cuda_emulated $<TARGET_OBJECTS:deepid_cuda_comparison>)
 target_link_libraries(test_cuda_emulated PRIVATE deepid::cuda_emulated deepid_project_flags doctest::doctest)

@@ -163,6 +163,10 @@ struct ops {
                           double* db);
   // out = w (2 dident + scale gv): the joint signal's gradient of a batch.
   static void joint_gradient(const T* dident, const T* gv, T* out, std::size_t count, double w, double scale);
+
+  // SGD with momentum and weight decay, as sgd_state::step:
+  // v = momentum v - lr (g + decay w); w += v.
+  static void sgd_step(T* weights, T* velocity, const T* gradients, std::size_t count, T momentum, T lr, T decay);
 };
 
 }  // namespace api_v0

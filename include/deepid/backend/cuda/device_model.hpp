@@ -24,6 +24,7 @@
 #include "deepid/backend/cuda/device_api.hpp"
 #include "deepid/backend/cuda/device_buffer.hpp"
 #include "deepid/backend/cuda/joint_signal.hpp"
+#include "deepid/backend/cuda/sgd_state.hpp"
 #include "deepid/core/error.hpp"
 #include "deepid/core/rng.hpp"
 #include "deepid/core/tensor.hpp"
@@ -33,6 +34,7 @@
 #include "deepid/net/head.hpp"
 #include "deepid/net/layout.hpp"
 #include "deepid/net/model.hpp"
+#include "deepid/train/sgd.hpp"
 
 namespace deepid::cuda {
 inline namespace api_v0 {
@@ -101,8 +103,10 @@ class device_model {
  public:
   using net = Net;
   using scalar = T;
-  // train::trainer computes the joint signal on the device's outputs.
+  // train::trainer computes the joint signal on the device's outputs and
+  // takes its SGD steps on the device (descend).
   using joint_signal = cuda::joint_signal<T>;
+  using optimiser_state = cuda::sgd_state<T>;
   static constexpr deepid::shape3 input_shape = host_model::input_shape;
   static constexpr std::size_t param_count = host_model::param_count;
   static constexpr std::size_t head_count = host_model::head_count;
@@ -146,22 +150,38 @@ class device_model {
 
   // ---- The model<Net, T> interface, in host memory (what the trainer uses).
   // The parameters and gradients have host copies in the CPU model's arena
-  // layout: writes through parameters() reach the device before the next
-  // pass, and backward leaves the gradients in both.
+  // layout, kept in step with the device's both ways: a read copies the
+  // device's values over when they are newer (after a backward pass, an SGD
+  // step on the device), a write reaches the device before its next pass or
+  // step.
   std::span<T> parameters() {
+    refresh_host_parameters();
     host_params_dirty_ = true;
     return mirror_.parameters();
   }
-  std::span<const T> parameters() const { return std::as_const(mirror_).parameters(); }
-  std::span<const T> gradients() const { return mirror_.gradients(); }
-  std::span<T> gradients_mutable() { return mirror_.gradients_mutable(); }
+  std::span<const T> parameters() const {
+    refresh_host_parameters();
+    return std::as_const(mirror_).parameters();
+  }
+  std::span<const T> gradients() const {
+    refresh_host_gradients();
+    return mirror_.gradients();
+  }
+  // A host view that stays live, as model's: the backward passes after it
+  // copy their gradients into it too, and what is written there (a sum over
+  // ranks) is what descend() steps with.
+  std::span<T> gradients_mutable() {
+    refresh_host_gradients();
+    host_grads_dirty_ = true;
+    return mirror_.gradients_mutable();
+  }
   void set_parameters(std::span<const T> values) {
     if (values.size() != param_count)
       throw deepid::error("device_model::set_parameters: " + std::to_string(values.size()) + " values, the net has " +
                           std::to_string(param_count));
     std::copy(values.begin(), values.end(), mirror_.parameters().begin());
     params_.upload(values);
-    host_params_dirty_ = false;
+    host_params_dirty_ = device_params_newer_ = false;
   }
   void copy_parameters_to(host_model& host) const {
     const auto values = parameters();
@@ -169,11 +189,32 @@ class device_model {
   }
   std::vector<layer_info> layers() const { return mirror_.layers(); }
   std::vector<parameter_info> parameter_tensors() const { return mirror_.parameter_tensors(); }
-  std::vector<T> get_parameter(const std::string& name) const { return mirror_.get_parameter(name); }
-  std::vector<T> get_gradient(const std::string& name) const { return mirror_.get_gradient(name); }
+  std::vector<T> get_parameter(const std::string& name) const {
+    refresh_host_parameters();
+    return mirror_.get_parameter(name);
+  }
+  std::vector<T> get_gradient(const std::string& name) const {
+    refresh_host_gradients();
+    return mirror_.get_gradient(name);
+  }
   void set_parameter(const std::string& name, std::span<const T> data) {
+    refresh_host_parameters();
     mirror_.set_parameter(name, data);
     host_params_dirty_ = true;
+  }
+
+  // One SGD step on the device (sgd_state::step's arithmetic) with the
+  // gradients of the last backward pass; `state` holds the momentum.
+  void descend(optimiser_state& state, const deepid::sgd& o, double lr) {
+    if (state.size() != param_count)
+      throw deepid::error("device_model::descend: momentum for " + std::to_string(state.size()) +
+                          " parameters, the net has " + std::to_string(param_count));
+    sync_parameters();
+    if (host_grads_dirty_) grads_.upload(std::as_const(mirror_).gradients());  // summed over ranks on the host
+    host_grads_dirty_ = false;
+    kernels::sgd_step(params_.data(), state.device_velocity(), grads_.data(), param_count, T(o.momentum), T(lr),
+                      T(o.weight_decay));
+    device_params_newer_ = true;
   }
 
   // As model::set_random_stream: dropout masks follow (key, layer) and the
@@ -241,7 +282,6 @@ class device_model {
     }
     if (dinput_nchw) dinput_.resize(batch_ * input_shape.size());
     backward_outputs_device(device, dinput_nchw ? dinput_.data() : nullptr);
-    pull_gradients();
     if (dinput_nchw) dinput_.download({dinput_nchw, dinput_.size()});
     if (gradients_ready) gradients_ready(0);
   }
@@ -272,18 +312,19 @@ class device_model {
   }
 
   // ---- The same passes on device memory, nothing copied to the host.
-  // Writes through device_parameters() reach parameters() by pull_parameters().
+  // Writes through device_parameters() reach parameters() when it is next read.
   T* device_parameters() {
     sync_parameters();
+    device_params_newer_ = true;
     return params_.data();
   }
+  // Copies the device's parameters to the host copy now.
   void pull_parameters() {
     sync_parameters();
     params_.download(mirror_.parameters());
+    device_params_newer_ = false;
   }
   const T* device_gradients() const { return grads_.data(); }
-  // The device's gradients to the host copy, gradients().
-  void pull_gradients() { grads_.download(mirror_.gradients_mutable()); }
   // Forward from device memory; returns the main output on the device (n x D, NHWC).
   const T* forward_device(const T* device_nchw, std::size_t n, deepid::mode m,
                           deepid::head_pass h = deepid::head_pass::skip) {
@@ -307,7 +348,8 @@ class device_model {
     return acts_[heads::acts[k]].data();
   }
   // doutputs[k]: dLoss/dOutput k on the device (null where the loss does not
-  // read it); the gradients overwrite device_gradients() (not the host copy);
+  // read it); the gradients overwrite device_gradients() (the host copy when
+  // read, or at once while a gradients_mutable() view is out);
   // dinput (device, N x C x H x W) may be null.
   void backward_outputs_device(const std::array<const T*, output_count>& doutputs, T* dinput_nchw = nullptr) {
     if (batch_ == 0) throw deepid::error("device_model::backward: no forward pass to differentiate");
@@ -321,6 +363,12 @@ class device_model {
       if (doutputs[k]) kernels::add(doutputs[k], dacts_[heads::acts[k]].data(), batch_ * heads::shapes[k].size());
     grads_.zero();
     backward_from<layer_count>();
+    if (host_grads_dirty_) {  // a gradients_mutable() view is out: fill it now
+      grads_.download(mirror_.gradients_mutable());
+      device_grads_newer_ = false;
+    } else {
+      device_grads_newer_ = true;
+    }
     if (dinput_nchw)
       kernels::nhwc_to_nchw(dacts_[0].data(), dinput_nchw, batch_, input_shape.c, input_shape.h * input_shape.w);
   }
@@ -493,6 +541,17 @@ class device_model {
     params_.upload(std::as_const(mirror_).parameters());
     host_params_dirty_ = false;
   }
+  // The device's newer values reach the host copies before they are read.
+  void refresh_host_parameters() const {
+    if (!device_params_newer_) return;
+    params_.download(mirror_.parameters());
+    device_params_newer_ = false;
+  }
+  void refresh_host_gradients() const {
+    if (!device_grads_newer_) return;
+    grads_.download(mirror_.gradients_mutable());
+    device_grads_newer_ = false;
+  }
 
   // `size`, once a device is known to be there: the first allocation would
   // fail with a less telling error.
@@ -501,8 +560,11 @@ class device_model {
     return size;
   }
 
-  host_model mirror_;  // host copies of the parameters and gradients, and the layer tables
-  bool host_params_dirty_ = false;
+  // Host copies of the parameters and gradients, and the layer tables;
+  // refreshed from the device when read (hence mutable).
+  mutable host_model mirror_;
+  bool host_params_dirty_ = false, host_grads_dirty_ = false;         // the host copy is newer
+  mutable bool device_params_newer_ = false, device_grads_newer_ = false;  // the device's is newer
   device_buffer<T> params_, grads_;
   std::array<device_buffer<T>, activation_count> acts_, dacts_;
   std::array<deepid::shape3, activation_count> act_shapes_{};

@@ -34,13 +34,13 @@ class joint_signal {
   static const T* features(Model& m, std::size_t k) {
     return m.output_device(k);
   }
-  // The backward pass from device gradients; the parameters' gradients then
-  // reach the host copy the trainer's SGD reads.
+  // The backward pass from device gradients; the parameters' gradients stay
+  // on the device (the host copy is refreshed if read, e.g. to sum them over
+  // ranks).
   template <class Model, std::size_t N>
   static void backward(Model& m, const std::array<const T*, N>& doutputs,
                        const std::function<void(std::size_t)>& gradients_ready) {
     m.backward_outputs_device(doutputs);
-    m.pull_gradients();
     if (gradients_ready) gradients_ready(0);
   }
 

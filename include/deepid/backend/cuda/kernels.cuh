@@ -592,6 +592,14 @@ void ops<T>::joint_gradient(const T* dident, const T* gv, T* out, std::size_t co
   });
 }
 
+template <class T>
+void ops<T>::sgd_step(T* weights, T* velocity, const T* gradients, std::size_t count, T momentum, T lr, T decay) {
+  detail::for_each_index(count, [=] DEEPID_CUDA_LAMBDA(std::size_t i) {
+    velocity[i] = momentum * velocity[i] - lr * (gradients[i] + decay * weights[i]);
+    weights[i] += velocity[i];
+  });
+}
+
 template struct ops<float>;
 template struct ops<double>;
 
