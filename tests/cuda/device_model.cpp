@@ -174,12 +174,16 @@ TEST_CASE("the trainer trains a device_model as it trains a model") {
   dp::model<net> cpu(dp::init::seed{3});
   cu::device_model<net> gpu(dp::init::seed{3});
   const std::vector<float> start(gpu.parameters().begin(), gpu.parameters().end());
+  // `steps` batches on the CPU trainer and on the device one.
+  const auto run_both = [&](auto& cpu_trainer, auto& gpu_trainer, long steps) {
+    cpu_trainer.stop_after(steps);
+    gpu_trainer.stop_after(steps);
+    CHECK(cpu_trainer.fit(data).interrupted);
+    CHECK(gpu_trainer.fit(data).interrupted);
+  };
   tr::trainer<net> cpu_trainer(cpu, data.identities, o);
   tr::trainer<net, cu::device_model<net>> gpu_trainer(gpu, data.identities, o);
-  cpu_trainer.stop_after(4);
-  gpu_trainer.stop_after(4);
-  CHECK(cpu_trainer.fit(data).interrupted);
-  CHECK(gpu_trainer.fit(data).interrupted);
+  run_both(cpu_trainer, gpu_trainer, 4);
   const auto cpu_params = std::as_const(cpu).parameters();
   const auto gpu_params = std::as_const(gpu).parameters();
   CHECK_FALSE(std::equal(start.begin(), start.end(), gpu_params.begin()));  // it trained
@@ -218,10 +222,7 @@ TEST_CASE("the trainer trains a device_model as it trains a model") {
   cu::device_model<net> gpu_ranked(dp::init::seed{3});
   tr::trainer<net> cpu_ranked_trainer(cpu_ranked, data.identities, o);
   tr::trainer<net, cu::device_model<net>> gpu_ranked_trainer(gpu_ranked, data.identities, o);
-  cpu_ranked_trainer.stop_after(2);
-  gpu_ranked_trainer.stop_after(2);
-  CHECK(cpu_ranked_trainer.fit(data).interrupted);
-  CHECK(gpu_ranked_trainer.fit(data).interrupted);
+  run_both(cpu_ranked_trainer, gpu_ranked_trainer, 2);
   const auto a = std::as_const(cpu_ranked).parameters(), b = std::as_const(gpu_ranked).parameters();
   check_close(a.data(), b.data(), a.size(), "parameters after two steps with gradients summed on the host");
 }

@@ -23,14 +23,19 @@ DEEPID_NAMESPACE_BEGIN
 // that mean w.r.t. the logits ((p - onehot) / n) when `dlogits` is not null.
 // With `batch` > 0 the rows are part of a batch of that many: the sum over
 // the rows is divided by `batch` instead of n.
+// Throws unless every label is in [0, classes).
+inline void check_labels(std::span<const std::int32_t> labels, std::size_t classes) {
+  for (std::size_t s = 0; s < labels.size(); ++s)
+    if (labels[s] < 0 || std::size_t(labels[s]) >= classes)
+      throw error("softmax_cross_entropy: label " + std::to_string(labels[s]) + " of sample " + std::to_string(s) +
+                  " is outside [0, " + std::to_string(classes) + ")");
+}
+
 template <class T>
 double softmax_cross_entropy(const T* logits, std::span<const std::int32_t> labels, std::size_t classes,
                              T* dlogits = nullptr, std::size_t* correct = nullptr, std::size_t batch = 0) {
   const std::size_t n = labels.size();
-  for (std::size_t s = 0; s < n; ++s)
-    if (labels[s] < 0 || std::size_t(labels[s]) >= classes)
-      throw error("softmax_cross_entropy: label " + std::to_string(labels[s]) + " of sample " + std::to_string(s) +
-                  " is outside [0, " + std::to_string(classes) + ")");
+  check_labels(labels, classes);
   std::vector<unsigned char> hits(correct ? n : 0);
   const double loss = kernels::softmax_cross_entropy_rows(logits, labels.data(), n, classes, dlogits,
                                                           correct ? hits.data() : nullptr, batch);

@@ -130,24 +130,6 @@ class device_model {
     describe_layers(s);
   }
 
- private:
-  // The activations' shapes and the dropout layers' streams.
-  void describe_layers(deepid::init::seed s) {
-    act_shapes_[0] = input_shape;
-    for_each_layer([&]<std::size_t I>(auto& state) {
-      using P = placed_at<I>;
-      using L = typename P::layer;
-      static_assert(check::layer_has_cuda_kernels<L, known<L>()>::ok);
-      act_shapes_[P::out_act] = L::out_shape;
-      if constexpr (layer_kind::dropout<L>::value) {
-        deepid::rng gen(deepid::mix64(s.value ^ deepid::mix64(I + 1)));
-        state.seed = gen.next();  // as dropout_layer::init draws it
-      }
-    });
-  }
-
- public:
-
   // ---- The model<Net, T> interface, in host memory (what the trainer uses).
   // The parameters and gradients have host copies in the CPU model's arena
   // layout, kept in step with the device's both ways: a read copies the
@@ -374,6 +356,21 @@ class device_model {
   }
 
  private:
+  // The activations' shapes and the dropout layers' streams.
+  void describe_layers(deepid::init::seed s) {
+    act_shapes_[0] = input_shape;
+    for_each_layer([&]<std::size_t I>(auto& state) {
+      using P = placed_at<I>;
+      using L = typename P::layer;
+      static_assert(check::layer_has_cuda_kernels<L, known<L>()>::ok);
+      act_shapes_[P::out_act] = L::out_shape;
+      if constexpr (layer_kind::dropout<L>::value) {
+        deepid::rng gen(deepid::mix64(s.value ^ deepid::mix64(I + 1)));
+        state.seed = gen.next();  // as dropout_layer::init draws it
+      }
+    });
+  }
+
   // What a layer keeps on the device between passes.
   struct layer_state {
     device_buffer<T> mask;                 // dropout's last mask

@@ -47,10 +47,7 @@ class joint_signal {
   double identification(const deepid::softmax_classifier<T>& c, const T* f, std::span<const std::int32_t> labels,
                         std::size_t* correct, std::size_t batch) {
     const std::size_t n = labels.size(), dim = c.dim(), classes = c.classes();
-    for (std::size_t s = 0; s < n; ++s)
-      if (labels[s] < 0 || std::size_t(labels[s]) >= classes)
-        throw deepid::error("softmax_cross_entropy: label " + std::to_string(labels[s]) + " of sample " +
-                            std::to_string(s) + " is outside [0, " + std::to_string(classes) + ")");
+    deepid::check_labels(labels, classes);  // before the kernels index with them
     params_.resize(c.parameters().size());
     params_.upload(c.parameters());
     labels_.resize(n);
